@@ -1,0 +1,1 @@
+"""Built-in parsers; importing this package registers them."""
