@@ -1,0 +1,35 @@
+"""Shared test set-up: offline hygiene and settings pointing at a temporary home."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+os.environ["ANONYMIZED_TELEMETRY"] = "False"
+os.environ.pop("OPENAI_API_KEY", None)
+for _k in [k for k in os.environ if k.startswith("SCOPEBOT_")]:
+    os.environ.pop(_k)
+
+from scopebot.settings import Settings  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_SOURCES = (REPO / ".." / "shared" / "knowledge-sources").resolve()
+
+
+@pytest.fixture
+def tmp_settings(tmp_path: Path) -> Settings:
+    """Settings with a temporary home, the hash embedder and the project's manifest."""
+    return Settings(home=tmp_path / "home", embedding_model="hash", chunk_size=400, chunk_overlap=60)
+
+
+def shared_sources_available() -> bool:
+    return SHARED_SOURCES.is_dir()
+
+
+requires_sources = pytest.mark.skipif(not SHARED_SOURCES.is_dir(),
+                                      reason="../shared/knowledge-sources is not available")
