@@ -6,7 +6,8 @@ API key lives only inside the SDK client; it never appears in ``repr``/``str``, 
 (every message passes through :func:`~scopebot.llm.errors.scrub`). Local servers need no key, so a
 dummy one is used when none is configured.
 
-Tests inject an ``httpx.Client`` (``http_client=``) with a mock transport or record/replay HTTP with
+Tests inject an ``httpx2.Client`` (``http_client=``; httpx2 is the HTTP library of this openai SDK)
+with a mock transport, or record/replay HTTP with
 vcrpy; nothing is monkeypatched.
 """
 
@@ -28,7 +29,7 @@ from scopebot.llm.openai_format import (
 )
 
 if TYPE_CHECKING:
-    import httpx
+    import httpx2
 
 DUMMY_API_KEY = "sk-no-key-required"
 OPENAI_BASE_URL = "https://api.openai.com/v1"
@@ -37,14 +38,20 @@ _CONTEXT_WORDS = ("context length", "context window", "context_length_exceeded",
 
 
 class OpenAICompatibleModel(ChatModel):
-    """Chat through an OpenAI-compatible ``/v1/chat/completions`` endpoint."""
+    """Chat through an OpenAI-compatible ``/v1/chat/completions`` endpoint.
+
+    ``model=None`` uses the endpoint's first listed model (handy for single-model local servers).
+    ``tool_choice`` is sent with every request that has tools: "auto" (default), "required", or
+    ``{"type": "function", "function": {"name": ...}}`` to force one tool.
+    """
 
     supports_tools = True
 
     def __init__(self, base_url: str | None = None, model: str | None = None,
                  api_key: str | SecretStr | None = None, *, timeout: float = 60.0,
                  max_tokens: int = 256, temperature: float = 0.0, max_retries: int = 1,
-                 is_small: bool = False, http_client: httpx.Client | None = None) -> None:
+                 tool_choice: str | dict[str, Any] = "auto", is_small: bool = False,
+                 http_client: httpx2.Client | None = None) -> None:
         try:
             import openai
         except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -58,6 +65,7 @@ class OpenAICompatibleModel(ChatModel):
         self.max_tokens = max_tokens
         self.temperature = temperature
         self.is_small = is_small
+        self.tool_choice = tool_choice
         self._client = openai.OpenAI(base_url=self.base_url, api_key=secret or DUMMY_API_KEY,
                                      timeout=timeout, max_retries=max_retries, http_client=http_client)
 
@@ -112,6 +120,9 @@ class OpenAICompatibleModel(ChatModel):
         openai_tools = tools_to_openai(tools)
         if openai_tools:
             request["tools"] = openai_tools
+            # OpenAI defaults to "auto" when tools are given; llama.cpp's Python server ignores the
+            # tools unless tool_choice is sent, so it is always sent explicitly.
+            request["tool_choice"] = self.tool_choice
         return request
 
     def stream(self, messages: Sequence[Message], *, tools: Sequence[ToolSpec] | None = None,
