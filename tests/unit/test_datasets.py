@@ -301,3 +301,64 @@ def test_the_source_check_can_fail(datasets: dict) -> None:
     assert "Noise2Void for Dummies" not in index["janelia-book"]
     assert "Denoising without a clean image" in index["janelia-book"]
     assert "TrackMate" in _biii_titles()
+
+
+def _source_texts() -> dict[str, str]:
+    """Lower-cased raw text of each source (for keyword and copy checks)."""
+    def read(paths: list[Path]) -> str:
+        return "\n".join(p.read_text(encoding="utf-8", errors="ignore") for p in paths).lower()
+    book = SOURCES / "janelia-ai-in-microscopy-book"
+    return {
+        "janelia-book": read(sorted((book / "chapters").glob("*.*md")) + [book / "glossary.yml"]),
+        "biii": read([SOURCES / "biii-2018-dump" / "neubias-dump-20180410.ttl"]),
+        "bioimage-model-zoo": read([SOURCES / "bioimage-model-zoo" / "bmz-catalog-2026-05-20.json"]),
+        "neubias": read(sorted((SOURCES / "neubias-training-resources").rglob("*.md"))),
+        "carpentries-microscopy": read(sorted((SOURCES / "carpentries-microscopy-novice").rglob("*.md"))),
+        "datacarpentry-image-processing": read(
+            sorted((SOURCES / "datacarpentry-image-processing").rglob("*.md"))),
+        "coba-guide": read(sorted((SOURCES / "coba-microscopy-for-beginners").rglob("*.md"))),
+        "bioimage-notebooks": read([SOURCES / "bioimage-analysis-notebooks-text" / "markdown_cells.jsonl"]),
+        "nfdi4bioimage": read([SOURCES / "nfdi4bioimage-training-index" / "resources" / "nfdi4bioimage.yml"]),
+        "awesome-bioimage": read([SOURCES / "awesome-biological-image-analysis" / "README.md"]),
+    }
+
+
+@needs_sources
+def test_key_fact_keywords_appear_in_the_expected_sources(datasets: dict) -> None:
+    texts = _source_texts()
+    missing = []
+    for item in datasets["answers"].items:
+        if not item.answerable:
+            continue
+        corpus = "\n".join(texts[s] for s in item.expected_sources)
+        missing += [f"{item.id}: {fact}" for fact in item.key_facts
+                    if not any(alt.lower() in corpus for alt in fact)]
+    assert not missing, "key facts with no keyword found in the sources:\n" + "\n".join(missing)
+
+
+def _shingles(text: str, n: int = 8) -> set[tuple[str, ...]]:
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
+
+
+@needs_sources
+def test_questions_are_written_in_our_own_words(datasets: dict) -> None:
+    """No question shares a run of 8 consecutive words with any source (no copied sentences)."""
+    corpus: set[tuple[str, ...]] = set()
+    for text in _source_texts().values():
+        corpus |= _shingles(text)
+    copied = []
+    for kind, attr in (("retrieval", "question"), ("answers", "question"), ("tools", "request")):
+        for item in datasets[kind].items:
+            if _shingles(getattr(item, attr)) & corpus:
+                copied.append(f"{item.id}: {getattr(item, attr)}")
+    assert not copied, "questions copying source text:\n" + "\n".join(copied)
+
+
+def test_json_file_and_bare_item_list(tmp_path: Path) -> None:
+    f = tmp_path / "routes.json"
+    f.write_text(json.dumps([{"id": "a", "text": "thanks!", "label": "chitchat"},
+                             {"id": "b", "text": "and in 3D?", "label": "tool",
+                              "history": [{"user": "which tool segments nuclei?", "route": "tool"}]}]))
+    ds = load_dataset(f, "routing")
+    assert ds.name == "routes" and ds.items[1].history[0].route == "tool"

@@ -114,6 +114,18 @@ class AnswerItem(_Strict):
     reason: str = Field(default="", description="Why an unanswerable item cannot be answered.")
     notes: str = Field(default="", description="Free text.")
 
+    @field_validator("key_facts", mode="before")
+    @classmethod
+    def _scalars_as_text(cls, facts: Any) -> Any:
+        # YAML turns `[70, 80]` or `[false]` into numbers/booleans; keywords are always text.
+        if not isinstance(facts, list):
+            return facts
+        def text(v: Any) -> Any:
+            if isinstance(v, bool):
+                return str(v).lower()
+            return str(v) if isinstance(v, int | float) else v
+        return [[text(v) for v in alts] if isinstance(alts, list) else alts for alts in facts]
+
     @field_validator("key_facts")
     @classmethod
     def _facts_have_alternatives(cls, facts: list[list[str]]) -> list[list[str]]:

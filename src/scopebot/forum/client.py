@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("scopebot.forum")
 
-USER_AGENT = f"scopebot/{_version} (+https://github.com/scopebot; forum connector for microscopy Q&A)"
+USER_AGENT = f"scopebot/{_version} (image.sc forum connector of an offline microscopy assistant; python-httpx)"
 _RETRY_STATUS = {429, 500, 502, 503, 504}
 _GONE_STATUS = {403, 404, 410}
 _POSTS_PER_REQUEST = 20

@@ -12,6 +12,7 @@ instance's lock from the first token to the last.
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import re
 import threading
@@ -110,13 +111,25 @@ class LlamaCache:
         return entry is not None and entry.llama is not None
 
     def clear(self) -> None:
-        """Forget every instance (their memory is freed when no model object refers to them)."""
+        """Close and forget every loaded instance (one still generating after 1 s is left alone)."""
         with self._guard:
+            entries = list(self._entries.values())
             self._entries.clear()
+        for entry in entries:
+            if not entry.lock.acquire(timeout=1.0):
+                continue
+            llama, entry.llama = entry.llama, None
+            entry.lock.release()
+            close = getattr(llama, "close", None)
+            if close is not None:
+                close()
 
 
 #: The cache shared by every :class:`LlamaCppModel` that is not given its own.
 SHARED_CACHE = LlamaCache()
+# Free llama.cpp instances before interpreter shutdown tears down the modules their finalizers use
+# (otherwise llama-cpp-python prints "TypeError: 'NoneType' object is not callable" at exit).
+atexit.register(SHARED_CACHE.clear)
 
 
 class LlamaCppModel(ChatModel):

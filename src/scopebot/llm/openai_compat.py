@@ -13,6 +13,7 @@ vcrpy; nothing is monkeypatched.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,8 @@ from scopebot.llm.openai_format import (
 
 if TYPE_CHECKING:
     import httpx2
+
+_log = logging.getLogger(__name__)
 
 DUMMY_API_KEY = "sk-no-key-required"
 OPENAI_BASE_URL = "https://api.openai.com/v1"
@@ -72,7 +75,7 @@ class OpenAICompatibleModel(ChatModel):
     # -- identity (never shows the key) ----------------------------------------------------------
     @property
     def name(self) -> str:  # type: ignore[override]
-        return f"openai:{self._model or '?'}"
+        return f"openai:{self._model or 'auto'}"
 
     def __repr__(self) -> str:
         return (f"OpenAICompatibleModel(base_url={self.base_url!r}, model={self._model!r}, "
@@ -132,6 +135,7 @@ class OpenAICompatibleModel(ChatModel):
         request = self._request(messages, tools, max_tokens, temperature, stop)
         assembler = ToolCallAssembler()
         finish: str | None = None
+        got_text = False
         try:
             response = self._client.chat.completions.create(stream=True, **request)
             with response:
@@ -146,20 +150,37 @@ class OpenAICompatibleModel(ChatModel):
                     for fragment in delta.tool_calls or []:
                         assembler.add(fragment)
                     if delta.content:
+                        got_text = True
                         yield ChatDelta(text=delta.content)
         except ScopebotError:
             raise
         except Exception as exc:  # noqa: BLE001 - mapped to a scopebot error
             raise self._map_error(exc) from None
+        if finish is None and not got_text and not assembler:
+            # llama-cpp-python's server fails *after* sending 200 when asked to stream with
+            # tool_choice="auto"; the same request without streaming works, so fall back to it once.
+            if tools:
+                _log.info("empty streamed reply with tools from %s; retrying without streaming", self.base_url)
+                # That server also drops the kept-alive connection, so allow one retry on a fresh one.
+                retrying = self._client.with_options(max_retries=max(1, self._client.max_retries))
+                response = self._complete(retrying, request)
+                if response.text:
+                    yield ChatDelta(text=response.text)
+                yield ChatDelta(tool_calls=response.tool_calls, finish_reason=response.finish_reason)
+                return
+            raise ModelError(f"the endpoint at {self.base_url} closed the stream without any answer",
+                             hint="check the server's logs")
         yield ChatDelta(tool_calls=assembler.finish(), finish_reason=finish or "stop")
 
     def complete(self, messages: Sequence[Message], *, tools: Sequence[ToolSpec] | None = None,
                  max_tokens: int | None = None, temperature: float | None = None,
                  stop: Sequence[str] | None = None) -> ChatResponse:
         """One non-streamed request (cheaper than assembling a stream when nobody watches it)."""
-        request = self._request(messages, tools, max_tokens, temperature, stop)
+        return self._complete(self._client, self._request(messages, tools, max_tokens, temperature, stop))
+
+    def _complete(self, client: Any, request: dict[str, Any]) -> ChatResponse:
         try:
-            result = self._client.chat.completions.create(**request)
+            result = client.chat.completions.create(**request)
         except Exception as exc:  # noqa: BLE001 - mapped to a scopebot error
             raise self._map_error(exc) from None
         if not result.choices:

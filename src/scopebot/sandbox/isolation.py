@@ -26,6 +26,8 @@ from pathlib import Path
 
 #: Read-only system data a scientific run may need (fonts, time zones).
 SYSTEM_DATA_ROOTS = ("/usr/share/fonts", "/usr/share/zoneinfo", "/usr/share/matplotlib")
+#: Folders replaced by empty tmpfs mounts under bubblewrap.
+_HIDDEN_DIRS = ("/tmp/", "/var/tmp/", "/home/", "/root/", "/run/")
 
 
 @dataclass(frozen=True)
@@ -54,11 +56,17 @@ class Isolation:
             cmd = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
                    "--tmpfs", "/tmp", "--tmpfs", "/var/tmp", "--tmpfs", "/home", "--tmpfs", "/root",
                    "--tmpfs", "/run"]
-            for path in readable:  # re-expose what the tmpfs mounts hid (e.g. a pyenv under /root)
-                if path.exists():
-                    cmd += ["--ro-bind", str(path), str(path)]
-            for path in writable:
-                cmd += ["--bind", str(path), str(path)]
+            made: set[str] = set()
+            for path, flag in [*((p, "--ro-bind") for p in readable), *((p, "--bind") for p in writable)]:
+                if not path.exists():
+                    continue
+                # re-expose what the tmpfs mounts hid (e.g. a pyenv under /root); the folders on the way
+                # must be traversable by the unprivileged user, which bwrap's default 0700 is not
+                for parent in reversed(path.parents):
+                    if str(parent) != "/" and str(parent) not in made and str(parent).startswith(_HIDDEN_DIRS):
+                        cmd += ["--perms", "0755", "--dir", str(parent)]
+                        made.add(str(parent))
+                cmd += [flag, str(path), str(path)]
             cmd += ["--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent",
                     "--new-session", "--chdir", "/"]
             return cmd

@@ -111,7 +111,8 @@ def _classify(exc: BaseException, violation_type: type) -> tuple[str | None, str
     if isinstance(exc, violation_type):
         text = str(exc)
         detail = text.split("(", 1)[-1].rstrip(")") if "(" in text else text
-        limit = "processes" if "starting processes" in text else None
+        limit = "processes" if any(w in text for w in ("starting processes", "shell commands",
+                                                       "starting programs")) else None
         return limit, text.removeprefix("sandbox: ").split(" is not allowed")[0] + f" ({detail})"
     if isinstance(exc, MemoryError):
         return "memory", None
@@ -239,6 +240,9 @@ class Zygote:
             try:
                 self.sel.close()
                 run_job(job)
+            except BaseException:  # noqa: BLE001 - the sandbox itself failed: leave a trace for the host
+                import traceback
+                os.write(2, traceback.format_exc().encode())
             finally:
                 os._exit(70)
         pidfd = os.pidfd_open(pid)
@@ -272,10 +276,9 @@ class Zygote:
             for info in self.children.values():
                 if not info["timed_out"] and now >= info["deadline"]:
                     info["timed_out"] = True
-                    for target in (lambda: os.killpg(info["pid"], signal.SIGKILL),
-                                   lambda: os.kill(info["pid"], signal.SIGKILL)):
+                    for kill in (os.killpg, os.kill):
                         try:
-                            target()
+                            kill(info["pid"], signal.SIGKILL)
                         except (ProcessLookupError, PermissionError):
                             pass
             waits = [i["deadline"] - now for i in self.children.values() if not i["timed_out"]]

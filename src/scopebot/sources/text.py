@@ -106,8 +106,8 @@ class AnchorMaker:
 # --- inline markup -------------------------------------------------------------------------------
 
 _SHORTCODE_RE = re.compile(r"\{\{[<%]\s*(\w[\w-]*)\s*(.*?)\s*[>%]\}\}")
-_IMG_RE = re.compile(r"!\[([^\]]*)\]\(\s*([^()]*(?:\([^()]*\)[^()]*)*)\)(\{[^}]*\})?", re.S)
-_LINK_RE = re.compile(r"(?<!!)\[([^\]]+)\]\(\s*[^()\s]*(?:\([^()]*\))?[^()]*\)(\{[^}]*\})?")
+_IMG_RE = re.compile(r"!\[((?:[^\[\]]|\[[^\]]*\])*)\]\(\s*([^()]*(?:\([^()]*\)[^()]*)*)\)(\{[^}]*\}(?!`))?", re.S)
+_LINK_RE = re.compile(r"(?<!!)\[((?:[^\[\]]|\[[^\]]*\])+)\]\(\s*[^()\s]*(?:\([^()]*\))?[^()]*\)(\{[^}]*\}(?!`))?")
 _REFLINK_RE = re.compile(r"(?<!!)\[([^\]]+)\]\[[^\]]*\]")
 _ALT_ATTR_RE = re.compile(r"alt\s*=\s*(['\"])(.*?)\1", re.S)
 _MYST_ROLE_RE = re.compile(r"\{([\w:-]+)\}`([^`]*)`")
@@ -148,7 +148,7 @@ def _img_tag(m: re.Match[str]) -> str:
 
 
 def _image(m: re.Match[str]) -> str:
-    alt = m.group(1).strip()
+    alt = _LINK_RE.sub(lambda lm: lm.group(1), m.group(1)).strip()
     if not alt and m.group(3):
         attr = _ALT_ATTR_RE.search(m.group(3))
         alt = attr.group(2) if attr else ""
@@ -163,13 +163,13 @@ def clean_inline(text: str) -> str:
     ``{.class}`` / ``{: .solution}`` and inline HTML tags.
     """
     text = _SHORTCODE_RE.sub(_shortcode, text)
+    text = _XREF_RE.sub(lambda m: _XREF_WORDS.get(m.group(1), ""), text)
+    text = _CITE_BRACKET_RE.sub("", text)
     text = _IMG_RE.sub(_image, text)
     text = _IMG_TAG_RE.sub(_img_tag, text)
     text = _LINK_RE.sub(lambda m: m.group(1), text)
     text = _REFLINK_RE.sub(lambda m: m.group(1), text)
     text = _MYST_ROLE_RE.sub(_myst_role, text)
-    text = _XREF_RE.sub(lambda m: _XREF_WORDS.get(m.group(1), ""), text)
-    text = _CITE_BRACKET_RE.sub("", text)
     text = _BARE_CITE_RE.sub("", text)
     text = _ATTR_RE.sub("", text)
     text = _BR_RE.sub(" ", text)

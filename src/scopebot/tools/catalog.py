@@ -31,6 +31,8 @@ _2D = re.compile(r"\b(?:2-?d|two[- ]dimension\w*)\b", re.IGNORECASE)
 _PLATFORM_NAMES = {"fiji": "Fiji", "imagej": "Fiji", "imagej2": "Fiji", "imagej1": "Fiji", "napari": "napari",
                    "icy": "Icy", "cellprofiler": "CellProfiler", "qupath": "QuPath", "matlab": "MATLAB",
                    "knime": "KNIME", "ebimage": "R", "r": "R", "python": "Python", "ilastik": "ilastik"}
+_GUI_WORDS = re.compile(r"\bgui\b|graphical|user[- ]friendly|interactive|desktop|point[- ]and[- ]click|"
+                        r"\bviewer\b|\bapplication\b|standalone|stand-alone", re.IGNORECASE)
 _OPEN_LICENSES = re.compile(r"\b(?:gpl|lgpl|agpl|mit|bsd|apache|mpl|cc[- ]?by|cc0|epl|public domain|"
                             r"open[- ]source|unlicense|isc|zlib|artistic)", re.IGNORECASE)
 
@@ -47,6 +49,13 @@ def normalise_name(name: str) -> str:
     return _NON_ALNUM.sub("", text.lower())
 
 
+def core_name(name: str) -> str:
+    """The name without variants: 'Noise2Void (2D) - ZeroCostDL4Mic' -> 'Noise2Void'."""
+    head = re.split(r"\s+[-–—:]\s+", name.strip())[0]
+    head = re.sub(r"\s*[\(\[][^\)\]]*[\)\]]", "", head).strip()
+    return head or name.strip()
+
+
 def is_open_license(license_text: str) -> bool | None:
     """True for a recognisably open licence, False for a stated proprietary one, None if unknown."""
     if not license_text:
@@ -56,6 +65,27 @@ def is_open_license(license_text: str) -> bool | None:
     if re.search(r"proprietar|commercial|closed", license_text, re.IGNORECASE):
         return False
     return None
+
+
+def guess_interface(rec: ToolRecord) -> tuple[str, str]:
+    """``(interface, platform)`` of a record whose registry did not say (e.g. awesome-list entries).
+
+    Uses the registry parsers' wording rules, but answers "" (unknown) instead of their default
+    "gui" when nothing in the text suggests a graphical application.
+    """
+    tags = set(rec.tags)
+    if rec.kind in ("application", "notebook") and tags & {"notebook", "colab", "jupyter"}:
+        return "script", ""
+    if rec.kind not in ("tool", "application"):
+        return "", ""
+    try:
+        from scopebot.sources.parsers.biii_infer import infer_interface
+    except ImportError:  # pragma: no cover - the parsers are part of scopebot
+        return ("plugin", rec.platform) if rec.platform else ("", "")
+    interface, platform = infer_interface(rec.name, rec.description, rec.requires)
+    if interface == "gui" and not platform and not _GUI_WORDS.search(f"{rec.name} {rec.description}"):
+        return "", ""
+    return interface, platform
 
 
 def _as_list(value: Any) -> list[str]:
@@ -137,8 +167,9 @@ class ToolCatalog:
         catalog = cls(records.values())
         for rec in catalog.records.values():
             rec.dims = rec.dims or _text_dims(rec.search_text())
-            if not rec.interface and rec.platform:
-                rec.interface = "plugin"
+            if not rec.interface:
+                rec.interface, platform = guess_interface(rec)
+                rec.platform = rec.platform or platform
         if model_zoo is not None:
             model_zoo.enrich(catalog.records.values())
         return catalog
@@ -189,7 +220,7 @@ class ToolCatalog:
             rec.status = rec.status or str(meta.get("status") or "")
             rec.validation = rec.validation or str(meta.get("validation") or "")
             if chunk.url:
-                rec.links.setdefault("bioimage.io", chunk.url)
+                rec.links.setdefault("bioimage.io" if "bioimage.io" in chunk.url else "page", chunk.url)
             for key in ("git_repo", "documentation"):
                 value = meta.get(key)
                 if isinstance(value, str) and value.startswith("http"):
@@ -229,6 +260,44 @@ class ToolCatalog:
         for rec in self.records.values():
             vocab.update(re.findall(r"[a-z0-9]+", rec.search_text()))
         return vocab
+
+    def distinctive_names(self, max_share: float = 0.02) -> dict[str, str]:
+        """Record id -> lower-cased name, for names specific enough to be counted in free text.
+
+        A name is distinctive when it has a word of at least 4 letters that is rare in the
+        catalog's texts (in at most ``max_share`` of the records): 'Cellpose' is, 'Cell
+        segmentation' is not.
+        """
+        df: dict[str, int] = {}
+        for rec in self.records.values():
+            for word in set(re.findall(r"[a-z0-9]+", rec.search_text())):
+                df[word] = df.get(word, 0) + 1
+        limit = max(2, int(max_share * len(self.records)))
+        out: dict[str, str] = {}
+        for rid, rec in self.records.items():
+            words = re.findall(r"[a-z0-9]+", core_name(rec.name).lower())
+            if words and any(len(w) >= 4 and df.get(w, 0) <= limit for w in words):
+                out[rid] = " ".join(words)
+        return out
+
+    def mention_counts(self, chunks: Iterable[Chunk]) -> dict[str, int]:
+        """How many of ``chunks`` (book, training) mention each distinctive record name."""
+        names = self.distinctive_names()
+        by_first: dict[str, list[tuple[str, str]]] = {}
+        for rid, name in names.items():
+            by_first.setdefault(name.split(" ")[0], []).append((rid, name))
+        counts: dict[str, int] = {}
+        for chunk in chunks:
+            words = re.findall(r"[a-z0-9]+", chunk.body.lower())
+            hits = by_first.keys() & set(words)
+            if not hits:
+                continue
+            joined = f" {' '.join(words)} "
+            for first in hits:
+                for rid, name in by_first[first]:
+                    if f" {name} " in joined:
+                        counts[rid] = counts.get(rid, 0) + 1
+        return counts
 
     def required_by_counts(self) -> dict[str, int]:
         """How many records name each record in ``requires`` (a host/hub prior)."""

@@ -26,7 +26,7 @@ from scopebot.tools.models import ModelInputs, ToolRecord
 CATALOG_GLOB = "bmz-catalog-*.json"
 #: Fields the catalog snapshot drops; a "missing" error about them says nothing about the entry.
 SNAPSHOT_DROPPED = frozenset({"inputs", "outputs", "weights", "test_inputs", "test_outputs", "source",
-                              "sample_inputs", "sample_outputs"})
+                              "sample_inputs", "sample_outputs", "timestamp"})
 RUNNERS = {
     "bioimageio.core": "bioimageio.core (Python: bioimageio predict / bioimageio.core.predict)",
     "deepimagej": "deepImageJ (Fiji plugin, no code)",
@@ -126,7 +126,8 @@ class ModelZooCatalog:
                         if loc and loc[0] in SNAPSHOT_DROPPED and "required" in err.msg.lower():
                             continue
                         dropped_only = False
-                        problems.append(f"{'.'.join(loc) or 'entry'}: {err.msg}")
+                        msg = err.msg if len(err.msg) <= 140 else err.msg[:137] + "..."
+                        problems.append(f"{'.'.join(loc[:2]) or 'entry'}: {msg}")
                 scope = "metadata (the catalog snapshot has no inputs/outputs/weights)" if dropped_only \
                     else "bioimageio.spec"
             elif built is not None:
@@ -153,7 +154,7 @@ class ModelZooCatalog:
             rid = str(entry.get("id") or rec.bioimageio_id)
             if rid:
                 rec.bioimageio_id = rid
-                rec.links.setdefault("bioimage.io", bioimageio_url(rid))
+                rec.links["bioimage.io"] = rec.links.get("bioimage.io") or bioimageio_url(rid)
             rec.license = rec.license or str(entry.get("license") or "")
             for tag in entry.get("tags") or []:
                 if isinstance(tag, str) and tag.lower() not in rec.tags:

@@ -45,11 +45,12 @@ TASKS: tuple[Concept, ...] = (
     Concept("deconvolution", (r"deconvol\w*", r"psf\b", r"point spread", r"deblur\w*", r"blur\w*"),
             ("Image deconvolution",), ("deconvol", "psf", "point spread")),
     Concept("tracking", (r"track\w*", r"trajector\w*", r"lineage\w*", r"migrat\w*", r"follow\w* (?:cells|particles|objects)",
-                         r"motion\b", r"moving"),
+                         r"motion\b(?! correct)", r"moving"),
             ("Object tracking", "Cell tracking", "Particle tracking", "Isolated object tracking",
              "Collective object tracking", "Trajectory analysis"),
             ("track", "tracking", "trajector", "lineage")),
-    Concept("registration", (r"regist\w*", r"align\w*", r"drift\w*", r"warp\w*", r"correlative"),
+    Concept("registration", (r"regist\w*", r"align\w*", r"drift\w*", r"warp\w*", r"correlative",
+                             r"motion correct\w*"),
             ("Image registration", "Rigid registration", "Affine registration", "Deformable registration",
              "Object registration", "Drift correction", "Warping"),
             ("registration", "align", "drift")),
@@ -133,7 +134,7 @@ MODALITIES: tuple[Concept, ...] = (
             ("Electron microscopy", "Transmission electron microscopy", "Scanning electron microscopy",
              "Focused ion beam scanning electron microscopy", "Serial block-face scanning electron microscopy",
              "Electron tomography", "Cryo electron tomography"),
-            ("electron", "electron-microscopy", " em ", "fib-sem", "sem", "tem", "cryo")),
+            ("electron", "fib-sem", "sbem", "sbf-sem", "cryo-em", "cryo-et", "connectom")),
     Concept("histology", (r"histolog\w*", r"histopatholog\w*", r"patholog\w*", r"h&e", r"\bh ?& ?e\b",
                           r"hematoxylin", r"whole[- ]slide", r"\bwsi\b", r"slide scan\w*", r"ihc\b",
                           r"immunohisto\w*"),
@@ -184,6 +185,8 @@ _TASK_RE = [(c, c.compiled()) for c in TASKS]
 _OBJECT_RE = [(c, c.compiled()) for c in OBJECTS]
 _MODALITY_RE = [(c, c.compiled()) for c in MODALITIES]
 TASK_BY_NAME = {c.name: c for c in TASKS}
+#: Compiled pattern of every concept, by name (tasks, objects and modalities have distinct names).
+PATTERNS: dict[str, re.Pattern[str]] = {c.name: p for c, p in _TASK_RE + _OBJECT_RE + _MODALITY_RE}
 OBJECT_BY_NAME = {c.name: c for c in OBJECTS}
 MODALITY_BY_NAME = {c.name: c for c in MODALITIES}
 
@@ -197,13 +200,29 @@ def is_tool_question(text: str) -> bool:
     return bool(_TOOL_QUESTION.search(text or ""))
 
 
+_BRITISH = re.compile(r"\b([a-z]{3,}?)is(ation|ations|e|es|ed|ing|er|ers)\b")
+_BRITISH_YSE = re.compile(r"\b([a-z]{3,}?)ys(e|es|ed|ing|er|ers)\b")
+
+
+def normalise_spelling(text: str) -> str:
+    """Lower-case ``text`` and map British -ise/-isation spellings to -ize/-ization."""
+    text = text.lower().replace("co-local", "colocal")
+    return _BRITISH_YSE.sub(r"\1yz\2", _BRITISH.sub(r"\1iz\2", text))
+
+
 def content_words(text: str) -> list[str]:
-    """Lower-cased words of ``text`` without stop words (order kept, duplicates removed)."""
+    """Lower-cased words of ``text`` without stop words (order kept, duplicates removed).
+
+    Hyphenated words count whole and by their parts ('segment-anything' -> also 'segment',
+    'anything'); British spellings are normalised (see :func:`normalise_spelling`).
+    """
     seen: dict[str, None] = {}
-    for tok in _WORD.findall(text.lower()):
+    for tok in _WORD.findall(normalise_spelling(text)):
         tok = tok.strip("-&+")
-        if len(tok) > 1 and tok not in STOPWORDS:
-            seen.setdefault(tok, None)
+        parts = [tok] + ([p for p in tok.split("-") if p] if "-" in tok else [])
+        for part in parts:
+            if len(part) > 1 and part not in STOPWORDS:
+                seen.setdefault(part, None)
     return list(seen)
 
 

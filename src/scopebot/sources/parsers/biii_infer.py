@@ -45,6 +45,8 @@ def platform_of(texts: list[str]) -> str:
 def infer_interface(name: str, description: str, requires: list[str]) -> tuple[str, str]:
     """``(interface, platform)`` guessed from the requirements, the name and the description."""
     low = f"{name}\n{description}".lower()
+    if any(name.strip().lower() in words for _, words in PLATFORMS):
+        return "gui", ""  # the host application itself (Fiji, Icy, napari...)
     platform = platform_of(requires)
     scriptish = any(_word(w, low) for w in ("macro", "script", "scripts", "jython", "groovy", "notebook",
                                             "jupyter", "pipeline", "workflow"))

@@ -8,6 +8,7 @@ Options (``knowledge/sources.yaml``):
 * ``pages`` – per-chapter overrides keyed by file stem: ``page`` (HTML page name) and ``label``
   (format string with ``{number}`` and ``{title}``, e.g. ``"Appendix A — {title}"``).
 * ``exclude`` – file-name patterns to skip.
+* ``callout_heading_re`` – headings matching it are callout titles in rendered text (kept as text).
 
 The bibliography and the site's search index are deliberately not indexed.
 """
@@ -32,6 +33,9 @@ from scopebot.sources.parsers.common import (
 from scopebot.sources.parsers.markdown import split_markdown
 from scopebot.sources.text import clean_inline, normalize_ws, read_text, slugify
 
+#: Headings of rendered callout boxes ("### Note: ...") are box titles, not sections with anchors.
+CALLOUT_HEADING_RE = r"^(Note|Tip|Warning|Important|Caution):"
+
 
 def chapter_stem(path: Path) -> str:
     """``10-output-quality.rendered.md`` -> ``10-output-quality``; ``6-x.qmd`` -> ``6-x``."""
@@ -42,7 +46,7 @@ def chapter_label(stem: str, title: str, body: str, label_format: str = "") -> s
     """The chapter's breadcrumb label, numbered from the file name as on the site ("6 Image Restoration")."""
     m = re.match(r"^(\d+)-", stem)
     number = m.group(1) if m else ""
-    unnumbered = bool(re.search(r"^#\s.*\{[^}]*(\.unnumbered|-)\s*[^}]*\}\s*$", body, re.M))
+    unnumbered = bool(re.search(r"^#\s.*\{(?:[^}]*\s)?(?:\.unnumbered|-)(?:\s[^}]*)?\}\s*$", body, re.M))
     if label_format:
         return label_format.format(number=number, title=title).strip()
     if not number or unnumbered or re.match(rf"^{number}\b", title) or "appendix" in stem:
@@ -58,6 +62,7 @@ def parse_quarto_book(root: Path, spec: SourceSpec, report: ParseReport) -> Iter
     pages: dict[str, dict[str, str]] = opts.get("pages", {}) or {}
     chapters = root / str(opts.get("chapters_dir", "chapters"))
     files = select_files(chapters, ["*.qmd", "*.md"], opts.get("exclude", []))
+    box_re = str(opts.get("callout_heading_re", CALLOUT_HEADING_RE))
     if not files:
         report.problem("no chapter files found", path=chapters, hint="check the source's chapters_dir option")
     for path in files:
@@ -67,7 +72,7 @@ def parse_quarto_book(root: Path, spec: SourceSpec, report: ParseReport) -> Iter
         meta, body, first = read
         stem = chapter_stem(path)
         conf = pages.get(stem, {})
-        h1, raw = split_markdown(body, scheme="pandoc", first_line=first)
+        h1, raw = split_markdown(body, scheme="pandoc", first_line=first, box_heading_re=box_re)
         title = h1 or str(meta.get("title", "")) or stem
         label = chapter_label(stem, title, body, conf.get("label", ""))
         page = page_url(base, f"{conf.get('page', stem)}.html")

@@ -24,6 +24,12 @@ _MYST_TARGET_RE = re.compile(r"^\s*\([^()\s]+\)=\s*$")
 _MYST_OPTION_RE = re.compile(r"^\s*:[\w-]+:.*$")
 _LIQUID_RE = re.compile(r"\{%-?.*?-?%\}|\{\{-?\s*(?:site|page|include|lesson|episode)\b.*?\}\}")
 _COMMENT_RE = re.compile(r"<!--.*?-->", re.S)
+_MULTILINE_IMG_RE = re.compile(r"!\[[^\]]*\]\([^()]*\)(?:\{[^{}]*\})?")
+
+
+def _join_multiline_images(body: str) -> str:
+    """Put images written across lines on one line (later line numbers in that file shift a little)."""
+    return _MULTILINE_IMG_RE.sub(lambda m: m.group(0).replace("\n", " "), body)
 
 #: MyST/Sphinx directives whose body is prose for the reader.
 _TEXT_DIRECTIVES = {"note", "important", "warning", "tip", "caution", "attention", "danger", "error", "hint",
@@ -75,9 +81,9 @@ class _State:
 
 def clean_title(title: str) -> str:
     """Heading text for display: markup removed, emphasis and code markers dropped."""
-    t = clean_inline(title)
+    t = clean_inline(_MULTILINE_IMG_RE.sub("", title))
     t = re.sub(r"(\*\*|__|\*|`)", "", t)
-    return re.sub(r"\s+", " ", t).strip(" #")
+    return re.sub(r"\s+", " ", t).strip(" #/-|")
 
 
 def heading_parts(raw: str) -> tuple[str, str, set[str]]:
@@ -119,15 +125,18 @@ def _div_info(info: str) -> tuple[bool, str]:
 
 
 def split_markdown(body: str, *, scheme: AnchorScheme = "pandoc", first_line: int = 1,
-                   first_h1_is_title: bool = True) -> tuple[str, list[MdSection]]:
+                   first_h1_is_title: bool = True, box_heading_re: str = "") -> tuple[str, list[MdSection]]:
     """Split a Markdown body into sections.
 
     Returns ``(h1_title, sections)``. When ``first_h1_is_title`` and the first heading is a level-1
     heading, it is taken as the document title (returned, not part of ``titles``); text before
     the first sub-heading forms a section with empty ``titles``. Sections with no text are
-    omitted, but their headings still appear in their children's ``titles``.
+    omitted, but their headings still appear in their children's ``titles``. Headings matching
+    ``box_heading_re`` (e.g. rendered callout titles) are kept as bold text, like headings in boxes.
     """
+    box_heading = re.compile(box_heading_re) if box_heading_re else None
     body = _COMMENT_RE.sub(lambda m: "\n" * m.group(0).count("\n"), body)
+    body = _join_multiline_images(body)
     anchors = AnchorMaker(scheme)
     st = _State()
     h1_title = ""
@@ -135,9 +144,20 @@ def split_markdown(body: str, *, scheme: AnchorScheme = "pandoc", first_line: in
     sections: list[MdSection] = []
     cur = MdSection(titles=[], anchor="", text="", line=first_line)
     buf: list[str] = []
+    para: list[str] = []  # raw prose lines, cleaned together so multi-line links/images work
     seen_heading = False
 
+    def end_para() -> None:
+        if para:
+            buf.extend(clean_inline(_LIQUID_RE.sub("", "\n".join(para))).split("\n"))
+            para.clear()
+
+    def emit(text: str) -> None:
+        end_para()
+        buf.append(text)
+
     def flush() -> None:
+        end_para()
         text = "\n".join(buf)
         text = re.sub(r"[ \t]+\n", "\n", text)
         text = re.sub(r"\n{3,}", "\n\n", text).strip("\n")
@@ -153,9 +173,9 @@ def split_markdown(body: str, *, scheme: AnchorScheme = "pandoc", first_line: in
             if line.strip() and set(line.strip()) == {top.char} and len(line.strip()) >= top.length:
                 st.fences.pop()
                 if not st.dropping:
-                    buf.append("```")
+                    emit("```")
             elif not st.dropping and not re.match(r"^\s*#\|", line):
-                buf.append(line.rstrip())
+                emit(line.rstrip())
             continue
         # --- MyST option block (--- ... ---) at the top of a directive ------------------------
         if top is not None and top.options_open:
@@ -173,7 +193,7 @@ def split_markdown(body: str, *, scheme: AnchorScheme = "pandoc", first_line: in
             if is_myst and (name in _TEXT_DIRECTIVES or name.startswith("prf:")):
                 st.fences.append(_Fence(char, length, "text"))
                 if arg and not st.dropping:
-                    buf.append(f"**{clean_title(arg)}**")
+                    emit(f"**{clean_title(arg)}**")
             elif is_myst and name in _CAPTION_DIRECTIVES:
                 st.fences.append(_Fence(char, length, "caption"))
             elif is_myst and name in _DROP_DIRECTIVES:
@@ -182,7 +202,7 @@ def split_markdown(body: str, *, scheme: AnchorScheme = "pandoc", first_line: in
                 lang = arg.split()[0] if name in _CODE_DIRECTIVES and arg else name
                 st.fences.append(_Fence(char, length, "code"))
                 if not st.dropping:
-                    buf.append("```" + re.sub(r"[^\w+.#-]", "", lang))
+                    emit("```" + re.sub(r"[^\w+.#-]", "", lang))
             continue
         if top is not None and top.kind in ("text", "caption") and top.fresh:
             if line.strip() == "---":
@@ -200,7 +220,7 @@ def split_markdown(body: str, *, scheme: AnchorScheme = "pandoc", first_line: in
                 drop, label = _div_info(info)
                 st.divs.append(drop)
                 if label and not st.dropping:
-                    buf.append(f"**{label}**")
+                    emit(f"**{label}**")
             elif st.divs:
                 st.divs.pop()
             continue
@@ -223,9 +243,9 @@ def split_markdown(body: str, *, scheme: AnchorScheme = "pandoc", first_line: in
                 title = clean_title(re.sub(r"<[^>]+>", "", html_head.group(3)))
                 id_attr = _ID_ATTR_RE.search(html_head.group(2))
                 explicit = id_attr.group(1) if id_attr else ""
-            if quoted or st.boxed:
+            if quoted or st.boxed or (box_heading is not None and box_heading.search(title)):
                 if title:
-                    buf.append(f"**{title}**")
+                    emit(f"**{title}**")
                 continue
             if level == 1 and first_h1_is_title and not seen_heading:
                 h1_title = title
@@ -240,7 +260,9 @@ def split_markdown(body: str, *, scheme: AnchorScheme = "pandoc", first_line: in
                             line=lineno, level=level)
             buf = []
             continue
-        cleaned = clean_inline(_LIQUID_RE.sub("", content))
-        buf.append(cleaned.rstrip())
+        if not content.strip():
+            emit("")
+        else:
+            para.append(content)
     flush()
     return h1_title, sections

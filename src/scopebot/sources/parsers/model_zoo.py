@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ FRAMEWORKS = {"pytorch": "PyTorch", "torchscript": "TorchScript", "tensorflow": 
 _NICKNAME_RE = re.compile(r"^[a-z]+(?:-[a-z]+)+$")
 
 
+@lru_cache(maxsize=256)
 def check_license(value: str) -> bool | None:
     """Whether ``value`` is a known SPDX id per bioimageio.spec (None when the package is missing)."""
     try:
@@ -84,7 +86,7 @@ def consumers_of(item: dict[str, Any]) -> list[str]:
     words = " ".join(str(x).lower() for x in (item.get("tags") or []) + (item.get("links") or []))
     words += " " + json.dumps(item.get("config") or {}).lower()
     found = {label for key, label in CONSUMERS.items() if key in words}
-    compat = (item.get("_scores") or {}).get("tool_compatibility") or {}
+    compat = (item.get("_scores") or {}).get("tool_compatibility") or {} if item.get("type") == "model" else {}
     for tool, score in compat.items():
         if isinstance(score, (int, float)) and score >= 0.5:
             found.add(CONSUMERS.get(tool.lower(), tool))
@@ -99,7 +101,9 @@ def resource_section(spec: SourceSpec, item: dict[str, Any], base_url: str, orig
     lic = str(item.get("license") or "")
     authors = author_names(item.get("authors"))
     links = [str(x) for x in (item.get("links") or [])]
-    cite = [c.get("text") or c.get("doi") or c.get("url") for c in (item.get("cite") or []) if isinstance(c, dict)]
+    cite = [" ".join(x for x in (str(c.get("text") or ""), f"(doi:{c['doi']})" if c.get("doi") else
+                                 str(c.get("url") or "")) if x).strip()
+            for c in (item.get("cite") or []) if isinstance(c, dict)]
     aid = artifact_id(item)
     validation = validation_of(item)
     consumers = consumers_of(item)
@@ -157,6 +161,23 @@ def _load_json(path: Path, report: ParseReport) -> Any:
     return data
 
 
+def _report_version(item: Any) -> int:
+    m = re.search(r"/v(\d+)/", str(item.get("_report_path", ""))) if isinstance(item, dict) else None
+    return int(m.group(1)) if m else -1
+
+
+def _latest_versions(items: list[Any]) -> list[Any]:
+    """Items with one entry per resource id: the one from the newest report version, in first-seen order."""
+    best: dict[str, int] = {}
+    for n, item in enumerate(items):
+        rid = str(item.get("id") or "") if isinstance(item, dict) else ""
+        if rid and (rid not in best or _report_version(item) > _report_version(items[best[rid]])):
+            best[rid] = n
+    keep = set(best.values())
+    return [item for n, item in enumerate(items)
+            if n in keep or not (isinstance(item, dict) and item.get("id"))]
+
+
 def _keys(item: dict[str, Any]) -> set[str]:
     rid = str(item.get("id") or "")
     keys = {rid, "/".join(rid.split("/")[:2]) if rid.startswith("10.") else rid, nickname(item),
@@ -184,7 +205,7 @@ def parse_model_zoo(root: Path, spec: SourceSpec, report: ParseReport) -> Iterat
         if not isinstance(items, list):
             report.problem("catalog has no 'items' (or legacy 'collection') list", path=path)
             continue
-        for n, item in enumerate(items):
+        for n, item in enumerate(_latest_versions(items)):
             where = f"{path.name} item {n}"
             if not isinstance(item, dict) or not (item.get("id") or item.get("name")):
                 rp = item.get("_report_path", "") if isinstance(item, dict) else ""

@@ -60,9 +60,8 @@ def load_resources(path: Path, report: ParseReport) -> list[tuple[int, dict[str,
         try:
             item = yaml.load(chunk, Loader=_loader())
         except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            report.problem("skipped invalid resource entry", path=path,
-                           line=start + 1 + (mark.line if mark is not None else 0))
+            report.problem(f"skipped invalid resource entry: {str(exc).splitlines()[0]}", path=path,
+                           line=start + 1, hint="fix the YAML of the entry starting at this line")
             continue
         if isinstance(item, list) and item and isinstance(item[0], dict):
             out.append((start + 1, item[0]))
