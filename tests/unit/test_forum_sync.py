@@ -198,3 +198,36 @@ def test_failed_ingest_keeps_the_store_and_is_retried_next_run(env: Env) -> None
 def test_max_topics_must_be_positive() -> None:
     with pytest.raises(Exception, match="max-topics"):
         SyncOptions(max_topics=0)
+
+
+def test_search_results_are_paged_until_max_topics(tmp_path: Path) -> None:
+    env = Env(tmp_path, search_page_size=2)
+    report = env.sync().run(SyncOptions(query="the", max_topics=5))
+    pages = [dict(r.query)["page"] for r in env.fake.hits("/search.json")]
+    assert pages == ["1", "2", "3"] and report.discovered == 5 and report.new == 5
+
+
+def test_listing_failure_after_the_first_page_keeps_what_was_found(tmp_path: Path) -> None:
+    env = Env(tmp_path, per_page=2)
+    env.client.retry = env.client.retry.__class__(max_retries=0)
+    env.fake.fail("/latest.json", "slow", delay=0)          # page 0 fine (consumes the no-op fault)
+    env.fake.fail("/latest.json", "500", times=-1)          # later pages fail
+    report = env.sync().run(SyncOptions())
+    assert report.discovered == 2 and report.new == 2 and "stopped listing topics early" in report.discovery_warning
+
+
+def test_long_rate_limit_stops_the_sync_at_once_and_keeps_progress(env: Env) -> None:
+    env.fake.fail("/t/103.json", "429", times=-1, retry_after="900")
+    report = env.sync().run(SyncOptions())
+    assert report.aborted.startswith("the forum asked us to slow down") and list(report.failed) == [103]
+    assert env.fake.topic_reads() == [106, 104, 103]            # nothing after the 429
+    assert env.clock.sleeps == [] and env.collector.topic_ids() == [104, 106]
+
+
+def test_when_every_stored_topic_is_gone_the_forum_source_is_emptied(env: Env) -> None:
+    env.sync().run(SyncOptions(query="Fast4DReg"))
+    assert env.collector.topic_ids() == [106]
+    env.fake.deleted.add(106)
+    env.fake.add_post(106, "<p>bump so that the sync reads the topic again and notices it is gone</p>")
+    report = env.sync().run(SyncOptions(query="Fast4DReg"))
+    assert report.removed == [106] and report.ingested and env.collector.calls[-1][1] == []

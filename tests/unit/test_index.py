@@ -160,3 +160,12 @@ def test_index_dir_is_a_symlink_swap(tmp_settings: Settings) -> None:
     link: Path = tmp_settings.index_dir
     assert link.is_symlink()
     assert not list((tmp_settings.home / "builds").glob("*.partial"))
+
+
+def test_a_source_can_become_empty(tmp_settings: Settings) -> None:
+    b = IndexBuilder(tmp_settings, HashEmbedder())
+    b.ingest_sections(BOOK, SECTIONS[:1])
+    m = b.ingest_sections(BOOK, [])
+    assert m.total_chunks == 0
+    kb = KnowledgeBase.open(tmp_settings, HashEmbedder())
+    assert kb.search("denoising", k=3) == []

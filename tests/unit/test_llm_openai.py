@@ -222,9 +222,13 @@ def test_404_without_model_list_points_at_the_base_url() -> None:
     assert "SCOPEBOT_LLM_BASE_URL" in info.value.hint
 
 
-def test_context_overflow_is_its_own_error() -> None:
-    msg = "This model's maximum context length is 2048 tokens. However, you requested 3000 tokens."
-    model, _ = make_model(error(400, msg, "context_length_exceeded"))
+@pytest.mark.parametrize(("msg", "code"), [
+    ("This model's maximum context length is 2048 tokens. However, you requested 3000 tokens.",
+     "context_length_exceeded"),
+    ("the request exceeds the available context size, try increasing it", None),  # llama.cpp's llama-server
+])
+def test_context_overflow_is_its_own_error(msg: str, code: str | None) -> None:
+    model, _ = make_model(error(400, msg, code))
     with pytest.raises(ContextOverflowError) as info:
         model.complete(USER)
     assert "SCOPEBOT_LLM_CONTEXT" in info.value.hint

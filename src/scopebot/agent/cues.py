@@ -103,9 +103,9 @@ TOOL_MEDIUM = [
     _rx(r"\bcan i use\b.*\bfor\b"),
 ]
 
+#: Naming the forum itself beats every other cue ("has anyone on image.sc done this in Python?").
+FORUM_EXPLICIT = _rx(r"image\.sc|\bforums?\b")
 FORUM_STRONG = [
-    _rx(r"image\.sc"),
-    _rx(r"\bforums?\b"),
     _rx(r"\b(has|have|did)\s+(anyone|anybody|someone|somebody|other people|others|people)\b"),
     _rx(r"\b(anyone|anybody)\s+(else\s+)?(had|have|has|seen|tried|know|got|run|ran|managed|experienced)\b"),
     _rx(r"\bcommunity\b"),
@@ -147,7 +147,7 @@ OUT_OF_SCOPE = _rx(
 FOLLOW_UP_START = _rx(r"^\s*(and|but|also|now|then|so|ok(ay)?,?\s+(and|now)|what\s+about|how\s+about|"
                       r"what\s+if|same|instead|only|just|again|for\s+(the\s+)?\w+\s*\??$|in\s+\w+\s*\??$|"
                       r"with\s+\w+\s*\??$|without|do\s+(it|that|the\s+same)|can\s+you\s+also|"
-                      r"could\s+you\s+also|make\s+it|show\s+(it|them|me\s+that)|why\b(?!.{25,}))")
+                      r"could\s+you\s+also|make\s+it|show\s+(it|them|me\s+that|me\s+how)|why\b(?!.{25,}))")
 ANAPHORA = _rx(r"\b(their|them|they|it|its|those|these|that one|this one|the same|that|the result|"
                r"the previous|the last|the above|above)\b")
 
@@ -206,7 +206,9 @@ def cue_scores(text: str, *, has_image: bool = False, has_code_result: bool = Fa
         fire("tool", STRONG, f"tool cue '{m.group(0).strip()}'")
     elif m := _any(TOOL_MEDIUM, text):
         fire("tool", MEDIUM, f"tool hint '{m.group(0).strip()}'")
-    if m := _any(FORUM_STRONG, text):
+    if m := FORUM_EXPLICIT.search(text):
+        fire("forum", 1.0, f"names the forum '{m.group(0)}'")
+    elif m := _any(FORUM_STRONG, text):
         fire("forum", STRONG * 1.05, f"forum cue '{m.group(0).strip()}'")
     if _any(CAPABILITY, text):
         fire("chitchat", STRONG * 1.05, "capability question")

@@ -98,7 +98,8 @@ class LoopAnswer(BaseModel):
     """The final answer of the tool-calling loop, checked against the passages it gathered."""
 
     question: str
-    answer: str
+    answer: str = Field(description="Markdown answer; citations rendered as [1], [2] ...")
+    answer_keys: str = Field(default="", description="The same answer with raw citation keys.")
     abstained: bool = False
     citations: list[dict[str, Any]] = Field(default_factory=list)
     checks: LoopChecks = Field(default_factory=LoopChecks)

@@ -14,24 +14,24 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from scopebot.answer.text import content_set, split_sentences
+from scopebot.answer.text import content_set, split_sentences, stem
 
 _INSTRUCTION_PATTERNS = [
-    r"\bignore\b.{0,40}\b(?:instructions?|rules|prompts?|context|above|previous|prior)\b",
-    r"\bdisregard\b.{0,40}\b(?:instructions?|rules|prompts?|above|previous|prior|sources?)\b",
-    r"\bforget\b.{0,30}\b(?:instructions?|rules|everything|previous|prior)\b",
+    r"\bignore\b.{0,40}\b(?:instructions?|rules|prompts?|previous|prior)\b",
+    r"\bdisregard\b.{0,40}\b(?:instructions?|rules|prompts?|previous|prior)\b",
+    r"\bforget\b.{0,30}\b(?:instructions?|rules|everything you)\b",
     r"\b(?:new|updated|real|actual)\s+instructions?\s*:",
-    r"\byou\s+(?:are\s+now|must\s+now|will\s+now|should\s+now)\b",
-    r"\b(?:as\s+an?\s+)?(?:ai|assistant|language\s+model|chatbot|llm)\s*[,:]?\s*(?:you\s+)?(?:must|should|will)\b",
-    r"\b(?:reveal|print|show|output|repeat)\b.{0,30}\b(?:system\s+prompt|prompt|instructions)\b",
-    r"\b(?:respond|reply|answer|say)\s+(?:only\s+)?with\b",
-    r"\b(?:respond|reply|answer)\s+(?:only|exactly|always)\b",
-    r"\bdo\s+not\s+(?:cite|mention|follow|use)\b.{0,30}\b(?:sources?|citations?|passages?|rules|instructions)\b",
+    r"\byou\s+are\s+(?:now|no\s+longer)\s+(?:a|an|the|my|in)\b",
+    r"\byou\s+must\s+now\s+(?:ignore|forget|answer|reply|say|respond|obey)\b",
+    r"\bas\s+an?\s+(?:ai|assistant|language\s+model|chatbot|llm)\s*,\s*you\b",
+    r"\b(?:reveal|print|show|output|repeat)\b.{0,30}\b(?:system\s+prompt|your\s+prompt|your\s+instructions)\b",
+    r"\b(?:respond|reply|answer)\s+only\s+(?:with|in)\b",
+    r"\b(?:respond|reply)\s+(?:exactly|always)\b",
+    r"\bdo\s+not\s+(?:cite|mention)\b.{0,20}\b(?:sources?|citations?|passages?)\b",
     r"\bsystem\s*(?:prompt|message)\s*:",
-    r"\boverride\b.{0,30}\b(?:instructions?|rules|safety|settings)\b",
+    r"\boverride\b.{0,30}\b(?:instructions?|rules|safety)\b",
 ]
 INSTRUCTION_RE = re.compile("|".join(f"(?:{p})" for p in _INSTRUCTION_PATTERNS), re.IGNORECASE)
-_PAYLOAD_RE = re.compile(r"(?:\band\s+(?:instead\s+)?|:\s*|\binstead\s*,?\s*|\bwith\s+)(.+)$", re.IGNORECASE)
 
 
 def find_instructions(text: str) -> list[str]:
@@ -48,25 +48,34 @@ def remove_instructions(text: str) -> tuple[str, list[str]]:
     return re.sub(r"[ \t]{2,}", " ", out), found
 
 
-def payload(instruction: str) -> str:
-    """What an instruction asks to say or do: the part after 'and', ':' or 'with' (or all of it)."""
-    m = _PAYLOAD_RE.search(instruction)
-    return (m.group(1) if m else instruction).strip(" .\"'")
+#: Words that make up the instruction itself rather than what it asks to say.
+_META = frozenset(stem(w) for w in """ignore ignored disregard forget previous prior above instructions instruction
+rules prompt prompts system message reply respond answer say says write output print only always exactly
+now from on you your assistant model ai chatbot llm must should will that this new real actual updated
+instead""".split())
+
+
+def payload_words(instruction: str) -> set[str]:
+    """What an instruction asks to say or do, as content stems (the instruction's own wording removed)."""
+    return content_set(instruction) - _META
 
 
 def followed_instructions(answer_sentences: Iterable[str], instructions: Iterable[str],
                           threshold: float = 0.6) -> list[str]:
-    """Answer sentences that carry out (repeat the payload of) one of ``instructions``."""
-    payloads = [content_set(payload(i)) for i in instructions]
-    payloads = [p for p in payloads if len(p) >= 2]
+    """Answer sentences that carry out (repeat the payload of) one of ``instructions``.
+
+    A sentence follows an instruction when at least two of the payload's words, and at least
+    ``threshold`` of the smaller of the two word sets, are shared.
+    """
+    payloads = [p for p in (payload_words(i) for i in instructions) if len(p) >= 2]
     hits: list[str] = []
     for sentence in answer_sentences:
-        words = content_set(sentence)
+        words = content_set(sentence) - _META
         if not words:
             continue
         for p in payloads:
-            overlap = len(words & p) / len(p)
-            if overlap >= threshold and len(words & p) >= 2:
+            shared = len(words & p)
+            if shared >= 2 and shared / min(len(p), len(words)) >= threshold:
                 hits.append(sentence)
                 break
     return hits

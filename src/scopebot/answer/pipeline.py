@@ -195,9 +195,11 @@ class AnswerPipeline:
                 continue
             cited = check_citations(text, by_key)
             checks.invalid_keys += cited.invalid_keys
+            seen: set[str] = set()
             for raw in split_sentences(cited.text):
                 verdict = check_sentence(raw, context, self.scorer, source=source)  # type: ignore[arg-type]
-                if verdict is not None:
+                if verdict is not None and verdict.text.lower() not in seen:  # tiny models repeat themselves
+                    seen.add(verdict.text.lower())
                     pieces.append((raw, verdict))
         followed = set(followed_instructions([v.text for _, v in pieces if v.source == "model"], instructions))
         entity_report = self.entity_checker.check("\n".join(v.text for _, v in pieces), context_texts)
@@ -227,7 +229,7 @@ class AnswerPipeline:
         checks.unknown_entities = [n for n in entity_report.unknown
                                    if any(n in v.text for _, v in kept) or not strict]
         checks.supported_fraction = supported_fraction([v for _, v in kept], self.scorer)
-        if not kept or all(self.scorer.is_trivial(v.text) for _, v in kept):
+        if not any(v.supported and not self.scorer.is_trivial(v.text) for _, v in kept):
             base.sentences = verdicts
             return None
         text_keys = _assemble(sources, kept)

@@ -30,6 +30,7 @@ def number_citations(text: str, passages: Mapping[str, ContextPassage]) -> tuple
     numbered = CITATION_RE.sub(replace, text)
     numbered = re.sub(r"(\[\d+\])(?:\s*\1)+", r"\1", numbered)  # "[1] [1]" -> "[1]"
     numbered = re.sub(r"\]\s+\[(\d+)\]", r"][\1]", numbered)   # "[1] [2]" -> "[1][2]"
+    numbered = re.sub(r"[ \t]+([.,;:!?])", r"\1", numbered)      # space left by a dropped key
     return numbered, citations
 
 

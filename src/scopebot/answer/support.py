@@ -73,31 +73,29 @@ class SupportScorer:
     def score(self, sentence: str, passage: str, sentence_vec: np.ndarray | None = None) -> float:
         """Support of one sentence by one passage in [0, 1]."""
         lex = self.lexical(sentence, passage)
-        if self.embedder is None:
+        if self.embedder is None or lex >= 0.999:
             return round(min(1.0, lex), 4)
         vecs = self._passage(passage)[3]
         if sentence_vec is None:
             sentence_vec = self.embedder.embed_one(strip_citations(sentence))
         sem = float(np.max(vecs @ sentence_vec)) if vecs is not None and len(vecs) else 0.0
         sem = max(0.0, min(1.0, sem))
-        if lex >= 0.999:
-            return 1.0
         return round(min(1.0, LEXICAL_SHARE * lex + (1 - LEXICAL_SHARE) * sem), 4)
 
     def best(self, sentence: str, cited: Mapping[str, str],
              context: Mapping[str, str]) -> tuple[float, str | None]:
         """``(support, best key)`` of a sentence given its cited passages and the whole context."""
         clean = strip_citations(sentence)
-        vec = self.embedder.embed_one(clean) if self.embedder is not None else None
+        vec: np.ndarray | None = None
         best_score, best_key = 0.0, None
-        for key, text in cited.items():
-            s = self.score(clean, text, vec)
-            if s > best_score:
-                best_score, best_key = s, key
-        for key, text in context.items():
-            if key in cited:
+        ordered = [(k, t, 1.0) for k, t in cited.items()] + \
+                  [(k, t, UNCITED_FACTOR) for k, t in context.items() if k not in cited]
+        for key, text, factor in ordered:
+            if factor * 1.0 <= best_score:
                 continue
-            s = UNCITED_FACTOR * self.score(clean, text, vec)
+            if vec is None and self.embedder is not None and self.lexical(clean, text) < 0.999:
+                vec = self.embedder.embed_one(clean)
+            s = factor * self.score(clean, text, vec)
             if s > best_score:
                 best_score, best_key = s, key
         return round(best_score, 4), best_key

@@ -28,6 +28,7 @@ thing things something anything get getting kind kinds does do did done many sev
 _WORD_RE = re.compile(r"[A-Za-z][A-Za-z0-9_+\-]*[A-Za-z0-9]|[A-Za-z]|\d+(?:\.\d+)?")
 _NUMBER_RE = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)?(?![\w])")
 _SENT_SPLIT_RE = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\[(\"'`*]?[A-Z0-9`])")
+_CITES_AFTER_STOP_RE = re.compile(r"([.!?][\"')]?)[ \t]*((?:\[[a-z]{2}-[0-9a-zA-Z]{4,16}\][ \t]*)+)[ \t]+(?=\S)")
 _LEADING_CITES_RE = re.compile(r"^((?:\s*\[[a-z]{2}-[0-9a-zA-Z]{4,16}\])+)\s*")
 _ABBREV_RE = re.compile(r"\b(?:e\.g|i\.e|etc|vs|cf|al|Fig|Dr|Eq|approx|resp|ca|no|Ref)\.$", re.IGNORECASE)
 
@@ -99,6 +100,7 @@ def split_sentences(text: str) -> list[str]:
     """
     pieces: list[str] = []
     in_code = False
+    text = _CITES_AFTER_STOP_RE.sub(lambda m: f"{m.group(1)} {m.group(2).strip()}\n", text)
     for raw_line in text.replace("\r\n", "\n").split("\n"):
         line = raw_line.strip()
         if line.startswith("```"):

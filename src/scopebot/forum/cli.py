@@ -25,10 +25,7 @@ def make_index_ingest(settings: Settings) -> IngestFn:
         raise ConfigurationError("The index builder is not available in this installation",
                                  hint="the topics were stored; re-run the sync once the index "
                                       "builder is installed, or use --no-ingest") from exc
-    from scopebot.index.embeddings import make_embedder
-
-    builder = IndexBuilder(settings, make_embedder(settings))
-    return builder.ingest_sections
+    return IndexBuilder(settings).ingest_sections   # the embedder is loaded only when chunks change
 
 
 def parse_since(value: str | None) -> date | None:
@@ -42,8 +39,13 @@ def parse_since(value: str | None) -> date | None:
 
 
 def run_sync(settings: Settings, options: SyncOptions, *, console: Console, ingest: bool = True,
-             delay: float = 0.5, ingest_factory: object = None) -> tuple[int, SyncReport | None]:
-    """Run one sync with progress output; returns (exit code, report). Errors become messages here."""
+             delay: float = 0.5, ingest_factory: object = None,
+             **client_options: object) -> tuple[int, SyncReport | None]:
+    """Run one sync with progress output; returns (exit code, report). Errors become messages here.
+
+    ``ingest_factory(settings)`` builds the ingest callable (default: the index builder);
+    ``client_options`` go to :class:`DiscourseClient` (e.g. ``retry``, ``sleep``, ``timeout``).
+    """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from scopebot.forum.client import DiscourseClient
@@ -61,7 +63,7 @@ def run_sync(settings: Settings, options: SyncOptions, *, console: Console, inge
         return ingested["fn"](spec, sections)
 
     try:
-        with DiscourseClient.from_settings(settings, min_interval=delay) as client:
+        with DiscourseClient.from_settings(settings, min_interval=delay, **client_options) as client:  # type: ignore[arg-type]
             with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                           TextColumn("{task.fields[last]}"), console=console, transient=True) as bar:
                 task = bar.add_task("image.sc topics", total=options.max_topics, last="")

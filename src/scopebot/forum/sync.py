@@ -24,7 +24,7 @@ from datetime import date
 from scopebot.errors import ConfigurationError
 from scopebot.forum.client import DiscourseClient
 from scopebot.forum.convert import FORUM_SOURCE, topic_to_sections
-from scopebot.forum.errors import ForumDataError, ForumError, ForumUnavailable, TopicGone
+from scopebot.forum.errors import ForumDataError, ForumError, ForumRateLimited, ForumUnavailable, TopicGone
 from scopebot.forum.models import TopicSummary
 from scopebot.forum.store import TopicStore
 from scopebot.sources.models import Section, SourceSpec
@@ -169,6 +169,9 @@ class ForumSync:
             for summary in candidates:
                 outcome = self._sync_one(summary, report)
                 consecutive = consecutive + 1 if outcome == "unavailable" else 0
+                if outcome == "rate-limited":
+                    report.aborted = f"the forum asked us to slow down: {report.failed[summary.id]}"
+                    break
                 if consecutive >= self.max_consecutive_failures:
                     report.aborted = (f"stopped after {consecutive} failed requests in a row: "
                                       f"{report.failed[summary.id]}")
@@ -204,7 +207,7 @@ class ForumSync:
         except ForumUnavailable as exc:
             report.failed[summary.id] = exc.message
             self._notify("failed", summary.id, summary.title)
-            return "unavailable"
+            return "rate-limited" if isinstance(exc, ForumRateLimited) else "unavailable"
         except ForumError as exc:
             report.failed[summary.id] = exc.message
             self._notify("failed", summary.id, summary.title)
@@ -234,8 +237,8 @@ class ForumSync:
 
     def ingest_store(self, report: SyncReport, *, force: bool = False) -> None:
         """Hand all stored sections to the index when the store changed since the last ingest."""
-        if self.ingest is None or not len(self.store):
-            return
+        if self.ingest is None or (not len(self.store) and not self.store.last_ingested):
+            return                      # nothing synced, nothing ever ingested: leave the index alone
         if not force and not self.store.needs_ingest:
             return
         digest = self.store.digest()

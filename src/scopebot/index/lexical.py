@@ -59,6 +59,8 @@ class LexicalIndex:
 
     @classmethod
     def build(cls, keys: Sequence[str], texts: Sequence[str]) -> LexicalIndex:
+        if not texts:
+            return cls(None, [])
         import bm25s
 
         model = bm25s.BM25(k1=1.2, b=0.75)
@@ -68,21 +70,23 @@ class LexicalIndex:
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
-        self._model.save(str(directory))  # type: ignore[attr-defined]
+        if self._model is not None:
+            self._model.save(str(directory))  # type: ignore[attr-defined]
         (directory / "ids.json").write_text(json.dumps(self.ids), encoding="utf-8")
 
     @classmethod
     def load(cls, directory: Path) -> LexicalIndex:
+        ids = json.loads((directory / "ids.json").read_text(encoding="utf-8"))
+        if not ids:
+            return cls(None, [])
         import bm25s
 
-        model = bm25s.BM25.load(str(directory))
-        ids = json.loads((directory / "ids.json").read_text(encoding="utf-8"))
-        return cls(model, ids)
+        return cls(bm25s.BM25.load(str(directory)), ids)
 
     def search(self, query: str, n: int) -> list[tuple[str, float]]:
         """Top ``n`` (key, score) pairs with a positive score."""
         toks = tokenize(query)
-        if not toks or not self.ids:
+        if not toks or not self.ids or self._model is None:
             return []
         n = min(n, len(self.ids))
         vocab = getattr(self._model, "vocab_dict", None)

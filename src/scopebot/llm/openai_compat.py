@@ -37,7 +37,8 @@ _log = logging.getLogger(__name__)
 DUMMY_API_KEY = "sk-no-key-required"
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 _CONTEXT_WORDS = ("context length", "context window", "context_length_exceeded", "maximum context",
-                  "too many tokens", "exceeds the context", "prompt is too long")
+                  "context size", "exceed_context_size", "too many tokens", "exceeds the context",
+                  "prompt is too long")
 
 
 class OpenAICompatibleModel(ChatModel):

@@ -9,7 +9,9 @@ What the hook refuses (raising :class:`SandboxViolation`, a ``PermissionError``)
 * new processes: ``subprocess``, ``os.system``, ``os.exec*``, ``os.posix_spawn``, ``os.fork``,
   ``pty``; ``_posixsubprocess.fork_exec`` (not audited by CPython) is replaced by a stub;
 * signals to other processes (``os.kill``/``killpg`` of any pid but our own);
-* native code: every ``ctypes.*`` event (``dlopen``, foreign calls, raw memory access);
+* native code: ``ctypes`` symbol look-ups (CPython does not audit foreign calls, so the look-up is
+  where they are stopped), raw memory access and loading libraries from outside the Python
+  installation (``dlopen(None)``, done by ``import ctypes`` itself, is allowed);
 * file access outside the allowed roots: reads only under the working directory, the Python
   installation and a few read-only system data folders; writes, deletes, renames, links, chmod
   only under the working directory;
@@ -176,6 +178,15 @@ def install(workdir: str, read_roots: Iterable[str], *, own_pid: int) -> None:
                     raise deny("signalling other processes", f"pid {args[0]}")
                 if args and args[0] == 0:
                     raise deny("signalling the process group")
+            elif event == "ctypes.dlopen":
+                # numpy imports ctypes, which opens the interpreter itself (None); libraries shipped
+                # inside the Python installation may load. Looking up a symbol (ctypes.dlsym) stays
+                # blocked: CPython does not audit foreign calls, so the look-up is where we stop them
+                name = args[0] if args else None
+                if name is not None:
+                    path = resolve(name) if isinstance(name, (str, bytes)) and "/" in str(name) else None
+                    if path is None or not _under(path, read_ok):
+                        raise deny("native code via ctypes", f"ctypes.dlopen {name!r}")
             elif event in _BLOCKED_EVENTS:
                 raise deny(_BLOCKED_EVENTS[event], event)
             elif event.startswith(_BLOCKED_PREFIXES):

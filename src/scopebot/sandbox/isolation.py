@@ -25,7 +25,9 @@ from functools import lru_cache
 from pathlib import Path
 
 #: Read-only system data a scientific run may need (fonts, time zones).
-SYSTEM_DATA_ROOTS = ("/usr/share/fonts", "/usr/share/zoneinfo", "/usr/share/matplotlib")
+SYSTEM_DATA_ROOTS = ("/usr/share/fonts", "/usr/share/zoneinfo", "/usr/share/matplotlib", "/usr/local/share/fonts",
+                     "/usr/share/X11/fonts", "/usr/X11R6/lib/X11/fonts", "/usr/X11/lib/X11/fonts",
+                     "/usr/lib/X11/fonts", "/usr/lib/openoffice/share/fonts", "/etc/fonts")
 #: Folders replaced by empty tmpfs mounts under bubblewrap.
 _HIDDEN_DIRS = ("/tmp/", "/var/tmp/", "/home/", "/root/", "/run/")
 

@@ -56,11 +56,12 @@ class Sandbox:
         self.preload = tuple(preload)
         self._root = Path(tempfile.mkdtemp(prefix="scopebot-sandbox-", dir=root_dir))
         os.chmod(self._root, 0o711)
+        #: Where figures and written files are copied; without ``output_dir`` they live until close().
         self.output_dir = Path(output_dir) if output_dir else self._root / "results"
         self.output_dir.mkdir(parents=True, exist_ok=True)
         self._zygote_home = self._root / ".zygote"
         (self._zygote_home / ".tmp").mkdir(parents=True)
-        self._readable = [*python_roots(), *(Path(p) for p in SYSTEM_DATA_ROOTS if os.path.isdir(p))]
+        self._readable = [*python_roots(), *(Path(p) for p in SYSTEM_DATA_ROOTS)]  # bwrap skips missing ones
         self._pool: SandboxPool | None = None
         if workers > 0:
             self._pool = SandboxPool(self.isolation, workers=workers, writable=[self._root],
@@ -90,11 +91,7 @@ class Sandbox:
         self._closed = True
         if self._pool is not None:
             self._pool.close()
-        for child in self._root.iterdir():
-            if child != self.output_dir:
-                shutil.rmtree(child, ignore_errors=True) if child.is_dir() else child.unlink(missing_ok=True)
-        if not self.output_dir.is_relative_to(self._root):
-            shutil.rmtree(self._root, ignore_errors=True)
+        shutil.rmtree(self._root, ignore_errors=True)
 
     def __enter__(self) -> Sandbox:
         return self

@@ -40,6 +40,7 @@ from typing import Any
 from scopebot.errors import ConfigurationError
 from scopebot.index.protocols import Retriever
 from scopebot.tools.catalog import ToolCatalog, is_open_license, normalise_name
+from scopebot.tools.cite import CITATION_KINDS, tool_citations
 from scopebot.tools.models import (
     CODE_INTERFACES,
     GUI_INTERFACES,
@@ -62,8 +63,7 @@ from scopebot.tools.query import (
 )
 
 TOOL_KINDS = ["registry", "model-zoo"]
-CITATION_KINDS = ["book", "training"]
-_SUFFIXES = ("ations", "ation", "ings", "ing", "ers", "er", "ed", "es", "s", "al")
+_SUFFIXES = ("ations", "ation", "ings", "ing", "ers", "er", "ed", "es", "ly", "s", "al")
 _DATA_WORDS = re.compile(r"\b(?:data ?sets?|training data|ground truth|benchmark)\b", re.IGNORECASE)
 #: Prior of records listed only by a curated registry (maintained lists of established tools).
 CURATED = {"awesome-bioimage": 0.3}
@@ -252,7 +252,7 @@ class Recommender:
                 task_scores.append(0.8)
             elif PATTERNS[name].search(text) or any(re.search(r"\b" + re.escape(word), text)
                                                     for word in concept.words):
-                task_scores.append(0.5)
+                task_scores.append(0.7)
                 hit_ops = [f"'{name}' in description/tags"]
             else:
                 task_scores.append(0.0)
@@ -359,23 +359,8 @@ class Recommender:
                           components={k: v for k, v in parts.items() if v})
 
     def citations_for(self, name: str, limit: int = 2) -> list[Citation]:
-        """Book/training passages that mention ``name`` (whole word; case-sensitive if capitalised)."""
-        if len(normalise_name(name)) < 4:
-            return []
-        flags = 0 if any(ch.isupper() for ch in name) else re.IGNORECASE
-        pattern = re.compile(r"(?<![\w-])" + re.escape(name.strip()) + r"(?![\w-])", flags)
-        try:
-            hits = self.retriever.search(name, k=10, kinds=CITATION_KINDS)
-        except Exception:  # noqa: BLE001 - citations are optional
-            return []
-        out: list[Citation] = []
-        for hit in hits:
-            c = hit.chunk
-            if c.kind in CITATION_KINDS and pattern.search(c.body):
-                out.append(Citation(key=c.key, title=c.title, section=c.section, url=c.url, source=c.source_id))
-            if len(out) >= limit:
-                break
-        return out
+        """Book/training passages that mention ``name`` (see :func:`tool_citations`)."""
+        return tool_citations(self.retriever, name, limit=limit)
 
     @staticmethod
     def _summary(parsed: ParsedRequest) -> str:

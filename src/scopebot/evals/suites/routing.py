@@ -17,7 +17,17 @@ import typer
 from scopebot.agent.models import ROUTES
 from scopebot.agent.router import Router, context_from_history
 from scopebot.clitools import error_boundary, get_settings
-from scopebot.evals.common import DatasetOpt, LimitOpt, MinOpt, OutOpt, QuietOpt, ResumeOpt, dataset_path, finish, out_dir
+from scopebot.evals.common import (
+    DatasetOpt,
+    LimitOpt,
+    MinOpt,
+    OutOpt,
+    QuietOpt,
+    ResumeOpt,
+    dataset_path,
+    finish,
+    out_dir,
+)
 from scopebot.evals.runner import ItemResult, Runner, mean_metrics, new_report
 
 
