@@ -89,7 +89,8 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     report = {"benchmark": "llm-embedded", "model": "SmolLM2-135M-Instruct.Q4_1.gguf",
               "max_tokens": args.max_tokens, "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                                                         "processor": platform.machine()},
+                                                         "processor": platform.machine(),
+                                                         "load_avg_1m_at_end": round(os.getloadavg()[0], 2)},
               "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "results": rows}
     args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {args.out}")

@@ -12,7 +12,7 @@ os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 os.environ["ANONYMIZED_TELEMETRY"] = "False"
 os.environ.pop("OPENAI_API_KEY", None)
-for _k in [k for k in os.environ if k.startswith("SCOPEBOT_")]:
+for _k in [k for k in os.environ if k.startswith("SCOPEBOT_") and k != "SCOPEBOT_VCR_RECORD"]:
     os.environ.pop(_k)
 
 from scopebot.settings import Settings  # noqa: E402

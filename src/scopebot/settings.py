@@ -114,6 +114,12 @@ class Settings(BaseSettings):
     code_repair_rounds: int = Field(default=2, ge=0, description="Repair rounds after a failing run.")
     allow_code_execution: bool = Field(default=True, description="Allow running code in the sandbox.")
 
+    # --- agent ------------------------------------------------------------------------------------
+    agent_tool_loop: bool = Field(default=False,
+                                  description="Let a tool-calling endpoint plan with scopebot's tools "
+                                              "(search, recommend, forum, code, image) instead of fixed routes.")
+    agent_max_steps: int = Field(default=5, ge=1, description="Step limit of the agent's tool-calling loop.")
+
     # --- forum ------------------------------------------------------------------------------------
     forum_url: str = Field(default="https://forum.image.sc", description="Discourse base URL of image.sc.")
     forum_live: bool = Field(default=True, description="Search the forum live when it is reachable.")

@@ -137,8 +137,8 @@ def test_confusion_and_per_label_metrics() -> None:
     matrix = confusion(results)
     assert matrix["code"]["question"] == 1 and matrix["code"]["code"] == 1
     metrics = per_label(matrix)
-    assert metrics["recall[code]"] == 0.5 and metrics["precision[question]"] == 0.5
-    assert metrics["precision[code]"] == 1.0 and "recall[forum]" not in metrics
+    assert metrics["recall:code"] == 0.5 and metrics["precision:question"] == 0.5
+    assert metrics["precision:code"] == 1.0 and "recall:forum" not in metrics
     assert "| code | 1 | 1 | 0 |" in confusion_markdown(matrix)
 
 

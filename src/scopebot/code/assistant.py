@@ -30,6 +30,7 @@ from scopebot.code.synthetic import SyntheticTruth, write_synthetic_image
 from scopebot.errors import ConfigurationError
 from scopebot.index.protocols import Retriever
 from scopebot.llm.base import ChatModel, Message
+from scopebot.prompts import PromptLibrary, PromptTemplate
 from scopebot.sandbox.models import RunResult
 from scopebot.sandbox.runner import Sandbox
 from scopebot.settings import PROJECT_ROOT
@@ -49,16 +50,9 @@ def extract_code(reply: str) -> str:
     return reply.strip() + "\n"
 
 
-def load_prompt(name: str, prompts_dir: Path | None = None) -> str:
-    """A prompt template from ``prompts/<name>.md`` (str.format placeholders).
-
-    Kept small on purpose: the lead can switch this to the shared :mod:`scopebot.prompts` loader.
-    """
-    folder = prompts_dir or PROJECT_ROOT / "prompts"
-    path = folder / f"{name}.md"
-    if not path.is_file():
-        raise ConfigurationError(f"prompt template not found: {path}", hint="restore the prompts/ folder")
-    return path.read_text(encoding="utf-8")
+def load_prompt(name: str, prompts_dir: Path | None = None) -> PromptTemplate:
+    """A validated prompt template from ``prompts/<name>.md`` (see :mod:`scopebot.prompts`)."""
+    return PromptLibrary(prompts_dir or PROJECT_ROOT / "prompts").get(name)
 
 
 def validate_image(path: Path) -> Path:
@@ -186,12 +180,12 @@ class CodeAssistant:
             notes: list[str] = []
             if strategy == "generate":
                 example = self.recipes.script(recipe.name) if recipe else "# (no close example)"
-                prompt = self.generate_template.format(request=request, context=self._context(request),
+                prompt = self.generate_template.render(request=request, context=self._context(request),
                                                        example=example)
                 rounds.append(self._attempt(0, "model", self._ask(prompt), files, globals_))
                 while not rounds[-1].ok and len(rounds) <= self.max_rounds:
                     last = rounds[-1]
-                    prompt = self.repair_template.format(request=request, code=last.code,
+                    prompt = self.repair_template.render(request=request, code=last.code,
                                                          error=(last.error or "")[-3000:])
                     rounds.append(self._attempt(len(rounds), "repair", self._ask(prompt), files, globals_))
             else:

@@ -73,14 +73,14 @@ def create_app(services: UIServices | Callable[[SessionSettings], Any], settings
                     send = gr.Button("Send", variant="primary", elem_id="send", scale=1, min_width=90)
                 status = gr.Markdown("", elem_id="progress")
                 with gr.Row():
-                    up = gr.Button("👍", elem_id="thumbs-up", size="sm", min_width=50, scale=0)
-                    down = gr.Button("👎", elem_id="thumbs-down", size="sm", min_width=50, scale=0)
+                    up = gr.Button("👍 Helpful", elem_id="thumbs-up", size="sm", min_width=90, scale=1)
+                    down = gr.Button("👎 Not helpful", elem_id="thumbs-down", size="sm", min_width=110, scale=1)
                     comment = gr.Textbox(elem_id="feedback-comment", show_label=False, scale=4,
                                          placeholder="Optional comment on the last answer")
                     export = gr.Button("Export (Markdown + notebook)", elem_id="export", size="sm", scale=2)
                 feedback_status = gr.Markdown("", elem_id="feedback-status")
                 export_files = gr.File(label="Exports", elem_id="export-files", file_count="multiple",
-                                       interactive=False, visible=True, height=90)
+                                       interactive=False, visible=False)
             with gr.Column(scale=2, min_width=360):
                 with gr.Tabs(selected="sources", elem_id="panels") as tabs:
                     with gr.Tab("Sources & checks", id="sources", elem_id="tab-sources"):
@@ -171,7 +171,8 @@ def create_app(services: UIServices | Callable[[SessionSettings], Any], settings
         def on_export(st: ChatSession | None) -> tuple[Any, str, ChatSession]:
             session = session_of(st)
             try:
-                return session.export(), "Exported the conversation.", session
+                files = session.export()
+                return gr.File(value=files, visible=True), "Exported the conversation.", session
             except Exception as exc:  # noqa: BLE001 - shown to the user
                 return gr.skip(), f"⚠️ {user_message(exc)}", session
 

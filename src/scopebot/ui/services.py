@@ -169,6 +169,12 @@ class Services:
         if chat_model is not None:
             self._models[SessionSettings.from_settings(settings).model_key()] = chat_model
         self._recommender: Any = None
+        self._router: Any = None
+        self._forum: Any = None
+        self._forum_built = False
+        self._entities: Any = None
+        self._pipelines: dict[tuple[str, ...], Any] = {}
+        self._coders: dict[tuple[str, ...], Any] = {}
         self._factory = assistant_factory or make_assistant
         self._closed = False
 
@@ -207,6 +213,53 @@ class Services:
 
                 self._recommender = build_recommender(self.settings, self.knowledge)
             return self._recommender
+
+    @property
+    def router(self) -> Any:
+        """The turn router (its example embeddings are computed once per process)."""
+        with self._lock:
+            if self._router is None:
+                from scopebot.agent.router import Router
+
+                self._router = Router(getattr(self.knowledge, "embedder", None) or _embedder(self.settings))
+            return self._router
+
+    @property
+    def forum(self) -> Any:
+        """The live forum search, or None when it is switched off."""
+        with self._lock:
+            if not self._forum_built:
+                from scopebot.forum.live import LiveForumSearch
+
+                self._forum = LiveForumSearch.from_settings(self.settings)
+                self._forum_built = True
+            return self._forum
+
+    def answer_pipeline(self, session: SessionSettings) -> Any:
+        """An answer pipeline for ``session``'s backend, mode and strictness (cached)."""
+        key = (*session.model_key(), session.answer_mode, str(session.strict))
+        with self._lock:
+            if key not in self._pipelines:
+                from scopebot.answer.entities import EntityChecker
+                from scopebot.answer.pipeline import AnswerPipeline
+
+                if self._entities is None:
+                    self._entities = EntityChecker.from_retriever(self.knowledge)
+                self._pipelines[key] = AnswerPipeline(self.knowledge, self.chat_model(session),
+                                                      session.apply(self.settings), entity_checker=self._entities)
+            return self._pipelines[key]
+
+    def code_assistant(self, session: SessionSettings) -> Any:
+        """A code assistant for ``session``'s backend over the shared sandbox (cached)."""
+        key = session.model_key()
+        with self._lock:
+            if key not in self._coders:
+                from scopebot.code.assistant import CodeAssistant
+
+                self._coders[key] = CodeAssistant(self.chat_model(session), self.sandbox, self.knowledge,
+                                                  prompts_dir=self.settings.prompts_dir,
+                                                  max_rounds=self.settings.code_repair_rounds)
+            return self._coders[key]
 
     def chat_model(self, session: SessionSettings) -> Any:
         """The chat model for ``session``'s backend, one per distinct backend/endpoint/key."""
@@ -247,6 +300,12 @@ class Services:
                 self._sandbox.close()
 
 
+def _embedder(settings: Settings) -> Any:
+    from scopebot.index.embeddings import make_embedder
+
+    return make_embedder(settings)
+
+
 @contextmanager
 def _input_image(image: Path | None) -> Iterator[tuple[str, Path]]:
     """``(name, path)`` of a run's input: the upload, or a synthetic image in a temporary folder."""
@@ -264,16 +323,33 @@ def _input_image(image: Path | None) -> Iterator[tuple[str, Path]]:
 
 
 def make_assistant(services: Services, session: SessionSettings) -> Any:
-    """A new ``Assistant`` for one browser session, over the shared components of ``services``."""
+    """A new ``Assistant`` for one browser session, over the shared components of ``services``.
+
+    The session owns only its conversation state; the knowledge base, router, recommender, forum
+    client, sandbox, answer pipelines and code assistants are shared (cached per backend/mode).
+    """
     from scopebot.agent.assistant import Assistant
+    from scopebot.agent.ports import BasicImageInspector, LazyAnswerer, LazyCoder, LazyForum, LazyRecommender
 
     settings = session.apply(services.settings)
-    builder = getattr(Assistant, "from_services", None) or getattr(Assistant, "from_settings", None)
-    if builder is None:  # pragma: no cover - depends on the agent area's constructor
-        raise ConfigurationError("the Assistant cannot be built from settings",
-                                 hint="update scopebot.ui.services.make_assistant")
-    return builder(settings, knowledge=services.knowledge, chat_model=services.chat_model(session),
-                   sandbox=services.sandbox)
+    coder = LazyCoder(lambda: services.code_assistant(session)) if services.code_execution else None
+    return Assistant(LazyAnswerer(lambda: services.answer_pipeline(session)),
+                     LazyRecommender(lambda: services.recommender), coder,
+                     LazyForum(lambda: services.forum), services.router, services.chat_model(session), settings,
+                     searcher=_KnowledgeSearcher(services), inspector=BasicImageInspector())
+
+
+class _KnowledgeSearcher:
+    """The shared knowledge base as the tool loop's searcher, opened on first use."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    def search(self, query: str, k: int = 5, kinds: Any = None) -> list[Any]:
+        return self._services.knowledge.search(query, k=k, kinds=kinds)
+
+    def get(self, key: str) -> Any:
+        return self._services.knowledge.get(key)
 
 
 def iter_events(assistant: Any, text: str, image: Path | None, force_route: str | None) -> Iterator[Any]:

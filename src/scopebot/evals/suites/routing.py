@@ -65,9 +65,9 @@ def per_label(matrix: dict[str, dict[str, int]]) -> dict[str, float]:
             continue
         p = tp / predicted if predicted else 0.0
         r = tp / support if support else 0.0
-        out[f"precision[{label}]"] = round(p, 4)
-        out[f"recall[{label}]"] = round(r, 4)
-        out[f"f1[{label}]"] = round(2 * p * r / (p + r), 4) if p + r else 0.0
+        out[f"precision:{label}"] = round(p, 4)
+        out[f"recall:{label}"] = round(r, 4)
+        out[f"f1:{label}"] = round(2 * p * r / (p + r), 4) if p + r else 0.0
     return out
 
 

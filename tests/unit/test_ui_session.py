@@ -1,0 +1,99 @@
+"""One browser session without a browser: streaming turns, panels, runs, uploads, feedback, export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import tifffile
+
+from scopebot.errors import ConfigurationError
+from scopebot.settings import Settings
+from scopebot.ui.demo import DemoServices
+from scopebot.ui.history import FeedbackStore
+from scopebot.ui.services import SessionSettings
+from scopebot.ui.session import ChatSession
+
+
+def _session(tmp_path: Path, services: object | None = None) -> tuple[ChatSession, DemoServices]:
+    settings = Settings(home=tmp_path / "home")
+    svc = services or DemoServices(settings)
+    return ChatSession(svc, FeedbackStore(settings.feedback_path), SessionSettings()), svc  # type: ignore[arg-type]
+
+
+def test_question_streams_progress_then_answer_and_panels(tmp_path: Path) -> None:
+    session, _ = _session(tmp_path)
+    views = list(session.ask("How do I choose a threshold?"))
+    statuses = [v.status for v in views if v.status]
+    assert statuses[0] == "⏳ routing…" and any("retrieving" in s for s in statuses)
+    assert any(s == "⏳ writing the answer…" for s in statuses)  # deltas were streamed
+    final = views[-1]
+    assert final.status.startswith("✅ done")
+    assert final.tab == "sources" and "<details" in final.sources and "sb-flag" in final.checks
+    assert final.chat[-1]["content"].startswith("_Route: **question")
+    assert final.chat[0] == {"role": "user", "content": "How do I choose a threshold?"}
+
+
+def test_forced_route_is_passed_and_shown(tmp_path: Path) -> None:
+    session, _ = _session(tmp_path)
+    final = list(session.ask("How do I choose a threshold?", route="tool"))[-1]
+    assert final.tab == "tools" and "sb-card" in final.tools
+    assert "chosen by you" in final.chat[-1]["content"]
+
+
+def test_code_answer_shows_code_figures_and_rounds_and_run_button_runs(tmp_path: Path) -> None:
+    session, _ = _session(tmp_path)
+    final = list(session.ask("write python code to count nuclei"))[-1]
+    assert final.tab == "code" and "threshold_otsu" in final.code
+    assert final.figures and Path(final.figures[0]).is_file()
+    assert {"path": final.figures[0], "alt_text": "figure"} in [m["content"] for m in final.chat]
+    assert "Round 2" in final.rounds
+    view = session.run_code(final.code)
+    assert view.status.startswith("✅ sandbox run") and "objects: 9" in view.run_output
+    assert session.turns[-1].runs and Path(view.figures[0]).is_file()
+
+
+def test_errors_become_messages_not_tracebacks(tmp_path: Path) -> None:
+    class Broken:
+        def stream_turn(self, text: str, image: object = None, force_route: object = None):
+            yield from ()
+            raise ConfigurationError("the index is missing", hint="run scopebot ingest")
+
+    class Svc(DemoServices):
+        def make_assistant(self, session: SessionSettings) -> Broken:
+            return Broken()
+
+    session, _ = _session(tmp_path, Svc(Settings(home=tmp_path / "home")))
+    final = list(session.ask("anything"))[-1]
+    assert "⚠️ the index is missing" in final.chat[-1]["content"] and "run scopebot ingest" in final.chat[-1]["content"]
+    assert list(session.ask("   "))[-1].status.startswith("Type a question")
+
+
+def test_upload_is_used_by_the_assistant(tmp_path: Path) -> None:
+    session, svc = _session(tmp_path)
+    path = tmp_path / "cells.tif"
+    tifffile.imwrite(path, np.zeros((8, 8), "uint16"))
+    preview, meta = session.upload(str(path))
+    assert preview and Path(preview).is_file() and "`8 × 8`" in meta and "uint16" in meta
+    final = list(session.ask("write python code to count nuclei"))[-1]
+    assert final.chat[-1]["content"]["path"]
+    bad = tmp_path / "notes.txt"
+    bad.write_text("hello")
+    assert session.upload(str(bad))[1].startswith("⚠️ notes.txt is not a TIFF")
+    assert session.image is None
+
+
+def test_feedback_export_and_settings(tmp_path: Path) -> None:
+    session, svc = _session(tmp_path)
+    assert "Ask something first" in session.rate("up")
+    list(session.ask("How do I choose a threshold?"))
+    assert "saved" in session.rate("down", "missing a caveat")
+    rows = session.feedback.read()
+    assert rows[0]["rating"] == "down" and rows[0]["comment"] == "missing a caveat"
+    md, nb = session.export()
+    assert Path(md).read_text().count("##") >= 1 and nb.endswith(".ipynb")
+    msg = session.apply_settings(backend="openai", base_url="http://127.0.0.1:9/v1", api_key="sk-hidden",
+                                 answer_mode="extractive", strict=True)
+    assert "sk-hidden" not in msg and "API key set (hidden)" in msg
+    list(session.ask("again"))
+    assert svc.assistants[-1][0].strict is True  # a new assistant was built with the new settings
