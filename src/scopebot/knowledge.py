@@ -2,7 +2,9 @@
 
 Ranking: the query is embedded once; Chroma returns the nearest chunks by cosine similarity and
 BM25 the best lexical matches (``settings.candidates`` each). The two rankings are merged with
-weighted reciprocal-rank fusion (``w / (rrf_k + rank)``); near-duplicate passages (token Jaccard
+weighted reciprocal-rank fusion (``w / (rrf_k + rank)``), multiplied by the source's retrieval
+prior (``weight`` in ``knowledge/sources.yaml``: the curated book counts a little more, catalog
+entries that only point to material elsewhere a little less); near-duplicate passages (token Jaccard
 above ``dedupe_threshold``) are dropped, and at most ``per_section`` passages of one section are
 kept in the first results so that the top-k covers several sections.
 
@@ -58,6 +60,7 @@ class KnowledgeBase:
                 f"The index was built with the embedder {self.manifest.embedder!r} but {embedder.name!r} is configured",
                 hint="set SCOPEBOT_EMBEDDING_MODEL to match, or rebuild with `scopebot ingest --force`")
         self._chunks = read_chunks(directory)
+        self.weights = {sid: st.weight for sid, st in self.manifest.sources.items()}
         self._by_key = {c.key: c for c in self._chunks}
         self._tokens: dict[str, set[str]] = {}
         client = make_client(directory / "chroma", self.manifest.chroma_url)
@@ -96,6 +99,10 @@ class KnowledgeBase:
             fused[key] = fused.get(key, 0.0) + s.dense_weight / (s.rrf_k + rank + 1)
         for rank, (key, _) in enumerate(lexical):
             fused[key] = fused.get(key, 0.0) + s.lexical_weight / (s.rrf_k + rank + 1)
+        for key in fused:  # per-source retrieval prior (sources.yaml `weight`)
+            chunk = self._by_key.get(key)
+            if chunk is not None:
+                fused[key] *= self.weights.get(chunk.source_id, 1.0)
         order = sorted(fused, key=lambda key: -fused[key])
         results: list[SearchResult] = []
         kept_tokens: list[set[str]] = []

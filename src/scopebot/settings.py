@@ -71,7 +71,7 @@ class Settings(BaseSettings):
     top_k: int = Field(default=5, ge=1, description="Number of passages returned by default.")
     candidates: int = Field(default=50, ge=5,
                             description="Candidates taken from each retriever before fusion.")
-    rrf_k: int = Field(default=60, ge=1, description="Reciprocal-rank-fusion constant.")
+    rrf_k: int = Field(default=20, ge=1, description="Reciprocal-rank-fusion constant.")
     dense_weight: float = Field(default=1.0, ge=0, description="Weight of the dense ranking in the fusion.")
     lexical_weight: float = Field(default=1.0, ge=0, description="Weight of the BM25 ranking in the fusion.")
     dedupe_threshold: float = Field(default=0.9, ge=0, le=1,

@@ -114,6 +114,8 @@ def test_export_feedback_and_settings_never_echo_the_key(serve, open_page) -> No
     rows = [json.loads(line) for line in served.settings.feedback_path.read_text().splitlines()]
     assert rows[-1]["rating"] == "up" and rows[-1]["comment"] == "useful but cite more"
     assert rows[-1]["question"] == "write python code to count the nuclei"
+    leak = page.request.get(f"{served.url}gradio_api/file={served.settings.feedback_path}")
+    assert leak.status >= 400  # the feedback file of all users is not downloadable
     # export: Markdown + notebook downloadable from the page
     page.click("#export")
     page.wait_for_selector("#export-files a")

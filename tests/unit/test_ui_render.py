@@ -65,7 +65,7 @@ def test_code_reply_has_fenced_code_run_state_and_output(tmp_path: Path) -> None
 
 def test_output_renders_csv_tables_and_errors(tmp_path: Path) -> None:
     table = tmp_path / "areas.csv"
-    table.write_text("label,area\n1,120\n2,98\n")
+    table.write_text("label,area,mean\n1,120,1996.554217\n2,98,0.5\n")
 
     class Run:
         stdout = ""
@@ -74,7 +74,7 @@ def test_output_renders_csv_tables_and_errors(tmp_path: Path) -> None:
         files = [str(table)]
 
     md = render.output_markdown(Run())
-    assert "| label | area |" in md and "| 2 | 98 |" in md
+    assert "| label | area | mean |" in md and "| 1 | 120 | 1997 |" in md and "| 2 | 98 | 0.5 |" in md
     assert "**Error**" in md and "ValueError: bad" in md
 
 

@@ -96,3 +96,12 @@ def test_shared_components_are_built_once_and_injected_model_is_reused(tmp_path:
 def test_key_is_a_secret(tmp_path: Path) -> None:
     s = SessionSettings(api_key=SecretStr("abc"))
     assert "abc" not in str(s)
+
+
+def test_serve_skips_building_when_an_index_exists(tmp_path: Path) -> None:
+    from scopebot.ui.cli import ensure_index
+
+    settings = Settings(home=tmp_path, manifest_path=tmp_path / "missing.yaml")
+    (settings.index_dir).mkdir(parents=True)
+    (settings.index_dir / "manifest.json").write_text("{}")
+    assert ensure_index(settings, progress=False) is False  # would fail on the missing manifest if it built

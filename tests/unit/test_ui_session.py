@@ -15,10 +15,13 @@ from scopebot.ui.services import SessionSettings
 from scopebot.ui.session import ChatSession
 
 
-def _session(tmp_path: Path, services: object | None = None) -> tuple[ChatSession, DemoServices]:
+def _session(tmp_path: Path, services: object | None = None,
+             interval: float = 0.0) -> tuple[ChatSession, DemoServices]:
     settings = Settings(home=tmp_path / "home")
     svc = services or DemoServices(settings)
-    return ChatSession(svc, FeedbackStore(settings.feedback_path), SessionSettings()), svc  # type: ignore[arg-type]
+    session = ChatSession(svc, FeedbackStore(settings.feedback_path), SessionSettings(),  # type: ignore[arg-type]
+                          stream_interval_s=interval)
+    return session, svc  # type: ignore[return-value]
 
 
 def test_question_streams_progress_then_answer_and_panels(tmp_path: Path) -> None:
@@ -32,6 +35,13 @@ def test_question_streams_progress_then_answer_and_panels(tmp_path: Path) -> Non
     assert final.tab == "sources" and "<details" in final.sources and "sb-flag" in final.checks
     assert final.chat[-1]["content"].startswith("_Route: **question")
     assert final.chat[0] == {"role": "user", "content": "How do I choose a threshold?"}
+
+
+def test_streamed_text_updates_are_throttled(tmp_path: Path) -> None:
+    session, _ = _session(tmp_path, interval=60.0)
+    views = list(session.ask("How do I choose a threshold?"))
+    assert not any(v.status == "⏳ writing the answer…" for v in views)
+    assert "[2]" in views[-1].chat[-1]["content"]  # the final reply still has the whole text
 
 
 def test_forced_route_is_passed_and_shown(tmp_path: Path) -> None:

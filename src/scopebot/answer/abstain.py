@@ -100,14 +100,12 @@ def assess_evidence(question: str, passages: Sequence[Evidence], *, threshold: f
     best = passages[:top]
     context_stems = set(content_words(" ".join(p.text for p in best)))
     coverage, _ = _coverage(question, context_stems)
-    dense: float | None = None
-    if embedder is not None:
+    known = [p.dense for p in best if p.dense is not None]
+    dense: float | None = max(known) if known else None
+    if embedder is not None and len(known) < len(best):  # score the passages the retriever did not
         qv = embedder.embed_one(question)
-        pv = embedder.embed([p.text[:2000] for p in best])
-        dense = float(np.max(pv @ qv)) if len(pv) else 0.0
-    else:
-        scores = [p.dense for p in best if p.dense is not None]
-        dense = max(scores) if scores else None
+        pv = embedder.embed([p.text[:2000] for p in best if p.dense is None])
+        dense = max([float(np.max(pv @ qv)), *known])
     score = coverage if dense is None else (1 - DENSE_SHARE) * coverage + DENSE_SHARE * max(0.0, dense)
     missing_names = [n for n in _proper_names(question)
                      if norm(n) not in context_norm and norm(n) not in checker.names]

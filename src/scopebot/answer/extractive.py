@@ -23,6 +23,7 @@ from scopebot.answer.text import content_set, content_words, is_heading_like, sp
 from scopebot.index.embeddings import Embedder
 
 _FIGURE_RE = re.compile(r"^(?:fig(?:ure)?\.?\s*\d|table\s+\d|\(?source:|image credit|credit:)", re.IGNORECASE)
+HEADING_BONUS = 0.2
 _CODE_HINT_RE = re.compile(r"[=(]|\bimport\b|\.\w+\(")
 
 
@@ -34,6 +35,7 @@ class Candidate:
     position: int
     code: bool = False
     relevance: float = 0.0
+    heading: str = ""
 
 
 def _letters_ratio(text: str) -> float:
@@ -45,18 +47,27 @@ def candidates(passages: Sequence[ContextPassage], max_passages: int = 5) -> lis
     out: list[Candidate] = []
     for p in passages[:max_passages]:
         pos = 0
+        heading = f"{p.result.chunk.title} {p.result.chunk.section}"
         prose: list[str] = []
         in_code = False
 
         def flush(prose: list[str], rank: int, key: str) -> None:
             nonlocal pos
+            merged: list[str] = []
             for sentence in split_sentences("\n".join(prose)):
+                # "This is shortcut learning." names what the sentence before it explains: keep them together
+                if merged and len(sentence) < 40 and sentence[:1].isupper() and merged[-1].endswith((".", "!")) \
+                        and len(merged[-1]) < 400:
+                    merged[-1] = f"{merged[-1]} {sentence}"
+                else:
+                    merged.append(sentence)
+            for sentence in merged:
                 pos += 1
                 s = sentence.strip()
                 if (len(s) < 30 or len(s) > 450 or is_heading_like(s) or s.endswith(":")
                         or _FIGURE_RE.match(s) or _letters_ratio(s) < 0.75 or len(content_words(s)) < 3):
                     continue
-                out.append(Candidate(text=s, key=key, rank=rank, position=pos))
+                out.append(Candidate(text=s, key=key, rank=rank, position=pos, heading=heading))
             prose.clear()
 
         for line in p.text.split("\n"):
@@ -96,17 +107,24 @@ class ExtractiveSynthesizer:
         weights = {s: (0.4 if s in GENERIC else 1.0) for s in q}
         total = sum(weights.values()) or 1.0
         sets = [content_set(c.text.replace("_", " ")) | content_set(c.text) for c in cands]
+        heads = {c.heading: content_set(c.heading) for c in cands}
         lex = np.array([sum(w for s, w in weights.items() if s in cs) / total for cs in sets])
-        specific = np.array([any(s in cs for s in weights if s not in GENERIC) for cs in sets])
+        specific_q = [s for s in weights if s not in GENERIC]
+        specific = np.array([any(s in cs for s in specific_q) for cs in sets])
+        # a sentence under a heading that names the question's specific terms is on topic too
+        on_topic = np.array([bool(specific_q) and any(s in heads[c.heading] for s in specific_q) for c in cands])
         vecs = None
         if self.embedder is not None and cands:
             vecs = self.embedder.embed([c.text for c in cands])
             sem = np.clip(vecs @ self.embedder.embed_one(question), 0.0, 1.0)
             rel = 0.5 * lex + 0.5 * sem
-            eligible = specific | (sem >= self.min_similarity)
+            eligible = specific | (on_topic & (sem >= 0.2)) | (sem >= self.min_similarity)
+            if not specific_q:  # only generic words: fall back on similarity
+                eligible |= (lex > 0) & (sem >= 0.3)
         else:
             rel = lex
-            eligible = specific
+            eligible = specific | on_topic | ((lex > 0) & (not specific_q))
+        rel = rel + HEADING_BONUS * on_topic
         eligible &= np.array([not c.code or bool(sp) for c, sp in zip(cands, specific, strict=True)])
         prior = np.array([0.06 / c.rank for c in cands])
         return np.where(eligible, rel + prior, -1.0), vecs

@@ -31,13 +31,14 @@ def finish(report: EvalReport, out: Path, gates: list[str] | None, *, echo: bool
     paths = write_report(report, out)
     if echo:
         from rich.console import Console
+        from rich.markup import escape
         from rich.table import Table
 
         table = Table(title=f"eval {report.suite} — {report.dataset}")
         table.add_column("metric")
         table.add_column("value", justify="right")
         for k, v in report.metrics.items():
-            table.add_row(k, f"{v:.4g}")
+            table.add_row(escape(k), f"{v:.4g}")
         console = Console()
         console.print(table)
         for g in report.gates:

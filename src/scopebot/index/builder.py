@@ -129,7 +129,7 @@ class IndexBuilder:
             self.progress(f"parse {sid}", n, len(plans))
             start = time.perf_counter()
             state = SourceState(id=sid, title=spec.title, kind=spec.kind, license=spec.license,
-                                revision=spec.revision, status="ok")
+                                revision=spec.revision, weight=spec.weight, status="ok")
             try:
                 if given is None:
                     data_hash = fingerprint(source_path(spec, self.settings.sources_dir))

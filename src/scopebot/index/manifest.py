@@ -19,6 +19,7 @@ class SourceState(BaseModel):
     license: str = ""
     revision: str = ""
     fingerprint: str = ""
+    weight: float = 1.0
     status: str = Field(description="ok, skipped (unchanged), missing, failed")
     sections: int = 0
     chunks: int = 0

@@ -23,6 +23,9 @@ class SourceSpec(BaseModel):
     subpath: str = Field(description="Path below the sources directory.")
     parser: str = Field(description="Name of the parser in scopebot.sources.parsers.")
     download_url: str = Field(default="", description="Where to fetch the pinned copy when online.")
+    weight: float = Field(default=1.0, gt=0, le=2,
+                          description="Retrieval prior multiplied into the fused score: >1 for curated primary "
+                                      "text (the book), <1 for catalog entries that only point elsewhere.")
     options: dict[str, Any] = Field(default_factory=dict, description="Parser-specific options.")
 
 

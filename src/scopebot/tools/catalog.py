@@ -280,13 +280,17 @@ class ToolCatalog:
                 out[rid] = " ".join(words)
         return out
 
-    def mention_counts(self, chunks: Iterable[Chunk]) -> dict[str, int]:
-        """How many of ``chunks`` (book, training) mention each distinctive record name."""
+    def mentions(self, chunks: Iterable[Chunk]) -> dict[str, list[Chunk]]:
+        """The ``chunks`` (book, training) that mention each distinctive record's core name.
+
+        One pass over the chunks: a chunk is checked for a name only when it contains the name's
+        first word, then the whole name is looked for as a word sequence.
+        """
         names = self.distinctive_names()
         by_first: dict[str, list[tuple[str, str]]] = {}
         for rid, name in names.items():
             by_first.setdefault(name.split(" ")[0], []).append((rid, name))
-        counts: dict[str, int] = {}
+        found: dict[str, list[Chunk]] = {}
         for chunk in chunks:
             words = re.findall(r"[a-z0-9]+", chunk.body.lower())
             hits = by_first.keys() & set(words)
@@ -296,8 +300,8 @@ class ToolCatalog:
             for first in hits:
                 for rid, name in by_first[first]:
                     if f" {name} " in joined:
-                        counts[rid] = counts.get(rid, 0) + 1
-        return counts
+                        found.setdefault(rid, []).append(chunk)
+        return found
 
     def required_by_counts(self) -> dict[str, int]:
         """How many records name each record in ``requires`` (a host/hub prior)."""

@@ -67,7 +67,7 @@ TASKS: tuple[Concept, ...] = (
                                                           "Object-based colocalisation"), ("colocali",)),
     Concept("stitching", (r"stitch\w*", r"mosaic\w*", r"montage\w*", r"tiles?\b", r"tiled"),
             ("Image stitching", "Montage"), ("stitch", "mosaic", "tile")),
-    Concept("visualisation", (r"visuali[sz]\w*", r"render\w*", r"view\w*", r"display\w*", r"brows\w*",
+    Concept("visualisation", (r"visuali[sz]\w*", r"render\w*", r"view\w*", r"display\w*", r"brows(?:e|es|ing)\b",
                               r"explor\w*", r"look at"),
             ("Image visualisation", "Volume rendering", "Visualisation", "Overlay"),
             ("visuali", "viewer", "render", "display")),

@@ -67,7 +67,8 @@ _SUFFIXES = ("ations", "ation", "ings", "ing", "ers", "er", "ed", "es", "ly", "s
 _DATA_WORDS = re.compile(r"\b(?:data ?sets?|training data|ground truth|benchmark)\b", re.IGNORECASE)
 #: Prior of records listed only by a curated registry (maintained lists of established tools).
 CURATED = {"awesome-bioimage": 0.3}
-_DL_WORDS = ("deep learning", "neural network", "u-net", "unet", "cnn", "stardist", "pretrained", "trained model")
+_DL_RE = re.compile(r"\b(?:deep[- ]learning|neural[- ]net\w*|u-?net|cnn|convolutional|pre-?trained|"
+                    r"trained models?|self-supervised|generative)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -128,13 +129,15 @@ class Recommender:
         self._vocab = catalog.vocabulary()
         self._idf_cache: dict[str, float] = {}
         required = catalog.required_by_counts()
+        self._mentions: dict[str, list[Any]] | None
         try:
-            mentions = catalog.mention_counts(retriever.iter_chunks(CITATION_KINDS))
-        except Exception:  # noqa: BLE001 - the prior is optional
-            mentions = {}
+            self._mentions = catalog.mentions(retriever.iter_chunks(CITATION_KINDS))
+        except Exception:  # noqa: BLE001 - the prior and the citations are optional
+            self._mentions = None
+        mentions = self._mentions or {}
         self._prior = {rid: min(1.0, 0.4 * (len(rec.sources) - 1) + CURATED.get(rec.sources[0], 0.0) * (len(rec.sources) == 1)
                                 + 0.5 * math.log1p(required.get(rid, 0)) / math.log(30)
-                                + 0.5 * math.log1p(mentions.get(rid, 0)) / math.log(20))
+                                + 0.5 * math.log1p(len(mentions.get(rid, ()))) / math.log(20))
                        for rid, rec in catalog.records.items()}
 
     # ---- public -----------------------------------------------------------------------------------
@@ -180,27 +183,35 @@ class Recommender:
 
     @staticmethod
     def _select(ranked: list[Any], k: int, parsed: ParsedRequest) -> list[Any]:
-        """Top ``k``, with at most ``max(2, k - 2)`` Zoo models unless deep learning was asked for,
-        so that a handful of near-identical models cannot crowd out the tools."""
+        """Top ``k`` with some variety: at most ``max(2, k - 2)`` Zoo models unless deep learning was
+        asked for, and a record whose name and description opening mostly repeat an already chosen
+        one's (token Jaccard >= 0.6, e.g. '2D UNETR for X' after '2D U-Net for X', same summary)
+        moves behind the distinct ones."""
         cap = k if parsed.deep_learning else max(2, k - 2)
         out: list[Any] = []
+        deferred: list[Any] = []
+        chosen_names: list[set[str]] = []
         models = 0
         for entry in ranked:
-            if entry[2].kind == "model":
-                if models >= cap:
-                    continue
-                models += 1
+            if entry[2].kind == "model" and models >= cap:
+                continue
+            tokens = set(re.findall(r"[a-z0-9]+", f"{entry[2].name} {entry[2].description[:200]}".lower()))
+            if any(len(tokens & other) / max(1, len(tokens | other)) >= 0.6 for other in chosen_names):
+                deferred.append(entry)
+                continue
+            models += entry[2].kind == "model"
+            chosen_names.append(tokens)
             out.append(entry)
             if len(out) >= k:
-                break
-        return out
+                return out
+        return (out + deferred)[:k]
 
     # ---- scoring ----------------------------------------------------------------------------------
     def _retrieval_scores(self, parsed: ParsedRequest) -> dict[str, float]:
         """Best normalised rank of each record among the retriever's tool chunks (two queries)."""
         scores: dict[str, float] = {}
         expansion = " ".join(parsed.operations[:3] + parsed.objects + parsed.topics[:2])
-        queries = [parsed.text] + ([f"{parsed.text} {expansion}"] if expansion else [])
+        queries = [parsed.text]
         for query in queries:
             try:
                 hits = self.retriever.search(query, k=self.candidates, kinds=TOOL_KINDS)
@@ -323,7 +334,7 @@ class Recommender:
         if parsed.deep_learning:
             if rec.kind == "model":
                 parts["deep"] = w.deep
-            elif any(x in text for x in _DL_WORDS):
+            elif _DL_RE.search(text):
                 parts["deep"] = 0.7 * w.deep
         # the tool itself named
         if len(self._names[rec.id]) >= 3 and any(normalise_name(kw) == self._names[rec.id]
@@ -353,14 +364,28 @@ class Recommender:
             why.append(f"Model Zoo validation: {rec.validation}")
         return ToolResult(name=rec.name, kind=rec.kind, score=total, why=why, interface=rec.interface,
                           platform=rec.platform, license=rec.license, links=dict(rec.links),
-                          citations=self.citations_for(rec.name) if with_citations else [],
+                          citations=self.citations_for(rec) if with_citations else [],
                           description=rec.description[:400], sources=list(rec.sources),
                           validation=rec.validation, inputs=rec.inputs, run_with=list(rec.run_with),
                           components={k: v for k, v in parts.items() if v})
 
-    def citations_for(self, name: str, limit: int = 2) -> list[Citation]:
-        """Book/training passages that mention ``name`` (see :func:`tool_citations`)."""
-        return tool_citations(self.retriever, name, limit=limit)
+    def citations_for(self, rec: ToolRecord, limit: int = 2) -> list[Citation]:
+        """Book (first) and training passages that mention the tool's distinctive name, found while
+        building the prior (generic names such as 'Cell segmentation' are never cited); a retriever
+        search is the fallback when the chunks could not be scanned."""
+        if self._mentions is None:
+            return tool_citations(self.retriever, rec.name, limit=limit)
+        ordered = sorted(self._mentions.get(rec.id, []), key=lambda c: (c.kind != "book", c.position))
+        out: list[Citation] = []
+        seen: set[tuple[str, str]] = set()
+        for c in ordered:
+            if (c.url, c.section) in seen:
+                continue
+            seen.add((c.url, c.section))
+            out.append(Citation(key=c.key, title=c.title, section=c.section, url=c.url, source=c.source_id))
+            if len(out) >= limit:
+                break
+        return out
 
     @staticmethod
     def _summary(parsed: ParsedRequest) -> str:

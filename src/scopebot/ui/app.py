@@ -60,7 +60,8 @@ def create_app(services: UIServices | Callable[[SessionSettings], Any], settings
         return state if state is not None else ChatSession(svc, feedback, defaults, max_upload_mb=limit)
 
     with gr.Blocks(title="scopebot", analytics_enabled=False) as demo:
-        state = gr.State(None)
+        # per-session state; its temporary files go when Gradio drops the session
+        state = gr.State(None, delete_callback=_close_session)
         gr.Markdown(INTRO, elem_id="intro")
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=420):
@@ -193,6 +194,11 @@ def create_app(services: UIServices | Callable[[SessionSettings], Any], settings
     return demo
 
 
+def _close_session(session: ChatSession | None) -> None:
+    if session is not None:
+        session.close()
+
+
 def launch(settings: Settings, services: UIServices | None = None, *, block: bool = True,
            max_upload_mb: float | None = None) -> Any:
     """Start the UI on ``settings.host:settings.port`` with the queue and optional login.
@@ -202,7 +208,9 @@ def launch(settings: Settings, services: UIServices | None = None, *, block: boo
     services = services or Services(settings)
     demo = create_app(services, settings, max_upload_mb=max_upload_mb)
     demo.queue(default_concurrency_limit=settings.concurrency, max_size=max(64, settings.concurrency * 16))
-    allowed = [str(settings.home)]  # sandbox figures are written under home/runs
+    # only the sandbox's output folder (figures, tables) and the demo's; never the whole home
+    # (it holds feedback.jsonl and the index)
+    allowed = [str(settings.home / "runs"), str(settings.home / "demo")]
     limit = max_upload_mb or float(getattr(settings, "upload_max_mb", DEFAULT_MAX_MB))
     demo.launch(server_name=settings.host, server_port=settings.port, auth=parse_auth(settings.auth),
                 auth_message="scopebot: log in to continue", prevent_thread_lock=not block, quiet=not block,

@@ -32,6 +32,7 @@ def serve(
     build_index: Annotated[bool, typer.Option("--build-index/--no-build-index",
                                               help="Build the index first when none exists.")] = True,
     demo: Annotated[bool, typer.Option(help="Serve the canned demo backend (no index or model needed).")] = False,
+    demo_delay: Annotated[float, typer.Option(help="Seconds of simulated work per demo turn (load tests).")] = 0.0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
     """Start the web UI (chat, sources, code runs, uploads) on the embedded model by default."""
@@ -44,7 +45,7 @@ def serve(
         if demo:
             from scopebot.ui.demo import DemoServices
 
-            services = DemoServices(settings)
+            services = DemoServices(settings, delay_s=demo_delay)
         else:
             if build_index:
                 ensure_index(settings, progress=not quiet)

@@ -40,7 +40,8 @@ class ImageInfo:
 
     def markdown(self) -> str:
         """A short metadata list for the panel under the preview."""
-        lines = [f"**{self.name}** — {self.format.upper()}, {self.size_bytes / 1e6:.1f} MB",
+        size = f"{self.size_bytes / 1e6:.1f} MB" if self.size_bytes >= 1e6 else f"{self.size_bytes / 1e3:.0f} KB"
+        lines = [f"**{self.name}** — {self.format.upper()}, {size}",
                  f"- shape: `{' × '.join(str(s) for s in self.shape)}`" + (f" (axes `{self.axes}`)" if self.axes else ""),
                  f"- dtype: `{self.dtype}`"]
         if self.pixel_size:

@@ -17,7 +17,7 @@ from typing import Any
 ROUTE_NAMES = {"question": "question → grounded answer", "code": "code → sandboxed analysis",
                "tool": "tool → recommendations", "forum": "forum → image.sc search",
                "chitchat": "chit-chat", "out_of_scope": "out of scope"}
-MAX_TABLE_ROWS = 20
+MAX_TABLE_ROWS = 12
 
 
 def esc(text: Any) -> str:
@@ -134,7 +134,11 @@ def csv_table(path: Path, max_rows: int = MAX_TABLE_ROWS) -> str:
     head, body = rows[0], rows[1:]
 
     def cell(value: str) -> str:
-        return value.replace("|", "\\|").replace("\n", " ")
+        try:
+            number = float(value)
+        except ValueError:
+            return value.replace("|", "\\|").replace("\n", " ")
+        return value if number.is_integer() and "." not in value else f"{number:.4g}"
 
     lines = ["| " + " | ".join(cell(h) for h in head) + " |", "|" + "---|" * len(head)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in body[:max_rows]]

@@ -25,6 +25,8 @@ from scopebot.ui.services import SessionSettings, UIServices, iter_events
 
 log = logging.getLogger("scopebot.ui")
 ROUTE_CHOICES = ("auto", "question", "code", "tool", "forum")
+#: Minimum seconds between two streamed text updates sent to the page.
+STREAM_INTERVAL_S = 0.1
 
 
 @dataclass
@@ -51,6 +53,7 @@ class ChatSession:
     feedback: FeedbackStore
     settings: SessionSettings
     max_upload_mb: float = DEFAULT_MAX_MB
+    stream_interval_s: float = STREAM_INTERVAL_S
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     turns: list[TurnRecord] = field(default_factory=list)
     chat: list[dict[str, Any]] = field(default_factory=list)
@@ -92,7 +95,7 @@ class ChatSession:
         yield View(chat=list(self.chat), status="⏳ routing…")
         image = self.image.analysis_path if self.image else None
         streamed = ""
-        started = time.perf_counter()
+        started = last_yield = time.perf_counter()
         try:
             for event in iter_events(self.assistant, text, image, force):
                 result = _final_result(event)
@@ -102,7 +105,9 @@ class ChatSession:
                 if getattr(event, "type", "") == "delta" and getattr(event, "text", ""):
                     streamed += event.text
                     self.chat[-1] = {"role": "assistant", "content": streamed}
-                    yield View(chat=list(self.chat), status="⏳ writing the answer…")
+                    if time.perf_counter() - last_yield >= self.stream_interval_s:  # bound the page updates
+                        last_yield = time.perf_counter()
+                        yield View(chat=list(self.chat), status="⏳ writing the answer…")
                 else:
                     line = render.status_text(event)
                     if not streamed:

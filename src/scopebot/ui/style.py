@@ -28,4 +28,5 @@ mark.sb-flag, .sb-unsup { background: #ffe08a; color: #3d2e00; }
 .sb-why, .sb-cites { margin: 2px 0 2px 18px; font-size: 0.85em; }
 .sb-toollink { display: inline-block; margin-right: 8px; font-size: 0.9em; }
 #progress { min-height: 1.6em; }
+#run-output { max-height: 520px; overflow: auto; }
 """

@@ -14,8 +14,17 @@ from typing import Annotated, Any
 import typer
 
 from scopebot.clitools import error_boundary, get_settings
-from scopebot.evals.common import (DatasetOpt, LimitOpt, MinOpt, OutOpt, QuietOpt, ResumeOpt, dataset_path, finish,
-                                   out_dir)
+from scopebot.evals.common import (
+    DatasetOpt,
+    LimitOpt,
+    MinOpt,
+    OutOpt,
+    QuietOpt,
+    ResumeOpt,
+    dataset_path,
+    finish,
+    out_dir,
+)
 from scopebot.evals.runner import ItemResult, Runner, mean_metrics, new_report
 from scopebot.index.models import Chunk
 

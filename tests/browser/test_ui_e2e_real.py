@@ -1,0 +1,67 @@
+"""End to end on the real stack in a real browser: index, router, answer pipeline, code assistant, sandbox.
+
+Uses the user's index (``~/.scopebot/index``, MiniLM) when there is one; otherwise builds a small
+index from two offline sources with the hash embedder into a temporary home; skips when neither is
+possible. The chat model is the deterministic ``scripted`` backend (extractive answers, tested
+recipes for code), so the test checks structure, never facts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browser_helpers import ask, screenshot
+
+from scopebot.settings import Settings
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.slow]
+SMALL_SOURCES = ["datacarpentry-image-processing", "awesome-bioimage"]
+
+
+def _index_home(tmp_path: Path) -> dict[str, Any]:
+    user = Settings()
+    if (user.index_dir / "manifest.json").is_file():
+        return {"home": user.home, "embedding_model": user.embedding_model}
+    settings = Settings(home=tmp_path / "e2e-home", embedding_model="hash")
+    if not settings.sources_dir.is_dir():
+        pytest.skip("no index and no offline sources to build one")
+    from scopebot.index.builder import IndexBuilder
+
+    try:
+        IndexBuilder(settings).ingest(SMALL_SOURCES)
+    except Exception as exc:  # noqa: BLE001 - the sources of this checkout may differ
+        pytest.skip(f"could not build a small index: {exc}")
+    if not (settings.index_dir / "manifest.json").is_file():
+        pytest.skip("the small index was not built")
+    return {"home": settings.home, "embedding_model": "hash"}
+
+
+def test_real_stack_question_and_code_in_the_browser(serve, open_page, tmp_path: Path) -> None:
+    from scopebot.ui.services import Services
+
+    where = _index_home(tmp_path)
+    served = serve(lambda settings: Services(settings), llm_backend="scripted", answer_mode="extractive",
+                   sandbox_workers=0, **where)
+    try:
+        page = open_page(served)
+        ask(page, "How do I threshold an image to separate objects from the background?", mode="Question",
+            timeout_ms=180_000)
+        chat = page.locator("#chat").inner_text()
+        assert "Route: question" in chat and "chosen by you" in chat
+        assert "⚠️" not in page.locator("#progress").inner_text()
+        answered = page.locator("#sources details").count() > 0
+        abstained = "Abstained" in page.locator("#checks").inner_text()
+        assert answered or abstained
+        if answered:
+            assert "[1]" in chat and "% of sentences supported" in page.locator("#checks").inner_text()
+        screenshot(page, "ui_e2e_real_answer")
+        ask(page, "Write python code to count the nuclei in the image", mode="Code", timeout_ms=240_000)
+        assert "Route: code" in page.locator("#chat").inner_text()
+        assert page.locator("#code").inner_text().strip()
+        assert "⚠️" not in page.locator("#progress").inner_text()
+        screenshot(page, "ui_e2e_real_code")
+        assert served.external_requests() == []
+    finally:
+        served.services.close()
