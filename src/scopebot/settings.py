@@ -61,6 +61,9 @@ class Settings(BaseSettings):
                                              "'hash' (deterministic test embedder) or a local "
                                              "SentenceTransformer folder path.")
     embedding_batch_size: int = Field(default=64, ge=1, description="Batch size when embedding chunks.")
+    embedding_threads: int = Field(default=0, ge=0,
+                                   description="CPU threads for bulk embedding during ingest (0 = all cores). "
+                                               "Queries always use one thread, which is fastest for one sentence.")
     chroma_url: str | None = Field(default=None,
                                    description="URL of a Chroma server (http://host:port). When unset the "
                                                "index is an embedded on-disk Chroma in the home dir.")

@@ -106,6 +106,17 @@ def test_names_from_the_context_or_the_catalog_are_known() -> None:
     assert "BigFishTool" in report.known
 
 
+def test_versions_people_and_quoted_model_names_are_entities() -> None:
+    found = {(e.name, e.kind) for e in find_entities(
+        'Does Cellpose version 9 work? Dr. Rossi and the Smith lab use the "bright-axolotl-9000" model.')}
+    assert {("Cellpose version 9", "version"), ("Rossi", "person"), ("Smith", "person"),
+            ("bright-axolotl-9000", "tool")} <= found
+    checker = EntityChecker()
+    assert checker.check("Cellpose version 2 can be retrained.", ["Cellpose 2.0 added retraining."]).unknown == []
+    assert checker.check("Cellpose version 9 reads Raman data.", ["Cellpose 2.0 added retraining."]).unknown == [
+        "Cellpose version 9"]
+
+
 def test_file_names_and_abbreviations_are_not_entities() -> None:
     names = [e.name for e in find_entities("Save it as cells.tif, e.g. with tifffile; 3D stacks work too.")]
     assert names == []

@@ -28,7 +28,7 @@ from scopebot.citations import LOOSE_CITATION_RE
 if TYPE_CHECKING:
     from scopebot.index.protocols import Retriever
 
-EntityKind = Literal["function", "tool"]
+EntityKind = Literal["function", "tool", "version", "person"]
 Status = Literal["exists", "missing", "unverifiable"]
 
 #: Bioimage software every answer may name without a passage (our own list of real, major tools).
@@ -58,7 +58,10 @@ _FILE_EXT = frozenset("tif tiff png jpg jpeg gif czi nd2 lif lsm oib oir ims py 
 _DOTTED_RE = re.compile(r"(?<![\w./-])([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+)(?![\w/-])")
 _CAMEL_RE = re.compile(r"(?<![\w.-])([A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*)+|[A-Za-z]{2,}\d+[A-Za-z][A-Za-z0-9]*|[A-Za-z]{2,}\d{2,}|"
                        r"[A-Z][a-z]+\d{2,})(?![\w-])")
-_QUOTED_RE = re.compile(r"[\"“”']([A-Z][\w\-+. ]{1,40}?)[\"“”']")
+_QUOTED_RE = re.compile(r"(?<!\w)[\"“”']([A-Z][\w\-+. ]{1,40}?|[a-z0-9][\w+. ]*[-\d][\w\-+. ]*?)[\"“”'](?!\w)")
+_VERSION_RE = re.compile(r"\b([A-Z][\w\-+]*)\s+(?:version\s+|v\.?\s?)(\d+(?:\.\d+)*)\b")
+_PERSON_RE = re.compile(r"\b(?:(?:Dr|Prof|Professor)\.?\s+([A-Z][a-z]+(?:-[A-Z][a-z]+)?)|"
+                        r"(?:the\s+)?([A-Z][a-z]+)\s+(?:lab|laboratory|group)\b)")
 _HEAD_RE = re.compile(r"((?:[A-Z][\w\-+]*\s+){1,3})(?:plugin|plug-in|workflow|detector|model|package|library|"
                       r"toolbox|macro|extension|algorithm|module|add-on|software|tool|network)s?\b")
 _NOT_NAMES = frozenset("the a an this that these those my your our their its his her use using with for in on of to "
@@ -108,6 +111,11 @@ def find_entities(text: str) -> list[Entity]:
             continue
         if root in PY_ALIASES or root in PY_ROOTS:
             found.setdefault(norm(name), Entity(name=name, kind="function"))
+    for m in _VERSION_RE.finditer(text):
+        found.setdefault(norm(m.group(0)), Entity(name=m.group(0), kind="version"))
+    for m in _PERSON_RE.finditer(text):
+        person = m.group(1) or m.group(2)
+        found.setdefault(norm(person), Entity(name=person, kind="person"))
     for pattern in (_QUOTED_RE, _HEAD_RE, _CAMEL_RE):
         for m in pattern.finditer(text):
             name = m.group(1).strip().strip(".")
@@ -152,6 +160,11 @@ class EntityChecker:
             alias = PY_ALIASES.get(parts[0])
             full = ".".join([alias, *parts[1:]]) if alias else entity.name
             return self.name_status(full)
+        if entity.kind == "version":  # "Cellpose version 9" is known if a passage says "Cellpose 9"
+            short = norm(re.sub(r"\b(?:version|v\.?)\s*(?=\d)", "", entity.name, flags=re.IGNORECASE))
+            return "exists" if short in context_norm else "missing"
+        if entity.kind == "person":  # only a source that names them can answer
+            return "missing"
         if key in self.names:
             return "exists"
         words = [norm(w) for w in re.split(r"[\s\-]+", entity.name) if norm(w)]

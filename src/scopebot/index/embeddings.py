@@ -78,13 +78,18 @@ def packaged_minilm_path() -> Path:
 class SentenceTransformerEmbedder(Embedder):
     """A sentence-transformers model loaded from a local folder, fully offline."""
 
-    def __init__(self, path: Path | str | None = None, *, batch_size: int = 64, device: str = "cpu") -> None:
+    def __init__(self, path: Path | str | None = None, *, batch_size: int = 64, device: str = "cpu",
+                 bulk_threads: int = 0) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         import torch
         from sentence_transformers import SentenceTransformer
 
-        torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+        # One intra-op thread for queries: on a small or busy CPU, torch's thread pool spins and a single
+        # query embedding goes from ~10 ms to >100 ms. Bulk embedding (ingest) may use more threads.
+        self._torch = torch
+        self.bulk_threads = bulk_threads or max(1, os.cpu_count() or 1)
+        torch.set_num_threads(1)
         self.path = Path(path) if path else packaged_minilm_path()
         try:
             self.model = SentenceTransformer(str(self.path), device=device)
@@ -99,8 +104,15 @@ class SentenceTransformerEmbedder(Embedder):
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vecs = self.model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
-                                 convert_to_numpy=True, show_progress_bar=False)
+        bulk = len(texts) > 8
+        if bulk:
+            self._torch.set_num_threads(self.bulk_threads)
+        try:
+            vecs = self.model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
+                                     convert_to_numpy=True, show_progress_bar=False)
+        finally:
+            if bulk:
+                self._torch.set_num_threads(1)
         return np.asarray(vecs, dtype=np.float32)
 
 
@@ -110,9 +122,11 @@ def make_embedder(settings: Settings) -> Embedder:
     if name == "hash":
         return HashEmbedder()
     if name == "minilm":
-        return SentenceTransformerEmbedder(batch_size=settings.embedding_batch_size)
+        return SentenceTransformerEmbedder(batch_size=settings.embedding_batch_size,
+                                           bulk_threads=settings.embedding_threads)
     path = Path(name).expanduser()
     if not path.is_dir():
         raise ConfigurationError(f"Embedding model {name!r} is not 'minilm', 'hash' or a folder",
                                  hint="set SCOPEBOT_EMBEDDING_MODEL=minilm")
-    return SentenceTransformerEmbedder(path, batch_size=settings.embedding_batch_size)
+    return SentenceTransformerEmbedder(path, batch_size=settings.embedding_batch_size,
+                                       bulk_threads=settings.embedding_threads)

@@ -211,7 +211,7 @@ class Recommender:
         """Best normalised rank of each record among the retriever's tool chunks (two queries)."""
         scores: dict[str, float] = {}
         expansion = " ".join(parsed.operations[:3] + parsed.objects + parsed.topics[:2])
-        queries = [parsed.text]
+        queries = [parsed.text] + ([f"{parsed.text} {expansion}"] if expansion else [])
         for query in queries:
             try:
                 hits = self.retriever.search(query, k=self.candidates, kinds=TOOL_KINDS)

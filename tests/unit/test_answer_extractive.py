@@ -1,0 +1,57 @@
+"""Extractive synthesis: candidate sentences, relevance, diversity, order and citations."""
+
+from __future__ import annotations
+
+from test_answer_fixtures import chunk, key, retriever
+
+from scopebot.answer.context import build_context
+from scopebot.answer.extractive import ExtractiveSynthesizer, candidates
+from scopebot.citations import make_key
+from scopebot.index.embeddings import HashEmbedder
+from scopebot.index.models import Chunk, SearchResult
+
+
+def result(body: str, title: str = "Learning", section: str = "Shortcuts", rank: int = 1) -> SearchResult:
+    c = Chunk(key=make_key("book", body), source_id="test-book", kind="book", title=title, section=section,
+              breadcrumb=f"Test › {title} › {section}", url="https://example.org/x", text=f"Test › {title}\n{body}")
+    return SearchResult(chunk=c, score=1.0 / rank, rank=rank)
+
+
+def test_short_naming_sentence_stays_with_the_sentence_it_names() -> None:
+    body = ("A model can latch onto an incidental cue that happens to correlate with the label. This is a shortcut. "
+            "Plate edges dry out faster, which changes how the cells look near the rim of the dish.")
+    cands = candidates(build_context([result(body)]))
+    assert cands[0].text.endswith("correlate with the label. This is a shortcut.")
+
+
+def test_sentences_under_a_matching_heading_are_on_topic() -> None:
+    body = ("A model can latch onto an incidental cue that happens to correlate with the label. "
+            "Plate edges dry out faster, which changes how the cells look near the rim of the dish.")
+    picked = ExtractiveSynthesizer(None).select("What is a shortcut?", build_context([result(body)]))
+    assert len(picked) == 2
+
+
+def test_selection_is_relevant_diverse_and_in_passage_order() -> None:
+    passages = build_context(retriever().search("StarDist star-convex elongated cells", k=5))
+    picked = ExtractiveSynthesizer(HashEmbedder(), max_sentences=4).select(
+        "Why does StarDist struggle with elongated cells?", passages)
+    assert picked and picked[0].key == key("stardist")
+    assert len({c.text for c in picked}) == len(picked)
+    order = [(c.rank, c.position) for c in picked]
+    assert order == sorted(order)
+    text = ExtractiveSynthesizer.render(picked)
+    assert f"[{key('stardist')}]" in text and "star-convex" in text
+
+
+def test_code_lines_are_kept_only_when_they_mention_the_question_terms() -> None:
+    passages = build_context([SearchResult(chunk=chunk("otsu"), score=1.0, rank=1)])
+    codes = [c.text for c in candidates(passages) if c.code]
+    assert codes == ["`thresh = skimage.filters.threshold_otsu(image)`", "`mask = image > thresh`"]
+    picked = ExtractiveSynthesizer(None).select("How do I call threshold_otsu in scikit-image?", passages)
+    assert "`thresh = skimage.filters.threshold_otsu(image)`" in [c.text for c in picked]
+    assert "`mask = image > thresh`" not in [c.text for c in picked]
+
+
+def test_nothing_relevant_gives_no_sentences() -> None:
+    passages = build_context([SearchResult(chunk=chunk("trackmate"), score=1.0, rank=1)])
+    assert ExtractiveSynthesizer(None).select("sourdough bread recipe", passages) == []
