@@ -17,6 +17,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=False,
 
 #: Modules that define ``register(app)``; each adds its own commands.
 COMMAND_MODULES = [
+    "scopebot.config_cli",     # config
     "scopebot.index.cli",      # ingest, search, status
     "scopebot.evals.cli",      # eval ...
     "scopebot.llm.cli",        # models

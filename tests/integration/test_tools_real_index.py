@@ -46,7 +46,9 @@ def test_results_are_real_linked_tools(recommender, request_text: str) -> None: 
 def test_model_zoo_models_are_validated(recommender) -> None:  # type: ignore[no-untyped-def]
     models = [rec for rec in recommender.catalog if rec.kind == "model"]
     assert models
-    assert all(rec.validation == "valid" or rec.validation.startswith("invalid: ") for rec in models)
+    assert all(rec.validation == "valid" or rec.validation.startswith(("invalid: ", "not validated: "))
+               for rec in models)
+    assert sum(rec.validation == "valid" for rec in models) > len(models) // 2
     assert any(rec.run_with for rec in models)
 
 

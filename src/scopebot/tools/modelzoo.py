@@ -147,6 +147,8 @@ class ModelZooCatalog:
                 continue
             entry = self.find(rec.bioimageio_id, rec.name)
             if entry is None:
+                if not rec.validation.startswith(("valid", "invalid")):
+                    rec.validation = "not validated: not in the offline catalog snapshot (legacy entry)"
                 continue
             validation, scope, descr = self.validate(entry)
             rec.validation, rec.validation_scope = validation, scope
