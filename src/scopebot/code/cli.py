@@ -49,7 +49,7 @@ def register(app: typer.Typer) -> None:
     def code(request: Annotated[str, typer.Argument(help="What to analyse, e.g. 'count the nuclei'.")],
              image: Annotated[Path | None, typer.Option("--image", help="TIFF, OME-TIFF or PNG to analyse; "
                                                                         "default: a synthetic image.")] = None,
-             out: Annotated[Path | None, typer.Option("--out", help="Folder for figures and files.")] = None,
+             out: Annotated[Path | None, typer.Option("--out", help="Folder for figures and files (default: SCOPEBOT_HOME/runs).")] = None,
              as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False) -> None:
         """Write analysis code for a request, check it, run it in the sandbox and repair it."""
         from scopebot.code.assistant import CodeAssistant, validate_image
@@ -60,9 +60,9 @@ def register(app: typer.Typer) -> None:
             if image is not None:
                 validate_image(image)
             model = _model(settings)
-            with Sandbox.from_settings(settings, output_dir=out or Path.cwd() / "scopebot-code",
+            with Sandbox.from_settings(settings, output_dir=out or settings.home / "runs",
                                        workers=0) as sandbox:
-                assistant = CodeAssistant(model, sandbox, None, prompts_dir=settings.prompts_dir,
+                assistant = CodeAssistant(model, sandbox, _optional_kb(settings), prompts_dir=settings.prompts_dir,
                                           max_rounds=settings.code_repair_rounds)
                 result = assistant.run(request, image)
         if as_json:
@@ -73,3 +73,14 @@ def register(app: typer.Typer) -> None:
             typer.echo(render_result(result))
         if not result.ok:
             raise typer.Exit(1)
+
+
+def _optional_kb(settings: object) -> object | None:
+    """The knowledge base for documentation context, or None when no index was built yet."""
+    from scopebot.errors import MissingIndexError
+    from scopebot.knowledge import KnowledgeBase
+
+    try:
+        return KnowledgeBase.open(settings)  # type: ignore[arg-type]
+    except MissingIndexError:
+        return None

@@ -61,7 +61,7 @@ def register(app: typer.Typer) -> None:
                 image = validate_image(image)
                 files[image.name] = image
                 globals_["IMAGE_PATH"] = image.name
-            with Sandbox.from_settings(settings, output_dir=out or Path.cwd() / "scopebot-run", workers=0) as sb:
+            with Sandbox.from_settings(settings, output_dir=out or settings.home / "runs", workers=0) as sb:
                 result = sb.run(code, files=files, timeout=timeout, globals=globals_, filename=file.name)
         if as_json:
             print_json(result.model_dump(mode="json"))
