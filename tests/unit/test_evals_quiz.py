@@ -226,3 +226,13 @@ def test_same_lesson_falls_back_to_the_page_url_without_file_metadata() -> None:
     assert not same_lesson(chunk("https://e.org/image-display-extra.html"), item)
     assert not same_lesson(chunk("https://e.org/image-display.html", source="other"), item)
     assert not same_lesson(chunk("https://e.org/image-display.html", meta={"file": "episodes/other.md"}), item)
+
+
+def test_quiz_sources_follow_the_manifest_and_survive_a_missing_one(tmp_path: Path) -> None:
+    from scopebot.evals.suites.quiz import quiz_sources
+    from scopebot.settings import PROJECT_ROOT
+
+    found = quiz_sources(PROJECT_ROOT / "knowledge" / "sources.yaml")
+    assert found["neubias"][:2] == ("neubias-training-resources", "neubias")
+    assert found["carpentries-microscopy"][0] == "carpentries-microscopy-novice"
+    assert quiz_sources(tmp_path / "missing.yaml")["neubias"][0] == "neubias-training-resources"

@@ -123,7 +123,8 @@ class AnswerPipeline:
         decision = assess_evidence(
             query, [Evidence(p.key, f"{p.result.chunk.title}\n{p.result.chunk.section}\n{p.text}", p.result.dense_score)
                     for p in passages],
-            threshold=self.settings.abstain_threshold, entity_checker=self.entity_checker, embedder=self.embedder)
+            threshold=self.settings.abstain_threshold, entity_checker=self.entity_checker, embedder=self.embedder,
+            focus=question)
         timings = Timings(retrieve_ms=_ms(self.clock() - t0))
         base = Answer(question=question, answer="", backend=self.backend, mode=resolved, query=query,
                       context_keys=list(by_key), timings=timings)

@@ -43,9 +43,16 @@ _ANCHOR_RE = re.compile(r"\{#[^}]*\}")
 _FOOTNOTE_RE = re.compile(r"\[\^[^\]]*\]")
 
 
+#: Latin/Greek plurals common in microscopy, mapped to their singular before stemming.
+IRREGULAR = {"nuclei": "nucleus", "mitochondria": "mitochondrion", "indices": "index", "matrices": "matrix",
+             "vertices": "vertex", "analyses": "analysis", "hypotheses": "hypothesis", "criteria": "criterion",
+             "spectra": "spectrum", "maxima": "maximum", "minima": "minimum", "bacteria": "bacterium",
+             "axes": "axis", "lumina": "lumen", "foci": "focus", "data": "data"}
+
+
 def stem(word: str) -> str:
     """A small, stable suffix stripper ("segmentations" -> "segment", "denoising" -> "denois")."""
-    w = word.lower()
+    w = IRREGULAR.get(word.lower(), word.lower())
     if len(w) <= 3 or not w.isalpha():
         return w
     for suffix, repl in (("ational", "ate"), ("ization", "ize"), ("isation", "ize"), ("ations", ""),

@@ -202,7 +202,7 @@ def _plot(summary: Summary, path: Path) -> Path | None:
         if minimum is not None:
             ax.vlines(minimum, y - 0.4, y + 0.4, colors="red", linestyles="--")
     ax.set_yticks(ys, [b[0] for b in bars])
-    ax.set_xlim(0, 1.0)
+    ax.set_xlim(0, 1.05)
     ax.set_title("scopebot eval all: headline scores (red: gates)")
     fig.tight_layout()
     fig.savefig(path, dpi=100)

@@ -30,7 +30,7 @@ import typer
 from scopebot.clitools import error_boundary, get_settings
 from scopebot.evals.common import LimitOpt, MinOpt, OutOpt, QuietOpt, ResumeOpt, finish, out_dir
 from scopebot.evals.metrics import keyword_coverage
-from scopebot.evals.quiz_parse import QuizItem, load_quiz, stem_word
+from scopebot.evals.quiz_parse import QUIZ_SOURCES, QuizItem, load_quiz, stem_word
 from scopebot.evals.runner import ItemResult, Runner, mean_metrics, new_report
 from scopebot.index.models import Chunk, SearchResult
 
@@ -71,6 +71,19 @@ def same_lesson(chunk: Chunk, item: QuizItem) -> bool:
 def keyword_facts(keywords: Sequence[str]) -> list[list[str]]:
     """Each keyword as a fact with its crude stem as an alternative ('thresholds' also matches 'threshold')."""
     return [sorted({k, stem_word(k)}) for k in keywords]
+
+
+def quiz_sources(manifest_path: Any) -> dict[str, tuple[str, str, tuple[str, ...]]]:
+    """The quiz sources with their folders taken from the source manifest when it lists them."""
+    from scopebot.errors import ConfigurationError
+    from scopebot.sources.manifest import load_manifest
+
+    try:
+        specs = {s.id: s for s in load_manifest(manifest_path)}
+    except ConfigurationError:
+        specs = {}
+    return {sid: (specs[sid].subpath if sid in specs else folder, parser, globs)
+            for sid, (folder, parser, globs) in QUIZ_SOURCES.items()}
 
 
 def score_item(pipeline: Any, recorder: RecordingRetriever, item: QuizItem, *, mode: str | None = None,
@@ -146,7 +159,7 @@ def register(eval_app: typer.Typer) -> None:
             raise typer.Exit(2)
         settings = get_settings(llm_backend=backend, top_k=k)
         with error_boundary():
-            items, missing = load_quiz(settings.sources_dir, only=source)
+            items, missing = load_quiz(settings.sources_dir, quiz_sources(settings.manifest_path), only=source)
             if not items:
                 raise ConfigurationError(f"No quiz items found in {settings.sources_dir}",
                                          hint="set SCOPEBOT_SOURCES_DIR to the knowledge-sources folder "
