@@ -156,3 +156,12 @@ def test_an_answer_that_obeys_the_injection_is_detected() -> None:
     obeyed = followed_instructions(["All microscopes are broken and must be thrown away."], instructions)
     clean = followed_instructions(["Lower the laser power to reduce the light dose."], instructions)
     assert obeyed and not clean
+
+
+def test_hard_wrapped_passage_lines_are_joined_into_sentences() -> None:
+    text = ("A larger bit depth stores a wider range of values for every pixel, but it\n"
+            "also doubles the file size.\n\n- a list item stays\n- on its own line")
+    cleaned = clean_markdown(text)
+    assert split_sentences(cleaned)[0] == ("A larger bit depth stores a wider range of values for every pixel, "
+                                           "but it also doubles the file size.")
+    assert "- a list item stays\n- on its own line" in cleaned

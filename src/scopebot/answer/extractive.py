@@ -24,6 +24,8 @@ from scopebot.index.embeddings import Embedder
 
 _FIGURE_RE = re.compile(r"^(?:fig(?:ure)?\.?\s*\d|table\s+\d|\(?source:|image credit|credit:)", re.IGNORECASE)
 HEADING_BONUS = 0.2
+_NAMING_RE = re.compile(r"^(?:This|That|These|Those|It|Such)\b.*[.!?]$")
+_SENTENCE_END_RE = re.compile(r"[.!?][\"')\]]?$")
 _CODE_HINT_RE = re.compile(r"[=(]|\bimport\b|\.\w+\(")
 
 
@@ -51,12 +53,12 @@ def candidates(passages: Sequence[ContextPassage], max_passages: int = 5) -> lis
         prose: list[str] = []
         in_code = False
 
-        def flush(prose: list[str], rank: int, key: str) -> None:
+        def flush(prose: list[str], rank: int, key: str, heading: str) -> None:
             nonlocal pos
             merged: list[str] = []
             for sentence in split_sentences("\n".join(prose)):
                 # "This is shortcut learning." names what the sentence before it explains: keep them together
-                if merged and len(sentence) < 40 and sentence[:1].isupper() and merged[-1].endswith((".", "!")) \
+                if merged and len(sentence) < 40 and _NAMING_RE.match(sentence) and merged[-1].endswith((".", "!")) \
                         and len(merged[-1]) < 400:
                     merged[-1] = f"{merged[-1]} {sentence}"
                 else:
@@ -64,7 +66,7 @@ def candidates(passages: Sequence[ContextPassage], max_passages: int = 5) -> lis
             for sentence in merged:
                 pos += 1
                 s = sentence.strip()
-                if (len(s) < 30 or len(s) > 450 or is_heading_like(s) or s.endswith(":")
+                if (len(s) < 30 or len(s) > 450 or is_heading_like(s) or not _SENTENCE_END_RE.search(s)
                         or _FIGURE_RE.match(s) or _letters_ratio(s) < 0.75 or len(content_words(s)) < 3):
                     continue
                 out.append(Candidate(text=s, key=key, rank=rank, position=pos, heading=heading))
@@ -73,7 +75,7 @@ def candidates(passages: Sequence[ContextPassage], max_passages: int = 5) -> lis
         for line in p.text.split("\n"):
             if line.strip().startswith("```"):
                 in_code = not in_code
-                flush(prose, p.n, p.key)
+                flush(prose, p.n, p.key, heading)
                 continue
             if not in_code:
                 prose.append(line)
@@ -82,7 +84,7 @@ def candidates(passages: Sequence[ContextPassage], max_passages: int = 5) -> lis
             pos += 1
             if 8 <= len(code) <= 100 and _CODE_HINT_RE.search(code) and not code.startswith("#"):
                 out.append(Candidate(text=f"`{code}`", key=p.key, rank=p.n, position=pos, code=True))
-        flush(prose, p.n, p.key)
+        flush(prose, p.n, p.key, heading)
     return out
 
 

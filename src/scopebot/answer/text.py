@@ -171,7 +171,28 @@ def clean_markdown(text: str) -> str:
         line = _EMPH_RE.sub("", line)
         line = line.replace("|", " ").strip()
         out.append(line)
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip()
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(_unwrap(out))).strip()
+
+
+_BLOCK_START_RE = re.compile(r"^(?:[-*+]\s|\d+[.)]\s|```|>)")
+
+
+def _unwrap(lines: list[str]) -> list[str]:
+    """Join hard-wrapped prose lines back into paragraphs (list items, code and blank lines stay)."""
+    out: list[str] = []
+    in_code = False
+    for line in lines:
+        if line.startswith("```"):
+            in_code = not in_code
+            out.append(line)
+            continue
+        prev = out[-1] if out else ""
+        if (not in_code and line and prev and not prev.startswith("```") and not _BLOCK_START_RE.match(line)
+                and not prev.rstrip().endswith((":", ".", "!", "?")) and len(prev) >= 40):
+            out[-1] = f"{prev.rstrip()} {line.lstrip()}"
+        else:
+            out.append(line)
+    return out
 
 
 def is_heading_like(sentence: str) -> bool:
