@@ -17,11 +17,15 @@ invalid_citations = 0. Gates are minimums, so ``answer_rate`` (1 − false abste
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from scopebot.clitools import error_boundary, get_settings
+from scopebot.errors import ConfigurationError
 from scopebot.evals.common import (
     DatasetOpt,
     LimitOpt,
@@ -90,6 +94,38 @@ def summarise(results: list[ItemResult]) -> dict[str, float]:
     return metrics
 
 
+def _scrub_body(request: Any) -> Any:
+    import hashlib
+
+    body = request.body or b""
+    raw = body if isinstance(body, bytes) else str(body).encode()
+    request.body = f"<{len(raw)} bytes, sha256 {hashlib.sha256(raw).hexdigest()[:16]}>".encode()
+    return request
+
+
+@contextmanager
+def http_cassette(path: Path | None, *, record: bool = False) -> Iterator[None]:
+    """Replay (or record) the chat endpoint's HTTP traffic with vcrpy; a no-op without a path.
+
+    Requests are matched on method and path in order, so a replay does not depend on the exact
+    prompt bytes (which change when the index is rebuilt). Auth headers are never written, and
+    request bodies are replaced by their length and hash: prompts carry source passages, which are
+    third-party text that must not be committed.
+    """
+    if path is None:
+        yield
+        return
+    import vcr
+
+    if not record and not path.is_file():
+        raise ConfigurationError(f"Cassette not found: {path}", hint="record it with --record against a live endpoint")
+    recorder = vcr.VCR(record_mode="all" if record else "none", match_on=["method", "path"],
+                       filter_headers=["authorization", "api-key", "x-api-key", "openai-organization"],
+                       decode_compressed_response=True, before_record_request=_scrub_body)
+    with recorder.use_cassette(str(path), allow_playback_repeats=False):
+        yield
+
+
 def register(eval_app: typer.Typer) -> None:
     @eval_app.command("answers")
     def answers(dataset: DatasetOpt = None, limit: LimitOpt = None, out: OutOpt = None,
@@ -100,6 +136,10 @@ def register(eval_app: typer.Typer) -> None:
                 strict: Annotated[bool | None, typer.Option("--strict/--no-strict")] = None,
                 k: Annotated[int | None, typer.Option("-k", min=1, max=20, help="Passages per question.")] = None,
                 lead: Annotated[bool, typer.Option("--lead/--no-lead", help="Model-written lead (extractive).")] = False,
+                cassette: Annotated[Path | None, typer.Option(
+                    help="Replay the endpoint's HTTP answers from this vcrpy cassette (no server or key needed).")] = None,
+                record: Annotated[bool, typer.Option(
+                    help="With --cassette: record it against the live endpoint instead of replaying.")] = False,
                 ) -> None:
         """Key-fact coverage, abstention and citation validity of grounded answers."""
         from scopebot.answer.pipeline import AnswerPipeline
@@ -119,8 +159,9 @@ def register(eval_app: typer.Typer) -> None:
             pipeline = AnswerPipeline(kb, model, settings, lead=lead)
             resolved = pipeline.resolve_mode(mode)
             target = out_dir(out, settings.home, "answers")
-            results, secs = Runner(target, progress=not quiet, resume=resume).run(
-                "answers", items, lambda it: score_item(pipeline, it, mode=resolved, strict=strict))
+            with http_cassette(cassette, record=record):
+                results, secs = Runner(target, progress=not quiet, resume=resume).run(
+                    "answers", items, lambda it: score_item(pipeline, it, mode=resolved, strict=strict))
             report = new_report("answers", dataset=ds.name, dataset_version=ds.version,
                                 backend=f"{model.name} / {resolved}", seconds=round(secs, 2),
                                 config={"mode": resolved, "strict": settings.strict if strict is None else strict,
