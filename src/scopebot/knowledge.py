@@ -65,6 +65,7 @@ class KnowledgeBase:
         self._tokens: dict[str, set[str]] = {}
         client = make_client(directory / "chroma", self.manifest.chroma_url)
         self.vectors = VectorStore(client, self.manifest.collection, embedder)
+        self.vectors.freeze()  # a build is immutable once live
         self.lexical = LexicalIndex.load(directory / "bm25")
 
     @classmethod

@@ -65,3 +65,10 @@ def test_unchanged_reingest_is_skipped(book_kb: KnowledgeBase, embedder: Sentenc
 def test_langchain_retriever_on_the_real_index(book_kb: KnowledgeBase) -> None:
     docs = as_langchain_retriever(book_kb, k=3, kinds=["book"]).invoke("training data annotation")
     assert len(docs) == 3 and all(d.metadata["kind"] == "book" for d in docs)
+
+
+def test_fast_query_path_equals_encode(embedder: SentenceTransformerEmbedder) -> None:
+    for text in ["denoising with Noise2Void", "a much longer question " * 40]:
+        fast = embedder.embed_one(text)
+        slow = embedder.embed([text])[0]
+        assert float(fast @ slow) > 0.9999

@@ -100,6 +100,36 @@ class SentenceTransformerEmbedder(Embedder):
         get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         self.dim = int(get_dim())
         self.name = "all-MiniLM-L6-v2" if path is None else self.path.name
+        self.max_length = int(getattr(self.model, "max_seq_length", 256) or 256)
+        self._direct = self._direct_parts()
+
+    def _direct_parts(self) -> tuple[object, object] | None:
+        """Tokenizer and transformer for the fast single-query path, when the model is the usual
+        Transformer → mean Pooling → Normalize stack; otherwise ``None`` (fall back to ``encode``)."""
+        names = [type(m).__name__ for m in self.model]
+        if names != ["Transformer", "Pooling", "Normalize"]:
+            return None
+        pooling = self.model[1]
+        mode = getattr(pooling, "pooling_mode_mean_tokens", None)
+        if mode is False:
+            return None
+        first = self.model[0]
+        hf = getattr(first, "auto_model", None) or getattr(first, "model", None)
+        tok = getattr(self.model, "tokenizer", None)
+        return (tok, hf) if hf is not None and tok is not None else None
+
+    def embed_one(self, text: str) -> np.ndarray:
+        """One query: a direct forward pass (mean pooling, L2 norm) without ``encode``'s batching overhead."""
+        if self._direct is None:
+            return self.embed([text])[0]
+        tok, hf = self._direct
+        with self._torch.inference_mode():
+            batch = tok([text], return_tensors="pt", truncation=True, max_length=self.max_length)
+            hidden = hf(**batch).last_hidden_state
+            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            vec = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            vec = self._torch.nn.functional.normalize(vec, dim=-1)
+        return vec[0].numpy().astype(np.float32)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:

@@ -97,6 +97,11 @@ class VectorStore:
         self._col = client.get_or_create_collection(
             collection_name, embedding_function=ChromaEmbeddingFunction(embedder),
             metadata={"hnsw:space": "cosine", "embedder": embedder.name})
+        self._total: int | None = None
+
+    def freeze(self) -> None:
+        """Remember the collection size: a read-only store then skips a count query per search."""
+        self._total = self.count()
 
     def add(self, keys: Sequence[str], vectors: np.ndarray, kinds: Sequence[str], sources: Sequence[str],
             batch: int = 2000) -> None:
@@ -119,7 +124,7 @@ class VectorStore:
 
     def query(self, vector: np.ndarray, n: int, kinds: Sequence[str] | None = None) -> list[tuple[str, float]]:
         """Top ``n`` (key, cosine similarity) pairs."""
-        total = self.count()
+        total = self._total if self._total is not None else self.count()
         if total == 0:
             return []
         where: dict[str, Any] | None = None
