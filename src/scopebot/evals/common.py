@@ -42,7 +42,7 @@ def finish(report: EvalReport, out: Path, gates: list[str] | None, *, echo: bool
         console = Console()
         console.print(table)
         for g in report.gates:
-            console.print(f"gate {g.metric} ≥ {g.minimum}: {g.value} {'ok' if g.ok else 'FAILED'}")
+            console.print(escape(f"gate {g.metric} ≥ {g.minimum}: {g.value} {'ok' if g.ok else 'FAILED'}"))
         console.print(f"report: {paths[0]}")
     if not report.gates_ok:
         raise typer.Exit(1)
