@@ -93,3 +93,18 @@ def test_ingest_reports_a_missing_source_and_keeps_going(tmp_path: Path, env: di
     res = CliRunner().invoke(app, ["status", "--json"], env=full)
     gone = json.loads(res.stdout)["sources"]["gone"]
     assert gone["status"] == "missing" and "SCOPEBOT_SOURCES_DIR" in gone["message"]
+
+
+def test_ingest_with_no_readable_source_fails_clearly_and_builds_nothing(tmp_path: Path,
+                                                                         env: dict[str, str]) -> None:
+    manifest = tmp_path / "sources.yaml"
+    manifest.write_text(
+        "sources:\n"
+        "  - {id: gone, title: Gone, kind: training, license: x, attribution: x, url: 'https://example.org/gone',"
+        " subpath: absent, parser: markdown-site, download_url: 'https://example.org/gone.zip'}\n")
+    full = {**env, "SCOPEBOT_SOURCES_DIR": str(tmp_path / "nowhere"), "SCOPEBOT_MANIFEST_PATH": str(manifest)}
+    res = CliRunner().invoke(app, ["ingest", "--quiet"], env=full)
+    assert res.exit_code == 1
+    assert "could be read" in res.output and "SCOPEBOT_SOURCES_DIR" in res.output
+    assert "https://example.org/gone.zip" in res.output  # says where to get the missing source
+    assert CliRunner().invoke(app, ["status"], env=full).exit_code == 2  # no empty index was swapped in

@@ -79,7 +79,7 @@ class IndexBuilder:
     def ingest(self, source_ids: Sequence[str] | None = None, *, force: bool = False) -> IndexManifest:
         """(Re)build the sources from the manifest; unchanged ones are skipped unless ``force``."""
         specs = select(load_manifest(self.settings.manifest_path), list(source_ids or []))
-        return self._build({s.id: (s, None) for s in specs}, force=force)
+        return self._build({s.id: (s, None) for s in specs}, force=force, require_content=True)
 
     def ingest_sections(self, spec: SourceSpec, sections: Iterable[Section]) -> IndexManifest:
         """Replace one source's content with ``sections`` (used by connectors such as the forum)."""
@@ -112,7 +112,8 @@ class IndexBuilder:
         state.sections = len(sections)
         return sections
 
-    def _build(self, plans: dict[str, tuple[SourceSpec, list[Section] | None]], *, force: bool) -> IndexManifest:
+    def _build(self, plans: dict[str, tuple[SourceSpec, list[Section] | None]], *, force: bool,
+               require_content: bool = False) -> IndexManifest:
         t0 = time.perf_counter()
         old_dir = live_dir(self.settings)
         old_manifest = IndexManifest.load(old_dir) if old_dir else None
@@ -168,6 +169,13 @@ class IndexBuilder:
                 states[sid] = state
         self.progress("parse", len(plans), len(plans))
 
+        if require_content and not any(by_source.get(sid) for sid in plans):
+            bad = [st for sid in plans if (st := states.get(sid)) and st.status in ("missing", "failed")]
+            if bad and len(bad) == len(plans):  # nothing at all could be read: don't swap in an empty index
+                raise SourceError(
+                    f"None of the {len(plans)} knowledge source(s) could be read from {self.settings.sources_dir}",
+                    hint="set SCOPEBOT_SOURCES_DIR to the folder holding the offline copies "
+                         "(e.g. ../shared/knowledge-sources); first problem: " + bad[0].message)
         if not changed and old_manifest is not None:
             old_manifest.sources = states
             old_manifest.save(old_dir)  # statuses (skipped/missing) are refreshed, data untouched

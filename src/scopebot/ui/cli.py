@@ -22,7 +22,10 @@ def ensure_index(settings: object, progress: bool = True) -> bool:
         return False
     typer.echo("No index found: building it from the offline sources first (one time only)...", err=True)
     with ProgressPrinter(enabled=progress) as bar:
-        IndexBuilder(settings, progress=bar).ingest()  # type: ignore[arg-type]
+        manifest = IndexBuilder(settings, progress=bar).ingest()  # type: ignore[arg-type]
+    for st in manifest.sources.values():
+        if st.status in ("missing", "failed"):
+            typer.echo(f"warning: source {st.id} is {st.status}: {st.message}", err=True)
     return True
 
 
