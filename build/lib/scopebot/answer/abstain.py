@@ -1,0 +1,144 @@
+"""Check 4 — abstention: say "I could not find this in my sources" when the evidence is too weak.
+
+The decision looks at the question and the retrieved passages only, before anything is generated:
+
+1. **Named things that exist nowhere.** Every tool/plugin/model/function name in the question
+   (:func:`scopebot.answer.entities.find_entities`) must occur in a retrieved passage, in the tool
+   catalog or in the installed APIs; a made-up Fiji plugin or ``skimage.filters.threshold_magic``
+   ends here.
+2. **Evidence strength** in [0, 1]: the share of the question's content words found in the best
+   passages (with more weight on the rarer, more specific words), averaged with the best cosine
+   similarity between question and passage when an embedder is available; capitalised names of the
+   question that no passage mentions (a vendor, a lab, a person) lower it by 0.12 each, and every
+   specific question word that no retrieved passage contains lowers it by 0.1. Below
+   ``Settings.abstain_threshold`` scopebot abstains.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from scopebot.answer.entities import EntityChecker, find_entities, norm
+from scopebot.answer.text import STOPWORDS, content_words, stem, words
+from scopebot.index.embeddings import Embedder
+
+#: Words so common in the corpus that finding them proves little (weight 0.4 instead of 1).
+GENERIC = frozenset(stem(w) for w in """
+image images microscopy microscope cell cells data analysis analyse analyze sample samples method methods
+work works step steps different difference use user tool tools software question example common typical
+file files value values result results help need want important problem learn find get set run
+""".split())
+#: Words questions use to ask rather than to name a topic; their absence from the passages says nothing.
+QUESTION_WORDS = frozenset(stem(w) for w in """
+exist exists differ differs difference differences different happen happens main try tried show shows idea
+fix fixes struggle struggles suggest suggests better worse judge everyday approach approaches problem problems
+name names beyond picture pictures one ones speed exceed raise raises detect predate enough criterion take takes
+prefer input output mean means matter matters purpose reason reasons cause causes describe compare choose
+recommend recommended typical typically usually possible kind kinds type types part parts look looks
+""".split())
+MISSING_NAME_PENALTY = 0.12
+MISSING_WORD_PENALTY = 0.1
+DENSE_SHARE = 0.5
+_CAPITAL_RE = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][A-Za-z]+|[A-Z]{2,}[0-9]*)\b")
+
+
+@dataclass
+class Evidence:
+    """A passage as the abstention check sees it."""
+
+    key: str
+    text: str
+    dense: float | None = None
+
+
+class EvidenceDecision(BaseModel):
+    """Whether to abstain, why, and the numbers behind the decision."""
+
+    abstain: bool
+    reason: str = ""
+    score: float = 0.0
+    coverage: float = 0.0
+    dense: float | None = None
+    missing_entities: list[str] = Field(default_factory=list)
+    missing_names: list[str] = Field(default_factory=list)
+    missing_words: list[str] = Field(default_factory=list, description="Question words in no passage (stems).")
+
+
+def _coverage(question: str, context_stems: set[str]) -> tuple[float, list[str]]:
+    stems = list(dict.fromkeys(content_words(question)))
+    if not stems:
+        return 0.0, []
+    total = found = 0.0
+    missing: list[str] = []
+    for s in stems:
+        w = 0.4 if s in GENERIC else 1.0
+        total += w
+        if s in context_stems:
+            found += w
+        else:
+            missing.append(s)
+    return found / total, missing
+
+
+def _proper_names(question: str) -> list[str]:
+    """Capitalised words of the question that are not its first word nor common words."""
+    first = words(question)[:1]
+    out = []
+    for m in _CAPITAL_RE.finditer(question):
+        w = m.group(1)
+        if (first and w == first[0]) or w.lower() in STOPWORDS or len(w) < 3:
+            continue
+        out.append(w)
+    return list(dict.fromkeys(out))
+
+
+def assess_evidence(question: str, passages: Sequence[Evidence], *, threshold: float,
+                    entity_checker: EntityChecker | None = None, embedder: Embedder | None = None,
+                    top: int = 3, focus: str | None = None) -> EvidenceDecision:
+    """Decide from the retrieved ``passages`` (best first) whether the question can be answered.
+
+    ``question`` is the retrieval query; ``focus`` the user's own words when the query was
+    rewritten for a follow-up (names and missing words are checked in ``focus`` only, so the
+    words carried over from the previous turn do not count twice).
+    """
+    focus = focus or question
+    if not passages:
+        return EvidenceDecision(abstain=True, reason="no passage was retrieved for this question")
+    context = " ".join(p.text for p in passages)
+    context_norm = norm(context)
+    checker = entity_checker or EntityChecker()
+    missing_entities = [e.name for e in find_entities(focus)
+                        if checker.status(e, context_norm) == "missing"]
+    best = passages[:top]
+    context_stems = set(content_words(" ".join(p.text for p in best)))
+    coverage, _ = _coverage(question, context_stems)
+    known = [p.dense for p in best if p.dense is not None]
+    dense: float | None = max(known) if known else None
+    if embedder is not None and len(known) < len(best):  # score the passages the retriever did not
+        qv = embedder.embed_one(question)
+        pv = embedder.embed([p.text[:2000] for p in best if p.dense is None])
+        dense = max([float(np.max(pv @ qv)), *known])
+    score = coverage if dense is None else (1 - DENSE_SHARE) * coverage + DENSE_SHARE * max(0.0, dense)
+    missing_names = [n for n in _proper_names(focus)
+                     if norm(n) not in context_norm and norm(n) not in checker.names]
+    all_stems = set(content_words(context))
+    _, missing = _coverage(focus, all_stems)
+    missing_words = [m for m in missing if m not in GENERIC and m not in QUESTION_WORDS and not m.isdigit()]
+    score = max(0.0, score - MISSING_NAME_PENALTY * len(missing_names) - MISSING_WORD_PENALTY * len(missing_words))
+    decision = EvidenceDecision(abstain=False, score=round(score, 4), coverage=round(coverage, 4),
+                                dense=None if dense is None else round(dense, 4),
+                                missing_entities=missing_entities, missing_names=missing_names,
+                                missing_words=missing_words)
+    if missing_entities:
+        decision.abstain = True
+        decision.reason = (f"the question names {', '.join(repr(n) for n in missing_entities)}, which none of "
+                           "the sources, the tool registries or the installed packages mention")
+    elif score < threshold:
+        decision.abstain = True
+        decision.reason = f"the retrieved passages match the question too weakly (evidence {score:.2f} < {threshold:.2f})"
+    return decision

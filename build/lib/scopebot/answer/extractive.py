@@ -1,0 +1,187 @@
+"""Grounded extractive synthesis: an answer built from the best sentences of the top passages.
+
+The embedded model is too small to write reliable answers, so by default scopebot quotes: every
+sentence of the top passages (cleaned, instructions removed) is a candidate; candidates are scored
+by relevance to the question (content-word overlap, weighted towards specific words, plus cosine
+similarity when an embedder is given, plus a small bonus for better-ranked passages); maximal
+marginal relevance picks 3–6 of them without repeating the same point; the chosen sentences are
+shown in passage-rank order, each followed by its citation key. Short code lines that mention
+the question's terms are kept verbatim as inline code.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from scopebot.answer.abstain import GENERIC
+from scopebot.answer.context import ContextPassage
+from scopebot.answer.text import content_set, content_words, is_heading_like, split_sentences
+from scopebot.index.embeddings import Embedder
+
+_FIGURE_RE = re.compile(r"^(?:fig(?:ure)?\.?\s*\d|table\s+\d|\(?source:|image credit|credit:)", re.IGNORECASE)
+HEADING_BONUS = 0.2
+_NAMING_RE = re.compile(r"^(?:This|That|These|Those|It|Such)\b.*[.!?]$")
+_SENTENCE_END_RE = re.compile(r"[.!?][\"')\]]?$")
+_CODE_HINT_RE = re.compile(r"[=(]|\bimport\b|\.\w+\(")
+
+
+@dataclass
+class Candidate:
+    text: str
+    key: str
+    rank: int
+    position: int
+    code: bool = False
+    relevance: float = 0.0
+    heading: str = ""
+
+
+def _letters_ratio(text: str) -> float:
+    return sum(ch.isalpha() or ch.isspace() for ch in text) / max(1, len(text))
+
+
+def candidates(passages: Sequence[ContextPassage], max_passages: int = 5) -> list[Candidate]:
+    """Quotable sentences and short code lines of the first ``max_passages`` passages."""
+    out: list[Candidate] = []
+    for p in passages[:max_passages]:
+        pos = 0
+        heading = f"{p.result.chunk.title} {p.result.chunk.section}"
+        prose: list[str] = []
+        in_code = False
+
+        def flush(prose: list[str], rank: int, key: str, heading: str) -> None:
+            nonlocal pos
+            merged: list[str] = []
+            for sentence in split_sentences("\n".join(prose)):
+                # "This is shortcut learning." names what the sentence before it explains: keep them together
+                if merged and len(sentence) < 40 and _NAMING_RE.match(sentence) and merged[-1].endswith((".", "!")) \
+                        and len(merged[-1]) < 400:
+                    merged[-1] = f"{merged[-1]} {sentence}"
+                else:
+                    merged.append(sentence)
+            for sentence in merged:
+                pos += 1
+                s = sentence.strip()
+                if (len(s) < 30 or len(s) > 450 or is_heading_like(s) or not _SENTENCE_END_RE.search(s)
+                        or _FIGURE_RE.match(s) or _letters_ratio(s) < 0.75 or len(content_words(s)) < 3):
+                    continue
+                out.append(Candidate(text=s, key=key, rank=rank, position=pos, heading=heading))
+            prose.clear()
+
+        for line in p.text.split("\n"):
+            if line.strip().startswith("```"):
+                in_code = not in_code
+                flush(prose, p.n, p.key, heading)
+                continue
+            if not in_code:
+                prose.append(line)
+                continue
+            code = line.strip()
+            pos += 1
+            if 8 <= len(code) <= 100 and _CODE_HINT_RE.search(code) and not code.startswith("#"):
+                out.append(Candidate(text=f"`{code}`", key=p.key, rank=p.n, position=pos, code=True))
+        flush(prose, p.n, p.key, heading)
+    return out
+
+
+class ExtractiveSynthesizer:
+    """Selects and orders supporting sentences (see the module docstring)."""
+
+    def __init__(self, embedder: Embedder | None = None, *, max_sentences: int = 5, min_sentences: int = 3,
+                 max_passages: int = 5, diversity: float = 0.3, relative_cutoff: float = 0.45,
+                 min_similarity: float = 0.55) -> None:
+        self.min_similarity = min_similarity
+        self.embedder = embedder
+        self.max_sentences = max_sentences
+        self.min_sentences = min_sentences
+        self.max_passages = max_passages
+        self.diversity = diversity
+        self.relative_cutoff = relative_cutoff
+
+    def _relevance(self, question: str, cands: list[Candidate]) -> tuple[np.ndarray, np.ndarray | None]:
+        """Relevance of each candidate; ineligible ones (no specific question word, code without a
+        question term, weak similarity) get -1."""
+        q = list(dict.fromkeys(content_words(question)))
+        weights = {s: (0.4 if s in GENERIC else 1.0) for s in q}
+        total = sum(weights.values()) or 1.0
+        sets = [content_set(c.text.replace("_", " ")) | content_set(c.text) for c in cands]
+        heads = {c.heading: content_set(c.heading) for c in cands}
+        lex = np.array([sum(w for s, w in weights.items() if s in cs) / total for cs in sets])
+        specific_q = [s for s in weights if s not in GENERIC]
+        specific = np.array([any(s in cs for s in specific_q) for cs in sets])
+        # a sentence under a heading that names the question's specific terms is on topic too
+        on_topic = np.array([bool(specific_q) and any(s in heads[c.heading] for s in specific_q) for c in cands])
+        vecs = None
+        if self.embedder is not None and cands:
+            vecs = self.embedder.embed([c.text for c in cands])
+            sem = np.clip(vecs @ self.embedder.embed_one(question), 0.0, 1.0)
+            rel = 0.5 * lex + 0.5 * sem
+            eligible = specific | (on_topic & (sem >= 0.2)) | (sem >= self.min_similarity)
+            if not specific_q:  # only generic words: fall back on similarity
+                eligible |= (lex > 0) & (sem >= 0.3)
+        else:
+            rel = lex
+            eligible = specific | on_topic | ((lex > 0) & (not specific_q))
+        rel = rel + HEADING_BONUS * on_topic
+        eligible &= np.array([not c.code or bool(sp) for c, sp in zip(cands, specific, strict=True)])
+        prior = np.array([0.06 / c.rank for c in cands])
+        return np.where(eligible, rel + prior, -1.0), vecs
+
+    def select(self, question: str, passages: Sequence[ContextPassage]) -> list[Candidate]:
+        """The chosen sentences, in passage-rank order."""
+        cands = candidates(passages, self.max_passages)
+        if not cands:
+            return []
+        rel, vecs = self._relevance(question, cands)
+        for c, r in zip(cands, rel, strict=True):
+            c.relevance = round(float(r), 4)
+        sets = [content_set(c.text) for c in cands]
+        best = float(rel.max())
+        if best <= 0:
+            return []
+        chosen: list[int] = []
+        while len(chosen) < min(self.max_sentences, len(cands)):
+            scores = []
+            for i in range(len(cands)):
+                if i in chosen:
+                    scores.append(-1e9)
+                    continue
+                if vecs is not None and chosen:
+                    sim = float(max(vecs[i] @ vecs[j] for j in chosen))
+                elif chosen:
+                    sim = max(len(sets[i] & sets[j]) / max(1, len(sets[i] | sets[j])) for j in chosen)
+                else:
+                    sim = 0.0
+                if sim > 0.9:  # a near-duplicate sentence adds nothing
+                    scores.append(-1e9)
+                    continue
+                scores.append((1 - self.diversity) * rel[i] - self.diversity * sim)
+            i = int(np.argmax(scores))
+            if scores[i] <= -1e8:
+                break
+            enough = len(chosen) >= self.min_sentences
+            if rel[i] < self.relative_cutoff * best and enough:
+                break
+            if rel[i] <= 0 or rel[i] < 0.25 * best:
+                break
+            chosen.append(i)
+        picked = [cands[i] for i in chosen]
+        return sorted(picked, key=lambda c: (c.rank, c.position))
+
+    @staticmethod
+    def render(selected: Sequence[Candidate]) -> str:
+        """Sentences with their citation keys; one paragraph per passage."""
+        paragraphs: list[str] = []
+        current_key = None
+        for c in selected:
+            piece = f"{c.text} [{c.key}]"
+            if c.key == current_key:
+                paragraphs[-1] += " " + piece
+            else:
+                paragraphs.append(piece)
+                current_key = c.key
+        return "\n\n".join(paragraphs)

@@ -1,0 +1,314 @@
+"""The grounded answer pipeline: retrieve → build context → generate → verify → render.
+
+* **retrieve**: the query is the question, rewritten with the conversation for follow-ups
+  (:mod:`scopebot.answer.rewrite`); extra results (e.g. live forum hits) are merged in.
+* **context**: passages cleaned and sanitised, keyed by citation key (:mod:`scopebot.answer.context`).
+* **abstain?**: too little evidence, or a named thing that exists nowhere → the answer is the fixed
+  "not in my sources" phrase with the closest sources (:mod:`scopebot.answer.abstain`).
+* **generate**: ``extractive`` quotes the best sentences with their keys (default for small models),
+  ``generative`` lets the model write with the ``answer_system`` prompt (strong endpoints).
+* **verify**: citation validity, sentence support, invented entities, followed injections; strict
+  mode removes unsupported sentences. The same checks run in both modes.
+* **render**: keys become numbered references with title, section and deep link.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from scopebot.answer.abstain import Evidence, EvidenceDecision, assess_evidence
+from scopebot.answer.citations_check import check_citations
+from scopebot.answer.context import ContextPassage, build_context, format_passages, merge_results
+from scopebot.answer.entities import EntityChecker
+from scopebot.answer.extractive import ExtractiveSynthesizer
+from scopebot.answer.injection import followed_instructions
+from scopebot.answer.models import Answer, AnswerEvent, CheckReport, Mode, SentenceCheck, Timings
+from scopebot.answer.render import abstained_text, number_citations
+from scopebot.answer.rewrite import rewrite_query
+from scopebot.answer.support import SupportScorer, check_sentence, supported_fraction
+from scopebot.answer.text import split_sentences
+from scopebot.citations import NOT_IN_SOURCES
+from scopebot.errors import ConfigurationError
+from scopebot.index.embeddings import Embedder
+from scopebot.index.models import SearchResult
+from scopebot.index.protocols import Retriever
+from scopebot.llm.base import ChatModel, Message
+from scopebot.settings import Settings
+
+MODES = ("auto", "extractive", "generative")
+LEAD_PASSAGES = 3
+
+
+class AnswerPipeline:
+    """Answers questions from the retriever's passages, with the hallucination checks applied.
+
+    ``model`` may be None (extractive answers only). ``embedder`` defaults to the retriever's
+    (``KnowledgeBase.embedder``) and sharpens support and relevance scores; ``lead`` lets the model
+    write a one-sentence lead in extractive mode, kept only when it passes the checks.
+    """
+
+    def __init__(self, retriever: Retriever, model: ChatModel | None, settings: Settings, *,
+                 entity_checker: EntityChecker | None = None, embedder: Embedder | None = None,
+                 prompts: Any = None, lead: bool = False,
+                 clock: Callable[[], float] = time.perf_counter) -> None:
+        self.retriever = retriever
+        self.model = model
+        self.settings = settings
+        self.embedder = embedder if embedder is not None else getattr(retriever, "embedder", None)
+        self._entity_checker = entity_checker
+        self.lead = lead
+        self.clock = clock
+        if prompts is None:
+            from scopebot.prompts import PromptLibrary
+
+            prompts = PromptLibrary(settings.prompts_dir)
+        self.prompts = prompts
+        self.scorer = SupportScorer(self.embedder, settings.support_threshold)
+        self.synthesizer = ExtractiveSynthesizer(self.embedder)
+
+    @property
+    def entity_checker(self) -> EntityChecker:
+        """The checker (built from the retriever's tool catalog on first use)."""
+        if self._entity_checker is None:
+            try:
+                self._entity_checker = EntityChecker.from_retriever(self.retriever)
+            except Exception:  # noqa: BLE001 - a retriever without registry chunks still gets checks
+                self._entity_checker = EntityChecker()
+        return self._entity_checker
+
+    @property
+    def backend(self) -> str:
+        return self.model.name if self.model is not None else "extractive-only"
+
+    def resolve_mode(self, mode: str | None) -> Mode:
+        mode = mode or self.settings.answer_mode
+        if mode not in MODES:
+            raise ConfigurationError(f"Unknown answer mode {mode!r}", hint="use extractive, generative or auto")
+        if mode == "auto":
+            return "extractive" if self.model is None or self.model.is_small else "generative"
+        if mode == "generative" and self.model is None:
+            raise ConfigurationError("Generative mode needs a chat model", hint="use --mode extractive")
+        return mode  # type: ignore[return-value]
+
+    # ------------------------------------------------------------------ public API
+    def answer(self, question: str, history: Sequence[Message] | None = None, mode: str | None = None,
+               strict: bool | None = None, extra_results: Sequence[SearchResult] | None = None,
+               k: int | None = None) -> Answer:
+        """Answer ``question`` (blocking); see :meth:`stream` for the arguments."""
+        final: Answer | None = None
+        for event in self.stream(question, history, mode, strict, extra_results, k):
+            if event.type == "final":
+                final = event.answer
+        assert final is not None
+        return final
+
+    def stream(self, question: str, history: Sequence[Message] | None = None, mode: str | None = None,
+               strict: bool | None = None, extra_results: Sequence[SearchResult] | None = None,
+               k: int | None = None) -> Iterator[AnswerEvent]:
+        """Yield ``status`` events, ``delta`` text and finally the verified :class:`Answer`."""
+        question = (question or "").strip()
+        if not question:
+            raise ConfigurationError("The question is empty",
+                                     hint='ask something, e.g. scopebot ask "How does Otsu thresholding work?"')
+        resolved = self.resolve_mode(mode)
+        strict = self.settings.strict if strict is None else strict
+        t0 = self.clock()
+        yield AnswerEvent(type="status", status="retrieving")
+        query = rewrite_query(question, history, self.model, self.prompts)
+        results = merge_results(self.retriever.search(query, k=k or self.settings.top_k), extra_results)
+        passages = build_context(results)
+        by_key = {p.key: p for p in passages}
+        decision = assess_evidence(
+            query, [Evidence(p.key, f"{p.result.chunk.title}\n{p.result.chunk.section}\n{p.text}", p.result.dense_score)
+                    for p in passages],
+            threshold=self.settings.abstain_threshold, entity_checker=self.entity_checker, embedder=self.embedder,
+            focus=question)
+        timings = Timings(retrieve_ms=_ms(self.clock() - t0))
+        base = Answer(question=question, answer="", backend=self.backend, mode=resolved, query=query,
+                      context_keys=list(by_key), timings=timings)
+        base.checks = CheckReport(strict=strict, evidence=decision.score,
+                                  injection_flags=[p.key for p in passages if p.instructions])
+        if decision.abstain:
+            yield from self._finish_abstained(base, passages, decision.reason, t0)
+            return
+        yield AnswerEvent(type="status", status="generating")
+        t1 = self.clock()
+        if resolved == "extractive":
+            raw, lead = self._extract(query, passages), None
+            if self.lead and self.model is not None and raw:
+                lead = self._generate_lead(question, passages)
+            sources: dict[str, str] = {"extractive": raw, "model": lead or ""}
+        else:
+            parts: list[str] = []
+            for delta in self.model.stream(  # type: ignore[union-attr]
+                    self.prompts.messages("answer_system", passages=format_passages(passages), question=question),
+                    max_tokens=self.settings.llm_max_tokens, temperature=self.settings.llm_temperature):
+                if delta.text:
+                    if base.timings.first_token_ms is None:
+                        base.timings.first_token_ms = _ms(self.clock() - t0)
+                    parts.append(delta.text)
+                    yield AnswerEvent(type="delta", text=delta.text)
+            sources = {"extractive": "", "model": "".join(parts)}
+        base.timings.generate_ms = _ms(self.clock() - t1)
+        yield AnswerEvent(type="status", status="verifying")
+        t2 = self.clock()
+        model_text = sources["model"].strip()
+        if resolved == "generative" and (not model_text or model_text.startswith(NOT_IN_SOURCES)):
+            reason = "the model found no answer in the retrieved passages" if model_text else "the model returned nothing"
+            yield from self._finish_abstained(base, passages, reason, t0)
+            return
+        answer = self._verify(base, passages, sources, strict)
+        base.timings.verify_ms = _ms(self.clock() - t2)
+        if answer is None:
+            yield from self._finish_abstained(base, passages, "none of the answer's sentences is supported by the sources", t0)
+            return
+        answer.timings.total_ms = _ms(self.clock() - t0)
+        if answer.timings.first_token_ms is None:
+            answer.timings.first_token_ms = answer.timings.total_ms
+            yield AnswerEvent(type="delta", text=answer.answer)
+        yield AnswerEvent(type="final", answer=answer)
+
+    # ------------------------------------------------------------------ generation
+    def _extract(self, query: str, passages: Sequence[ContextPassage]) -> str:
+        return self.synthesizer.render(self.synthesizer.select(query, passages))
+
+    def _generate_lead(self, question: str, passages: Sequence[ContextPassage]) -> str:
+        messages = self.prompts.messages("answer_system", passages=format_passages(passages[:LEAD_PASSAGES], 600),
+                                         question=question)
+        reply = self.model.complete(messages, max_tokens=60, stop=["\n"]).text.strip()  # type: ignore[union-attr]
+        first = split_sentences(reply)[:1]
+        return first[0] if first else ""
+
+    # ------------------------------------------------------------------ verification
+    def _verify(self, base: Answer, passages: Sequence[ContextPassage], sources: dict[str, str],
+                strict: bool) -> Answer | None:
+        by_key = {p.key: p for p in passages}
+        context = {p.key: p.text for p in passages}
+        context_texts = [f"{p.result.chunk.title} {p.result.chunk.section} {p.text}" for p in passages]
+        instructions = [i for p in passages for i in p.instructions]
+        checks = base.checks
+        pieces: list[tuple[str, SentenceCheck]] = []  # (raw sentence with keys, verdict)
+        for source in ("model", "extractive"):
+            text = sources[source]
+            if not text.strip():
+                continue
+            cited = check_citations(text, by_key)
+            checks.invalid_keys += cited.invalid_keys
+            seen: set[str] = set()
+            for raw in split_sentences(cited.text):
+                verdict = check_sentence(raw, context, self.scorer, source=source)  # type: ignore[arg-type]
+                if verdict is not None and verdict.text.lower() not in seen:  # tiny models repeat themselves
+                    seen.add(verdict.text.lower())
+                    pieces.append((raw, verdict))
+        followed = set(followed_instructions([v.text for _, v in pieces if v.source == "model"], instructions))
+        entity_report = self.entity_checker.check("\n".join(v.text for _, v in pieces), context_texts)
+        unknown = set(entity_report.unknown)
+        kept: list[tuple[str, SentenceCheck]] = []
+        for raw, verdict in pieces:
+            has_unknown = any(name in verdict.text for name in unknown)
+            if verdict.text in followed:
+                checks.followed_injection = True
+                verdict.removed = True
+            elif verdict.source == "model" and self.lead and sources["extractive"] and (
+                    not verdict.supported or has_unknown):
+                verdict.removed = True  # an extractive lead is kept only when it passes every check
+            elif strict and (not verdict.supported or has_unknown):
+                verdict.removed = True
+            if verdict.removed:
+                checks.removed_sentences.append(verdict.text)
+            else:
+                if not verdict.keys and verdict.supported and verdict.best_key and not _is_code(raw):
+                    raw = f"{raw.rstrip()} [{verdict.best_key}]"  # cite the passage that supports it
+                    verdict.keys = [verdict.best_key]
+                kept.append((raw, verdict))
+        verdicts = [v for _, v in pieces]
+        checks.invalid_citations = len(checks.invalid_keys)
+        checks.unsupported_sentences = [v.text for v in verdicts if not v.supported and not v.removed]
+        checks.known_entities = entity_report.known
+        checks.unknown_entities = [n for n in entity_report.unknown
+                                   if any(n in v.text for _, v in kept) or not strict]
+        checks.supported_fraction = supported_fraction([v for _, v in kept], self.scorer)
+        if not any(v.supported and not self.scorer.is_trivial(v.text) for _, v in kept):
+            base.sentences = verdicts
+            return None
+        text_keys = _assemble(sources, kept)
+        numbered, citations = number_citations(text_keys, by_key)
+        return base.model_copy(update={"answer": numbered, "answer_keys": text_keys, "citations": citations,
+                                       "sentences": verdicts, "checks": checks})
+
+    def _finish_abstained(self, base: Answer, passages: Sequence[ContextPassage], reason: str,
+                          t0: float) -> Iterator[AnswerEvent]:
+        closest = [p.citation(i) for i, p in enumerate(passages[:3], start=1)]
+        text = abstained_text(reason, closest)
+        answer = base.model_copy(update={"answer": text, "answer_keys": text, "abstained": True,
+                                         "abstain_reason": reason, "closest_sources": closest, "citations": []})
+        answer.timings.total_ms = _ms(self.clock() - t0)
+        if answer.timings.first_token_ms is None:
+            answer.timings.first_token_ms = answer.timings.total_ms
+        yield AnswerEvent(type="delta", text=text)
+        yield AnswerEvent(type="final", answer=answer)
+
+
+def _assemble(sources: dict[str, str], kept: Sequence[tuple[str, SentenceCheck]]) -> str:
+    """The verified answer: the model's lead (if any) first, then the extractive paragraphs or the
+    model's text with removed sentences taken out and repaired citations added."""
+    lead = " ".join(raw for raw, v in kept if v.source == "model")
+    if sources["extractive"].strip():
+        body_keys = {raw for raw, v in kept if v.source == "extractive"}
+        paragraphs = []
+        for para in sources["extractive"].split("\n\n"):
+            sentences = [s for s in split_sentences(para) if s in body_keys]
+            if sentences:
+                paragraphs.append(" ".join(sentences))
+        return "\n\n".join(([lead] if lead else []) + paragraphs)
+    return _rebuild_model_text(sources["model"], kept)
+
+
+def _rebuild_model_text(text: str, kept: Sequence[tuple[str, SentenceCheck]]) -> str:
+    """Keep the model's layout (paragraphs, lists, code) while dropping removed sentences."""
+    from scopebot.answer.citations_check import check_citations as _clean
+
+    cleaned = _clean(text, {k for _, v in kept for k in v.keys} | _keys_in(kept)).text
+    kept_raw = [raw for raw, _ in kept]
+    lines_out: list[str] = []
+    in_code = False
+    for line in cleaned.split("\n"):
+        if line.strip().startswith("```"):
+            in_code = not in_code
+        if in_code or line.strip().startswith("```") or not line.strip():
+            lines_out.append(line)
+            continue
+        sentences = split_sentences(line)
+        prefix = line[: len(line) - len(line.lstrip())]
+        bullet = ""
+        stripped = line.strip()
+        for marker in ("- ", "* ", "+ "):
+            if stripped.startswith(marker):
+                bullet = marker
+        out = []
+        for s in sentences:
+            match = next((raw for raw in kept_raw if raw == s or raw.startswith(s)), None)
+            if match is not None:
+                out.append(match)
+        if out:
+            lines_out.append(prefix + bullet + " ".join(out))
+    return "\n".join(lines_out).strip()
+
+
+def _keys_in(kept: Sequence[tuple[str, SentenceCheck]]) -> set[str]:
+    from scopebot.citations import find_citations
+
+    return {k for raw, _ in kept for k in find_citations(raw)}
+
+
+def _is_code(raw: str) -> bool:
+    return raw.strip().startswith("`")
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 1)
+
+
+__all__ = ["AnswerPipeline", "EvidenceDecision"]

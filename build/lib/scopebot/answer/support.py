@@ -1,0 +1,139 @@
+"""Check 2 — sentence support: is every answer sentence backed by the passages it cites?
+
+Score of a sentence against a passage (in [0, 1]):
+
+* **lexical**: 0.65 × the share of the sentence's stemmed content words found in the passage
+  + 0.35 × the share of its content-word bigrams found there (word order matters a little, so a
+  fluent recombination of passage words scores lower than a copied or paraphrased sentence);
+  a number in the sentence that the passage does not contain multiplies it by 0.6;
+* **semantic** (when an embedder is injected): the best cosine between the sentence and any
+  sentence of the passage, combined as 0.6 × lexical + 0.4 × semantic.
+
+A sentence's support is its best score over the passages it cites, or 0.9 × its best score over the
+rest of the context when that is higher (an uncited but true sentence is still supported, a little
+less). A sentence copied from a passage scores 1.0. Sentences with fewer than two content words
+("In short:") carry no claim and are not scored. Thresholds come from ``Settings.support_threshold``
+(0.5), calibrated on the unit tests' paraphrases and fabrications.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from scopebot.answer.models import SentenceCheck, SentenceSource
+from scopebot.answer.text import bigrams, content_words, numbers, split_sentences, strip_citations
+from scopebot.citations import NOT_IN_SOURCES, find_citations
+from scopebot.index.embeddings import Embedder
+
+UNCITED_FACTOR = 0.9
+NUMBER_PENALTY = 0.6
+LEXICAL_SHARE = 0.6
+
+
+class SupportScorer:
+    """Scores sentences against passages; caches passage features between calls."""
+
+    def __init__(self, embedder: Embedder | None = None, threshold: float = 0.5) -> None:
+        self.embedder = embedder
+        self.threshold = threshold
+        self._passage_cache: dict[str, tuple[set[str], set[tuple[str, str]], set[str], np.ndarray | None]] = {}
+
+    # ------------------------------------------------------------------ features
+    def _passage(self, text: str) -> tuple[set[str], set[tuple[str, str]], set[str], np.ndarray | None]:
+        cached = self._passage_cache.get(text)
+        if cached is not None:
+            return cached
+        stems = content_words(text)
+        vecs = None
+        if self.embedder is not None:
+            sents = [s for s in split_sentences(text) if len(content_words(s)) >= 2][:60] or [text[:1000]]
+            vecs = self.embedder.embed(sents)
+        feats = (set(stems), bigrams(stems), numbers(text), vecs)
+        if len(self._passage_cache) > 512:
+            self._passage_cache.clear()
+        self._passage_cache[text] = feats
+        return feats
+
+    def lexical(self, sentence: str, passage: str) -> float:
+        """Lexical support of ``sentence`` by ``passage`` (see the module docstring)."""
+        stems = list(dict.fromkeys(content_words(sentence)))
+        if not stems:
+            return 1.0
+        p_stems, p_bigrams, p_numbers, _ = self._passage(passage)
+        uni = sum(1 for s in stems if s in p_stems) / len(stems)
+        s_bigrams = bigrams(content_words(sentence))
+        bi = (len(s_bigrams & p_bigrams) / len(s_bigrams)) if s_bigrams else uni
+        score = 0.65 * uni + 0.35 * bi
+        if numbers(sentence) - p_numbers:
+            score *= NUMBER_PENALTY
+        return score
+
+    def score(self, sentence: str, passage: str, sentence_vec: np.ndarray | None = None) -> float:
+        """Support of one sentence by one passage in [0, 1]."""
+        lex = self.lexical(sentence, passage)
+        if self.embedder is None or lex >= 0.999:
+            return round(min(1.0, lex), 4)
+        vecs = self._passage(passage)[3]
+        if sentence_vec is None:
+            sentence_vec = self.embedder.embed_one(strip_citations(sentence))
+        sem = float(np.max(vecs @ sentence_vec)) if vecs is not None and len(vecs) else 0.0
+        sem = max(0.0, min(1.0, sem))
+        return round(min(1.0, LEXICAL_SHARE * lex + (1 - LEXICAL_SHARE) * sem), 4)
+
+    def best(self, sentence: str, cited: Mapping[str, str],
+             context: Mapping[str, str]) -> tuple[float, str | None]:
+        """``(support, best key)`` of a sentence given its cited passages and the whole context."""
+        clean = strip_citations(sentence)
+        vec: np.ndarray | None = None
+        best_score, best_key = 0.0, None
+        ordered = [(k, t, 1.0) for k, t in cited.items()] + \
+                  [(k, t, UNCITED_FACTOR) for k, t in context.items() if k not in cited]
+        for key, text, factor in ordered:
+            if factor * 1.0 <= best_score:
+                continue
+            if vec is None and self.embedder is not None and self.lexical(clean, text) < 0.999:
+                vec = self.embedder.embed_one(clean)
+            s = factor * self.score(clean, text, vec)
+            if s > best_score:
+                best_score, best_key = s, key
+        return round(best_score, 4), best_key
+
+    def is_trivial(self, sentence: str) -> bool:
+        """No claim to check: fewer than two content words, or the abstention phrase."""
+        return len(set(content_words(sentence))) < 2 or strip_citations(sentence).startswith(NOT_IN_SOURCES)
+
+
+def check_sentence(sentence: str, context: Mapping[str, str], scorer: SupportScorer, *,
+                   source: SentenceSource = "model") -> SentenceCheck | None:
+    """Score one sentence (with its citation markers) against its cited passages and ``context``."""
+    keys = [k for k in dict.fromkeys(find_citations(sentence)) if k in context]
+    plain = strip_citations(sentence)
+    if not plain:
+        return None
+    if scorer.is_trivial(plain):
+        return SentenceCheck(text=plain, keys=keys, support=1.0, supported=True, source=source,
+                             best_key=keys[0] if keys else None)
+    score, best_key = scorer.best(plain, {k: context[k] for k in keys}, context)
+    return SentenceCheck(text=plain, keys=keys, support=score, supported=score >= scorer.threshold,
+                         source=source, best_key=best_key)
+
+
+def check_sentences(text: str, context: Mapping[str, str], scorer: SupportScorer, *,
+                    source: SentenceSource = "model") -> list[SentenceCheck]:
+    """Score every sentence of ``text`` against the passages it cites and the rest of ``context``.
+
+    ``context`` maps citation keys to passage text. Keys in the text that are not in ``context``
+    are ignored here (the citation check removes them).
+    """
+    checks = [check_sentence(s, context, scorer, source=source) for s in split_sentences(text)]
+    return [c for c in checks if c is not None]
+
+
+def supported_fraction(checks: Sequence[SentenceCheck], scorer: SupportScorer | None = None) -> float:
+    """Share of claim-bearing sentences that are supported (1.0 when there are none)."""
+    scored = [c for c in checks if not (scorer and scorer.is_trivial(c.text))]
+    if not scored:
+        return 1.0
+    return round(sum(1 for c in scored if c.supported) / len(scored), 4)

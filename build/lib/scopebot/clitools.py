@@ -1,0 +1,105 @@
+"""Helpers shared by the CLI modules: settings, error boundary, progress bars, JSON output."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import typer
+
+from scopebot.errors import ConfigurationError, ScopebotError, user_message
+from scopebot.settings import Settings
+
+T = TypeVar("T")
+
+
+def get_settings(**overrides: Any) -> Settings:
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except Exception as exc:  # pydantic validation of env vars
+        typer.echo(f"Invalid configuration: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+@contextmanager
+def error_boundary() -> Iterator[None]:
+    """Turn scopebot errors into a message on stderr and an exit code (2 misuse, 1 failure)."""
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except KeyboardInterrupt:
+        typer.echo("Interrupted.", err=True)
+        raise typer.Exit(130) from None
+    except ConfigurationError as exc:
+        typer.echo(user_message(exc), err=True)
+        raise typer.Exit(2) from None
+    except ScopebotError as exc:
+        typer.echo(user_message(exc), err=True)
+        raise typer.Exit(1) from None
+
+
+def print_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2, default=str) + "\n")
+    sys.stdout.flush()
+
+
+class ProgressPrinter:
+    """A rich progress display keyed by stage name (one bar per stage), quiet when not a TTY+quiet."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self._progress: Any = None
+        self._tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> ProgressPrinter:
+        if self.enabled:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            self._progress = Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(),
+                                      TimeElapsedColumn(), TimeRemainingColumn(),
+                                      console=Console(stderr=True), transient=False)
+            self._progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.__exit__(*exc)
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if self._progress is None:
+            return
+        name = stage.split(" ")[0] if stage.startswith("parse") else stage
+        label = stage if not stage.startswith("parse") else "parse sources"
+        if name not in self._tasks:
+            self._tasks[name] = self._progress.add_task(label, total=max(total, 1))
+        task = self._tasks[name]
+        self._progress.update(task, completed=done if total else 1, total=max(total, 1),
+                              description=(stage if stage.startswith("parse ") else label)[:28])
+
+
+def progress_iter(items: list[T], label: str, enabled: bool = True) -> Iterator[T]:
+    """Iterate with a rich progress bar (and ETA) on stderr."""
+    if not enabled:
+        yield from items
+        return
+    from rich.console import Console
+    from rich.progress import track
+
+    yield from track(items, description=label, console=Console(stderr=True), transient=False)
+
+
+def wrap(fn: Callable[[], T]) -> T:
+    with error_boundary():
+        return fn()

@@ -1,0 +1,1 @@
+"""Evaluation suites: datasets in evals/datasets, one runner, reports."""

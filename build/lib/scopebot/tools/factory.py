@@ -1,0 +1,29 @@
+"""Building a :class:`Recommender` for the real knowledge base (CLI, chat agent, UI and evals)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from scopebot.tools.catalog import ToolCatalog
+from scopebot.tools.modelzoo import ModelZooCatalog
+from scopebot.tools.recommend import Recommender
+
+if TYPE_CHECKING:
+    from scopebot.index.protocols import Retriever
+    from scopebot.settings import Settings
+
+
+def build_recommender(settings: Settings, retriever: Retriever | None = None, *,
+                      validate_model_zoo: bool = True) -> Recommender:
+    """A recommender over ``retriever`` (default: the live index of ``settings.home``).
+
+    The Model Zoo catalog file under ``settings.sources_dir`` is used, when present, for offline
+    ``bioimageio.spec`` validation, model inputs and run options.
+    """
+    if retriever is None:
+        from scopebot.knowledge import KnowledgeBase
+
+        retriever = KnowledgeBase.open(settings)
+    zoo = ModelZooCatalog.from_sources_dir(settings.sources_dir, validate=validate_model_zoo)
+    catalog = ToolCatalog.from_retriever(retriever, model_zoo=zoo)
+    return Recommender(retriever, catalog, candidates=max(60, settings.candidates))

@@ -1,0 +1,202 @@
+"""Uploaded images: validate by content, read basic metadata, write a preview.
+
+An upload is accepted when its header says TIFF (including OME-TIFF), PNG or JPEG, whatever its
+name says, and it is under the size limit. We report shape, dtype, axes and the pixel size when the
+file states one (OME-XML ``PhysicalSizeX/Y`` or the TIFF resolution tags). The preview is an 8-bit
+PNG of a maximum projection, contrast-stretched, so that 12/16-bit and z-stack files are visible.
+JPEG uploads are also re-saved as PNG for the code assistant, which takes TIFF or PNG.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scopebot.errors import ConfigurationError
+
+DEFAULT_MAX_MB = 200
+PREVIEW_MAX_SIDE = 512
+_MAGIC = {b"II*\x00": "tiff", b"MM\x00*": "tiff", b"II+\x00": "tiff", b"MM\x00+": "tiff"}
+_PHYS = re.compile(r'PhysicalSize(X|Y)="([0-9.eE+-]+)"(?:[^>]*?PhysicalSize\1Unit="([^"]+)")?')
+
+
+@dataclass
+class ImageInfo:
+    """What the UI shows about an upload, and the file the code assistant should use."""
+
+    name: str
+    path: Path
+    format: str
+    size_bytes: int
+    shape: tuple[int, ...]
+    dtype: str
+    axes: str = ""
+    pixel_size: tuple[float, float, str] | None = None
+    preview: Path | None = None
+    analysis_path: Path | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def markdown(self) -> str:
+        """A short metadata list for the panel under the preview."""
+        size = f"{self.size_bytes / 1e6:.1f} MB" if self.size_bytes >= 1e6 else f"{self.size_bytes / 1e3:.0f} KB"
+        lines = [f"**{self.name}** — {self.format.upper()}, {size}",
+                 f"- shape: `{' × '.join(str(s) for s in self.shape)}`" + (f" (axes `{self.axes}`)" if self.axes else ""),
+                 f"- dtype: `{self.dtype}`"]
+        if self.pixel_size:
+            x, y, unit = self.pixel_size
+            lines.append(f"- pixel size: {x:g} × {y:g} {unit}")
+        else:
+            lines.append("- pixel size: not stated in the file")
+        lines += [f"- _{n}_" for n in self.notes]
+        return "\n".join(lines)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "format": self.format, "shape": list(self.shape), "dtype": self.dtype,
+                "axes": self.axes, "pixel_size": list(self.pixel_size) if self.pixel_size else None}
+
+
+def sniff_format(path: Path) -> str | None:
+    """``'tiff'``, ``'png'``, ``'jpeg'`` from the first bytes, or None."""
+    with Path(path).open("rb") as fh:
+        head = fh.read(8)
+    if head[:4] in _MAGIC:
+        return "tiff"
+    if head == b"\x89PNG\r\n\x1a\n":
+        return "png"
+    if head[:3] == b"\xff\xd8\xff":
+        return "jpeg"
+    return None
+
+
+def inspect_upload(path: Path | str, workdir: Path, max_mb: float = DEFAULT_MAX_MB) -> ImageInfo:
+    """Validate an upload and return its metadata, a preview PNG and the path for analysis.
+
+    Raises :class:`ConfigurationError` (with a hint) for a missing, oversized, non-image or unreadable file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigurationError("the uploaded file is missing", hint="upload it again")
+    size = path.stat().st_size
+    if size > max_mb * 1024 * 1024:
+        raise ConfigurationError(f"{path.name} is {size / 1e6:.0f} MB, over the {max_mb:g} MB upload limit",
+                                 hint="crop, downsample or save a single plane, then upload that")
+    fmt = sniff_format(path)
+    if fmt is None:
+        raise ConfigurationError(f"{path.name} is not a TIFF, OME-TIFF, PNG or JPEG image",
+                                 hint="upload a .tif/.ome.tif, .png or .jpg file")
+    workdir.mkdir(parents=True, exist_ok=True)
+    try:
+        data, axes, pixel_size, notes = _read_tiff(path) if fmt == "tiff" else _read_pil(path)
+    except ConfigurationError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any decoder failure is the file's fault
+        raise ConfigurationError(f"{path.name} could not be read as a {fmt.upper()} image ({exc})",
+                                 hint="check that the file is not truncated or export it again") from exc
+    info = ImageInfo(name=path.name, path=path, format="ome-tiff" if "ome" in notes else fmt, size_bytes=size,
+                     shape=tuple(int(s) for s in data.shape), dtype=str(data.dtype), axes=axes,
+                     pixel_size=pixel_size, notes=[n for n in notes if n != "ome"])
+    info.preview = write_preview(data, axes, workdir / f"preview-{path.stem}.png")
+    if fmt == "jpeg":
+        from PIL import Image
+
+        info.analysis_path = workdir / (path.stem + ".png")
+        with Image.open(path) as img:
+            img.save(info.analysis_path)
+        info.notes.append("JPEG converted to PNG for analysis (lossy compression may affect measurements)")
+    else:
+        info.analysis_path = path
+    return info
+
+
+def _read_tiff(path: Path) -> tuple[Any, str, tuple[float, float, str] | None, list[str]]:
+    import tifffile
+
+    notes: list[str] = []
+    with tifffile.TiffFile(path) as tif:
+        series = tif.series[0]
+        axes = getattr(series, "axes", "")
+        data = series.asarray()
+        pixel_size = None
+        if tif.is_ome and tif.ome_metadata:
+            notes.append("ome")
+            pixel_size = _ome_pixel_size(tif.ome_metadata)
+        if pixel_size is None:
+            pixel_size = _resolution_pixel_size(tif.pages[0])
+    return data, axes, pixel_size, notes
+
+
+def _ome_pixel_size(xml: str) -> tuple[float, float, str] | None:
+    found: dict[str, tuple[float, str]] = {}
+    for m in _PHYS.finditer(xml):
+        found.setdefault(m.group(1), (float(m.group(2)), m.group(3) or "µm"))
+    if "X" not in found:
+        return None
+    x, unit = found["X"]
+    y = found.get("Y", found["X"])[0]
+    return (x, y, unit)
+
+
+def _resolution_pixel_size(page: Any) -> tuple[float, float, str] | None:
+    """Pixel size from XResolution/YResolution (pixels per unit) and ResolutionUnit."""
+    tags = page.tags
+    if "XResolution" not in tags:
+        return None
+    unit_code = int(getattr(tags.get("ResolutionUnit"), "value", 2) or 2)
+    meta = page.imagej_tags if hasattr(page, "imagej_tags") else None
+    unit = {2: "inch", 3: "cm"}.get(unit_code, "")
+    if meta and meta.get("unit"):
+        unit = str(meta["unit"]).replace("\\u00B5", "µ").replace("micron", "µm")
+    if unit_code == 1 and not unit:
+        return None
+
+    def per_pixel(tag: str) -> float | None:
+        value = tags[tag].value if tag in tags else None
+        if not value:
+            return None
+        num, den = (value if isinstance(value, tuple) else (value, 1))
+        return den / num if num else None
+
+    x, y = per_pixel("XResolution"), per_pixel("YResolution")
+    if x is None or (unit == "inch" and abs(x - 1 / 72) < 1e-9) or (unit == "inch" and abs(x - 1 / 96) < 1e-9):
+        return None  # the screen-DPI default says nothing about the sample
+    if unit == "cm":
+        x, y, unit = x * 1e4, (y or x) * 1e4, "µm"
+    return (x, y or x, unit)
+
+
+def _read_pil(path: Path) -> tuple[Any, str, tuple[float, float, str] | None, list[str]]:
+    import numpy as np
+    from PIL import Image
+
+    with Image.open(path) as img:
+        img.load()
+        data = np.asarray(img)
+        axes = "YXS" if data.ndim == 3 else "YX"
+        pixel_size = None
+        dpi = img.info.get("dpi")
+        if dpi and float(dpi[0]) not in (72.0, 96.0) and float(dpi[0]) > 0:
+            pixel_size = (25400.0 / float(dpi[0]), 25400.0 / float(dpi[1] or dpi[0]), "µm")
+    return data, axes, pixel_size, []
+
+
+def write_preview(data: Any, axes: str, out: Path) -> Path:
+    """An 8-bit PNG preview: max projection over all but Y/X (and RGB samples), 0.5–99.5% stretch."""
+    import numpy as np
+    from PIL import Image
+
+    arr = np.asarray(data)
+    rgb = axes.endswith("S") and arr.shape[-1] in (3, 4)
+    keep = 3 if rgb else 2
+    while arr.ndim > keep:
+        arr = arr.max(axis=0)
+    arr = arr.astype("float32")
+    lo, hi = np.percentile(arr, [0.5, 99.5]) if arr.size else (0.0, 1.0)
+    if hi <= lo:
+        lo, hi = float(arr.min()), float(arr.max()) or 1.0
+    scaled = np.clip((arr - lo) / max(hi - lo, 1e-9) * 255.0, 0, 255).astype("uint8")
+    img = Image.fromarray(scaled[..., :3] if rgb else scaled)
+    img.thumbnail((PREVIEW_MAX_SIDE, PREVIEW_MAX_SIDE))
+    img.save(out)
+    return out

@@ -1,0 +1,257 @@
+"""Turning turn results into what the page shows: chat markdown, sources, check report, tool cards.
+
+Pure functions over the payload objects (``Answer``, ``CodeResult``, ``Recommendation``,
+``RunResult``) read through ``getattr``, so they work on the real models and on test fakes alike.
+Every piece of text that came from a source, a model or the user is HTML-escaped before it goes
+into an HTML panel.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+ROUTE_NAMES = {"question": "question → grounded answer", "code": "code → sandboxed analysis",
+               "tool": "tool → recommendations", "forum": "forum → image.sc search",
+               "chitchat": "chit-chat", "out_of_scope": "out of scope"}
+MAX_TABLE_ROWS = 12
+
+
+def esc(text: Any) -> str:
+    return html.escape(str(text or ""), quote=True)
+
+
+def route_line(result: Any, forced: bool = False) -> str:
+    """``Route: code → sandboxed analysis (confidence 0.82, chosen by you)`` for the top of a reply."""
+    label = getattr(result, "route", "") or "question"
+    conf = getattr(result, "confidence", None)
+    extra = [f"confidence {conf:.2f}"] if isinstance(conf, int | float) else []
+    if forced:
+        extra.append("chosen by you")
+    return f"_Route: **{ROUTE_NAMES.get(label, label)}**" + (f" ({', '.join(extra)})" if extra else "") + "_"
+
+
+def status_text(event: Any) -> str:
+    """A progress line for a streamed status event (retrieving, generating, running...)."""
+    text = getattr(event, "text", "") or getattr(event, "status", "") or ""
+    return f"⏳ {text}" if text else "⏳ working…"
+
+
+# --------------------------------------------------------------------------------------------------
+# chat text
+# --------------------------------------------------------------------------------------------------
+def reply_markdown(result: Any, forced: bool = False) -> str:
+    """The assistant's chat bubble for a finished turn: route line, then the kind's rendering."""
+    kind = getattr(result, "kind", "")
+    payload = getattr(result, "payload", None)
+    body = getattr(result, "markdown", "") or ""
+    if kind in ("answer", "abstention") and _is_answer(payload):
+        body = answer_body(payload)
+    elif kind == "code" and payload is not None and hasattr(payload, "code"):
+        body = code_body(payload)
+    elif kind == "tools" and payload is not None and hasattr(payload, "results"):
+        body = body or tools_summary(payload)
+    return f"{route_line(result, forced)}\n\n{body}".strip()
+
+
+def _is_answer(payload: Any) -> bool:
+    return payload is not None and hasattr(payload, "answer") and hasattr(payload, "citations")
+
+
+def answer_body(answer: Any) -> str:
+    """Answer text with [n] markers, a one-line check summary, and the abstention reason if any."""
+    if getattr(answer, "abstained", False):
+        reason = getattr(answer, "abstain_reason", "") or "the sources do not cover this question"
+        text = getattr(answer, "answer", "") or ""
+        lines = [text, f"**I did not answer:** {reason}"]
+        closest = getattr(answer, "closest_sources", []) or []
+        if closest:
+            lines.append("Closest passages: " + "; ".join(f"{c.title} — {c.section}" for c in closest[:3]))
+        return "\n\n".join(x for x in lines if x)
+    return f"{getattr(answer, 'answer', '')}\n\n{checks_line(getattr(answer, 'checks', None))}"
+
+
+def checks_line(checks: Any) -> str:
+    """``✅ 100% supported · 0 invalid citations · 0 unknown names`` (or ⚠️ when something is flagged)."""
+    if checks is None:
+        return ""
+    frac = float(getattr(checks, "supported_fraction", 1.0))
+    invalid = int(getattr(checks, "invalid_citations", 0))
+    unknown = list(getattr(checks, "unknown_entities", []) or [])
+    flagged = list(getattr(checks, "unsupported_sentences", []) or [])
+    ok = frac >= 0.999 and not invalid and not unknown and not flagged
+    parts = [f"{round(frac * 100)}% of sentences supported", f"{invalid} invalid citation(s)",
+             f"{len(unknown)} unknown name(s)" + (f" ({', '.join(unknown[:5])})" if unknown else "")]
+    return f"{'✅' if ok else '⚠️'} _checks: {' · '.join(parts)}_"
+
+
+def code_body(code: Any) -> str:
+    """A code answer: notes, the code in a fenced block, the run's outcome and stdout."""
+    lines: list[str] = [f"_{n}_" for n in getattr(code, "notes", []) or []]
+    lines.append(f"```python\n{getattr(code, 'code', '').rstrip()}\n```")
+    if getattr(code, "ran", False):
+        ok = getattr(code, "ok", not getattr(code, "error", None))
+        rounds = len(getattr(code, "rounds", []) or [])
+        lines.append(("✅ ran in the sandbox" if ok else "❌ the run failed") +
+                     (f" after {rounds} round(s)" if rounds > 1 else ""))
+    else:
+        lines.append("_Not run yet — press **Run** to execute it in the sandbox._")
+    lines.append(output_markdown(code))
+    return "\n\n".join(x for x in lines if x)
+
+
+def output_markdown(run: Any) -> str:
+    """stdout, errors and small CSV tables of a run (``RunResult`` or ``CodeResult``)."""
+    parts: list[str] = []
+    stdout = (getattr(run, "stdout", "") or "").strip()
+    if stdout:
+        parts.append(f"**Output**\n```text\n{stdout[-4000:]}\n```")
+    error = getattr(run, "error", None)
+    if error:
+        tb = getattr(run, "traceback", None) or ""
+        parts.append(f"**Error**\n```text\n{(tb or error)[-3000:]}\n```")
+    for path in getattr(run, "files", []) or []:
+        table = csv_table(Path(path))
+        if table:
+            parts.append(f"**Table `{Path(path).name}`**\n\n{table}")
+    return "\n\n".join(parts)
+
+
+def csv_table(path: Path, max_rows: int = MAX_TABLE_ROWS) -> str:
+    """A markdown table of the first rows of a CSV/TSV file ('' for other files or errors)."""
+    if path.suffix.lower() not in (".csv", ".tsv") or not path.is_file():
+        return ""
+    try:
+        with path.open(newline="", encoding="utf-8", errors="replace") as fh:
+            rows = list(csv.reader(fh, delimiter="\t" if path.suffix.lower() == ".tsv" else ","))
+    except OSError:
+        return ""
+    if not rows:
+        return ""
+    head, body = rows[0], rows[1:]
+
+    def cell(value: str) -> str:
+        try:
+            number = float(value)
+        except ValueError:
+            return value.replace("|", "\\|").replace("\n", " ")
+        return value if number.is_integer() and "." not in value else f"{number:.4g}"
+
+    lines = ["| " + " | ".join(cell(h) for h in head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in body[:max_rows]]
+    if len(body) > max_rows:
+        lines.append(f"\n_{len(body) - max_rows} more row(s) in the file_")
+    return "\n".join(lines)
+
+
+def tools_summary(rec: Any) -> str:
+    if getattr(rec, "nothing_fits", False):
+        return getattr(rec, "message", "") or "Nothing in the catalog fits this request."
+    names = ", ".join(f"**{r.name}**" for r in getattr(rec, "results", [])[:5])
+    return f"Recommended: {names}. See the cards on the right." if names else "No recommendations."
+
+
+# --------------------------------------------------------------------------------------------------
+# side panels (HTML)
+# --------------------------------------------------------------------------------------------------
+def sources_html(answer: Any, lookup: Callable[[str], str | None] | None = None) -> str:
+    """One expandable entry per cited passage: number, title, section, breadcrumb, link, text."""
+    cites = list(getattr(answer, "citations", []) or []) if answer is not None else []
+    if not cites:
+        return '<div class="sb-sources sb-empty">No sources cited.</div>'
+    items = []
+    for c in cites:
+        text = (lookup(c.key) if lookup else None) or getattr(c, "text", "") or getattr(c, "snippet", "")
+        link = (f'<a href="{esc(c.url)}" target="_blank" rel="noopener noreferrer">{esc(c.url)}</a>'
+                if getattr(c, "url", "") else "")
+        items.append(
+            f'<details class="sb-source" id="source-{int(c.n)}"><summary><b>[{int(c.n)}]</b> {esc(c.title)}'
+            f'{" — " + esc(c.section) if getattr(c, "section", "") else ""}</summary>'
+            f'<div class="sb-crumb">{esc(getattr(c, "breadcrumb", ""))}</div>'
+            f'<div class="sb-link">{link}</div>'
+            f'<div class="sb-key"><code>{esc(c.key)}</code></div>'
+            f'<blockquote class="sb-text">{esc(text)}</blockquote></details>')
+    return '<div class="sb-sources">' + "".join(items) + "</div>"
+
+
+def checks_html(answer: Any) -> str:
+    """The check report at a glance: supported fraction, flagged sentences, unknown names, abstention."""
+    if answer is None:
+        return '<div class="sb-checks sb-empty">No checks yet.</div>'
+    checks = getattr(answer, "checks", None)
+    parts: list[str] = []
+    if getattr(answer, "abstained", False):
+        parts.append(f'<div class="sb-abstain"><b>Abstained:</b> '
+                     f'{esc(getattr(answer, "abstain_reason", "") or "not enough evidence in the sources")}</div>')
+    if checks is not None:
+        frac = float(getattr(checks, "supported_fraction", 1.0))
+        level = "ok" if frac >= 0.999 else ("warn" if frac >= 0.5 else "bad")
+        parts.append(f'<div class="sb-frac sb-{level}"><b>{round(frac * 100)}%</b> of sentences supported</div>')
+        invalid = int(getattr(checks, "invalid_citations", 0))
+        parts.append(f'<div class="sb-invalid">{invalid} invalid citation(s) removed</div>')
+        unknown = list(getattr(checks, "unknown_entities", []) or [])
+        if unknown:
+            names = ", ".join(f'<span class="sb-unknown">{esc(n)}</span>' for n in unknown)
+            parts.append(f'<div class="sb-unknowns"><b>Unknown names</b> (not found in any source): {names}</div>')
+        flagged = list(getattr(checks, "unsupported_sentences", []) or [])
+        removed = list(getattr(checks, "removed_sentences", []) or [])
+        if flagged:
+            parts.append('<div class="sb-flagged"><b>Flagged sentences</b> (weak support):<ul>' +
+                         "".join(f'<li><mark class="sb-flag">{esc(s)}</mark></li>' for s in flagged) + "</ul></div>")
+        if removed:
+            parts.append('<div class="sb-removed"><b>Removed sentences</b>:<ul>' +
+                         "".join(f"<li><s>{esc(s)}</s></li>" for s in removed) + "</ul></div>")
+    sentences = list(getattr(answer, "sentences", []) or [])
+    if sentences:
+        spans = "".join(
+            f'<span class="{"sb-sup" if getattr(s, "supported", True) else "sb-unsup"}" '
+            f'title="support {float(getattr(s, "support", 0)):.2f}">{esc(s.text)} </span>' for s in sentences)
+        parts.append(f'<div class="sb-annotated"><b>Sentence by sentence</b><p>{spans}</p></div>')
+    return '<div class="sb-checks">' + "".join(parts) + "</div>"
+
+
+def tool_cards_html(rec: Any) -> str:
+    """Recommendation cards: name, kind, score, interface, licence, why, links, citations."""
+    if rec is None:
+        return ""
+    results: Sequence[Any] = list(getattr(rec, "results", []) or [])
+    heading = ""
+    if not results and getattr(rec, "nothing_fits", False):
+        heading = f'<div class="sb-nothing">{esc(getattr(rec, "message", "") or "Nothing fits.")} Nearest:</div>'
+        results = list(getattr(rec, "nearest", []) or [])
+    cards = []
+    for r in results:
+        links = "".join(f'<a class="sb-toollink" href="{esc(url)}" target="_blank" rel="noopener noreferrer">'
+                        f"{esc(name)}</a> " for name, url in (getattr(r, "links", {}) or {}).items())
+        why = "".join(f"<li>{esc(w)}</li>" for w in (getattr(r, "why", []) or [])[:4])
+        meta = " · ".join(esc(x) for x in (getattr(r, "kind", ""), getattr(r, "interface", ""),
+                                           getattr(r, "license", "")) if x)
+        cites = "".join(f'<li><a href="{esc(c.url)}" target="_blank" rel="noopener noreferrer">{esc(c.title)}</a>'
+                        f"{' — ' + esc(c.section) if c.section else ''}</li>"
+                        for c in (getattr(r, "citations", []) or [])[:3])
+        cards.append(f'<div class="sb-card"><div class="sb-card-title">{esc(r.name)}'
+                     f' <span class="sb-score">{float(r.score):.2f}</span></div>'
+                     f'<div class="sb-card-meta">{meta}</div>'
+                     f'<div class="sb-card-desc">{esc((getattr(r, "description", "") or "")[:240])}</div>'
+                     f'<ul class="sb-why">{why}</ul><div class="sb-links">{links}</div>'
+                     + (f'<ul class="sb-cites">{cites}</ul>' if cites else "") + "</div>")
+    return f'<div class="sb-cards">{heading}{"".join(cards)}</div>'
+
+
+def rounds_markdown(code: Any) -> str:
+    """Each generate/repair/recipe round: its source, its checks, whether it ran, its error."""
+    rounds = list(getattr(code, "rounds", []) or [])
+    if not rounds:
+        return "_No repair rounds._"
+    out = []
+    for r in rounds:
+        checks = r.checks.to_text() if hasattr(getattr(r, "checks", None), "to_text") else ""
+        state = "ran OK" if getattr(r, "ok", False) else ("failed" if getattr(r, "run", None) else "not run")
+        out.append(f"**Round {r.index + 1}** ({r.source}) — {state}\n\n"
+                   + (f"Checks: {checks}\n\n" if checks else "")
+                   + (f"```text\n{r.error[-1500:]}\n```\n\n" if getattr(r, "error", None) else "")
+                   + f"<details><summary>code</summary>\n\n```python\n{r.code}\n```\n</details>")
+    return "\n\n---\n\n".join(out)

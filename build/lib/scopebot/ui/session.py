@@ -1,0 +1,225 @@
+"""One browser session: its assistant, its conversation, its upload, its settings. No Gradio here.
+
+The Gradio callbacks in :mod:`scopebot.ui.app` are thin: they call a :class:`ChatSession` method
+and copy the returned :class:`View` into components. Keeping the logic here makes it testable with
+a fake assistant and no browser.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scopebot.errors import ConfigurationError, ScopebotError, user_message
+from scopebot.ui import render
+from scopebot.ui.history import FeedbackStore, Rating, TurnRecord, write_exports
+from scopebot.ui.images import DEFAULT_MAX_MB, ImageInfo, inspect_upload
+from scopebot.ui.services import SessionSettings, UIServices, iter_events
+
+log = logging.getLogger("scopebot.ui")
+ROUTE_CHOICES = ("auto", "question", "code", "tool", "forum")
+#: Minimum seconds between two streamed text updates sent to the page.
+STREAM_INTERVAL_S = 0.1
+
+
+@dataclass
+class View:
+    """What a callback changes on the page (None: leave the component as it is)."""
+
+    chat: list[dict[str, Any]] | None = None
+    status: str | None = None
+    sources: str | None = None
+    checks: str | None = None
+    code: str | None = None
+    run_output: str | None = None
+    figures: list[str] | None = None
+    rounds: str | None = None
+    tools: str | None = None
+    tab: str | None = None
+
+
+@dataclass
+class ChatSession:
+    """Per-session state kept in ``gr.State``; built lazily on the first event of a session."""
+
+    services: UIServices
+    feedback: FeedbackStore
+    settings: SessionSettings
+    max_upload_mb: float = DEFAULT_MAX_MB
+    stream_interval_s: float = STREAM_INTERVAL_S
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    turns: list[TurnRecord] = field(default_factory=list)
+    chat: list[dict[str, Any]] = field(default_factory=list)
+    image: ImageInfo | None = None
+    _assistant: Any = None
+    _workdir: Path | None = None
+
+    # --- plumbing ---------------------------------------------------------------------------
+    @property
+    def workdir(self) -> Path:
+        """A private temporary folder for previews and exports (removed by :meth:`close`)."""
+        if self._workdir is None:
+            self._workdir = Path(tempfile.mkdtemp(prefix=f"scopebot-ui-{self.id}-"))
+        return self._workdir
+
+    @property
+    def assistant(self) -> Any:
+        if self._assistant is None:
+            self._assistant = self.services.make_assistant(self.settings)
+        return self._assistant
+
+    def close(self) -> None:
+        if self._workdir is not None:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+
+    # --- chat -------------------------------------------------------------------------------
+    def ask(self, text: str, route: str = "auto") -> Iterator[View]:
+        """Stream one turn: progress lines, streamed text, then the final reply and side panels."""
+        text = (text or "").strip()
+        if not text:
+            yield View(status="Type a question, a code request or a tool request first.")
+            return
+        force = None if route in (None, "", "auto") else route
+        if force is not None and force not in ROUTE_CHOICES:
+            yield View(status=f"Unknown mode {force!r}.")
+            return
+        self.chat.append({"role": "user", "content": text})
+        self.chat.append({"role": "assistant", "content": "⏳ routing…"})
+        yield View(chat=list(self.chat), status="⏳ routing…")
+        image = self.image.analysis_path if self.image else None
+        streamed = ""
+        started = last_yield = time.perf_counter()
+        try:
+            for event in iter_events(self.assistant, text, image, force):
+                result = _final_result(event)
+                if result is not None:
+                    yield from self._finish(text, result, force is not None, started)
+                    return
+                if getattr(event, "type", "") == "delta" and getattr(event, "text", ""):
+                    streamed += event.text
+                    self.chat[-1] = {"role": "assistant", "content": streamed}
+                    if time.perf_counter() - last_yield >= self.stream_interval_s:  # bound the page updates
+                        last_yield = time.perf_counter()
+                        yield View(chat=list(self.chat), status="⏳ writing the answer…")
+                else:
+                    line = render.status_text(event)
+                    if not streamed:
+                        self.chat[-1] = {"role": "assistant", "content": line}
+                    yield View(chat=list(self.chat), status=line)
+            raise ConfigurationError("the assistant ended the turn without a result",
+                                     hint="try again; if it persists, report the question")
+        except ScopebotError as exc:
+            yield self._error(exc)
+        except Exception as exc:  # noqa: BLE001 - the page must show something, never a stack trace
+            log.exception("turn failed (session %s)", self.id)
+            yield self._error(exc)
+
+    def _error(self, exc: BaseException) -> View:
+        msg = user_message(exc)
+        self.chat[-1] = {"role": "assistant", "content": f"⚠️ {msg}"}
+        return View(chat=list(self.chat), status=f"⚠️ {msg.splitlines()[0]}")
+
+    def _finish(self, text: str, result: Any, forced: bool, started: float) -> Iterator[View]:
+        md = render.reply_markdown(result, forced)
+        record = TurnRecord.from_result(text, result, md, image=self.image.name if self.image else None)
+        self.turns.append(record)
+        self.chat[-1] = {"role": "assistant", "content": md}
+        view = View(status=f"✅ done in {time.perf_counter() - started:.1f}s")
+        payload = record.payload
+        if record.kind in ("answer", "abstention") and hasattr(payload, "citations"):
+            view.sources = render.sources_html(payload, self.services.passage_text)
+            view.checks = render.checks_html(payload)
+            view.tab = "sources"
+        elif record.kind == "forum" and getattr(payload, "answer", None) is not None:
+            view.sources = render.sources_html(payload.answer, self.services.passage_text)
+            view.checks = render.checks_html(payload.answer)
+            view.tab = "sources"
+        elif record.kind == "code" and record.code is not None:
+            figures = [str(f) for f in getattr(payload, "figures", []) or []]
+            for fig in figures:
+                self.chat.append({"role": "assistant", "content": {"path": fig, "alt_text": "figure"}})
+            view.code, view.figures = record.code, figures
+            view.run_output = render.output_markdown(payload) or "_No output._"
+            view.rounds = render.rounds_markdown(payload)
+            view.tab = "code"
+        elif record.kind == "tools" and hasattr(payload, "results"):
+            view.tools = render.tool_cards_html(payload)
+            view.tab = "tools"
+        view.chat = list(self.chat)
+        yield view
+
+    # --- code -------------------------------------------------------------------------------
+    def run_code(self, code: str) -> View:
+        """Run ``code`` (the code panel's text) in the sandbox and show the results inline."""
+        if not (code or "").strip():
+            return View(status="There is no code to run yet: ask for an analysis first.")
+        image = self.image.analysis_path if self.image else None
+        started = time.perf_counter()
+        try:
+            run = self.services.run_code(code, image)
+        except ScopebotError as exc:
+            return View(status=f"⚠️ {user_message(exc).splitlines()[0]}", run_output=f"⚠️ {user_message(exc)}")
+        if self.turns and self.turns[-1].code is not None:
+            self.turns[-1].runs.append(run)
+        figures = [str(f) for f in getattr(run, "figures", []) or []]
+        summary = run.summary() if hasattr(run, "summary") else ("ran" if getattr(run, "ok", False) else "failed")
+        out = render.output_markdown(run) or "_No output._"
+        self.chat.append({"role": "assistant", "content": f"▶️ **Run** — {summary}\n\n{out}"})
+        for fig in figures:
+            self.chat.append({"role": "assistant", "content": {"path": fig, "alt_text": "figure"}})
+        ok = getattr(run, "ok", False)
+        return View(chat=list(self.chat), run_output=f"{'✅' if ok else '❌'} {summary}\n\n{out}", figures=figures,
+                    status=f"{'✅' if ok else '❌'} sandbox run: {summary} ({time.perf_counter() - started:.1f}s)",
+                    tab="code")
+
+    # --- image ------------------------------------------------------------------------------
+    def upload(self, path: str | None) -> tuple[str | None, str]:
+        """Validate an upload; returns (preview path, metadata markdown or a clear error)."""
+        if not path:
+            self.image = None
+            return None, "_No image. Code requests use a synthetic test image._"
+        try:
+            self.image = inspect_upload(Path(path), self.workdir, self.max_upload_mb)
+        except ConfigurationError as exc:
+            self.image = None
+            return None, f"⚠️ {user_message(exc)}"
+        return str(self.image.preview), self.image.markdown() + "\n\n_Code requests will use this image._"
+
+    # --- feedback & export --------------------------------------------------------------------
+    def rate(self, rating: Rating, comment: str = "") -> str:
+        """Save a rating of the last answer; returns a confirmation line."""
+        if not self.turns:
+            return "Ask something first; feedback applies to the last answer."
+        self.feedback.record(self.turns[-1], rating, comment, session_id=self.id, backend=self.settings.backend)
+        return f"Thanks — saved {'👍' if rating == 'up' else '👎'} for “{self.turns[-1].question[:60]}”."
+
+    def export(self) -> list[str]:
+        """Write the conversation as Markdown and as a notebook; returns both paths."""
+        if not self.turns:
+            raise ConfigurationError("nothing to export yet", hint="ask a question first")
+        stem = f"scopebot-{time.strftime('%Y%m%d-%H%M%S')}"
+        md, nb = write_exports(self.turns, self.workdir / "exports", stem)
+        return [str(md), str(nb)]
+
+    # --- settings ---------------------------------------------------------------------------
+    def apply_settings(self, **changes: Any) -> str:
+        """Change backend/mode/strictness; the next turn uses a new assistant. Returns a summary."""
+        self.settings = self.settings.updated(**changes)
+        self._assistant = None
+        return "Settings applied: " + self.settings.describe()
+
+
+def _final_result(event: Any) -> Any:
+    """The ``TurnResult`` carried by a stream event (or the event itself when it is one), else None."""
+    if getattr(event, "type", None) == "final":
+        return getattr(event, "result", None)
+    if hasattr(event, "kind") and hasattr(event, "route"):
+        return event
+    return None
