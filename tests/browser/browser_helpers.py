@@ -16,7 +16,7 @@ def screenshot(page: Any, name: str) -> Path:
     return path
 
 
-def ask(page: Any, text: str, mode: str | None = None, timeout_ms: int = 30_000) -> None:
+def ask(page: Any, text: str, mode: str | None = None, timeout_ms: int = 90_000) -> None:
     """Type ``text`` (optionally after choosing a mode button), send it, wait until the turn is done."""
     if mode:
         page.locator("#route-mode").get_by_text(mode, exact=True).click()

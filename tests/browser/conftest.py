@@ -87,7 +87,7 @@ def open_page(browser: Any) -> Iterator[Callable[[Served], Any]]:
         contexts.append(ctx)
         page = ctx.new_page()
         page.on("request", lambda req: served.requests.append(req.url))
-        page.set_default_timeout(30_000)
+        page.set_default_timeout(90_000)  # generous: CI machines have 2 cores and may be busy
         page.goto(served.url, wait_until="load")
         page.wait_for_selector("#question textarea")
         return page
