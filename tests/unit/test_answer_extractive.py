@@ -55,3 +55,10 @@ def test_code_lines_are_kept_only_when_they_mention_the_question_terms() -> None
 def test_nothing_relevant_gives_no_sentences() -> None:
     passages = build_context([SearchResult(chunk=chunk("trackmate"), score=1.0, rank=1)])
     assert ExtractiveSynthesizer(None).select("sourdough bread recipe", passages) == []
+
+
+def test_figure_caption_sentences_are_not_quoted() -> None:
+    from scopebot.answer.extractive import _PANEL_RE
+
+    assert _PANEL_RE.search("Training pairs. (left) A noisy frame and (right) the matching clean frame.")
+    assert not _PANEL_RE.search("Denoising (for example with Noise2Void) removes shot noise.")

@@ -23,6 +23,8 @@ from scopebot.answer.text import content_set, content_words, is_heading_like, sp
 from scopebot.index.embeddings import Embedder
 
 _FIGURE_RE = re.compile(r"^(?:fig(?:ure)?\.?\s*\d|table\s+\d|\(?source:|image credit|credit:)", re.IGNORECASE)
+#: Figure-panel references mark caption text ("(left) noisy input and (right) restored image").
+_PANEL_RE = re.compile(r"\((?:left|right|top|bottom|middle|centre|center|inset|[a-h])\)", re.IGNORECASE)
 HEADING_BONUS = 0.2
 _NAMING_RE = re.compile(r"^(?:This|That|These|Those|It|Such)\b.*[.!?]$")
 _SENTENCE_END_RE = re.compile(r"[.!?][\"')\]]?$")
@@ -67,7 +69,8 @@ def candidates(passages: Sequence[ContextPassage], max_passages: int = 5) -> lis
                 pos += 1
                 s = sentence.strip()
                 if (len(s) < 30 or len(s) > 450 or is_heading_like(s) or not _SENTENCE_END_RE.search(s)
-                        or _FIGURE_RE.match(s) or _letters_ratio(s) < 0.75 or len(content_words(s)) < 3):
+                        or _FIGURE_RE.match(s) or _PANEL_RE.search(s) or _letters_ratio(s) < 0.75
+                        or len(content_words(s)) < 3):
                     continue
                 out.append(Candidate(text=s, key=key, rank=rank, position=pos, heading=heading))
             prose.clear()
