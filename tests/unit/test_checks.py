@@ -165,3 +165,17 @@ def test_hard_wrapped_passage_lines_are_joined_into_sentences() -> None:
     assert split_sentences(cleaned)[0] == ("A larger bit depth stores a wider range of values for every pixel, "
                                            "but it also doubles the file size.")
     assert "- a list item stays\n- on its own line" in cleaned
+
+
+def test_common_corpus_words_missing_from_the_passages_do_not_force_abstention() -> None:
+    from scopebot.answer.abstain import Evidence, assess_evidence, corpus_vocabulary
+
+    passages = [Evidence("bk-00000001", "Denoising removes shot noise from fluorescence images recorded with weak signal.")]
+    corpus = ["images taken with the camera"] * 50 + ["denoising removes noise"] * 50 + ["stock prices"]
+    vocab = corpus_vocabulary(corpus)
+    q = "How do I denoise images taken with weak signal?"
+    with_vocab = assess_evidence(q, passages, threshold=0.0, vocabulary=vocab)
+    without = assess_evidence(q, passages, threshold=0.0)
+    assert "taken" not in with_vocab.missing_words and "taken" in without.missing_words
+    rare = assess_evidence("Which stock should I buy with weak signal?", passages, threshold=0.0, vocabulary=vocab)
+    assert "stock" in rare.missing_words  # rare in the corpus: still counts against the evidence

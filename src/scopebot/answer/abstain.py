@@ -10,14 +10,18 @@ The decision looks at the question and the retrieved passages only, before anyth
    passages (with more weight on the rarer, more specific words), averaged with the best cosine
    similarity between question and passage when an embedder is available; capitalised names of the
    question that no passage mentions (a vendor, a lab, a person) lower it by 0.12 each, and every
-   specific question word that no retrieved passage contains lowers it by 0.1. Below
+   specific question word that no retrieved passage contains lowers it by 0.1 — when the corpus
+   document frequencies are known, only words that are rare in the sources count (an everyday word
+   such as "taken" missing from three passages says nothing; "stocks" or "catalogue", which almost
+   no source uses, do). Below
    ``Settings.abstain_threshold`` scopebot abstains.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,6 +47,8 @@ recommend recommended typical typically usually possible kind kinds type types p
 """.split())
 MISSING_NAME_PENALTY = 0.12
 MISSING_WORD_PENALTY = 0.1
+#: A question word in fewer than this share of all passages is "rare" (see ``vocabulary``).
+RARE_SHARE = 0.0015
 DENSE_SHARE = 0.5
 _CAPITAL_RE = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][A-Za-z]+|[A-Z]{2,}[0-9]*)\b")
 
@@ -99,12 +105,14 @@ def _proper_names(question: str) -> list[str]:
 
 def assess_evidence(question: str, passages: Sequence[Evidence], *, threshold: float,
                     entity_checker: EntityChecker | None = None, embedder: Embedder | None = None,
-                    top: int = 3, focus: str | None = None) -> EvidenceDecision:
+                    top: int = 3, focus: str | None = None,
+                    vocabulary: Mapping[str, int] | None = None) -> EvidenceDecision:
     """Decide from the retrieved ``passages`` (best first) whether the question can be answered.
 
     ``question`` is the retrieval query; ``focus`` the user's own words when the query was
     rewritten for a follow-up (names and missing words are checked in ``focus`` only, so the
-    words carried over from the previous turn do not count twice).
+    words carried over from the previous turn do not count twice). ``vocabulary`` maps each stem of
+    the corpus to the number of passages containing it (see :func:`corpus_vocabulary`).
     """
     focus = focus or question
     if not passages:
@@ -128,7 +136,8 @@ def assess_evidence(question: str, passages: Sequence[Evidence], *, threshold: f
                      if norm(n) not in context_norm and norm(n) not in checker.names]
     all_stems = set(content_words(context))
     _, missing = _coverage(focus, all_stems)
-    missing_words = [m for m in missing if m not in GENERIC and m not in QUESTION_WORDS and not m.isdigit()]
+    missing_words = [m for m in missing if m not in GENERIC and m not in QUESTION_WORDS and not m.isdigit()
+                     and (vocabulary is None or vocabulary.get(m, 0) < _rare_df(vocabulary))]
     score = max(0.0, score - MISSING_NAME_PENALTY * len(missing_names) - MISSING_WORD_PENALTY * len(missing_words))
     decision = EvidenceDecision(abstain=False, score=round(score, 4), coverage=round(coverage, 4),
                                 dense=None if dense is None else round(dense, 4),
@@ -142,3 +151,20 @@ def assess_evidence(question: str, passages: Sequence[Evidence], *, threshold: f
         decision.abstain = True
         decision.reason = f"the retrieved passages match the question too weakly (evidence {score:.2f} < {threshold:.2f})"
     return decision
+
+
+def corpus_vocabulary(texts: Iterable[str]) -> dict[str, int]:
+    """Document frequency of every content-word stem of the corpus, plus the passage count under ``""``."""
+    df: Counter[str] = Counter()
+    n = 0
+    for text in texts:
+        df.update(set(content_words(text)))
+        n += 1
+    out = dict(df)
+    out[""] = n
+    return out
+
+
+def _rare_df(vocabulary: Mapping[str, int]) -> int:
+    """Words in fewer passages than this are rare (0.15 % of the corpus, at least 3)."""
+    return max(3, int(RARE_SHARE * vocabulary.get("", 0)))

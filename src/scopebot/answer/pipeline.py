@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from scopebot.answer.abstain import Evidence, EvidenceDecision, assess_evidence
+from scopebot.answer.abstain import Evidence, EvidenceDecision, assess_evidence, corpus_vocabulary
 from scopebot.answer.citations_check import check_citations
 from scopebot.answer.context import ContextPassage, build_context, format_passages, merge_results
 from scopebot.answer.entities import EntityChecker
@@ -58,6 +58,7 @@ class AnswerPipeline:
         self.settings = settings
         self.embedder = embedder if embedder is not None else getattr(retriever, "embedder", None)
         self._entity_checker = entity_checker
+        self._vocabulary: dict[str, int] | None = None
         self.lead = lead
         self.clock = clock
         if prompts is None:
@@ -67,6 +68,16 @@ class AnswerPipeline:
         self.prompts = prompts
         self.scorer = SupportScorer(self.embedder, settings.support_threshold)
         self.synthesizer = ExtractiveSynthesizer(self.embedder)
+
+    @property
+    def vocabulary(self) -> dict[str, int] | None:
+        """Document frequencies of the corpus stems (built once), so abstention can tell rare words from common ones."""
+        if self._vocabulary is None:
+            iter_chunks = getattr(self.retriever, "iter_chunks", None)
+            if iter_chunks is None:
+                return None
+            self._vocabulary = corpus_vocabulary(c.text for c in iter_chunks())
+        return self._vocabulary
 
     @property
     def entity_checker(self) -> EntityChecker:
@@ -124,7 +135,7 @@ class AnswerPipeline:
             query, [Evidence(p.key, f"{p.result.chunk.title}\n{p.result.chunk.section}\n{p.text}", p.result.dense_score)
                     for p in passages],
             threshold=self.settings.abstain_threshold, entity_checker=self.entity_checker, embedder=self.embedder,
-            focus=question)
+            focus=question, vocabulary=self.vocabulary)
         timings = Timings(retrieve_ms=_ms(self.clock() - t0))
         base = Answer(question=question, answer="", backend=self.backend, mode=resolved, query=query,
                       context_keys=list(by_key), timings=timings)
