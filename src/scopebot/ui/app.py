@@ -69,7 +69,7 @@ def create_app(services: UIServices | Callable[[SessionSettings], Any], settings
                                   buttons=["copy"], placeholder="Ask a question, request code, or ask for a tool.")
                 route = gr.Radio(ROUTE_BUTTONS, value="auto", label="Mode", elem_id="route-mode")
                 with gr.Row():
-                    question = gr.Textbox(elem_id="question", show_label=False, scale=8, lines=2, max_lines=6,
+                    question = gr.Textbox(elem_id="question", show_label=False, scale=8, lines=1, max_lines=6,  # Enter sends, Shift+Enter adds a line
                                           placeholder="e.g. How do I choose a threshold method for nuclei?")
                     send = gr.Button("Send", variant="primary", elem_id="send", scale=1, min_width=90)
                 status = gr.Markdown("", elem_id="progress")
