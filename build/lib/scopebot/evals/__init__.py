@@ -1,1 +1,0 @@
-"""Evaluation suites: datasets in evals/datasets, one runner, reports."""

@@ -1,1 +1,0 @@
-"""Knowledge sources: the manifest and one parser per source format."""
