@@ -16,7 +16,21 @@ class _Lenient(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
-class TopicSummary(_Lenient):
+class _TopicFields(_Lenient):
+    """Normalisation shared by topic summaries and full topics: tag objects to names, a slug always set."""
+
+    @field_validator("tags", mode="before", check_fields=False)
+    @classmethod
+    def _tag_names(cls, value: Any) -> list[str]:
+        return _tag_names(value)
+
+    @field_validator("slug", mode="before", check_fields=False)
+    @classmethod
+    def _slug(cls, value: Any) -> str:
+        return str(value or "topic")
+
+
+class TopicSummary(_TopicFields):
     """A topic as listed by ``/search.json``, ``/latest.json`` or ``/tag/<t>.json``."""
 
     id: int
@@ -31,16 +45,6 @@ class TopicSummary(_Lenient):
     has_accepted_answer: bool = False
     closed: bool = False
     archived: bool = False
-
-    @field_validator("tags", mode="before")
-    @classmethod
-    def _tag_names(cls, value: Any) -> list[str]:
-        return _tag_names(value)
-
-    @field_validator("slug", mode="before")
-    @classmethod
-    def _slug(cls, value: Any) -> str:
-        return str(value or "topic")
 
     @property
     def signature(self) -> str:
@@ -148,7 +152,7 @@ class PostStream(_Lenient):
     stream: list[int] = Field(default_factory=list)
 
 
-class Topic(_Lenient):
+class Topic(_TopicFields):
     """``/t/<id>.json`` response: the topic with (the first chunk of) its posts."""
 
     id: int
@@ -163,16 +167,6 @@ class Topic(_Lenient):
     has_accepted_answer: bool = False
     accepted_answer: AcceptedAnswer | None = None
     post_stream: PostStream = Field(default_factory=PostStream)
-
-    @field_validator("tags", mode="before")
-    @classmethod
-    def _tag_names(cls, value: Any) -> list[str]:
-        return _tag_names(value)
-
-    @field_validator("slug", mode="before")
-    @classmethod
-    def _slug(cls, value: Any) -> str:
-        return str(value or "topic")
 
     @property
     def posts(self) -> list[Post]:
