@@ -64,7 +64,7 @@ def create_app(services: UIServices | Callable[[SessionSettings], Any], settings
         state = gr.State(None, delete_callback=_close_session)
         gr.Markdown(INTRO, elem_id="intro")
         with gr.Row(equal_height=False):
-            with gr.Column(scale=3, min_width=420):
+            with gr.Column(scale=1, min_width=420):
                 chat = gr.Chatbot(elem_id="chat", label="Conversation", height=560, feedback_options=None,
                                   buttons=["copy"], placeholder="Ask a question, request code, or ask for a tool.")
                 route = gr.Radio(ROUTE_BUTTONS, value="auto", label="Mode", elem_id="route-mode")
@@ -82,9 +82,9 @@ def create_app(services: UIServices | Callable[[SessionSettings], Any], settings
                 feedback_status = gr.Markdown("", elem_id="feedback-status")
                 export_files = gr.File(label="Exports", elem_id="export-files", file_count="multiple",
                                        interactive=False, visible=False)
-            with gr.Column(scale=2, min_width=360):
+            with gr.Column(scale=1, min_width=360):
                 with gr.Tabs(selected="sources", elem_id="panels") as tabs:
-                    with gr.Tab("Sources & checks", id="sources", elem_id="tab-sources"):
+                    with gr.Tab("Sources", id="sources", elem_id="tab-sources"):
                         checks = gr.HTML('<div class="sb-checks sb-empty">No checks yet.</div>', elem_id="checks")
                         sources = gr.HTML('<div class="sb-sources sb-empty">No sources yet.</div>',
                                           elem_id="sources")
