@@ -174,3 +174,11 @@ def test_json_shape(recommender: Recommender) -> None:
         assert isinstance(item["links"], dict) and isinstance(item["why"], list)
     scores = [item["score"] for item in data["results"]]
     assert scores == sorted(scores, reverse=True)
+
+
+def test_no_code_requests_list_applications_before_zoo_models(recommender: Recommender) -> None:
+    rec = recommender.recommend("segment nuclei in 3D without coding", k=5)
+    kinds = [r.kind for r in rec.results]
+    assert "model" in kinds and kinds[0] != "model"
+    first_model = kinds.index("model")
+    assert all(k == "model" for k in kinds[first_model:])

@@ -194,7 +194,8 @@ class Recommender:
         """Top ``k`` with some variety: at most ``max(2, k - 2)`` Zoo models unless deep learning was
         asked for, and a record whose name and description opening mostly repeat an already chosen
         one's (token Jaccard >= 0.6, e.g. '2D UNETR for X' after '2D U-Net for X', same summary)
-        moves behind the distinct ones."""
+        moves behind the distinct ones. For no-code requests that do not ask for deep learning, Zoo
+        models come after the applications within the chosen ``k``."""
         cap = k if parsed.deep_learning else max(2, k - 2)
         out: list[Any] = []
         deferred: list[Any] = []
@@ -211,8 +212,13 @@ class Recommender:
             chosen_names.append(tokens)
             out.append(entry)
             if len(out) >= k:
-                return out
-        return (out + deferred)[:k]
+                break
+        out = (out + deferred)[:k]
+        if parsed.interface == "gui" and not parsed.deep_learning:
+            # a no-code user is served first by applications they can open; Zoo models need a host
+            # (deepImageJ, ilastik), so within the chosen k they follow the tools
+            out = [e for e in out if e[2].kind != "model"] + [e for e in out if e[2].kind == "model"]
+        return out
 
     # ---- scoring ----------------------------------------------------------------------------------
     def _retrieval_scores(self, parsed: ParsedRequest) -> dict[str, float]:
