@@ -46,9 +46,9 @@ def is_hit(chunk: Chunk, expected: list[Any]) -> bool:
     return False
 
 
-def score_item(kb: Any, item: Any, k: int = 10) -> ItemResult:
+def score_item(kb: Any, item: Any, k: int = 10, kinds: list[str] | None = None) -> ItemResult:
     t0 = time.perf_counter()
-    results = kb.search(item.question, k=k)
+    results = kb.search(item.question, k=k, kinds=kinds)
     secs = time.perf_counter() - t0
     rank = next((r.rank for r in results if is_hit(r.chunk, item.expected)), None)
     return ItemResult(
@@ -64,7 +64,10 @@ def register(eval_app: typer.Typer) -> None:
     @eval_app.command("retrieval")
     def retrieval(dataset: DatasetOpt = None, limit: LimitOpt = None, out: OutOpt = None,
                   min_: MinOpt = None, quiet: QuietOpt = False, resume: ResumeOpt = False,
-                  mode: Annotated[str, typer.Option(help="hybrid, dense or lexical ranking.")] = "hybrid") -> None:
+                  mode: Annotated[str, typer.Option(help="hybrid, dense or lexical ranking.")] = "hybrid",
+                  kind: Annotated[list[str] | None, typer.Option(
+                      "--kind", help="Search only these source kinds (e.g. book for book-only questions).")] = None,
+                  ) -> None:
         """Section-level recall@1/@5 and MRR on the retrieval dataset."""
         from scopebot.evals.datasets import load_dataset
         from scopebot.knowledge import KnowledgeBase
@@ -80,10 +83,10 @@ def register(eval_app: typer.Typer) -> None:
             kb = KnowledgeBase.open(settings)
             target = out_dir(out, settings.home, "retrieval")
             results, secs = Runner(target, progress=not quiet, resume=resume).run(
-                "retrieval", items, lambda it: score_item(kb, it))
+                "retrieval", items, lambda it: score_item(kb, it, kinds=kind))
             report = new_report("retrieval", dataset=ds.name, dataset_version=ds.version,
                                 backend=f"{mode} / {kb.manifest.embedder}", seconds=round(secs, 2),
-                                config={"mode": mode, "chunk_size": settings.chunk_size, "rrf_k": settings.rrf_k,
+                                config={"mode": mode, "kinds": kind or "all", "chunk_size": settings.chunk_size, "rrf_k": settings.rrf_k,
                                         "candidates": settings.candidates, "index": kb.manifest.build_id})
             report.items = results
             report.metrics = mean_metrics(results, ["recall@1", "recall@5", "recall@10", "mrr"])
