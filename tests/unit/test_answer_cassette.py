@@ -33,3 +33,31 @@ def test_shipped_cassette_has_no_prompts_or_keys() -> None:
     text = path.read_text()
     assert "sha256" in text and '"messages"' not in text
     assert "authorization" not in text.lower() and "sk-" not in text
+
+
+def test_quoted_source_runs_are_redacted_from_recorded_answers(tmp_path: Path) -> None:
+    import json
+
+    import yaml
+
+    from scopebot.evals.cassettes import ngram_set, redact_cassette, redact_text
+
+    source = "Self-supervised methods such as this one never need paired noisy and clean images for training."
+    grams = ngram_set([source], 8)
+    out = redact_text("In short: methods such as this one never need paired noisy and clean images. Nice.", grams, 8)
+    assert "paired noisy" not in out and "[…]" in out and out.startswith("In short:") and out.endswith("Nice.")
+    assert redact_text("An unrelated sentence stays as it is.", grams, 8) == "An unrelated sentence stays as it is."
+
+    events = [{"id": "x", "choices": [{"index": 0, "delta": {"content": w + " "}, "finish_reason": None}]}
+              for w in "they never need paired noisy and clean images for training at all".split()]
+    events.append({"id": "x", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+    body = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
+    cassette = tmp_path / "c.yaml"
+    cassette.write_text(yaml.safe_dump({"interactions": [{"request": {}, "response": {
+        "headers": {"content-length": ["1"]}, "body": {"string": body}}}], "version": 1}))
+    assert redact_cassette(cassette, [source]) == 1
+    new = yaml.safe_load(cassette.read_text())["interactions"][0]["response"]["body"]["string"]
+    chunks = [json.loads(ln[6:]) for ln in new.splitlines() if ln.startswith("data: {")]
+    text = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks)
+    assert "paired noisy" not in text and text.startswith("they") and "at all" in text
+    assert chunks[-1]["choices"][0]["finish_reason"] == "stop" and new.rstrip().endswith("data: [DONE]")

@@ -104,13 +104,14 @@ def _scrub_body(request: Any) -> Any:
 
 
 @contextmanager
-def http_cassette(path: Path | None, *, record: bool = False) -> Iterator[None]:
+def http_cassette(path: Path | None, *, record: bool = False, sources_dir: Path | None = None) -> Iterator[None]:
     """Replay (or record) the chat endpoint's HTTP traffic with vcrpy; a no-op without a path.
 
     Requests are matched on method and path in order, so a replay does not depend on the exact
     prompt bytes (which change when the index is rebuilt). Auth headers are never written, and
     request bodies are replaced by their length and hash: prompts carry source passages, which are
-    third-party text that must not be committed.
+    third-party text that must not be committed. For the same reason, after recording, runs of words
+    that the model quoted from the sources are redacted (:mod:`scopebot.evals.cassettes`).
     """
     if path is None:
         yield
@@ -124,6 +125,10 @@ def http_cassette(path: Path | None, *, record: bool = False) -> Iterator[None]:
                        decode_compressed_response=True, before_record_request=_scrub_body)
     with recorder.use_cassette(str(path), allow_playback_repeats=False):
         yield
+    if record and sources_dir is not None and sources_dir.is_dir():
+        from scopebot.evals.cassettes import redact_cassette, source_texts
+
+        redact_cassette(path, source_texts(sources_dir))
 
 
 def register(eval_app: typer.Typer) -> None:
@@ -159,7 +164,7 @@ def register(eval_app: typer.Typer) -> None:
             pipeline = AnswerPipeline(kb, model, settings, lead=lead)
             resolved = pipeline.resolve_mode(mode)
             target = out_dir(out, settings.home, "answers")
-            with http_cassette(cassette, record=record):
+            with http_cassette(cassette, record=record, sources_dir=settings.sources_dir):
                 results, secs = Runner(target, progress=not quiet, resume=resume).run(
                     "answers", items, lambda it: score_item(pipeline, it, mode=resolved, strict=strict))
             report = new_report("answers", dataset=ds.name, dataset_version=ds.version,
