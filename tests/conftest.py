@@ -17,19 +17,9 @@ for _k in [k for k in os.environ if k.startswith("SCOPEBOT_") and k != "SCOPEBOT
 
 from scopebot.settings import Settings  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED_SOURCES = (REPO / ".." / "shared" / "knowledge-sources").resolve()
-
 
 @pytest.fixture
 def tmp_settings(tmp_path: Path) -> Settings:
     """Settings with a temporary home, the hash embedder and the project's manifest."""
     return Settings(home=tmp_path / "home", embedding_model="hash", chunk_size=400, chunk_overlap=60)
 
-
-def shared_sources_available() -> bool:
-    return SHARED_SOURCES.is_dir()
-
-
-requires_sources = pytest.mark.skipif(not SHARED_SOURCES.is_dir(),
-                                      reason="../shared/knowledge-sources is not available")

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any
 
 import typer
 
 from scopebot.errors import ConfigurationError, ScopebotError, user_message
 from scopebot.settings import Settings
-
-T = TypeVar("T")
 
 
 def get_settings(**overrides: Any) -> Settings:
@@ -80,26 +78,10 @@ class ProgressPrinter:
     def __call__(self, stage: str, done: int, total: int) -> None:
         if self._progress is None:
             return
-        name = stage.split(" ")[0] if stage.startswith("parse") else stage
-        label = stage if not stage.startswith("parse") else "parse sources"
+        # "parse <source>" updates one bar whose label names the source being parsed
+        name = "parse" if stage.startswith("parse") else stage
+        label = "parse sources" if stage == "parse" else stage
         if name not in self._tasks:
             self._tasks[name] = self._progress.add_task(label, total=max(total, 1))
-        task = self._tasks[name]
-        self._progress.update(task, completed=done if total else 1, total=max(total, 1),
-                              description=(stage if stage.startswith("parse ") else label)[:28])
-
-
-def progress_iter(items: list[T], label: str, enabled: bool = True) -> Iterator[T]:
-    """Iterate with a rich progress bar (and ETA) on stderr."""
-    if not enabled:
-        yield from items
-        return
-    from rich.console import Console
-    from rich.progress import track
-
-    yield from track(items, description=label, console=Console(stderr=True), transient=False)
-
-
-def wrap(fn: Callable[[], T]) -> T:
-    with error_boundary():
-        return fn()
+        self._progress.update(self._tasks[name], completed=done if total else 1, total=max(total, 1),
+                              description=label[:28])

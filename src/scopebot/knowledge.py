@@ -138,16 +138,6 @@ class KnowledgeBase:
     def iter_chunks(self, kinds: Sequence[str] | None = None) -> Iterator[Chunk]:
         return (c for c in self._chunks if not kinds or c.kind in kinds)
 
-    def neighbours(self, key: str, before: int = 1, after: int = 1) -> list[Chunk]:
-        """The chunks around ``key`` in the same section (for wider answer context)."""
-        chunk = self._by_key.get(key)
-        if chunk is None:
-            return []
-        same = [c for c in self._chunks if c.url == chunk.url and c.breadcrumb == chunk.breadcrumb]
-        same.sort(key=lambda c: c.position)
-        i = next(i for i, c in enumerate(same) if c.key == key)
-        return same[max(0, i - before): i + after + 1]
-
     def __len__(self) -> int:
         return len(self._chunks)
 

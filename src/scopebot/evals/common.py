@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, get_args
 
 import typer
 
+from scopebot.clitools import get_settings
 from scopebot.evals.report import write_report
 from scopebot.evals.runner import EvalReport, apply_gates, default_out_dir, parse_gates
-from scopebot.settings import PROJECT_ROOT
+from scopebot.settings import PROJECT_ROOT, Settings
 
 DATASETS_DIR = PROJECT_ROOT / "evals" / "datasets"
 
@@ -19,6 +20,15 @@ OutOpt = Annotated[Path | None, typer.Option("--out", help="Output directory for
 MinOpt = Annotated[list[str] | None, typer.Option("--min", help="Gate: metric=value; exit 1 below it (repeatable).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
 ResumeOpt = Annotated[bool, typer.Option("--resume/--no-resume", help="Resume an interrupted run in --out.")]
+
+
+def backend_settings(backend: str | None, **overrides: Any) -> Settings:
+    """Settings for an eval run on ``backend`` (one of the ``llm_backend`` choices); exit 2 on a bad name."""
+    choices = get_args(Settings.model_fields["llm_backend"].annotation)
+    if backend is not None and backend not in choices:
+        typer.echo(f"--backend must be one of: {', '.join(choices)}", err=True)
+        raise typer.Exit(2)
+    return get_settings(llm_backend=backend, **overrides)
 
 
 def dataset_path(given: Path | None, default_name: str) -> Path:

@@ -17,24 +17,9 @@ class _Lenient(BaseModel):
 
 
 class _TopicFields(_Lenient):
-    """Normalisation shared by topic summaries and full topics: tag objects to names, a slug always set."""
-
-    @field_validator("tags", mode="before", check_fields=False)
-    @classmethod
-    def _tag_names(cls, value: Any) -> list[str]:
-        return _tag_names(value)
-
-    @field_validator("slug", mode="before", check_fields=False)
-    @classmethod
-    def _slug(cls, value: Any) -> str:
-        return str(value or "topic")
-
-
-class TopicSummary(_TopicFields):
-    """A topic as listed by ``/search.json``, ``/latest.json`` or ``/tag/<t>.json``."""
+    """Fields and normalisation shared by topic summaries and full topics (tag objects to names, a slug always set)."""
 
     id: int
-    title: str = ""
     slug: str = "topic"
     posts_count: int = 0
     created_at: str | None = None
@@ -43,6 +28,22 @@ class TopicSummary(_TopicFields):
     tags: list[str] = Field(default_factory=list)
     category_id: int | None = None
     has_accepted_answer: bool = False
+
+    @field_validator("tags", mode="before")
+    @classmethod
+    def _tag_names(cls, value: Any) -> list[str]:
+        return _tag_names(value)
+
+    @field_validator("slug", mode="before")
+    @classmethod
+    def _slug(cls, value: Any) -> str:
+        return str(value or "topic")
+
+
+class TopicSummary(_TopicFields):
+    """A topic as listed by ``/search.json``, ``/latest.json`` or ``/tag/<t>.json``."""
+
+    title: str = ""
     closed: bool = False
     archived: bool = False
 
@@ -155,16 +156,7 @@ class PostStream(_Lenient):
 class Topic(_TopicFields):
     """``/t/<id>.json`` response: the topic with (the first chunk of) its posts."""
 
-    id: int
     title: str
-    slug: str = "topic"
-    posts_count: int = 0
-    created_at: str | None = None
-    last_posted_at: str | None = None
-    bumped_at: str | None = None
-    tags: list[str] = Field(default_factory=list)
-    category_id: int | None = None
-    has_accepted_answer: bool = False
     accepted_answer: AcceptedAnswer | None = None
     post_stream: PostStream = Field(default_factory=PostStream)
 

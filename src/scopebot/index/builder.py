@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import inspect
-import json
 import os
 import shutil
 import time
@@ -264,6 +263,3 @@ class IndexBuilder:
             if stale.stat().st_mtime < time.time() - 3600:
                 shutil.rmtree(stale, ignore_errors=True)
 
-
-def dump_json(obj: object) -> str:
-    return json.dumps(obj, indent=2, ensure_ascii=False)

@@ -24,7 +24,7 @@ from typing import Annotated, Any
 
 import typer
 
-from scopebot.clitools import error_boundary, get_settings
+from scopebot.clitools import error_boundary
 from scopebot.errors import ConfigurationError
 from scopebot.evals.common import (
     DatasetOpt,
@@ -33,6 +33,7 @@ from scopebot.evals.common import (
     OutOpt,
     QuietOpt,
     ResumeOpt,
+    backend_settings,
     dataset_path,
     finish,
     out_dir,
@@ -152,10 +153,7 @@ def register(eval_app: typer.Typer) -> None:
         from scopebot.knowledge import KnowledgeBase
         from scopebot.llm import make_chat_model
 
-        if backend is not None and backend not in ("embedded", "openai", "gguf", "scripted"):
-            typer.echo("--backend must be embedded, openai, gguf or scripted", err=True)
-            raise typer.Exit(2)
-        settings = get_settings(llm_backend=backend, top_k=k)
+        settings = backend_settings(backend, top_k=k)
         with error_boundary():
             ds = load_dataset(dataset_path(dataset, "answers_v1.yaml"), "answers")
             items = ds.items[:limit] if limit else ds.items

@@ -27,8 +27,17 @@ from typing import Annotated, Any
 
 import typer
 
-from scopebot.clitools import error_boundary, get_settings
-from scopebot.evals.common import LimitOpt, MinOpt, OutOpt, QuietOpt, ResumeOpt, finish, out_dir
+from scopebot.clitools import error_boundary
+from scopebot.evals.common import (
+    LimitOpt,
+    MinOpt,
+    OutOpt,
+    QuietOpt,
+    ResumeOpt,
+    backend_settings,
+    finish,
+    out_dir,
+)
 from scopebot.evals.metrics import keyword_coverage
 from scopebot.evals.quiz_parse import QUIZ_SOURCES, QuizItem, load_quiz, stem_word
 from scopebot.evals.runner import ItemResult, Runner, mean_metrics, new_report
@@ -154,10 +163,7 @@ def register(eval_app: typer.Typer) -> None:
         from scopebot.knowledge import KnowledgeBase
         from scopebot.llm import make_chat_model
 
-        if backend is not None and backend not in ("embedded", "openai", "gguf", "scripted"):
-            typer.echo("--backend must be embedded, openai, gguf or scripted", err=True)
-            raise typer.Exit(2)
-        settings = get_settings(llm_backend=backend, top_k=k)
+        settings = backend_settings(backend, top_k=k)
         with error_boundary():
             items, missing = load_quiz(settings.sources_dir, quiz_sources(settings.manifest_path), only=source)
             if not items:
