@@ -166,6 +166,7 @@ class RoutingItem(_Strict):
     label: RouteLabel = Field(description="Expected route.")
     history: list[HistoryTurn] = Field(default_factory=list,
                                        description="Previous turns, oldest first (for follow-ups).")
+    image: bool = Field(default=False, description="True when the turn is sent with an image attached.")
     notes: str = Field(default="", description="Why this label (useful for hard cases).")
 
 
