@@ -80,7 +80,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "answer.json")
     args = parser.parse_args()
 
-    from scopebot.answer.pipeline import AnswerPipeline
+    from scopebot.answer.factory import build_answer_pipeline
     from scopebot.knowledge import KnowledgeBase
     from scopebot.llm import make_chat_model
     from scopebot.settings import Settings
@@ -89,7 +89,7 @@ def main() -> None:
     t0 = time.perf_counter()
     kb = KnowledgeBase.open(settings)
     model = make_chat_model(settings)
-    pipeline = AnswerPipeline(kb, model, settings, lead=args.lead)
+    pipeline = build_answer_pipeline(settings, kb=kb, model=model, lead=args.lead)
     pipeline.answer(QUESTIONS[0], mode="extractive")
     if "generative" in args.modes:
         pipeline.answer(QUESTIONS[0], mode="generative")

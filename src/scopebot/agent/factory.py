@@ -55,9 +55,9 @@ def build_assistant(settings: Settings, *, model: ChatModel | None = None, tool_
     kb: Lazy[Any] = Lazy(open_kb, "knowledge base")
 
     def answer_pipeline() -> Any:
-        from scopebot.answer.pipeline import AnswerPipeline
+        from scopebot.answer.factory import build_answer_pipeline
 
-        return AnswerPipeline(kb.get(), chat, settings)
+        return build_answer_pipeline(settings, kb=kb.get(), model=chat)
 
     def recommender() -> Any:
         from scopebot.tools.factory import build_recommender

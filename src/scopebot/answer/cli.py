@@ -11,13 +11,9 @@ from scopebot.clitools import error_boundary, get_settings, print_json
 
 def build_pipeline(settings: object, *, lead: bool = False) -> object:
     """The production pipeline: the live knowledge base and the configured chat model."""
-    from scopebot.answer.pipeline import AnswerPipeline
-    from scopebot.knowledge import KnowledgeBase
-    from scopebot.llm import make_chat_model
+    from scopebot.answer.factory import build_answer_pipeline
 
-    kb = KnowledgeBase.open(settings)  # type: ignore[arg-type]
-    model = make_chat_model(settings)  # type: ignore[arg-type]
-    return AnswerPipeline(kb, model, settings, lead=lead)  # type: ignore[arg-type]
+    return build_answer_pipeline(settings, lead=lead)  # type: ignore[arg-type]
 
 
 def register(app: typer.Typer) -> None:

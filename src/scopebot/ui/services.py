@@ -241,12 +241,13 @@ class Services:
         with self._lock:
             if key not in self._pipelines:
                 from scopebot.answer.entities import EntityChecker
-                from scopebot.answer.pipeline import AnswerPipeline
+                from scopebot.answer.factory import build_answer_pipeline
 
                 if self._entities is None:
                     self._entities = EntityChecker.from_retriever(self.knowledge)
-                self._pipelines[key] = AnswerPipeline(self.knowledge, self.chat_model(session),
-                                                      session.apply(self.settings), entity_checker=self._entities)
+                self._pipelines[key] = build_answer_pipeline(session.apply(self.settings), kb=self.knowledge,
+                                                             model=self.chat_model(session),
+                                                             entity_checker=self._entities)
             return self._pipelines[key]
 
     def code_assistant(self, session: SessionSettings) -> Any:

@@ -148,7 +148,7 @@ def register(eval_app: typer.Typer) -> None:
                     help="With --cassette: record it against the live endpoint instead of replaying.")] = False,
                 ) -> None:
         """Key-fact coverage, abstention and citation validity of grounded answers."""
-        from scopebot.answer.pipeline import AnswerPipeline
+        from scopebot.answer.factory import build_answer_pipeline
         from scopebot.evals.datasets import load_dataset
         from scopebot.knowledge import KnowledgeBase
         from scopebot.llm import make_chat_model
@@ -159,7 +159,7 @@ def register(eval_app: typer.Typer) -> None:
             items = ds.items[:limit] if limit else ds.items
             kb = KnowledgeBase.open(settings)
             model = make_chat_model(settings)
-            pipeline = AnswerPipeline(kb, model, settings, lead=lead)
+            pipeline = build_answer_pipeline(settings, kb=kb, model=model, lead=lead)
             resolved = pipeline.resolve_mode(mode)
             target = out_dir(out, settings.home, "answers")
             with http_cassette(cassette, record=record, sources_dir=settings.sources_dir):

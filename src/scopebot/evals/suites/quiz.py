@@ -158,7 +158,7 @@ def register(eval_app: typer.Typer) -> None:
              judge_model: Annotated[str | None, typer.Option(help="Model name of the judge endpoint.")] = None,
              ) -> None:
         """Answer the NEUBIAS and Carpentries lesson quizzes (parsed at run time) and score them."""
-        from scopebot.answer.pipeline import AnswerPipeline
+        from scopebot.answer.factory import build_answer_pipeline
         from scopebot.errors import ConfigurationError
         from scopebot.knowledge import KnowledgeBase
         from scopebot.llm import make_chat_model
@@ -175,7 +175,7 @@ def register(eval_app: typer.Typer) -> None:
             kb = KnowledgeBase.open(settings)
             recorder = RecordingRetriever(kb)
             model = make_chat_model(settings)
-            pipeline = AnswerPipeline(recorder, model, settings, embedder=kb.embedder)
+            pipeline = build_answer_pipeline(settings, kb=recorder, model=model, embedder=kb.embedder)
             resolved = pipeline.resolve_mode(mode)
             judge = None
             if judge_url or judge_model:
