@@ -28,6 +28,7 @@ COMMAND_MODULES = [
     "scopebot.forum.cli",      # sync
     "scopebot.agent.cli",      # chat
     "scopebot.ui.cli",         # serve
+    "scopebot.mcp_server.cli", # mcp
 ]
 
 for _name in COMMAND_MODULES:

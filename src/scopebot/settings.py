@@ -83,7 +83,7 @@ class Settings(BaseSettings):
     # --- chat model ----------------------------------------------------------------------------
     llm_backend: Literal["embedded", "openai", "gguf", "scripted"] = Field(
         default="embedded",
-        description="Chat backend: embedded SmolLM2 (llama.cpp in process), any OpenAI-compatible "
+        description="Chat backend: embedded SmolLM2 (llama.cpp in a worker process), any OpenAI-compatible "
                     "endpoint, a local GGUF file, or the scripted test double.")
     llm_base_url: str | None = Field(default=None,
                                      description="Base URL of an OpenAI-compatible endpoint "
@@ -99,6 +99,21 @@ class Settings(BaseSettings):
     llm_max_tokens: int = Field(default=256, ge=16, description="Maximum tokens generated per answer.")
     llm_temperature: float = Field(default=0.0, ge=0, description="Sampling temperature.")
     llm_timeout: float = Field(default=60.0, gt=0, description="Seconds before an endpoint call times out.")
+    llm_batch: int = Field(default=512, ge=1,
+                           description="Prompt batch size (n_batch) of llama.cpp; the first-use self-test "
+                                       "lowers it to 1 when larger batches crash on this CPU.")
+    llm_worker_timeout: float = Field(default=120.0, gt=0,
+                                      description="Seconds the local-model worker process may stay silent "
+                                                  "during a turn before it is stopped and restarted.")
+    llm_worker_command: str | None = Field(default=None,
+                                           description="Command that runs the local-model worker (default: "
+                                                       "this Python with -m scopebot.llm.worker). A test hook: "
+                                                       "'python -m scopebot.llm.worker_double --crash-after 1' "
+                                                       "injects a worker that dies mid-answer.")
+    llm_self_test: bool = Field(default=True,
+                                description="Before the first turn, check in a child process that the local "
+                                            "model generates with n_batch > 1 (verdict cached in "
+                                            "<home>/llm-selftest.json).")
 
     # --- answers ----------------------------------------------------------------------------------
     answer_mode: Literal["auto", "extractive", "generative"] = Field(
@@ -134,6 +149,18 @@ class Settings(BaseSettings):
     port: int = Field(default=7860, ge=1, le=65535, description="Port of the web UI.")
     auth: str | None = Field(default=None, description="Optional 'user:password[,user2:pw2]' login for the UI.")
     concurrency: int = Field(default=4, ge=1, description="Concurrent requests served by the UI queue.")
+
+    # --- MCP server (scopebot mcp) ------------------------------------------------------------------
+    mcp_allow_code: bool = Field(default=False,
+                                 description="Let MCP clients run code in the sandbox (run_code, analyse_image "
+                                             "with run=true). Off by default; `scopebot mcp --allow-code` too.")
+    mcp_allowed_paths: list[Path] = Field(default_factory=list,
+                                          description="Folders whose files MCP clients may pass by path to "
+                                                      "run_code and analyse_image (JSON list); uploads are "
+                                                      "always allowed. `scopebot mcp --allow-path DIR` too.")
+    mcp_port: int = Field(default=8765, ge=1, le=65535,
+                          description="Port of `scopebot mcp --http` (streamable HTTP, always on 127.0.0.1).")
+    mcp_max_upload_mb: int = Field(default=50, ge=1, description="Largest file an MCP client may upload (MiB).")
 
     @field_validator("home", "sources_dir", "manifest_path", "prompts_dir", mode="after")
     @classmethod
