@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -30,12 +31,15 @@ from scopebot.answer.rewrite import rewrite_query
 from scopebot.answer.support import SupportScorer, check_sentence, supported_fraction
 from scopebot.answer.text import split_sentences
 from scopebot.citations import NOT_IN_SOURCES
-from scopebot.errors import ConfigurationError
+from scopebot.errors import ConfigurationError, ModelError
 from scopebot.index.embeddings import Embedder
 from scopebot.index.models import SearchResult
 from scopebot.index.protocols import Retriever
 from scopebot.llm.base import ChatModel, Message
+from scopebot.llm.errors import ModelUnavailableError
 from scopebot.settings import Settings
+
+_log = logging.getLogger(__name__)
 
 MODES = ("auto", "extractive", "generative")
 LEAD_PASSAGES = 3
@@ -153,15 +157,23 @@ class AnswerPipeline:
             sources: dict[str, str] = {"extractive": raw, "model": lead or ""}
         else:
             parts: list[str] = []
-            for delta in self.model.stream(  # type: ignore[union-attr]
-                    self.prompts.messages("answer_system", passages=format_passages(passages), question=question),
-                    max_tokens=self.settings.llm_max_tokens, temperature=self.settings.llm_temperature):
-                if delta.text:
-                    if base.timings.first_token_ms is None:
-                        base.timings.first_token_ms = _ms(self.clock() - t0)
-                    parts.append(delta.text)
-                    yield AnswerEvent(type="delta", text=delta.text)
-            sources = {"extractive": "", "model": "".join(parts)}
+            try:
+                for delta in self.model.stream(  # type: ignore[union-attr]
+                        self.prompts.messages("answer_system", passages=format_passages(passages), question=question),
+                        max_tokens=self.settings.llm_max_tokens, temperature=self.settings.llm_temperature):
+                    if delta.text:
+                        if base.timings.first_token_ms is None:
+                            base.timings.first_token_ms = _ms(self.clock() - t0)
+                        parts.append(delta.text)
+                        yield AnswerEvent(type="delta", text=delta.text)
+                sources = {"extractive": "", "model": "".join(parts)}
+            except ModelUnavailableError as exc:  # the local model cannot run here: answer extractively
+                if parts:
+                    raise
+                _log.warning("%s; answering extractively.\n  How to fix: %s", exc.message, exc.hint)
+                yield AnswerEvent(type="status", status=f"{exc.message}; answering extractively")
+                resolved = base.mode = "extractive"
+                sources = {"extractive": self._extract(query, passages), "model": ""}
         base.timings.generate_ms = _ms(self.clock() - t1)
         yield AnswerEvent(type="status", status="verifying")
         t2 = self.clock()
@@ -188,7 +200,11 @@ class AnswerPipeline:
     def _generate_lead(self, question: str, passages: Sequence[ContextPassage]) -> str:
         messages = self.prompts.messages("answer_system", passages=format_passages(passages[:LEAD_PASSAGES], 600),
                                          question=question)
-        reply = self.model.complete(messages, max_tokens=60, stop=["\n"]).text.strip()  # type: ignore[union-attr]
+        try:
+            reply = self.model.complete(messages, max_tokens=60, stop=["\n"]).text.strip()  # type: ignore[union-attr]
+        except ModelError as exc:  # the lead is optional: a failed model leaves the extractive answer
+            _log.warning("no lead sentence: %s", exc.message)
+            return ""
         first = split_sentences(reply)[:1]
         return first[0] if first else ""
 
