@@ -40,9 +40,9 @@ def gguf(tmp_path: Path) -> Path:
 
 
 def make(gguf: Path, fake: FakeLlama, loads: list[tuple] | None = None, **kwargs: Any) -> LlamaCppModel:
-    def loader(path: Path, n_ctx: int, n_threads: int, seed: int) -> FakeLlama:
+    def loader(path: Path, n_ctx: int, n_threads: int, seed: int, n_batch: int) -> FakeLlama:
         if loads is not None:
-            loads.append((path, n_ctx, n_threads, seed))
+            loads.append((path, n_ctx, n_threads, seed, n_batch))
         return fake
 
     return LlamaCppModel(gguf, loader=loader, cache=kwargs.pop("cache", LlamaCache()), **kwargs)

@@ -28,13 +28,23 @@ def test_scripted_backend_echoes_the_question(tmp_path: Path) -> None:
     assert reply.text == "Scripted reply. You asked: How do I threshold?"
 
 
-def test_embedded_backend_is_the_default(tmp_path: Path) -> None:
-    from scopebot.llm.embedded import LlamaCppModel
+def test_embedded_backend_is_the_default_and_runs_in_a_worker(tmp_path: Path) -> None:
+    from scopebot.llm.local import WorkerModel
+    from scopebot.llm.workerproc import DEFAULT_WORKER_COMMAND
 
-    model = make_chat_model(settings(tmp_path, llm_context=1024, llm_threads=2))
-    assert isinstance(model, LlamaCppModel)
+    model = make_chat_model(settings(tmp_path, llm_context=1024, llm_threads=2, llm_batch=64))
+    assert isinstance(model, WorkerModel)
     assert model.is_small and model.name == "embedded:SmolLM2-135M-Instruct"
-    assert (model.n_ctx, model.n_threads) == (1024, 2)
+    assert (model.n_ctx, model.n_threads, model.n_batch) == (1024, 2, 64)
+    assert model.spec.command == DEFAULT_WORKER_COMMAND and model.worker_pid is None  # nothing started yet
+    assert model.self_test is not None and model.self_test.cache_path == tmp_path / "llm-selftest.json"
+
+
+def test_worker_command_is_injectable_and_python_means_this_python(tmp_path: Path) -> None:
+    model = make_chat_model(settings(tmp_path, llm_worker_command="python -m scopebot.llm.worker_double --hang-after 1",
+                                     llm_self_test=False))
+    assert model.spec.command == (sys.executable, "-m", "scopebot.llm.worker_double", "--hang-after", "1")
+    assert model.spec.injected and model.self_test is None
 
 
 def test_gguf_backend_needs_an_existing_file(tmp_path: Path) -> None:
@@ -62,7 +72,7 @@ def test_openai_backend_without_endpoint_or_key_is_explained(tmp_path: Path) -> 
 
 
 def test_importing_scopebot_llm_stays_light() -> None:
-    code = ("import sys, scopebot.llm, scopebot.prompts, scopebot.llm.cli; "
+    code = ("import sys, scopebot.llm, scopebot.prompts, scopebot.llm.cli, scopebot.llm.local, scopebot.llm.selftest; "
             "print(','.join(m for m in ('llama_cpp', 'openai', 'httpx2') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""

