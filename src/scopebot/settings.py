@@ -114,21 +114,6 @@ class Settings(BaseSettings):
                                 description="Before the first turn, check in a child process that the local "
                                             "model generates with n_batch > 1 (verdict cached in "
                                             "<home>/llm-selftest.json).")
-    llm_batch: int = Field(default=512, ge=1,
-                           description="Prompt batch size (n_batch) of llama.cpp; the first-use self-test "
-                                       "lowers it to 1 when larger batches crash on this CPU.")
-    llm_worker_timeout: float = Field(default=120.0, gt=0,
-                                      description="Seconds the local-model worker process may stay silent "
-                                                  "during a turn before it is stopped and restarted.")
-    llm_worker_command: str | None = Field(default=None,
-                                           description="Command that runs the local-model worker (default: "
-                                                       "this Python with -m scopebot.llm.worker). A test hook: "
-                                                       "'python -m scopebot.llm.worker_double --crash-after 1' "
-                                                       "injects a worker that dies mid-answer.")
-    llm_self_test: bool = Field(default=True,
-                                description="Before the first turn, check in a child process that the local "
-                                            "model generates with n_batch > 1 (verdict cached in "
-                                            "<home>/llm-selftest.json).")
 
     # --- answers ----------------------------------------------------------------------------------
     answer_mode: Literal["auto", "extractive", "generative"] = Field(
