@@ -340,7 +340,7 @@ class ScopebotServices:
             from scopebot.mcp_server.drafting import draft_code
 
             with self._run_lock:
-                draft = draft_code(request, self.model, retriever=self._optional_kb(),
+                draft = draft_code(request, self.model, retriever=self.optional_kb(),
                                    prompts_dir=self.settings.prompts_dir)
             notes = list(draft.notes) + ["not run: pass run=true (code execution must be allowed) to run it "
                                          "in the sandbox"]
@@ -355,7 +355,7 @@ class ScopebotServices:
         """The product's code assistant over this service's model, sandbox and knowledge base."""
         from scopebot.code.assistant import CodeAssistant
 
-        model, sandbox, kb = self.model, self.sandbox, self._optional_kb()
+        model, sandbox, kb = self.model, self.sandbox, self.optional_kb()
         return self._get("coder", lambda: CodeAssistant(model, sandbox, kb, prompts_dir=self.settings.prompts_dir,
                                                         max_rounds=self.settings.code_repair_rounds))
 
@@ -370,7 +370,7 @@ class ScopebotServices:
                               stdout=result.stdout, error=result.error, figures=result.figures,
                               recipe=result.fallback_recipe, image=info, notes=notes)
 
-    def _optional_kb(self) -> Any:
+    def optional_kb(self) -> Any:
         from scopebot.errors import MissingIndexError
 
         try:
