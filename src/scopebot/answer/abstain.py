@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 from pydantic import BaseModel, Field
 
-from scopebot.answer.entities import EntityChecker, find_entities, norm
+from scopebot.answer.entities import EntityChecker, NameIndex, find_entities, norm
 from scopebot.answer.text import STOPWORDS, content_words, stem, words
 from scopebot.index.embeddings import Embedder
 
@@ -118,10 +118,10 @@ def assess_evidence(question: str, passages: Sequence[Evidence], *, threshold: f
     if not passages:
         return EvidenceDecision(abstain=True, reason="no passage was retrieved for this question")
     context = " ".join(p.text for p in passages)
-    context_norm = norm(context)
+    context_index = NameIndex(context)
     checker = entity_checker or EntityChecker()
     missing_entities = [e.name for e in find_entities(focus)
-                        if checker.status(e, context_norm) == "missing"]
+                        if checker.status(e, context_index) == "missing"]
     best = passages[:top]
     context_stems = set(content_words(" ".join(p.text for p in best)))
     coverage, _ = _coverage(question, context_stems)
@@ -133,7 +133,7 @@ def assess_evidence(question: str, passages: Sequence[Evidence], *, threshold: f
         dense = max([float(np.max(pv @ qv)), *known])
     score = coverage if dense is None else (1 - DENSE_SHARE) * coverage + DENSE_SHARE * max(0.0, dense)
     missing_names = [n for n in _proper_names(focus)
-                     if norm(n) not in context_norm and norm(n) not in checker.names]
+                     if n not in context_index and norm(n) not in checker.names]
     all_stems = set(content_words(context))
     _, missing = _coverage(focus, all_stems)
     missing_words = [m for m in missing if m not in GENERIC and m not in QUESTION_WORDS and not m.isdigit()

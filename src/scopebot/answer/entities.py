@@ -23,12 +23,13 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
+from scopebot.answer.inventory import Inventory, default_inventory
 from scopebot.citations import LOOSE_CITATION_RE
 
 if TYPE_CHECKING:
     from scopebot.index.protocols import Retriever
 
-EntityKind = Literal["function", "tool", "version", "person"]
+EntityKind = Literal["function", "tool", "version", "person", "api", "chapter"]
 Status = Literal["exists", "missing", "unverifiable"]
 
 #: Bioimage software every answer may name without a passage (our own list of real, major tools).
@@ -67,11 +68,43 @@ _HEAD_RE = re.compile(r"((?:[A-Z][\w\-+]*\s+){1,3})(?:plugin|plug-in|workflow|de
 _NOT_NAMES = frozenset("the a an this that these those my your our their its his her use using with for in on of to "
                        "and or if when what which how why is are can new".split())
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
+#: A call or attribute path in code style: ``viewer.add_labels()``, ``Roi.getBounds``, ``add_image()``.
+_API_RE = re.compile(r"(?<![\w.])([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*\(\s*\)|"
+                     r"(?<![\w.])([A-Za-z_]\w*\.(?:[A-Za-z_]\w*\.)*[a-z]+[A-Z_]\w*)(?![\w(])")
+_CHAPTER_RE = re.compile(r"\bchapter\s+(\d{1,3})\b", re.IGNORECASE)
+_TOKEN_RE = re.compile(r"[a-z0-9]+")
+
+
+class NameIndex:
+    """Whole-name lookups in a text: a name is found when its words occur there as consecutive whole
+    tokens ("Cell segmentation" does not contain "CellSeg"; "StarDist 2D" contains "StarDist2D")."""
+
+    MAX_PARTS = 6
+
+    def __init__(self, text: str = "") -> None:
+        toks = _TOKEN_RE.findall(text.lower())
+        self.grams: set[str] = set()
+        for i in range(len(toks)):
+            joined = ""
+            for j in range(i, min(len(toks), i + self.MAX_PARTS)):
+                joined += toks[j]
+                self.grams.add(joined)
+
+    def __contains__(self, name: object) -> bool:
+        key = norm(str(name))
+        return bool(key) and key in self.grams
+
+    def __bool__(self) -> bool:
+        return bool(self.grams)
 
 
 def norm(text: str) -> str:
     """Identity of a name for comparisons: lowercase letters and digits only."""
     return _NON_ALNUM.sub("", text.lower())
+
+
+#: Code identifiers in passages: dotted paths and snake_case / camelCase words.
+_IDENT_RE = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+|\b[a-z]+_[a-z0-9_]+\b|\b[a-z]+[A-Z]\w*")
 
 
 class Entity(BaseModel):
@@ -111,6 +144,17 @@ def find_entities(text: str) -> list[Entity]:
             continue
         if root in PY_ALIASES or root in PY_ROOTS:
             found.setdefault(norm(name), Entity(name=name, kind="function"))
+    for m in _API_RE.finditer(text):
+        name = m.group(1) or m.group(2)
+        key = norm(name)
+        parts = name.split(".")
+        if key in found or len(key) < 4 or parts[-1].lower() in _FILE_EXT or name.lower() in {"e.g", "i.e"}:
+            continue
+        if m.group(1) and len(parts) == 1 and "_" not in name and not re.search(r"[a-z][A-Z]", name):
+            continue  # "(see above)", "print()": a plain word before brackets is no API name
+        found[key] = Entity(name=name, kind="api")
+    for m in _CHAPTER_RE.finditer(text):
+        found.setdefault(f"chapter{m.group(1)}", Entity(name=f"chapter {m.group(1)}", kind="chapter"))
     for m in _VERSION_RE.finditer(text):
         found.setdefault(norm(m.group(0)), Entity(name=m.group(0), kind="version"))
     for m in _PERSON_RE.finditer(text):
@@ -138,9 +182,15 @@ class EntityChecker:
     """
 
     def __init__(self, names: Iterable[str] = (), *, name_status: Callable[[str], Status] | None = None,
-                 well_known: Iterable[str] = WELL_KNOWN) -> None:
-        self.names = {norm(n) for n in names if norm(n)} | {norm(n) for n in well_known}
+                 well_known: Iterable[str] = WELL_KNOWN, inventory: Inventory | None = None,
+                 identifiers: Iterable[str] = (), chapters: Iterable[int] = ()) -> None:
+        self.inventory = inventory if inventory is not None else default_inventory()
+        self.names = {norm(n) for n in names if norm(n)} | {norm(n) for n in well_known} | \
+            {norm(n) for n in self.inventory.pipeline_modules}
         self.name_status = name_status or _default_name_status
+        #: code identifiers the corpus uses (``add_labels``, ``Roi.getBounds``), exact spelling
+        self.identifiers = set(identifiers)
+        self.chapters = set(chapters)
 
     @classmethod
     def from_retriever(cls, retriever: Retriever, **kwargs: object) -> EntityChecker:
@@ -148,37 +198,76 @@ class EntityChecker:
         from scopebot.tools.catalog import ToolCatalog
 
         catalog = ToolCatalog.from_retriever(retriever)
+        identifiers: set[str] = set()
+        chapters: set[int] = set()
+        iter_chunks = getattr(retriever, "iter_chunks", None)
+        if iter_chunks is not None:
+            for chunk in iter_chunks():
+                identifiers.update(m.group(0).rstrip(".") for m in _IDENT_RE.finditer(chunk.text))
+                if chunk.kind == "book":
+                    m = re.match(r"(\d{1,3})\s", chunk.title)
+                    if m:
+                        chapters.add(int(m.group(1)))
+        kwargs.setdefault("identifiers", identifiers)
+        kwargs.setdefault("chapters", chapters)
         return cls(catalog.names(), **kwargs)  # type: ignore[arg-type]
 
-    def status(self, entity: Entity, context_norm: str = "") -> Status:
-        """``exists`` (known), ``missing`` (possibly invented) or ``unverifiable``."""
+    def status(self, entity: Entity, context: NameIndex | str = "") -> Status:
+        """``exists`` (known), ``missing`` (possibly invented) or ``unverifiable``.
+
+        ``context`` is the text of the passages (or its :class:`NameIndex`): a name found there as
+        whole words is known.
+        """
+        context_index = context if isinstance(context, NameIndex) else NameIndex(context)
         key = norm(entity.name)
-        if key and key in context_norm:
+        if entity.kind == "chapter":
+            number = int(entity.name.split()[-1])
+            return "exists" if not self.chapters or number in self.chapters else "missing"
+        if entity.kind == "api":
+            return self._api_status(entity.name, context_index)
+        if key and entity.name in context_index:
             return "exists"
         if entity.kind == "function":
+            root = entity.name.split(".")[0]
+            if root in self.inventory.packages:
+                return "exists" if self.inventory.knows(entity.name) else "missing"
             parts = entity.name.split(".")
             alias = PY_ALIASES.get(parts[0])
             full = ".".join([alias, *parts[1:]]) if alias else entity.name
             return self.name_status(full)
         if entity.kind == "version":  # "Cellpose version 9" is known if a passage says "Cellpose 9"
             short = norm(re.sub(r"\b(?:version|v\.?)\s*(?=\d)", "", entity.name, flags=re.IGNORECASE))
-            return "exists" if short in context_norm else "missing"
+            return "exists" if short in context_index else "missing"
         if entity.kind == "person":  # only a source that names them can answer
             return "missing"
         if key in self.names:
             return "exists"
         words = [norm(w) for w in re.split(r"[\s\-]+", entity.name) if norm(w)]
         # "TrackMate LoG detector" is known when its distinctive word is; "Quantum Carving" is not.
-        if len(words) > 1 and all(w in self.names or w in context_norm or len(w) <= 2 or w.isdigit() for w in words):
+        if len(words) > 1 and all(w in self.names or w in context_index or len(w) <= 2 or w.isdigit()
+                                  for w in words):
+            return "exists"
+        return "missing"
+
+    def _api_status(self, name: str, context: NameIndex) -> Status:
+        """A code-style name: known when an inventory, the installed packages or the corpus has it."""
+        parts = name.split(".")
+        alias = PY_ALIASES.get(parts[0])
+        full = ".".join([alias, *parts[1:]]) if alias else name
+        if self.inventory.knows(full) or name in self.identifiers or parts[-1] in self.identifiers:
+            return "exists"
+        if len(parts) > 1 and (parts[0] in PY_ROOTS or alias):
+            return self.name_status(full)
+        if name in context and parts[-1] in context:
             return "exists"
         return "missing"
 
     def check(self, text: str, context: Iterable[str] = ()) -> EntityReport:
         """Classify every name in ``text`` against the context passages and the known names."""
-        context_norm = norm(" ".join(context))
+        context_index = NameIndex(" ".join(context))
         report = EntityReport()
         for entity in find_entities(text):
-            status = self.status(entity, context_norm)
+            status = self.status(entity, context_index)
             bucket = {"exists": report.known, "missing": report.unknown, "unverifiable": report.unverifiable}[status]
             bucket.append(entity.name)
         return report

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 Mode = Literal["extractive", "generative"]
-SentenceSource = Literal["extractive", "model"]
+SentenceSource = Literal["extractive", "model", "computed"]
 
 
 class Citation(BaseModel):
@@ -43,6 +43,8 @@ class SentenceCheck(BaseModel):
     source: SentenceSource = "model"
     best_key: str | None = Field(default=None, description="The context passage that supports it best.")
     removed: bool = Field(default=False, description="Dropped from the answer (strict mode, injection).")
+    conflicts: list[str] = Field(default_factory=list,
+                                 description="Where the sentence contradicts its best passage: polarity, entity, number.")
 
 
 class CheckReport(BaseModel):

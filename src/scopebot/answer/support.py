@@ -9,7 +9,9 @@ Score of a sentence against a passage (in [0, 1]):
 * **semantic** (when an embedder is injected): the best cosine between the sentence and any
   sentence of the passage, combined as 0.6 × lexical + 0.4 × semantic.
 
-A sentence's support is its best score over the passages it cites, or 0.9 × its best score over the
+A sentence that contradicts its best passage (:mod:`scopebot.answer.meaning`: negation or polarity,
+a tool the passage is not about, a number or unit the passage does not give) is unsupported whatever
+its score. A sentence's support is its best score over the passages it cites, or 0.9 × its best score over the
 rest of the context when that is higher (an uncited but true sentence is still supported, a little
 less). A sentence copied from a passage scores 1.0. Sentences with fewer than two content words
 ("In short:") carry no claim and are not scored. Thresholds come from ``Settings.support_threshold``
@@ -22,6 +24,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from scopebot.answer.meaning import conflicts
 from scopebot.answer.models import SentenceCheck, SentenceSource
 from scopebot.answer.text import bigrams, content_words, numbers, split_sentences, strip_citations
 from scopebot.citations import NOT_IN_SOURCES, find_citations
@@ -116,8 +119,14 @@ def check_sentence(sentence: str, context: Mapping[str, str], scorer: SupportSco
         return SentenceCheck(text=plain, keys=keys, support=1.0, supported=True, source=source,
                              best_key=keys[0] if keys else None)
     score, best_key = scorer.best(plain, {k: context[k] for k in keys}, context)
-    return SentenceCheck(text=plain, keys=keys, support=score, supported=score >= scorer.threshold,
-                         source=source, best_key=best_key)
+    found = conflicts(plain, context[best_key]) if best_key is not None and score >= scorer.threshold else []
+    if found and keys and best_key not in keys:  # a cited passage without the conflict counts too
+        for k in keys:
+            if scorer.score(plain, context[k]) >= scorer.threshold and not conflicts(plain, context[k]):
+                found, best_key = [], k
+                break
+    return SentenceCheck(text=plain, keys=keys, support=score, supported=score >= scorer.threshold and not found,
+                         source=source, best_key=best_key, conflicts=found)
 
 
 def check_sentences(text: str, context: Mapping[str, str], scorer: SupportScorer, *,

@@ -1,0 +1,111 @@
+"""Evidence chosen for the question type (issue 16): which passages the answer is built from.
+
+``KnowledgeBase.search`` itself is unchanged: its top ``k`` is always fetched first. This module
+re-ranks and completes that list for the answer:
+
+* **conceptual, definition, how-to, compute**: explanations first. Book and training passages are
+  fetched as well (``kinds=["book", "training"]``) and placed before registry and Model Zoo entries;
+  at most one Model Zoo card is kept, always after the explanations, so model cards never crowd out
+  an explanation. A registry entry or model card whose title is the question's subject ("What does
+  JACoP compute?") stays first.
+* **which tool / model**: the registries and the Model Zoo are fetched as well and come first.
+* **comparison "A or B"**: each side is retrieved on its own ("A" + the shared topic) and the
+  passages that name each side (whole word) are interleaved, so the answer can speak to both.
+* **exercises**: passages that are mostly quiz or exercise text (blanks, "Question:", answer keys)
+  go to the end; their sentences are never quoted (:func:`is_exercise`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from scopebot.answer.qtype import QuestionType
+from scopebot.index.models import SearchResult
+from scopebot.index.protocols import Retriever
+
+EXPLAIN_KINDS = ("book", "training")
+TOOL_KINDS = ("registry", "model-zoo")
+MAX_MODEL_CARDS = 1
+PER_SIDE = 3
+_EXERCISE_RE = re.compile(
+    r"(?:\\?_){3,}|_\s*[.?]\s*$|\b_\b|^\s*(?:question|answer|solution|exercise|quiz|challenge|hint|task)\s*\d*\s*[:.)]|"
+    r"fill in the blanks?|true or false|which of the following|multiple choice|\(\s*[a-d]\s*\)\s*\w+.*\(\s*[b-e]\s*\)",
+    re.IGNORECASE | re.MULTILINE)
+
+
+def is_exercise(text: str) -> bool:
+    """Quiz or exercise text: blanks to fill, "Question:", "Solution", answer options."""
+    return bool(_EXERCISE_RE.search(text))
+
+
+def _exercise_share(result: SearchResult) -> float:
+    lines = [ln for ln in result.chunk.body.split("\n") if ln.strip()]
+    return sum(1 for ln in lines if is_exercise(ln)) / max(1, len(lines))
+
+
+def names_side(text: str, side: str) -> bool:
+    """``side`` occurs in ``text`` as whole words (case-insensitive), never as a substring."""
+    return re.search(rf"(?<![\w-]){re.escape(side)}(?![\w-])", text, re.IGNORECASE) is not None
+
+
+def _unique(results: Sequence[SearchResult]) -> list[SearchResult]:
+    seen: set[str] = set()
+    out = []
+    for r in results:
+        if r.chunk.key not in seen:
+            seen.add(r.chunk.key)
+            out.append(r)
+    return out
+
+
+def _search(retriever: Retriever, query: str, k: int, kinds: Sequence[str] | None = None) -> list[SearchResult]:
+    try:
+        return list(retriever.search(query, k=k, kinds=list(kinds) if kinds else None))
+    except Exception:  # noqa: BLE001 - a retriever without that kind (tests, partial index) adds nothing
+        return []
+
+
+def select_evidence(retriever: Retriever, query: str, qtype: QuestionType, k: int) -> list[SearchResult]:
+    """The passages for the answer, ordered for ``qtype`` (see the module docstring)."""
+    base = _search(retriever, query, k)
+    if qtype.kind == "comparison" and len(qtype.sides) == 2:
+        per_side: list[list[SearchResult]] = []
+        for side in qtype.sides:
+            side_query = f"{side} {qtype.topic}".strip()
+            hits = [r for r in _unique(_search(retriever, side_query, k) + base)
+                    if names_side(f"{r.chunk.title} {r.chunk.section} {r.chunk.body}", side)]
+            per_side.append(_explanations_first(hits)[:PER_SIDE])
+        mixed: list[SearchResult] = []
+        for i in range(PER_SIDE):
+            for hits in per_side:
+                if i < len(hits):
+                    mixed.append(hits[i])
+        ordered = _unique(mixed + _explanations_first(base))
+        return _exercises_last(ordered)[: max(k, 2 * PER_SIDE)]
+    if qtype.kind == "which_tool":
+        extra = _search(retriever, query, k, TOOL_KINDS)
+        tools = [r for r in _unique(base + extra) if r.chunk.kind in TOOL_KINDS]
+        rest = [r for r in base if r.chunk.kind not in TOOL_KINDS]
+        return _exercises_last(_unique(tools[:k - 1] + rest))[:k]
+    extra = _search(retriever, query, k, EXPLAIN_KINDS)
+    return _exercises_last(_explanations_first(_unique(base + extra), qtype.subject))[:k]
+
+
+def _explanations_first(results: Sequence[SearchResult], subject: str = "") -> list[SearchResult]:
+    """Entries titled with the question's subject, then book and training passages (in their order),
+    then registries, then at most one model card."""
+    if subject:
+        about = [r for r in results if r.chunk.kind not in EXPLAIN_KINDS and names_side(r.chunk.title, subject)]
+        if about:
+            rest = [r for r in results if r not in about]
+            return about[:1] + _explanations_first(rest)
+    explain = [r for r in results if r.chunk.kind in EXPLAIN_KINDS]
+    other = [r for r in results if r.chunk.kind not in EXPLAIN_KINDS and r.chunk.kind != "model-zoo"]
+    cards = [r for r in results if r.chunk.kind == "model-zoo"][:MAX_MODEL_CARDS]
+    return explain + other + cards
+
+
+def _exercises_last(results: Sequence[SearchResult]) -> list[SearchResult]:
+    prose = [r for r in results if _exercise_share(r) < 0.5]
+    return prose + [r for r in results if _exercise_share(r) >= 0.5]

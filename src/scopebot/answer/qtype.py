@@ -1,0 +1,116 @@
+"""What kind of answer a question asks for: definition, how-to, comparison, which-tool, compute, conceptual.
+
+The cue phrases are data (``data/question_types.yaml``); this module only applies them. For a
+comparison the two sides are extracted ("Cellpose or StarDist for DAPI nuclei?" -> ``Cellpose``,
+``StarDist``, with the shared topic ``DAPI nuclei``); for every question the *subject* is the first
+name it mentions (a tool, model or method), which the synthesis and the entity checks use to tell a
+passage about the subject from one about something else.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, Field
+
+QuestionKind = Literal["definition", "howto", "comparison", "which_tool", "compute", "conceptual"]
+DATA_PATH = Path(__file__).resolve().parent.parent / "data" / "question_types.yaml"
+_SPLIT_RE = re.compile(r"\s+(?:or|vs\.?|versus|and)\s+", re.IGNORECASE)
+_BETWEEN_RE = re.compile(r"(?:between|compare|compared?)\s+(.+?)\s+(?:and|with|to|vs\.?|versus)\s+(.+?)(?:[?.!,]|$)",
+                         re.IGNORECASE)
+_OR_RE = re.compile(r"([\w\-+.]+(?:\s[\w\-+.]+){0,3})\s+(?:or|vs\.?|versus)\s+([\w\-+.]+(?:\s[\w\-+.]+){0,3})",
+                    re.IGNORECASE)
+_NAME_RE = re.compile(r"\b([A-Z][a-z]*[A-Z0-9][\w\-]*|[A-Z]{2,}[\w\-]*|[a-z]+[A-Z][\w\-]*|[A-Z][a-z]{2,}[\w\-]*)\b")
+
+
+class QuestionType(BaseModel):
+    """The kind of question, the compared sides and the subject."""
+
+    kind: QuestionKind = "conceptual"
+    sides: list[str] = Field(default_factory=list, description="The two compared things of a comparison.")
+    topic: str = Field(default="", description="What a comparison is about, without the sides.")
+    subject: str = Field(default="", description="The first tool/method name the question mentions.")
+
+
+@lru_cache(maxsize=1)
+def _cues() -> dict:
+    return yaml.safe_load(DATA_PATH.read_text(encoding="utf-8"))
+
+
+def _words(text: str) -> str:
+    return " " + re.sub(r"[^\w\s.\-+']", " ", text.lower()).strip() + " "
+
+
+def _clean_side(side: str, stop: set[str], *, from_end: bool) -> str:
+    toks = side.strip(" ?.!,").split()
+    if from_end:  # the left side: drop the question words before the name
+        while toks and toks[0].lower() in stop:
+            toks.pop(0)
+        toks = [t for t in toks if re.search(r"\w", t)][-3:]
+        while len(toks) > 1 and toks[0].lower() in stop:
+            toks.pop(0)
+    else:  # the right side: stop at the first word that starts the shared topic
+        out = []
+        for t in toks:
+            if t.lower() in stop and out:
+                break
+            if t.lower() not in stop and re.search(r"\w", t):
+                out.append(t)
+        toks = out[:3]
+    return " ".join(toks).strip(" ?.!,")
+
+
+def comparison_sides(question: str) -> tuple[list[str], str]:
+    """The compared sides and the remaining topic words, or ``([], "")``."""
+    stop = set(_cues()["side_stopwords"])
+    m = _BETWEEN_RE.search(question)
+    if m:
+        a, b = _clean_side(m.group(1), stop, from_end=True), _clean_side(m.group(2), stop, from_end=False)
+        rest = question[m.end():]
+    else:
+        m = _OR_RE.search(question)
+        if not m:
+            return [], ""
+        a, b = _clean_side(m.group(1), stop, from_end=True), _clean_side(m.group(2), stop, from_end=False)
+        rest = question[m.end():]
+        # "Should I pick CARE or Noise2Void if ..." -> the topic is what follows the right side
+    if not a or not b or a.lower() == b.lower():
+        return [], ""
+    topic = re.sub(r"^\W*(?:for|when|if|to|in|on|with)\b", "", rest.strip(" ?.!,"), flags=re.IGNORECASE).strip()
+    return [a, b], topic
+
+
+def subject_of(question: str) -> str:
+    """The first name-like word of the question (not its first word): ``Noise2Void``, ``StarDist``."""
+    first = question.split()[:1]
+    for m in _NAME_RE.finditer(question):
+        w = m.group(1)
+        if first and w == first[0].strip("?,.!"):
+            continue
+        if w.lower() in {"what", "which", "how", "why", "when", "where", "can", "should", "does", "is", "i"}:
+            continue
+        return w
+    return ""
+
+
+def classify(question: str) -> QuestionType:
+    """The question type (first matching cue wins, in the data file's order)."""
+    text = _words(question)
+    start = text.strip()
+    qt = QuestionType(subject=subject_of(question))
+    for kind, cues in _cues()["types"].items():
+        hit = any(start.startswith(c) for c in cues.get("starts", [])) or \
+            any(c in text for c in cues.get("contains", []))
+        if not hit:
+            continue
+        if kind == "comparison":
+            sides, topic = comparison_sides(question)
+            if not sides:
+                continue
+            return qt.model_copy(update={"kind": kind, "sides": sides, "topic": topic})
+        return qt.model_copy(update={"kind": kind})
+    return qt
