@@ -171,7 +171,6 @@ class AnswerPipeline:
                 if parts:
                     raise
                 _log.warning("%s; answering extractively.\n  How to fix: %s", exc.message, exc.hint)
-                yield AnswerEvent(type="status", status=f"{exc.message}; answering extractively")
                 resolved = base.mode = "extractive"
                 sources = {"extractive": self._extract(query, passages), "model": ""}
         base.timings.generate_ms = _ms(self.clock() - t1)

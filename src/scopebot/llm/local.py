@@ -162,7 +162,8 @@ class WorkerModel(ChatModel):
             else:
                 result = self.self_test.verdict(self.spec)
                 if result.verdict == "failed":
-                    slot.unavailable = f"the local model {self.name} failed its self-test: {result.summary()}"
+                    tried = "; ".join(f"n_batch={a.n_batch}: {a.detail}" for a in result.attempts)
+                    slot.unavailable = f"the local model {self.name} failed its self-test ({tried})"
                     raise ModelUnavailableError(slot.unavailable)
                 if result.verdict == "degraded":
                     _log.warning("local model %s: %s", self.name, result.summary())

@@ -49,7 +49,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def _die(name: str) -> None:
     sig = getattr(signal, name.upper(), signal.SIGSEGV)
-    signal.signal(sig, signal.SIG_DFL)
+    if sig not in (signal.SIGKILL, signal.SIGSTOP):
+        signal.signal(sig, signal.SIG_DFL)
     sys.stderr.flush()
     os.kill(os.getpid(), sig)
     time.sleep(5)  # the signal is delivered before this ends
