@@ -1,17 +1,20 @@
-"""The code assistant: request → docs and recipes → generate → static checks → run → repair → answer.
+"""The code assistant: request -> typed plan -> code from tested blocks -> sandbox -> result check.
 
-Strategy:
+Strategy (``auto``):
 
-* **generate** (capable models): the model writes a script from the request, retrieved docs and
-  the closest recipe as an example; static checks run first, then the sandbox; on failure the
-  model repairs it with the traceback, for at most ``max_rounds`` rounds (all recorded).
-* **recipe-first** (small models, ``model.is_small``): a tested recipe matching the request is run
-  directly, because a tiny model's code is almost always wrong; the model is not asked.
-* In both cases, when generated code still fails, the matching recipe is the verified fallback and
-  the answer says so (``fallback_recipe``).
+* **plan**: the request and the image's metadata become an :class:`~scopebot.code.plan.AnalysisPlan`
+  (a capable model fills its JSON schema; small models and failed replies use the deterministic
+  vocabulary planner). The plan compiles to a readable script made of unit-tested blocks, which
+  runs in the sandbox; afterwards every quantity the plan promised must be in the output with its
+  unit, else ``ok`` is False.
+* **beyond the vocabulary**: words the planner cannot map, or inputs the plan needs and nobody
+  gave, are reported with the closest plan and what it would and would not answer
+  (``declined``). A capable model instead writes free code (static checks, sandbox, repair with
+  the traceback), and the same result check applies to the quantities it promised.
+* ``generate``: always free code (the old path), checked the same way.
 
-Without an image, the code runs on a synthetic image with known contents and, where the recipe
-reports a count, the result is checked against the truth (``verified``).
+Without an image, the code runs on a synthetic image chosen to fit the plan, with known contents;
+when the plan counts objects the count is compared with the truth (``verified``).
 """
 
 from __future__ import annotations
@@ -25,8 +28,13 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from scopebot.code.checks import CodeCheckReport, check_code
+from scopebot.code.compile import compile_plan
+from scopebot.code.inputs import image_meta, synthetic_input
 from scopebot.code.library import RecipeLibrary
-from scopebot.code.synthetic import SyntheticTruth, write_synthetic_image
+from scopebot.code.model_plan import PlanReply, model_plan
+from scopebot.code.plan import AnalysisPlan, Promise
+from scopebot.code.planner import Planner
+from scopebot.code.verify import ResultCheck, check_promises
 from scopebot.errors import ConfigurationError
 from scopebot.index.protocols import Retriever
 from scopebot.llm.base import ChatModel, Message
@@ -37,7 +45,9 @@ from scopebot.settings import PROJECT_ROOT
 
 IMAGE_SUFFIXES = (".tif", ".tiff", ".png")
 _FENCE_RE = re.compile(r"```(?:python|py)?[ \t]*\n(.*?)```", re.S)
-_COUNT_RE = re.compile(r"(?:Found|Segmented)\s+(\d+)\s+objects")
+RESULT_INSTRUCTION = ("\n\nEnd the script by printing one line 'SCOPEBOT_RESULT ' followed by JSON "
+                      '{{"summary": {{name: {{"value": number, "unit": text}}}}, "columns": {{}}}}'
+                      " holding every number that answers the request: {promised}.")
 
 
 def extract_code(reply: str) -> str:
@@ -73,7 +83,7 @@ class Round(BaseModel):
     """One attempt: the code, its static checks, and the run (if it ran)."""
 
     index: int
-    source: Literal["model", "repair", "recipe"]
+    source: Literal["model", "repair", "plan"]
     code: str
     checks: CodeCheckReport
     run: RunResult | None = None
@@ -85,12 +95,17 @@ class Round(BaseModel):
 
 
 class CodeResult(BaseModel):
-    """The answer to a code request (the JSON of ``scopebot code --json`` plus details)."""
+    """The answer to a code request (the JSON of ``scopebot code --json`` plus details).
+
+    ``ok`` means the request was answered: the code ran and printed every promised quantity with
+    its unit. ``declined`` means scopebot said honestly that it cannot answer (see ``notes``).
+    """
 
     request: str
     code: str
     ran: bool
     ok: bool
+    declined: bool = False
     stdout: str = ""
     stderr: str = ""
     error: str | None = None
@@ -98,8 +113,14 @@ class CodeResult(BaseModel):
     files: list[str] = Field(default_factory=list)
     rounds: list[Round] = Field(default_factory=list)
     checks: CodeCheckReport | None = None
+    plan: AnalysisPlan | None = None
+    plan_text: str | None = Field(default=None, description="The plan as a checklist.")
+    answer: list[str] = Field(default_factory=list, description="Promised quantities found, with units.")
+    problems: list[str] = Field(default_factory=list, description="Promises not kept / why not answered.")
+    values: dict[str, dict] = Field(default_factory=dict, description="Summary numbers {name: {value, unit}}.")
+    columns: dict[str, list] = Field(default_factory=dict, description="Table columns of the result.")
     fallback_recipe: str | None = None
-    strategy: Literal["generate", "recipe-first"] = "generate"
+    strategy: Literal["plan", "generate"] = "plan"
     image: str | None = None
     synthetic: str | None = Field(default=None, description="Description of the synthetic input, if used.")
     verified: bool | None = Field(default=None, description="Result matched the synthetic image's truth.")
@@ -107,7 +128,8 @@ class CodeResult(BaseModel):
 
     def to_json(self) -> dict:
         """The CLI's JSON shape."""
-        data = self.model_dump(mode="json")
+        data = self.model_dump(mode="json", exclude={"plan"})
+        data["plan"] = self.plan.model_dump(mode="json") if self.plan else None
         data["rounds"] = [{"index": r.index, "source": r.source, "code": r.code, "checks": r.checks.to_text(),
                            "ok": r.ok, "error": r.error} for r in self.rounds]
         data["checks"] = self.checks.model_dump(mode="json") if self.checks else None
@@ -115,11 +137,12 @@ class CodeResult(BaseModel):
 
 
 class CodeAssistant:
-    """Writes, checks, runs and repairs analysis code; falls back to tested recipes."""
+    """Plans, compiles, runs and checks analysis code; capable models may write free code."""
 
     def __init__(self, model: ChatModel, sandbox: Sandbox, retriever: Retriever | None = None,
                  recipes: RecipeLibrary | None = None, *, prompts_dir: Path | None = None, max_rounds: int = 2,
-                 strategy: Literal["auto", "generate", "recipe-first"] = "auto", max_tokens: int = 700) -> None:
+                 strategy: Literal["auto", "generate", "plan"] = "auto", max_tokens: int = 700,
+                 planner: Planner | None = None) -> None:
         self.model = model
         self.sandbox = sandbox
         self.retriever = retriever
@@ -127,6 +150,8 @@ class CodeAssistant:
         self.max_rounds = max(0, max_rounds)
         self.strategy = strategy
         self.max_tokens = max_tokens
+        self.prompts_dir = prompts_dir
+        self.planner = planner or Planner()
         self.generate_template = load_prompt("code_generate", prompts_dir)
         self.repair_template = load_prompt("code_repair", prompts_dir)
 
@@ -144,7 +169,7 @@ class CodeAssistant:
         reply = self.model.complete([Message(role="user", content=prompt)], max_tokens=self.max_tokens)
         return extract_code(reply.text)
 
-    def _attempt(self, index: int, source: Literal["model", "repair", "recipe"], code: str,
+    def _attempt(self, index: int, source: Literal["model", "repair", "plan"], code: str,
                  files: dict[str, Path], globals_: dict[str, str]) -> Round:
         report = check_code(code)
         blocking = [i for i in report.issues if i.kind != "absolute_path"]
@@ -155,74 +180,115 @@ class CodeAssistant:
         error = None if run.ok else "\n".join(filter(None, [run.error, run.traceback]))
         return Round(index=index, source=source, code=code, checks=report, run=run, error=error)
 
+    def make_plan(self, request: str, meta: object) -> tuple[AnalysisPlan, list[str]]:
+        """The plan for ``request``: from a capable model (validated), else the vocabulary planner."""
+        notes: list[str] = []
+        if not self.model.is_small and self.strategy == "auto":
+            reply, error = model_plan(self.model, request, meta, prompts_dir=self.prompts_dir)  # type: ignore[arg-type]
+            if reply is not None:
+                notes.append(f"plan filled by {self.model.name} (JSON schema, validated)")
+                return reply, notes
+            notes.append(f"{self.model.name} gave no valid plan ({(error or '')[:120]}); "
+                         "used the vocabulary planner")
+        return self.planner.plan(request, meta), notes  # type: ignore[arg-type]
+
     # --- main -----------------------------------------------------------------------------------
-    def run(self, request: str, image: Path | None = None) -> CodeResult:
-        """Answer ``request`` with code run on ``image`` (or a synthetic image)."""
-        if not request.strip():
+    def run(self, request: str, image: Path | None = None, plan: AnalysisPlan | None = None) -> CodeResult:
+        """Answer ``request`` with code run on ``image`` (or a synthetic image); ``plan`` skips planning."""
+        if not request.strip() and plan is None:
             raise ConfigurationError("empty request", hint="describe the analysis you want")
         tmp = Path(tempfile.mkdtemp(prefix="scopebot-code-"))
         try:
-            truth: SyntheticTruth | None = None
+            notes: list[str] = []
+            synthetic = truth = None
             if image is not None:
                 image = validate_image(image)
                 suffix = ".ome.tif" if image.name.lower().endswith((".ome.tif", ".ome.tiff")) else image.suffix.lower()
-                input_name = "image" + suffix
-                files = {input_name: image}
+                path = image
+                meta = image_meta(image)
+            if plan is None:
+                if image is None:  # plan once for the scene, then again on the scene's metadata
+                    rough = self.planner.plan(request)
+                    path, scene, synthetic = synthetic_input(rough, tmp)
+                    truth, suffix, meta = scene.truth, ".ome.tif", image_meta(path)
+                plan, plan_notes = self.make_plan(request, meta)
+                notes += plan_notes
+            elif image is None:
+                path, scene, synthetic = synthetic_input(plan, tmp)
+                truth, suffix = scene.truth, ".ome.tif"
+            input_name = "image" + suffix
+            files, globals_ = {input_name: path}, {"IMAGE_PATH": input_name}
+            free = self.strategy == "generate" or (
+                not self.model.is_small and isinstance(plan, PlanReply) and plan.beyond_vocabulary)
+            if free:
+                result = self._free_code(request, plan, files, globals_)
             else:
-                path, truth = write_synthetic_image(tmp)
-                input_name = "image.ome.tif"
-                files = {input_name: path}
-            globals_ = {"IMAGE_PATH": input_name}
-            recipe = self.recipes.best(request)
-            strategy = self.strategy if self.strategy != "auto" else (
-                "recipe-first" if self.model.is_small and recipe is not None else "generate")
-            rounds: list[Round] = []
-            notes: list[str] = []
-            if strategy == "generate":
-                example = self.recipes.script(recipe.name) if recipe else "# (no close example)"
-                prompt = self.generate_template.render(request=request, context=self._context(request),
-                                                       example=example)
-                rounds.append(self._attempt(0, "model", self._ask(prompt), files, globals_))
-                while not rounds[-1].ok and len(rounds) <= self.max_rounds:
-                    last = rounds[-1]
-                    prompt = self.repair_template.render(request=request, code=last.code,
-                                                         error=(last.error or "")[-3000:])
-                    rounds.append(self._attempt(len(rounds), "repair", self._ask(prompt), files, globals_))
-            else:
-                notes.append(f"small model ({self.model.name}): ran the tested recipe '{recipe.name}' "
-                             "directly (recipe-first strategy)" if recipe else "")
-            fallback: str | None = None
-            if (not rounds or not rounds[-1].ok) and recipe is not None:
-                rounds.append(self._attempt(len(rounds), "recipe", self.recipes.script(recipe.name), files,
-                                            globals_))
-                fallback = recipe.name
-                if strategy == "generate":
-                    notes.append(f"the generated code still failed after {len(rounds) - 1} round(s); "
-                                 f"answered with the verified recipe '{recipe.name}' instead")
-            if not rounds:
-                raise ConfigurationError("no recipe matches this request and the model was not asked",
-                                         hint="rephrase the request or use a larger model (strategy 'generate')")
-            return self._result(request, rounds, strategy, fallback, image, truth, [n for n in notes if n])
+                result = self._planned(request, plan, files, globals_)
+            result.notes = notes + result.notes
+            result.image, result.synthetic = (str(image) if image else None), synthetic
+            if truth is not None and result.ok and "count" in result.values and "count" in truth:
+                found = result.values["count"].get("value")
+                result.verified = found == truth["count"]
+                result.notes.append(f"the synthetic image has {truth['count']} objects; the code found {found}"
+                                    + (" (verified)" if result.verified else " (MISMATCH)"))
+            return result
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
-    def _result(self, request: str, rounds: list[Round], strategy: Literal["generate", "recipe-first"],
-                fallback: str | None, image: Path | None, truth: SyntheticTruth | None,
-                notes: list[str]) -> CodeResult:
+    def _planned(self, request: str, plan: AnalysisPlan, files: dict[str, Path],
+                 globals_: dict[str, str]) -> CodeResult:
+        code = compile_plan(plan)
+        problems: list[str] = []
+        if plan.not_understood:
+            problems.append("not understood: " + ", ".join(f"'{w}'" for w in plan.not_understood))
+        problems += [f"missing input: {m}" for m in plan.missing]
+        if not plan.measurements and plan.outputs.figure != "histogram":
+            problems.append("no measurement or figure in the request maps to the plan vocabulary")
+        if problems:
+            return self._declined(request, plan, code, problems)
+        rnd = self._attempt(0, "plan", code, files, globals_)
+        return self._finish(request, plan, [rnd], plan.promised(), "plan")
+
+    def _declined(self, request: str, plan: AnalysisPlan, code: str, problems: list[str]) -> CodeResult:
+        would = ", ".join(f"{p.name} [{p.unit}]" if p.unit else p.name for p in plan.promised()) or "nothing"
+        notes = ["I cannot answer this request as asked, so I did not run anything.",
+                 *problems,
+                 f"The closest plan (below) would answer: {would}.",
+                 "It would not answer: " + ("the part about " + " ".join(plan.not_understood)
+                                            if plan.not_understood else "the request until the missing "
+                                                                        "inputs are given") + ".",
+                 "Rephrase with the plan's words, edit the plan, or use a stronger backend (free code)."]
+        return CodeResult(request=request, code=code, ran=False, ok=False, declined=True, plan=plan,
+                          plan_text=plan.describe(), problems=problems, strategy="plan", notes=notes)
+
+    def _free_code(self, request: str, plan: AnalysisPlan, files: dict[str, Path],
+                   globals_: dict[str, str]) -> CodeResult:
+        extra = list(plan.promised_extra) if isinstance(plan, PlanReply) else []
+        promises = extra or plan.promised() or [Promise(name="result", unit="")]
+        wanted = ", ".join(f"{p.name} ({p.unit or 'no unit'})" for p in promises if p.where == "summary")
+        recipe = self.recipes.best(request)
+        example = self.recipes.script(recipe.name) if recipe else "# (no close example)"
+        asked = request + RESULT_INSTRUCTION.format(promised=wanted or "the answer")
+        prompt = self.generate_template.render(request=asked, context=self._context(request), example=example)
+        rounds = [self._attempt(0, "model", self._ask(prompt), files, globals_)]
+        while not rounds[-1].ok and len(rounds) <= self.max_rounds:
+            last = rounds[-1]
+            prompt = self.repair_template.render(request=asked, code=last.code, error=(last.error or "")[-3000:])
+            rounds.append(self._attempt(len(rounds), "repair", self._ask(prompt), files, globals_))
+        return self._finish(request, plan, rounds, promises, "generate")
+
+    def _finish(self, request: str, plan: AnalysisPlan, rounds: list[Round], promises: list[Promise],
+                strategy: Literal["plan", "generate"]) -> CodeResult:
         final = rounds[-1]
         run = final.run
-        verified: bool | None = None
-        if truth is not None and run is not None and run.ok:
-            match = _COUNT_RE.search(run.stdout)
-            if match:
-                verified = int(match.group(1)) == truth.count
-                notes.append(f"synthetic image has {truth.count} objects; the code found {match.group(1)}"
-                             + (" (verified)" if verified else " (MISMATCH)"))
+        check = check_promises(promises, run.stdout, run.figures) if run is not None and run.ok else \
+            ResultCheck(ok=False, problems=["the code did not run to the end"])
+        notes = [] if check.ok else ["The run did not keep every promise of the plan, so this is not an answer: "
+                                     + "; ".join(check.problems)]
         return CodeResult(
-            request=request, code=final.code, ran=run is not None, ok=bool(run and run.ok),
+            request=request, code=final.code, ran=run is not None, ok=bool(run and run.ok and check.ok),
             stdout=run.stdout if run else "", stderr=run.stderr if run else "",
-            error=None if run and run.ok else final.error,
-            figures=run.figures if run else [], files=run.files if run else [], rounds=rounds,
-            checks=final.checks, fallback_recipe=fallback, strategy=strategy,
-            image=str(image) if image else None, synthetic=truth.describe() if truth else None,
-            verified=verified, notes=notes)
+            error=None if run and run.ok else final.error, figures=run.figures if run else [],
+            files=run.files if run else [], rounds=rounds, checks=final.checks, plan=plan,
+            plan_text=plan.describe(), answer=check.kept, problems=check.problems, values=check.summary,
+            columns=check.columns, strategy=strategy, notes=notes)

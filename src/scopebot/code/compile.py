@@ -1,0 +1,232 @@
+"""Compile an :class:`AnalysisPlan` to a readable stand-alone script made of tested blocks.
+
+The script starts with the plan as its docstring, then the source of exactly the block functions
+it uses (copied from :mod:`scopebot.code.blocks`), then one short section per plan step. It
+ends by printing every promised quantity with its unit through ``report`` (one machine-readable
+``SCOPEBOT_RESULT`` line that :mod:`scopebot.code.verify` checks).
+"""
+
+from __future__ import annotations
+
+import ast
+from functools import lru_cache
+from pathlib import Path
+
+from scopebot.code.plan import AnalysisPlan
+
+BLOCKS_DIR = Path(__file__).with_name("blocks")
+
+
+@lru_cache(maxsize=1)
+def block_sources() -> dict[str, str]:
+    """Every top-level function (and constant) of the block modules, by name, as source text."""
+    out: dict[str, str] = {}
+    for path in sorted(BLOCKS_DIR.glob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        lines = source.splitlines()
+        for node in ast.parse(source).body:
+            if isinstance(node, ast.FunctionDef):
+                out[node.name] = "\n".join(lines[node.lineno - 1:node.end_lineno])
+            elif isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+                out[node.targets[0].id] = "\n".join(lines[node.lineno - 1:node.end_lineno])
+    return out
+
+
+class _Script:
+    def __init__(self) -> None:
+        self.uses: list[str] = []
+        self.lines: list[str] = []
+
+    def use(self, *names: str) -> None:
+        for n in names:
+            if n not in self.uses:
+                self.uses.append(n)
+
+    def add(self, *lines: str) -> None:
+        self.lines.extend(lines)
+
+
+def _size_cols(plan: AnalysisPlan) -> tuple[str, str]:
+    if plan.is_3d:
+        return ("volume_um3", "um^3") if plan.physical() else ("volume_voxels", "voxels")
+    return ("area_um2", "um^2") if plan.physical() else ("area_px", "px")
+
+
+def compile_plan(plan: AnalysisPlan) -> str:
+    """The Python script for ``plan``."""
+    s = _Script()
+    inp, pre, seg, meta = plan.inputs, plan.preprocessing, plan.segmentation, plan.meta
+    kinds = plan.kinds()
+    needs_labels = seg is not None and bool(kinds - {"colocalisation"})
+    phys = plan.physical()
+    s.use("load_image", "read_metadata", "to_tczyx", "pick_channel", "report")
+    s.add("IMAGE_PATH = globals().get('IMAGE_PATH', 'image.tif')",
+          "data, meta = load_image(IMAGE_PATH)  # TCZYX pixels and the file's calibration")
+    for name in ("pixel_size_um", "z_step_um", "time_step_s"):
+        if name in meta.stated:
+            s.add(f"meta[{name!r}] = {getattr(meta, name)!r}  # stated in the request")
+    s.add("pixel_size, z_step, time_step = meta['pixel_size_um'], meta['z_step_um'], meta['time_step_s']")
+    if plan.is_3d:
+        s.add("spacing = (z_step, pixel_size, pixel_size) if pixel_size and z_step else None"
+              if phys else "spacing = None  # lengths in voxels")
+    else:
+        s.add("spacing = (pixel_size, pixel_size) if pixel_size else None" if phys
+              else "spacing = None  # lengths in pixels")
+    s.add("", "", "def prepare(channel, time=0):", '    """One channel at one time point, as the plan asks for z."""',
+          "    stack = pick_channel(data, channel, time)")
+    if inp.z == "3d":
+        s.add("    return stack  # kept in 3-D")
+    elif inp.z == "range":
+        s.use("z_range", "project")
+        s.add(f"    return project(z_range(stack, {inp.z_start}, {inp.z_stop}), 'max')")
+    else:
+        s.use("project")
+        s.add(f"    return project(stack, {inp.z!r})")
+    if seg is not None:
+        s.add("", "", "def segment_image(image):", '    """Preprocess, threshold, split, label and filter."""')
+        if pre.background:
+            s.use("subtract_background")
+            s.add(f"    image = subtract_background(image, radius={pre.background_radius:g})")
+        if pre.denoise:
+            s.use("denoise")
+            s.add("    image = denoise(image, size=3)")
+        if pre.smooth_sigma:
+            s.use("smooth")
+            s.add(f"    image = smooth(image, sigma={pre.smooth_sigma:g}, spacing=spacing)")
+        s.use("threshold_mask", "fill_holes", "label_objects", "filter_objects")
+        s.add(f"    mask = threshold_mask(image, {seg.method!r}"
+              + (f", value={seg.threshold:g})" if seg.method == "manual" else ")"))
+        if seg.fill_holes:
+            s.add("    mask = fill_holes(mask)")
+        if seg.split_touching:
+            s.use("split_touching")
+            s.add("    labels = split_touching(mask, min_distance=5, spacing=spacing)")
+        else:
+            s.add("    labels = label_objects(mask)")
+        s.add(f"    return filter_objects(labels, min_size={seg.min_size_px}, max_size={seg.max_size_px}, "
+              f"exclude_border={seg.exclude_border})")
+    s.add("", "", "summary = {}", "table = None")
+    frame = 0 if inp.time == "all" else int(inp.time)
+    if needs_labels and "tracking" not in kinds:
+        s.use("object_table")
+        s.add(f"image = prepare({inp.channel}, time={frame})", "labels = segment_image(image)",
+              "table = object_table(labels, spacing)")
+        _measure(s, plan, frame)
+    if "tracking" in kinds:
+        s.use("object_table", "link_tracks", "track_table")
+        s.add("points = []", "for t in range(data.shape[0]):",
+              f"    frame_labels = segment_image(prepare({inp.channel}, time=t))",
+              "    cells = object_table(frame_labels)",
+              "    points.append(cells[['y_px', 'x_px']].to_numpy() if len(cells) else [])",
+              "tracks = link_tracks(points, max_step=20.0)",
+              "table = track_table(tracks, pixel_size" + (", time_step)" if phys else ", None)"),
+              "moving = table[table['frames'] > 1]",
+              "summary['tracks'] = (len(moving), 'tracks')")
+        if phys and meta.time_step_s is not None:
+            s.add("summary['mean_speed'] = (float(moving['speed_um_per_s'].mean()), 'um/s')")
+        else:
+            s.add("summary['mean_speed'] = (float(moving['speed_px_per_frame'].mean()), 'px/frame')")
+        s.add("summary['mean_path_length'] = " + ("(float(moving['path_length_um'].mean()), 'um')" if phys
+                                                   else "(float(moving['path_length_px'].mean()), 'px')"))
+        s.add(f"image = prepare({inp.channel}, time=0)", "labels = segment_image(image)")
+    if "colocalisation" in kinds:
+        m = next(m for m in plan.measurements if m.kind == "colocalisation")
+        s.use("colocalisation")
+        s.add(f"coloc = colocalisation(prepare({inp.channel}, time={frame}), prepare({m.channel}, time={frame}))",
+              "for name, value in coloc.items():", "    summary[name] = (value, '')")
+        if not needs_labels:
+            s.add(f"image = prepare({inp.channel}, time={frame})")
+    if seg is None and "colocalisation" not in kinds:
+        s.add(f"image = prepare({inp.channel}, time={frame})")
+    _figure(s, plan, needs_labels or "tracking" in kinds)
+    s.add("report(summary, table if plan_table else None)")
+    table_flag = "True" if plan.outputs.table and (needs_labels or "tracking" in kinds) else "False"
+    body = "\n".join(s.lines).replace("table if plan_table else None", "table" if table_flag == "True" else "None")
+    header = '"""Analysis compiled by scopebot from this plan:\n\n' + plan.describe().replace('"""', "'''") + '\n"""\n'
+    sources = block_sources()
+    blocks = "\n\n\n".join(sources[name] for name in _ordered(s.uses, sources))
+    return f"{header}\nimport numpy as np\n\n{blocks}\n\n\n# --- the plan, step by step ---\n{body}\n"
+
+
+def _ordered(names: list[str], sources: dict[str, str]) -> list[str]:
+    """Used block names plus what they call, constants first, in file order."""
+    order = list(sources)
+    wanted = set(names)
+    changed = True
+    while changed:
+        changed = False
+        for name in list(wanted):
+            for other in sources:
+                if other not in wanted and other != name and f"{other}(" in sources[name] or (
+                        other not in wanted and other.isupper() and other in sources[name]):
+                    wanted.add(other)
+                    changed = True
+    return [n for n in order if n in wanted]
+
+
+def _measure(s: _Script, plan: AnalysisPlan, frame: int) -> None:
+    phys = plan.physical()
+    unit_len = "um" if phys else "px"
+    col, unit = _size_cols(plan)
+    dims = "['z_px', 'y_px', 'x_px']" if plan.is_3d else "['y_px', 'x_px']"
+    scale = "np.asarray(spacing)" if phys else "1.0"
+    for m in plan.measurements:
+        c = f"c{(m.channel if m.channel is not None else plan.inputs.channel) + 1}"
+        if m.kind == "count":
+            s.add("summary['count'] = (len(table), 'objects')")
+        elif m.kind == "size":
+            name = "mean_volume" if plan.is_3d else "mean_area"
+            s.add(f"summary[{name!r}] = (float(table[{col!r}].mean()) if len(table) else 0.0, {unit!r})")
+        elif m.kind == "intensity":
+            s.use("mean_intensity")
+            s.add(f"table['mean_intensity_{c}'] = mean_intensity(labels, prepare({m.channel}, time={frame}))",
+                  f"summary['mean_intensity_{c}'] = (float(table['mean_intensity_{c}'].mean()) "
+                  "if len(table) else float('nan'), '')")
+        elif m.kind == "shape":
+            s.use("shape_table")
+            s.add("import pandas as pd", "shape = shape_table(labels if labels.ndim == 2 else labels.max(axis=0))",
+                  "table = pd.concat([table, shape.reset_index(drop=True)], axis=1)")
+        elif m.kind == "skeleton_length":
+            s.use("skeleton_lengths")
+            s.add(f"table['skeleton_length_{unit_len}'] = skeleton_lengths("
+                  "labels if labels.ndim == 2 else labels.max(axis=0)"
+                  + (", pixel_size)" if phys else ")"),
+                  f"summary['total_skeleton_length'] = (float(table['skeleton_length_{unit_len}'].sum()), "
+                  f"{unit_len!r})")
+        elif m.kind == "nn_distance":
+            s.use("nearest_neighbour_distances")
+            s.add(f"table['nn_distance_{unit_len}'] = nearest_neighbour_distances(table[{dims}].to_numpy() * {scale})",
+                  f"summary['mean_nn_distance'] = (float(table['nn_distance_{unit_len}'].mean()), {unit_len!r})")
+        elif m.kind == "object_distance":
+            s.use("nearest_neighbour_distances")
+            s.add(f"partner = object_table(segment_image(prepare({m.channel}, time={frame})), spacing)",
+                  f"table['distance_to_{c}_{unit_len}'] = nearest_neighbour_distances("
+                  f"table[{dims}].to_numpy() * {scale}, partner[{dims}].to_numpy() * {scale})",
+                  f"summary['mean_distance_to_{c}'] = (float(table['distance_to_{c}_{unit_len}'].mean()), "
+                  f"{unit_len!r})")
+        elif m.kind == "positivity":
+            s.use("positive_objects")
+            s.add(f"marker = prepare({m.channel}, time={frame})")
+            if m.threshold is None:
+                s.add("from skimage.filters import threshold_otsu",
+                      "marker_threshold = float(threshold_otsu(marker))  # Otsu on the marker channel")
+            else:
+                s.add(f"marker_threshold = {m.threshold:g}  # stated in the request")
+            s.add(f"table['positive_{c}'], table['marker_mean_{c}'] = positive_objects(labels, marker, "
+                  "marker_threshold)",
+                  f"summary['positive_count'] = (int(table['positive_{c}'].sum()), 'objects')",
+                  f"summary['positive_percent'] = (100.0 * float(table['positive_{c}'].mean()) "
+                  "if len(table) else 0.0, '%')")
+
+
+def _figure(s: _Script, plan: AnalysisPlan, has_labels: bool) -> None:
+    if plan.outputs.figure == "histogram":
+        s.use("histogram_figure")
+        column = plan.outputs.histogram_of
+        if column != "intensity" and has_labels:
+            s.add(f"histogram_figure(table[{column!r}], {column!r})")
+        else:
+            s.add("histogram_figure(image, 'pixel intensity')")
+    elif plan.outputs.figure == "overlay" and has_labels:
+        s.use("overlay_figure")
+        s.add("overlay_figure(image, labels, f'{int(labels.max())} objects')")

@@ -1,0 +1,62 @@
+"""The image a code request runs on: the user's file with its metadata, or a fitting synthetic scene."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scopebot.code.blocks.io import read_metadata
+from scopebot.code.plan import AnalysisPlan, ImageMeta
+from scopebot.code.scenes import Scene, make_scene, write_scene
+from scopebot.errors import ConfigurationError
+
+
+def image_meta(path: Path) -> ImageMeta:
+    """The :class:`ImageMeta` of an image file (axes, sizes, calibration from OME/ImageJ tags)."""
+    try:
+        raw = read_metadata(path)
+    except Exception as exc:  # noqa: BLE001 - a broken file is the user's to fix
+        raise ConfigurationError(f"cannot read the image metadata of {path.name}: {exc}",
+                                 hint="check that the file is a valid TIFF/OME-TIFF or PNG") from exc
+    axes = raw["axes"].upper().replace("S", "C")
+    sizes = dict(zip(axes, raw["shape"], strict=False))
+    return ImageMeta(axes=raw["axes"], channels=sizes.get("C", 1), z=sizes.get("Z", sizes.get("Q", 1)),
+                     t=sizes.get("T", 1), pixel_size_um=raw["pixel_size_um"], z_step_um=raw["z_step_um"],
+                     time_step_s=raw["time_step_s"])
+
+
+def scene_for(plan: AnalysisPlan) -> tuple[str, dict[str, object]]:
+    """The synthetic scene (name, parameters) that can answer ``plan`` when no image was given."""
+    kinds = plan.kinds()
+    if "tracking" in kinds:
+        return "moving_spot", {}
+    if plan.inputs.z == "3d":
+        return "nuclei_3d", {}
+    if "object_distance" in kinds:
+        return "partners", {}
+    if "colocalisation" in kinds:
+        return "coloc", {}
+    if "positivity" in kinds:
+        return "nuclei", {"channels": 2, "count": 8, "positive": 3}
+    if any(m.channel not in (None, plan.inputs.channel) for m in plan.measurements):
+        return "nuclei", {"channels": 2}
+    if "skeleton_length" in kinds:
+        return "filaments", {}
+    if "nn_distance" in kinds:
+        return "grid", {}
+    if plan.segmentation is not None and plan.segmentation.split_touching:
+        return "touching", {}
+    if plan.preprocessing.background:
+        return "uneven_spots", {}
+    if plan.segmentation is not None and plan.segmentation.exclude_border:
+        return "nuclei", {"border": 3}
+    return "nuclei", {}
+
+
+def synthetic_input(plan: AnalysisPlan, folder: Path) -> tuple[Path, Scene, str]:
+    """Write the fitting synthetic scene; returns its path, the scene and a description."""
+    name, params = scene_for(plan)
+    scene = make_scene(name, seed=7, **params)
+    path = write_scene(scene, folder / "synthetic.ome.tif", "ome")
+    shape = "x".join(str(n) for n in scene.data.shape)
+    known = ", ".join(f"{k} {v}" for k, v in scene.truth.items() if isinstance(v, (int, float)))
+    return path, scene, f"a synthetic {scene.axes} image ({shape}, scene '{name}') with known contents ({known})"

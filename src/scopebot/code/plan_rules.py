@@ -1,0 +1,245 @@
+"""From a parsed request to a consistent :class:`AnalysisPlan` (used by :class:`~scopebot.code.planner.Planner`).
+
+The rules here are structural, not tuned to phrasings: a number takes its meaning from the
+nearest vocabulary context in its clause; a channel mention belongs to the nearest concept with
+a role; measurements that need an input nobody gave are listed in ``plan.missing``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from scopebot.code.plan import AnalysisPlan, ImageMeta, Measurement
+
+if TYPE_CHECKING:
+    from scopebot.code.planner import Parse, Vocabulary
+
+_BREAKS = {",", ";", ".", "?", "!", ":", "(", ")"}
+_ROLE_OF_KIND = {"intensity": "intensity", "object_distance": "partner", "colocalisation": "partner",
+                 "positivity": "marker"}
+
+
+def _clauses(parse: Parse) -> list[int]:
+    out, n = [], 0
+    for tok in parse.tokens:
+        if tok.text in _BREAKS:
+            n += 1
+        out.append(n)
+    return out
+
+
+def _phrase(parse: Parse, pos: int) -> str:
+    used = parse.tokens[pos].used
+    words = []
+    for tok in parse.tokens[pos:]:
+        if tok.used != used:
+            break
+        words.append(tok.text)
+    return " ".join(words)
+
+
+def _set(plan: AnalysisPlan, dotted: str, value: object) -> None:
+    target: object = plan
+    *path, last = dotted.split(".")
+    for part in path:
+        target = getattr(target, part)
+    setattr(target, last, value)
+
+
+def _nearest(pos: int, candidates: list[tuple[int, str]], clause: list[int], window: int = 6) -> str | None:
+    """The candidate label nearest to ``pos`` in the same clause (left wins ties)."""
+    best: tuple[float, str] | None = None
+    for cpos, label in candidates:
+        if clause[cpos] != clause[pos] or abs(cpos - pos) > window:
+            continue
+        dist = abs(cpos - pos) + (0.5 if cpos > pos else 0.0)
+        if best is None or dist < best[0]:
+            best = (dist, label)
+    return best[1] if best else None
+
+
+def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
+    plan = AnalysisPlan(meta=meta.model_copy(deep=True))
+    clause = _clauses(parse)
+    kinds: dict[str, int] = {}
+    contexts: list[tuple[int, str]] = []
+    roles: list[tuple[int, str]] = []
+    removal_clauses = set()
+    for pos, idx in parse.concepts:
+        concept = vocab.concepts[idx]
+        phrase = _phrase(parse, pos)
+        fields = []
+        for dotted, value in (concept.get("set") or {}).items():
+            _set(plan, dotted, value)
+            fields.append(f"{dotted}={value}")
+        if "measure" in concept:
+            kinds.setdefault(concept["measure"], pos)
+            fields.append(f"measure {concept['measure']}")
+        if "context" in concept:
+            contexts.append((pos, concept["context"]))
+            if concept["context"] == "remove":
+                removal_clauses.add(clause[pos])
+        if "role" in concept:
+            roles.append((pos, concept["role"]))
+        plan.understood.append(f"'{phrase}' -> " + (", ".join(fields) or f"context {concept.get('context')}"
+                                                     if fields or "context" in concept
+                                                     else f"'{phrase}' -> {concept.get('role', 'noted')}"))
+    # "nearest neighbour" wins over a bare "distance" unless a partner channel is named
+    if "nn_distance" in kinds and "object_distance" in kinds and len(parse.channels) < 2:
+        kinds.pop("object_distance")
+        roles = [r for r in roles if not (r[1] == "partner" and "colocalisation" not in kinds)]
+    if "object_distance" in kinds and len(parse.channels) >= 2:
+        kinds.pop("nn_distance", None)
+    if "tracking" in kinds:  # a tracking request's "distance"/"length" is its path length
+        kinds.pop("object_distance", None)
+        kinds.pop("skeleton_length", None)
+        kinds.pop("nn_distance", None)
+    _numbers(plan, parse, clause, contexts, removal_clauses, kinds)
+    _assign_channels(plan, parse, clause, roles, kinds)
+    for kind in sorted(kinds, key=kinds.get):
+        if not any(m.kind == kind for m in plan.measurements):
+            plan.measurements.append(Measurement(kind=kind))  # type: ignore[arg-type]
+    _defaults(plan, bool(roles) or bool(parse.concepts))
+    plan.not_understood = [t.text for t in parse.tokens if not t.used]
+    return plan
+
+
+def _numbers(plan: AnalysisPlan, parse: Parse, clause: list[int], contexts: list[tuple[int, str]],
+             removal: set[int], kinds: dict[str, int]) -> None:
+    toks = parse.tokens
+    stated = plan.meta.stated
+    in_voxel = any(t.stem == "voxel" for t in toks)
+    z_numbers: list[float] = []
+    for q in parse.quantities:
+        ctx = _nearest(q.pos, contexts, clause)
+        if q.dim == "bare" and q.axis is not None:  # "voxel 2.0 z, 0.5 y/x": calibration in um
+            q.dim = "length"
+        label = f"'{toks[q.pos].text}'"
+        if q.dim == "length_per_px" or (q.dim == "length" and (q.axis == "xy" or ctx == "pixelsize")):
+            plan.meta.pixel_size_um = q.value
+            stated.append("pixel_size_um")
+        elif q.dim == "length" and (q.axis == "z" or ctx == "zstep"):
+            plan.meta.z_step_um = q.value
+            stated.append("z_step_um")
+        elif q.dim == "length" and in_voxel and q.axis is None:
+            z_numbers.append(q.value)
+        elif q.dim == "time_per_frame" or (q.dim == "time" and ctx in ("timestep", "frame", None)):
+            plan.meta.time_step_s = q.value
+            stated.append("time_step_s")
+        elif q.dim == "frames_per_time":
+            plan.meta.time_step_s = 1.0 / q.value
+            stated.append("time_step_s")
+        elif q.dim == "bare" and ctx == "threshold":
+            if "positivity" in kinds and _nearest(q.pos, [(p, "m") for p in [kinds["positivity"]]], clause, 12):
+                plan.understood.append(f"{label} -> positivity threshold")
+                _marker_threshold(plan, q.value)
+                continue
+            plan.segmentation.method, plan.segmentation.threshold = "manual", q.value  # type: ignore[union-attr]
+        elif q.dim == "bare" and ctx == "sigma":
+            plan.preprocessing.smooth_sigma = q.value
+        elif q.dim in ("bare", "px", "length") and ctx == "radius":
+            plan.preprocessing.background_radius = q.value
+        elif q.dim == "bare" and ctx == "slice":
+            z_numbers.append(q.value)
+            continue
+        elif q.dim == "bare" and ctx == "frame":
+            plan.inputs.time = max(0, int(q.value) - 1)
+        elif q.dim in ("bare", "px", "area_um") and ctx in ("less", "greater", "min", "max"):
+            low = ctx == "min" or (ctx == "less" and clause[q.pos] in removal) or \
+                (ctx == "greater" and clause[q.pos] not in removal)
+            size = q.value
+            if q.dim == "area_um":
+                if plan.meta.pixel_size_um is None and not any(x.dim == "length_per_px" for x in parse.quantities):
+                    plan.missing.append("pixel size (to convert a size limit in um^2 to pixels)")
+                    continue
+                px = plan.meta.pixel_size_um or next(x.value for x in parse.quantities if x.dim == "length_per_px")
+                size = q.value / px ** 2
+            if low:
+                plan.segmentation.min_size_px = int(round(size))  # type: ignore[union-attr]
+            else:
+                plan.segmentation.max_size_px = int(round(size))  # type: ignore[union-attr]
+        elif q.dim == "percent" or q.dim == "speed":
+            pass  # "in %" / "in um/s": the unit asked for, not a parameter
+        else:
+            toks[q.pos].used = None  # a number the plan cannot place: report it
+            continue
+        plan.understood.append(f"{label} ({q.dim}) -> {ctx or q.axis or q.dim}")
+    if z_numbers and in_voxel and plan.meta.z_step_um is None and len(z_numbers) >= 2:
+        plan.meta.z_step_um, plan.meta.pixel_size_um = z_numbers[0], z_numbers[-1]  # "voxel 2 x 0.5 x 0.5 um"
+        stated += ["z_step_um", "pixel_size_um"]
+    elif z_numbers and not in_voxel:
+        plan.inputs.z, plan.inputs.z_start = "range", max(0, int(z_numbers[0]) - 1)
+        plan.inputs.z_stop = max(0, int(z_numbers[-1]) - 1)
+
+
+def _marker_threshold(plan: AnalysisPlan, value: float) -> None:
+    plan.measurements = [m for m in plan.measurements if m.kind != "positivity"]
+    plan.measurements.append(Measurement(kind="positivity", threshold=value))
+
+
+def _assign_channels(plan: AnalysisPlan, parse: Parse, clause: list[int], roles: list[tuple[int, str]],
+                     kinds: dict[str, int]) -> None:
+    found: dict[str, list[int]] = {}
+    for pos, channel in parse.channels:
+        role = _nearest(pos, roles, clause, window=10) or "objects"
+        found.setdefault(role, []).append(channel)
+        plan.understood.append(f"channel {channel + 1} -> {role}")
+    objects = found.get("objects", [])
+    measured = [r for r in ("intensity", "partner", "marker") if r in found]
+    if objects:
+        plan.inputs.channel = objects[0]
+        if len(objects) > 1 and not measured:  # "spots in channel 1 ... nuclei in channel 2"
+            found["partner"] = objects[1:]
+    for role in ("intensity", "partner", "marker"):
+        chans = found.get(role, [])
+        if len(chans) > 1 and not objects:
+            plan.inputs.channel = chans[0]
+            chans = chans[1:]
+        for kind, krole in _ROLE_OF_KIND.items():
+            if krole == role and kind in kinds and chans:
+                existing = next((m for m in plan.measurements if m.kind == kind), None)
+                if existing:
+                    existing.channel = chans[-1]
+                else:
+                    plan.measurements.append(Measurement(kind=kind, channel=chans[-1]))  # type: ignore[arg-type]
+    if "intensity" in found and "intensity" not in kinds and "positivity" in kinds:
+        m = next((m for m in plan.measurements if m.kind == "positivity"), None)
+        if m is not None and m.channel is None:
+            m.channel = found["intensity"][-1]
+
+
+def _defaults(plan: AnalysisPlan, anything: bool) -> None:
+    meta, kinds = plan.meta, plan.kinds()
+    seg = plan.segmentation
+    if not plan.measurements and anything and plan.outputs.figure != "histogram":
+        plan.measurements = [Measurement(kind="count"), Measurement(kind="size")]
+        plan.understood.append("segmentation only -> count and size (default)")
+    if "tracking" in kinds:
+        plan.inputs.time = "all"
+        if meta.t < 2:
+            plan.missing.append("a time-lapse (the image has one time point)")
+    if plan.inputs.z == "3d" and meta.z < 2:
+        plan.missing.append("a z-stack (the image has one plane)")
+    if plan.inputs.z == "3d" and seg is not None:
+        seg.min_size_px = max(seg.min_size_px, 20)
+    for m in plan.measurements:
+        if m.kind in ("positivity", "colocalisation", "object_distance") and m.channel is None:
+            m.channel = 1 if plan.inputs.channel == 0 else 0
+        if m.kind == "intensity" and m.channel is None:
+            m.channel = plan.inputs.channel
+        if m.channel is not None and m.channel >= meta.channels:
+            plan.missing.append(f"channel {m.channel + 1} (the image has {meta.channels})")
+    if plan.inputs.channel >= meta.channels:
+        plan.missing.append(f"channel {plan.inputs.channel + 1} (the image has {meta.channels})")
+    if plan.units == "physical" and meta.pixel_size_um is None:
+        plan.missing.append("the pixel size (say e.g. '0.2 um/px')")
+    if plan.units == "physical" and plan.inputs.z == "3d" and meta.z_step_um is None:
+        plan.missing.append("the z step (say e.g. 'voxel 2.0 z, 0.5 y/x')")
+    if "tracking" in kinds and plan.units == "physical" and meta.time_step_s is None:
+        plan.missing.append("the time between frames (say e.g. '0.5 s/frame')")
+    if plan.inputs.z != "3d" and meta.z > 1 and plan.inputs.z == "max":
+        plan.understood.append(f"the image has {meta.z} planes -> max projection (choose 3-D to keep them)")
+    if plan.outputs.figure == "histogram" and not plan.measurements:
+        plan.segmentation = None
+        plan.outputs.table = False
+    plan.missing = list(dict.fromkeys(plan.missing))

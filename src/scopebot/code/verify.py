@@ -1,0 +1,73 @@
+"""Check a run's output against its plan: every promised quantity present, finite, with its unit."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from scopebot.code.blocks.report import RESULT_PREFIX
+from scopebot.code.plan import AnalysisPlan, Promise
+
+
+class ResultCheck(BaseModel):
+    """The verdict on one run: ``ok`` only when every promise is kept."""
+
+    ok: bool
+    kept: list[str] = Field(default_factory=list)
+    problems: list[str] = Field(default_factory=list)
+    summary: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    columns: dict[str, list[Any]] = Field(default_factory=dict)
+
+
+def parse_result(stdout: str) -> dict[str, Any] | None:
+    """The last machine-readable result line of a run, or None."""
+    for line in reversed(stdout.splitlines()):
+        if line.startswith(RESULT_PREFIX):
+            try:
+                data = json.loads(line[len(RESULT_PREFIX):])
+            except json.JSONDecodeError:
+                return None
+            return data if isinstance(data, dict) else None
+    return None
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def check_promises(promises: list[Promise], stdout: str, figures: list[str]) -> ResultCheck:
+    """Compare the promises with the result line and the figures of a run."""
+    data = parse_result(stdout) or {}
+    summary = data.get("summary") or {}
+    columns = data.get("columns") or {}
+    kept, problems = [], []
+    if not data:
+        problems.append("the run printed no result line")
+    for p in promises:
+        if p.where == "figure":
+            (kept if figures else problems).append("figure" if figures else "no figure was produced")
+        elif p.where == "column":
+            if p.name not in columns:
+                problems.append(f"column {p.name} missing from the table")
+            else:
+                kept.append(f"column {p.name}")
+        else:
+            entry = summary.get(p.name)
+            if entry is None:
+                problems.append(f"{p.name} missing")
+            elif not _finite(entry.get("value")):
+                problems.append(f"{p.name} is not a number ({entry.get('value')!r})")
+            elif (entry.get("unit") or "") != p.unit:
+                problems.append(f"{p.name} in {entry.get('unit')!r}, promised {p.unit!r}")
+            else:
+                kept.append(f"{p.name} = {entry['value']:.4g} {p.unit}".rstrip())
+    return ResultCheck(ok=bool(data) and not problems, kept=kept, problems=problems, summary=summary,
+                       columns=columns)
+
+
+def check_result(plan: AnalysisPlan, stdout: str, figures: list[str]) -> ResultCheck:
+    """:func:`check_promises` with the plan's promises."""
+    return check_promises(plan.promised(), stdout, figures)
