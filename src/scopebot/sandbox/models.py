@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-LimitName = Literal["timeout", "cpu", "memory", "processes", "output", "file_size"]
+LimitName = Literal["timeout", "cpu", "memory", "processes", "output", "file_size", "disk"]
 
 
 class SandboxLimits(BaseModel):
@@ -27,6 +27,9 @@ class SandboxLimits(BaseModel):
     max_output_factor: int = Field(default=50, ge=2,
                                    description="The run is stopped once it has printed this many times "
                                                "max_output_chars.")
+    disk_mb: int = Field(default=512, ge=1,
+                         description="Total disk space of a run's working folder (a sized tmpfs, inputs not "
+                                     "counted), MiB.")
     max_copied_files: int = Field(default=50, ge=0, description="Most written files copied out of a run.")
     max_copied_mb: int = Field(default=100, ge=1, description="Most MiB of written files copied out.")
 
@@ -53,8 +56,8 @@ class RunResult(BaseModel):
     violation: str | None = Field(default=None,
                                   description="What the guard refused (e.g. 'network access (socket.connect)').")
     isolation: list[str] = Field(default_factory=list,
-                                 description="Layers active for this run, e.g. ['process', 'rlimits', "
-                                             "'audit-hook', 'uid:nobody', 'netns:bwrap'].")
+                                 description="Layers the run actually had, e.g. ['userns', 'pidns:per-run', "
+                                             "'netns:per-run', 'landlock:abi7', 'seccomp', 'uid:65534'].")
     warm: bool = Field(default=False, description="Whether a pre-warmed worker ran the code.")
     exit_code: int | None = None
     signal: int | None = None

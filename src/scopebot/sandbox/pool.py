@@ -22,8 +22,6 @@ from pathlib import Path
 from scopebot.errors import SandboxError
 from scopebot.sandbox.isolation import Isolation
 
-WORKER_SCRIPT = Path(__file__).with_name("worker.py")
-
 #: Modules imported once by the warm template so that runs do not pay for them.
 DEFAULT_PRELOAD: tuple[str, ...] = (
     "numpy", "scipy.ndimage", "scipy.stats", "pandas", "tifffile", "PIL.Image", "matplotlib",
@@ -43,8 +41,7 @@ class WorkerProcess:
         self.preload = tuple(preload)
         self._pending: dict[str, tuple[threading.Event, list[dict]]] = {}
         self._lock = threading.Lock()
-        cmd = isolation.prefix(list(writable), list(readable)) + [
-            python, "-I", str(WORKER_SCRIPT), "serve", ",".join(self.preload)]
+        cmd = isolation.command(python, Path(writable[0]), list(readable), ["serve", ",".join(self.preload)])
         self._log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
                                      env=env, start_new_session=True, close_fds=True)
@@ -62,8 +59,8 @@ class WorkerProcess:
         if not line:
             self.close()
             raise SandboxError("the sandbox worker did not start",
-                               hint="check that Python can run the worker script and, if bubblewrap is "
-                                    "installed, that it is permitted (set isolation='none' to test)")
+                               hint="check that the sandbox's Python can run (SCOPEBOT_SANDBOX_PYTHON) and see "
+                                    "the worker.log of the sandbox folder")
         return json.loads(line)
 
     def _read_replies(self) -> None:
@@ -116,7 +113,7 @@ class WorkerProcess:
             self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             try:
-                os.killpg(self.proc.pid, 9)
+                os.killpg(self.proc.pid, 9)  # bwrap's --die-with-parent takes the namespace with it
             except (ProcessLookupError, PermissionError):
                 pass
             self.proc.wait(timeout=5)

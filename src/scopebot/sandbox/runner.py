@@ -18,11 +18,21 @@ import threading
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from scopebot.errors import ConfigurationError
-from scopebot.sandbox.isolation import SYSTEM_DATA_ROOTS, Isolation, probe, python_roots
+from scopebot.errors import ConfigurationError, SandboxError
+from scopebot.sandbox.isolation import (
+    INSIDE_LIB,
+    INSTALL_HINT,
+    LIB_DIR,
+    RUN_READ_ROOTS,
+    SYSTEM_DATA_ROOTS,
+    Isolation,
+    SandboxUnavailable,
+    probe,
+    python_roots,
+)
 from scopebot.sandbox.models import RunResult, SandboxLimits
 from scopebot.sandbox.pool import DEFAULT_PRELOAD, SandboxPool, WorkerProcess
 
@@ -30,7 +40,6 @@ if TYPE_CHECKING:
     from scopebot.settings import Settings
 
 FilesArg = Mapping[str, Path] | Sequence[Path]
-_HIDDEN = (".tmp", ".mpl", ".cache", ".config")
 
 
 def _base_env(home: Path) -> dict[str, str]:
@@ -39,44 +48,68 @@ def _base_env(home: Path) -> dict[str, str]:
             "TMPDIR": str(home / ".tmp"), "MPLBACKEND": "Agg", "MPLCONFIGDIR": str(home / ".mpl"),
             "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
             "NUMEXPR_NUM_THREADS": "1", "PYTHONIOENCODING": "utf-8", "HF_HUB_OFFLINE": "1",
-            "CELLPOSE_LOCAL_MODELS_PATH": str(home / ".cellpose")}
+            "CELLPOSE_LOCAL_MODELS_PATH": str(home / ".cellpose"), "USER": "sandbox", "LOGNAME": "sandbox"}
 
 
 class Sandbox:
-    """Runs untrusted Python in a child process with limits; thread-safe; use as a context manager."""
+    """Runs untrusted Python in a child process with limits; thread-safe; use as a context manager.
+
+    ``isolation``: ``auto`` (bubblewrap, else Landlock + seccomp), ``bwrap`` or ``landlock``. When no kernel
+    boundary works here the constructor raises :class:`SandboxUnavailable` (fail closed), unless
+    ``unsafe_hook_only`` is set. ``python`` is the interpreter of the runs (e.g. the user's analysis venv or
+    conda env); it gets the same boundary.
+    """
 
     def __init__(self, limits: SandboxLimits | None = None, *, workers: int = 0,
                  output_dir: Path | None = None, isolation: str = "auto",
-                 preload: Sequence[str] = DEFAULT_PRELOAD, python: str = sys.executable,
-                 root_dir: Path | None = None, enabled: bool = True) -> None:
+                 preload: Sequence[str] = DEFAULT_PRELOAD, python: str | None = None,
+                 root_dir: Path | None = None, enabled: bool = True, unsafe_hook_only: bool = False,
+                 bwrap: str | None = None) -> None:
         self.limits = limits or SandboxLimits()
         self.enabled = enabled
-        self.isolation: Isolation = probe(isolation)
-        self.python = python
+        self.python = _check_python(python or sys.executable)
+        self.isolation: Isolation = (probe(isolation, self.python, bwrap, unsafe_hook_only) if enabled
+                                     else Isolation("unavailable", notes=("code execution is disabled",)))
+        if enabled and self.isolation.kind == "unavailable":
+            raise SandboxUnavailable("no kernel sandbox can be set up on this machine, so code is not run ("
+                                     + "; ".join(self.isolation.notes) + ")", hint=INSTALL_HINT)
         self.preload = tuple(preload)
         self._root = Path(tempfile.mkdtemp(prefix="scopebot-sandbox-", dir=root_dir))
         os.chmod(self._root, 0o711)
         #: Where figures and written files are copied; without ``output_dir`` they live until close().
-        self.output_dir = Path(output_dir) if output_dir else self._root / "results"
+        self.output_dir = Path(output_dir) if output_dir else self._root / ".results"
         self.output_dir.mkdir(parents=True, exist_ok=True)
-        self._zygote_home = self._root / ".zygote"
-        (self._zygote_home / ".tmp").mkdir(parents=True)
-        self._readable = [*python_roots(), *(Path(p) for p in SYSTEM_DATA_ROOTS)]  # bwrap skips missing ones
+        zygote_home = self._root / ".zygote"
+        (zygote_home / ".tmp").mkdir(parents=True)
+        (zygote_home / ".mpl").mkdir()
+        self._own(zygote_home)
+        self._readable = [*python_roots(self.python), *(Path(p) for p in SYSTEM_DATA_ROOTS if os.path.exists(p))]
+        inside_home = Path(self.isolation.jobs_path(self._root)) / ".zygote"
+        self._worker_args = dict(isolation=self.isolation, writable=[self._root], readable=self._readable,
+                                 env=_base_env(inside_home), python=self.python,
+                                 log_path=self._root / "worker.log")
         self._pool: SandboxPool | None = None
-        if workers > 0:
-            self._pool = SandboxPool(self.isolation, workers=workers, writable=[self._root],
-                                     readable=self._readable, env=_base_env(self._zygote_home),
-                                     preload=self.preload, python=python, log_path=self._root / "worker.log")
+        if workers > 0 and enabled:
+            self._pool = SandboxPool(workers=workers, preload=self.preload, **self._worker_args)
         self._closed = False
         self._lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: Settings, *, output_dir: Path | None = None,
-                      workers: int | None = None) -> Sandbox:
-        """A sandbox configured from :class:`scopebot.settings.Settings`."""
-        limits = SandboxLimits(timeout_s=settings.sandbox_timeout, memory_mb=settings.sandbox_memory_mb)
+                      workers: int | None = None, python: str | None = None,
+                      listen_host: str | None = None) -> Sandbox:
+        """A sandbox configured from :class:`scopebot.settings.Settings`.
+
+        ``listen_host``: where a server that will use this sandbox listens. The unsafe hook-only mode is
+        never used for a server listening beyond localhost (see :func:`check_exposure`).
+        """
+        limits = SandboxLimits(timeout_s=settings.sandbox_timeout, memory_mb=settings.sandbox_memory_mb,
+                               disk_mb=settings.sandbox_disk_mb)
+        unsafe = settings.sandbox_unsafe_hook_only and (listen_host is None or _is_loopback(listen_host))
         return cls(limits, workers=settings.sandbox_workers if workers is None else workers,
-                   output_dir=output_dir or settings.home / "runs", enabled=settings.allow_code_execution)
+                   output_dir=output_dir or settings.home / "runs", enabled=settings.allow_code_execution,
+                   isolation=settings.sandbox_isolation, python=python or settings.sandbox_python,
+                   unsafe_hook_only=unsafe, bwrap=settings.sandbox_bwrap)
 
     # --- lifecycle ----------------------------------------------------------------------------
     def warm_up(self) -> None:
@@ -105,9 +138,10 @@ class Sandbox:
             output_dir: Path | None = None) -> RunResult:
         """Run ``code`` with ``files`` copied into its working directory; never raises for user errors.
 
-        ``globals`` (JSON values) are defined before the code runs, e.g. ``{"IMAGE_PATH": "image.tif"}``.
-        Raises :class:`ConfigurationError` for bad input and :class:`SandboxError` when the
-        sandbox itself fails.
+        ``files`` maps names (relative paths such as ``data/sub/a.tif`` are allowed) to files or folders;
+        folders are copied with their sub-folders. ``globals`` (JSON values) are defined before the code
+        runs, e.g. ``{"IMAGE_PATH": "image.tif"}``. Raises :class:`ConfigurationError` for bad input and
+        :class:`SandboxError` when the sandbox itself fails.
         """
         if not self.enabled:
             raise ConfigurationError("code execution is disabled",
@@ -118,13 +152,12 @@ class Sandbox:
                                                                                   "cpu_s": None})
         run_id = uuid.uuid4().hex[:12]
         job_dir = self._root / run_id
-        work, ctl = job_dir / "work", job_dir / "ctl"
         try:
-            inputs = self._prepare(work, ctl, code, files)
-            job = self._job(run_id, work, ctl, limits, globals, filename)
+            input_bytes = self._prepare(job_dir, code, files)
+            job = self._job(run_id, limits, globals, filename, input_bytes)
             started = time.monotonic()
             reply = self._submit(job, limits)
-            result = self._collect(reply, work, ctl, limits, inputs, output_dir or self.output_dir / run_id)
+            result = self._collect(reply, job_dir, limits, output_dir or self.output_dir / run_id)
             result.warm = self._pool is not None
             if result.duration_s <= 0:
                 result.duration_s = time.monotonic() - started
@@ -132,101 +165,160 @@ class Sandbox:
         finally:
             shutil.rmtree(job_dir, ignore_errors=True)
 
-    def _prepare(self, work: Path, ctl: Path, code: str, files: FilesArg) -> dict[str, float]:
-        ctl.mkdir(parents=True, mode=0o700)
-        work.mkdir(mode=0o700)
-        for hidden in (".tmp", ".mpl"):
-            (work / hidden).mkdir()
-        pairs = list(files.items()) if isinstance(files, Mapping) else [(Path(p).name, Path(p)) for p in files]
-        inputs: dict[str, float] = {}
-        for name, src in pairs:
-            if not name or "/" in name or name.startswith(".") or name in (".", ".."):
-                raise ConfigurationError(f"invalid input file name {name!r}",
-                                         hint="use a plain file name without folders")
-            src = Path(src)
-            if not src.is_file():
-                raise ConfigurationError(f"input file not found: {src}", hint="check the path")
-            shutil.copyfile(src, work / name)
-            inputs[name] = (work / name).stat().st_mtime
-        (ctl / "code.py").write_text(code, encoding="utf-8")
+    def _own(self, path: Path) -> None:
         if self.isolation.uid is not None:
-            for path in [work, *work.rglob("*")]:
-                os.chown(path, self.isolation.uid, self.isolation.gid or self.isolation.uid)
-        return inputs
+            for p in [path, *path.rglob("*")]:
+                os.lchown(p, self.isolation.uid, self.isolation.uid)
 
-    def _job(self, run_id: str, work: Path, ctl: Path, limits: SandboxLimits,
-             globals_: Mapping[str, Any] | None, filename: str) -> dict[str, Any]:
+    def _prepare(self, job_dir: Path, code: str, files: FilesArg) -> int:
+        for sub in ("in", "ctl", "out"):
+            (job_dir / sub).mkdir(parents=True, mode=0o700)
+        pairs = list(files.items()) if isinstance(files, Mapping) else [(Path(p).name, Path(p)) for p in files]
+        total = 0
+        for name, src in pairs:
+            parts = PurePosixPath(str(name)).parts
+            if (not parts or PurePosixPath(str(name)).is_absolute()
+                    or any(p in (".", "..") or p.startswith(".") for p in parts)):
+                raise ConfigurationError(f"invalid input file name {name!r}",
+                                         hint="use a relative path without '..' or hidden parts")
+            src = Path(src)
+            if src.is_dir():
+                total += _copy_tree(src, job_dir / "in" / str(name))
+            elif src.is_file():
+                (job_dir / "in" / str(name)).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(src, job_dir / "in" / str(name))
+                total += src.stat().st_size
+            else:
+                raise ConfigurationError(f"input file not found: {src}", hint="check the path")
+        (job_dir / "ctl" / "code.py").write_text(code, encoding="utf-8")
+        self._own(job_dir)
+        return total
+
+    def _job(self, run_id: str, limits: SandboxLimits, globals_: Mapping[str, Any] | None, filename: str,
+             input_bytes: int) -> dict[str, Any]:
         try:
             json.dumps(dict(globals_ or {}))
         except TypeError as exc:
             raise ConfigurationError("sandbox globals must be JSON values", hint=str(exc)) from exc
-        return {"id": run_id, "workdir": str(work), "control": str(ctl), "filename": filename,
-                "globals": dict(globals_ or {}), "env": _base_env(work),
-                "read_roots": [str(p) for p in self._readable],
-                "timeout_s": limits.timeout_s, "cpu_s": limits.effective_cpu_s, "memory_mb": limits.memory_mb,
-                "max_processes": limits.max_processes, "max_file_mb": limits.max_file_mb,
-                "max_output_chars": limits.max_output_chars, "max_output_factor": limits.max_output_factor,
-                "uid": self.isolation.uid, "gid": self.isolation.gid}
+        iso = self.isolation
+        jobs = iso.jobs_path(self._root)
+        work = iso.work_path(self._root, run_id)
+        read_roots = [str(p) for p in self._readable] + list(RUN_READ_ROOTS)
+        read_roots.append(INSIDE_LIB if iso.namespaces else str(LIB_DIR))
+        write_roots = [work, "/tmp", "/dev/shm"] if iso.namespaces else [work]
+        return {"id": run_id, "job_dir": f"{jobs}/{run_id}", "work": work, "hide": [jobs] if iso.namespaces else [],
+                "ns": iso.namespaces, "landlock": iso.kernel_enforced and iso.landlock_abi > 0,
+                "seccomp": iso.kernel_enforced and iso.seccomp, "nproc": iso.namespaces or iso.uid is not None,
+                "filename": filename, "globals": dict(globals_ or {}), "env": _base_env(Path(work)),
+                "read_roots": read_roots, "write_roots": write_roots, "input_bytes": input_bytes,
+                "disk_mb": limits.disk_mb, "timeout_s": limits.timeout_s, "cpu_s": limits.effective_cpu_s,
+                "memory_mb": limits.memory_mb, "max_processes": limits.max_processes,
+                "max_file_mb": limits.max_file_mb, "max_output_chars": limits.max_output_chars,
+                "max_output_factor": limits.max_output_factor, "max_copied_files": limits.max_copied_files,
+                "max_copied_mb": limits.max_copied_mb}
 
     def _submit(self, job: dict[str, Any], limits: SandboxLimits) -> dict[str, Any]:
-        wait_s = limits.timeout_s + 15.0
+        wait_s = limits.timeout_s + 30.0
         if self._pool is not None:
             return self._pool.submit(job, wait_s)
-        worker = WorkerProcess(self.isolation, writable=[self._root], readable=self._readable,
-                               env=_base_env(self._zygote_home), preload=(), python=self.python,
-                               log_path=self._root / "worker.log")
+        worker = WorkerProcess(preload=(), **self._worker_args)  # type: ignore[arg-type]
         try:
             return worker.submit(job, wait_s)
         finally:
             worker.close()
 
-    def _collect(self, reply: dict[str, Any], work: Path, ctl: Path, limits: SandboxLimits,
-                 inputs: dict[str, float], dest: Path) -> RunResult:
+    def _collect(self, reply: dict[str, Any], job_dir: Path, limits: SandboxLimits, dest: Path) -> RunResult:
+        ctl = job_dir / "ctl"
         try:
             data = json.loads((ctl / "result.json").read_text(encoding="utf-8") or "{}")
         except (OSError, ValueError):
             data = {}
+        if not data or reply.get("exit_code") != 0:
+            raise SandboxError("the sandbox could not run the code (its warden failed: "
+                               f"exit code {reply.get('exit_code')}){_log_tail(self._root / 'worker.log')}",
+                               hint="this is a fault of the sandbox, not of the code; retry the run, and "
+                                    "report it if it persists")
         keep = limits.max_output_chars
         stdout, out_cut = _read_capped(ctl / "stdout.raw", keep)
         stderr, err_cut = _read_capped(ctl / "stderr.raw", keep)
         out_cut = out_cut or bool(data.get("stdout_truncated"))
         err_cut = err_cut or bool(data.get("stderr_truncated"))
         marker = f"\n[... output truncated by the sandbox: only the first {keep} characters are kept ...]\n"
-        limit, error = _limit_from_exit(reply, data, limits)
+        limit, error = _limit_from_exit(data, data if data.get("reported") else {}, limits)
         if limit is None and (out_cut or err_cut):
             limit = "output"
-        figures, files = self._copy_out(work, dest, data.get("figures") or [], inputs, limits)
+        figures, files = _copy_out(job_dir / "out", dest, data.get("figures") or [])
         return RunResult(
-            ok=bool(data.get("ok")) and not reply.get("timed_out") and reply.get("signal") is None,
+            ok=bool(data.get("ok")) and limit is None,
             stdout=stdout + (marker if out_cut else ""), stderr=stderr + (marker if err_cut else ""),
             stdout_truncated=out_cut, stderr_truncated=err_cut,
             error=error or data.get("error"), traceback=data.get("traceback"),
-            figures=figures, files=files, duration_s=round(float(reply.get("wall_s") or 0.0), 4),
-            limit_hit=limit, violation=data.get("violation"), isolation=self.isolation.layers(),
-            exit_code=reply.get("exit_code"), signal=reply.get("signal"))
+            figures=figures, files=files, duration_s=round(float(data.get("wall_s") or 0.0), 4),
+            limit_hit=limit, violation=data.get("violation"), isolation=list(data.get("layers") or []),
+            exit_code=data.get("exit_code"), signal=data.get("signal"))
 
-    def _copy_out(self, work: Path, dest: Path, figure_names: list[str], inputs: dict[str, float],
-                  limits: SandboxLimits) -> tuple[list[str], list[str]]:
-        figures: list[str] = []
-        files: list[str] = []
-        budget = limits.max_copied_mb * 2**20
-        candidates = sorted(p for p in work.rglob("*")
-                            if p.is_file() and not p.is_symlink()
-                            and not any(part in _HIDDEN for part in p.relative_to(work).parts))
-        for path in candidates:
-            rel = path.relative_to(work).as_posix()
-            if rel in inputs and path.stat().st_mtime == inputs[rel]:
-                continue  # an untouched input file
-            size = path.stat().st_size
-            is_figure = rel in figure_names
-            if size > budget or (not is_figure and len(files) >= limits.max_copied_files):
+
+def _check_python(python: str) -> str:
+    path = shutil.which(python) if "/" not in python else python
+    if not path or not os.access(path, os.X_OK):
+        raise ConfigurationError(f"Python interpreter not found: {python}",
+                                 hint="set SCOPEBOT_SANDBOX_PYTHON to the python of a venv or conda env "
+                                      "(e.g. ~/envs/analysis/bin/python)")
+    return os.path.abspath(path)
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_exposure(isolation: Isolation, listen_host: str) -> None:
+    """Refuse the unsafe hook-only mode for a server listening beyond localhost (the UI calls this)."""
+    if isolation.kind == "hook-only" and not _is_loopback(listen_host):
+        raise SandboxUnavailable(f"code execution without a kernel sandbox is refused for a server listening "
+                                 f"on {listen_host}", hint=INSTALL_HINT)
+
+
+def _copy_tree(src: Path, dst: Path) -> int:
+    """Copy the regular files and folders of ``src`` (sub-folders included, links skipped)."""
+    total = 0
+    for root, dirs, names in os.walk(src, followlinks=False):
+        rel = Path(root).relative_to(src)
+        dirs[:] = [d for d in dirs if not d.startswith(".") and not os.path.islink(os.path.join(root, d))]
+        (dst / rel).mkdir(parents=True, exist_ok=True)
+        for name in names:
+            path = Path(root) / name
+            if name.startswith(".") or path.is_symlink() or not path.is_file():
                 continue
-            budget -= size
-            target = dest / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target)
-            (figures if is_figure else files).append(str(target))
-        return figures, files
+            shutil.copyfile(path, dst / rel / name)
+            total += path.stat().st_size
+    return total
+
+
+def _copy_out(out: Path, dest: Path, figure_names: list[str]) -> tuple[list[str], list[str]]:
+    """Move what the warden collected (regular files only) to the caller's folder."""
+    figures: list[str] = []
+    files: list[str] = []
+    for path in sorted(p for p in out.rglob("*") if p.is_file() and not p.is_symlink()):
+        rel = path.relative_to(out).as_posix()
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+        (figures if rel in figure_names else files).append(str(target))
+    return figures, files
+
+
+def _log_tail(path: Path, lines: int = 5) -> str:
+    try:
+        tail = path.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-lines:]
+    except OSError:
+        return ""
+    return (": " + " | ".join(tail)) if tail else ""
 
 
 def _read_capped(path: Path, keep: int) -> tuple[str, bool]:
