@@ -12,7 +12,10 @@ os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 os.environ["ANONYMIZED_TELEMETRY"] = "False"
 os.environ.pop("OPENAI_API_KEY", None)
-for _k in [k for k in os.environ if k.startswith("SCOPEBOT_") and k != "SCOPEBOT_VCR_RECORD"]:
+#: Variables that configure the test run itself, not scopebot: kept when every other SCOPEBOT_* setting
+#: is removed (a developer's own settings must not change what the tests see).
+TEST_RUN_VARIABLES = frozenset({"SCOPEBOT_VCR_RECORD", "SCOPEBOT_CHROMIUM"})
+for _k in [k for k in os.environ if k.startswith("SCOPEBOT_") and k not in TEST_RUN_VARIABLES]:
     os.environ.pop(_k)
 
 from scopebot.settings import Settings  # noqa: E402

@@ -28,6 +28,6 @@ def ask(page: Any, text: str, mode: str | None = None, timeout_ms: int = 90_000)
         """([before, replies]) => {
              const t = document.querySelector('#progress')?.innerText || '';
              const chat = document.querySelector('#chat')?.innerText || '';
-             const finished = t.includes('done in') || (t !== before && t.includes('⚠️'));
-             return finished && (t.includes('⚠️') || chat.split('Route:').length - 1 > replies); }""",
+             const finished = t.startsWith('Done in') || (t !== before && t.startsWith('Error:'));
+             return finished && (t.startsWith('Error:') || chat.split('Route:').length - 1 > replies); }""",
         arg=[before, replies], timeout=timeout_ms)

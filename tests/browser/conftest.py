@@ -1,8 +1,9 @@
 """Real-browser fixtures: the UI served on 127.0.0.1 in this process, driven by headless Chromium.
 
 Chromium is the system one (``/usr/bin/chromium``, or ``SCOPEBOT_CHROMIUM``); playwright's own
-browser download is never used. Every request the page makes is recorded so tests can assert
-that nothing is fetched from outside the server. Screenshots go to ``tests/artifacts/``.
+browser download is never used. A missing Chromium or playwright fails these tests instead of
+skipping them; deselect them explicitly with ``-m "not browser"``. Every request the page makes is
+recorded so tests can assert that nothing is fetched from outside the server. Screenshots go to ``tests/artifacts/``.
 """
 
 from __future__ import annotations
@@ -46,13 +47,26 @@ class Served:
                 if urlparse(u).scheme in ("http", "https", "ws", "wss") and urlparse(u).hostname != "127.0.0.1"]
 
 
+def chromium_path() -> str:
+    """The Chromium binary to drive; a missing one FAILS the browser tests (CI must not go green without them)."""
+    found = shutil.which(CHROMIUM) or (CHROMIUM if Path(CHROMIUM).is_file() else None)
+    if found is None:
+        pytest.fail(f"no Chromium at {CHROMIUM}: install it (apt-get install chromium chromium-driver) or set "
+                    "SCOPEBOT_CHROMIUM to its path; to leave the browser tests out on purpose, run "
+                    "pytest -m 'not browser'", pytrace=False)
+    return found
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not (shutil.which(CHROMIUM) or Path(CHROMIUM).is_file()):
-        pytest.skip(f"no Chromium at {CHROMIUM}")
+    try:
+        from playwright import sync_api
+    except ImportError as exc:
+        pytest.fail(f"playwright is not installed ({exc}): pip install -e '.[dev]', or deselect the browser "
+                    "tests with pytest -m 'not browser'", pytrace=False)
+    executable = chromium_path()
     with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        b = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield b
         b.close()
 

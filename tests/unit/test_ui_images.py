@@ -41,7 +41,7 @@ def test_png_without_pixel_size_says_so(tmp_path: Path) -> None:
     Image.fromarray(np.full((16, 24, 3), 120, "uint8")).save(path)
     info = inspect_upload(path, tmp_path / "work")
     assert info.shape == (16, 24, 3) and info.format == "png" and info.pixel_size is None
-    assert "not stated" in info.markdown()
+    assert "uncalibrated: give the pixel size" in info.markdown()
 
 
 def test_jpeg_is_converted_to_png_for_analysis(tmp_path: Path) -> None:
@@ -72,3 +72,47 @@ def test_truncated_tiff_gives_a_clear_error(tmp_path: Path) -> None:
     path.write_bytes(b"II*\x00" + b"\x00" * 10)
     with pytest.raises(ConfigurationError, match="could not be read"):
         inspect_upload(path, tmp_path / "work")
+
+
+@pytest.mark.parametrize("write", [
+    {},                                                                 # tifffile's default: (1, 1), unit NONE
+    {"resolution": (1, 1), "resolutionunit": "NONE"},
+    {"resolution": (1, 1), "resolutionunit": "INCH"},                   # a one-pixel-per-inch placeholder
+    {"resolution": (72, 72), "resolutionunit": "INCH"},                 # a screen DPI
+    {"imagej": True},                                                   # ImageJ without a unit
+])
+def test_uncalibrated_tiffs_ask_for_the_pixel_size_and_never_say_inch(tmp_path: Path, write: dict) -> None:
+    path = tmp_path / "raw.tif"
+    tifffile.imwrite(path, np.zeros((12, 14), "uint16"), **write)
+    info = inspect_upload(path, tmp_path / "work")
+    text = info.markdown()
+    assert info.pixel_size is None and not info.calibrated
+    assert "uncalibrated: give the pixel size" in text and "Pixel size" in text
+    assert "inch" not in text and "1 × 1" not in text
+
+
+def test_imagej_micron_unit_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "ij.tif"
+    tifffile.imwrite(path, np.zeros((12, 14), "uint8"), imagej=True, resolution=(4.0, 4.0),
+                     metadata={"unit": "micron"})
+    info = inspect_upload(path, tmp_path / "work")
+    assert info.pixel_size == (0.25, 0.25, "µm")
+
+
+def test_given_pixel_size_makes_a_calibrated_copy_for_the_analysis(tmp_path: Path) -> None:
+    from scopebot.code.recipes._io import load_image
+    from scopebot.ui.images import with_pixel_size
+
+    path = tmp_path / "raw.tif"
+    tifffile.imwrite(path, (np.arange(12 * 14).reshape(12, 14) % 200).astype("uint16"))
+    info = inspect_upload(path, tmp_path / "work")
+    calibrated = with_pixel_size(info, "0,65 µm", tmp_path / "work")
+    assert calibrated.pixel_size == (0.65, 0.65, "µm") and calibrated.pixel_size_given
+    assert "0.65 × 0.65 µm (given by you)" in calibrated.markdown()
+    assert calibrated.analysis_path is not None and calibrated.analysis_path != path  # the upload is untouched
+    data, size = load_image(calibrated.analysis_path)  # what the recipes read in the sandbox
+    assert size == pytest.approx(0.65) and data.shape == (12, 14)
+    assert (data == tifffile.imread(path)).all()
+    for bad in ("", "abc", "-1", "0"):
+        with pytest.raises(ConfigurationError, match="not a pixel size"):
+            with_pixel_size(info, bad, tmp_path / "work")

@@ -16,7 +16,7 @@ def test_reply_names_the_route_and_keeps_numbered_citations() -> None:
     md = render.reply_markdown(result)
     assert md.startswith("_Route: **question → grounded answer** (confidence 0.80)_")
     assert "[1]" in md and "[2]" in md
-    assert "⚠️" in md and "67% of sentences supported" in md and "MagicSegmenter3000" in md
+    assert "**Checks flagged:**" in md and "67% of sentences supported" in md and "MagicSegmenter3000" in md
     assert "chosen by you" in render.reply_markdown(result, forced=True)
 
 
@@ -57,7 +57,7 @@ def test_code_reply_has_fenced_code_run_state_and_output(tmp_path: Path) -> None
     result = TurnResult(text="count", route="code", confidence=0.9, kind="code", payload=code)
     md = render.reply_markdown(result)
     assert "```python\nimport numpy as np" in md
-    assert "ran in the sandbox after 2 round(s)" in md and "objects: 9" in md
+    assert "**Ran in the sandbox** after 2 round(s)" in md and "objects: 9" in md
     rounds = render.rounds_markdown(code)
     assert "**Round 1** (model) — failed" in rounds and "**Round 2** (repair) — ran OK" in rounds
     assert "NameError" in rounds

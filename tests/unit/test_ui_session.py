@@ -28,10 +28,10 @@ def test_question_streams_progress_then_answer_and_panels(tmp_path: Path) -> Non
     session, _ = _session(tmp_path)
     views = list(session.ask("How do I choose a threshold?"))
     statuses = [v.status for v in views if v.status]
-    assert statuses[0] == "⏳ routing…" and any("retrieving" in s for s in statuses)
-    assert any(s == "⏳ writing the answer…" for s in statuses)  # deltas were streamed
+    assert statuses[0] == "Working: routing…" and any("retrieving" in s for s in statuses)
+    assert any(s == "Working: writing the answer…" for s in statuses)  # deltas were streamed
     final = views[-1]
-    assert final.status.startswith("✅ done")
+    assert final.status.startswith("Done in ")
     assert final.tab == "sources" and "<details" in final.sources and "sb-flag" in final.checks
     assert final.chat[-1]["content"].startswith("_Route: **question")
     assert final.chat[0] == {"role": "user", "content": "How do I choose a threshold?"}
@@ -40,7 +40,7 @@ def test_question_streams_progress_then_answer_and_panels(tmp_path: Path) -> Non
 def test_streamed_text_updates_are_throttled(tmp_path: Path) -> None:
     session, _ = _session(tmp_path, interval=60.0)
     views = list(session.ask("How do I choose a threshold?"))
-    assert not any(v.status == "⏳ writing the answer…" for v in views)
+    assert not any(v.status == "Working: writing the answer…" for v in views)
     assert "[2]" in views[-1].chat[-1]["content"]  # the final reply still has the whole text
 
 
@@ -59,7 +59,7 @@ def test_code_answer_shows_code_figures_and_rounds_and_run_button_runs(tmp_path:
     assert {"path": final.figures[0], "alt_text": "figure"} in [m["content"] for m in final.chat]
     assert "Round 2" in final.rounds
     view = session.run_code(final.code)
-    assert view.status.startswith("✅ sandbox run") and "objects: 9" in view.run_output
+    assert view.status.startswith("Done: sandbox run OK") and "objects: 9" in view.run_output
     assert session.turns[-1].runs and Path(view.figures[0]).is_file()
 
 
@@ -75,7 +75,7 @@ def test_errors_become_messages_not_tracebacks(tmp_path: Path) -> None:
 
     session, _ = _session(tmp_path, Svc(Settings(home=tmp_path / "home")))
     final = list(session.ask("anything"))[-1]
-    assert "⚠️ the index is missing" in final.chat[-1]["content"] and "run scopebot ingest" in final.chat[-1]["content"]
+    assert "**Error:** the index is missing" in final.chat[-1]["content"] and "run scopebot ingest" in final.chat[-1]["content"]
     assert list(session.ask("   "))[-1].status.startswith("Type a question")
 
 
@@ -89,7 +89,7 @@ def test_upload_is_used_by_the_assistant(tmp_path: Path) -> None:
     assert final.chat[-1]["content"]["path"]
     bad = tmp_path / "notes.txt"
     bad.write_text("hello")
-    assert session.upload(str(bad))[1].startswith("⚠️ notes.txt is not a TIFF")
+    assert session.upload(str(bad))[1].startswith("**Error:** notes.txt is not a TIFF")
     assert session.image is None
 
 

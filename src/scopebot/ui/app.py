@@ -13,10 +13,12 @@ import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from scopebot.errors import user_message
 from scopebot.settings import Settings
+from scopebot.ui.controls import ui_message
 from scopebot.ui.history import FeedbackStore
 from scopebot.ui.images import DEFAULT_MAX_MB
+from scopebot.ui.render import ERROR
+from scopebot.ui.safety import LATEX_DELIMITERS, text_markdown
 from scopebot.ui.services import ANSWER_MODES, Services, SessionSettings, UIServices, parse_auth
 from scopebot.ui.session import ChatSession, View
 from scopebot.ui.style import CSS
@@ -27,7 +29,7 @@ log = logging.getLogger("scopebot.ui")
 TABS = ("sources", "code", "tools", "image", "settings")
 ROUTE_BUTTONS = [("Auto", "auto"), ("Question", "question"), ("Code", "code"), ("Tools", "tool"),
                  ("Forum", "forum")]
-INTRO = ("# 🔬 scopebot\nAsk about microscopy and bioimage analysis. Questions get answers from the "
+INTRO = ("# scopebot\nAsk about microscopy and bioimage analysis. Questions get answers from the "
          "sources with numbered citations; code requests are run in a sandbox; tool requests give "
          "recommendations. The route is picked automatically — use the mode buttons to override.")
 
@@ -65,8 +67,11 @@ def create_app(services: UIServices | Callable[[SessionSettings], Any], settings
         gr.Markdown(INTRO, elem_id="intro")
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=420):
+                # user text arrives escaped (ui.safety); Gradio's sanitiser is the second layer, with no
+                # extra tags allowed; maths by the KaTeX bundled in Gradio's frontend
                 chat = gr.Chatbot(elem_id="chat", label="Conversation", height=560, feedback_options=None,
-                                  buttons=["copy"], placeholder="Ask a question, request code, or ask for a tool.")
+                                  buttons=["copy"], placeholder="Ask a question, request code, or ask for a tool.",
+                                  sanitize_html=True, allow_tags=False, latex_delimiters=LATEX_DELIMITERS)
                 route = gr.Radio(ROUTE_BUTTONS, value="auto", label="Mode", elem_id="route-mode")
                 with gr.Row():
                     question = gr.Textbox(elem_id="question", show_label=False, scale=8, lines=1, max_lines=6,  # Enter sends, Shift+Enter adds a line
@@ -74,8 +79,9 @@ def create_app(services: UIServices | Callable[[SessionSettings], Any], settings
                     send = gr.Button("Send", variant="primary", elem_id="send", scale=1, min_width=90)
                 status = gr.Markdown("", elem_id="progress")
                 with gr.Row():
-                    up = gr.Button("👍 Helpful", elem_id="thumbs-up", size="sm", min_width=90, scale=1)
-                    down = gr.Button("👎 Not helpful", elem_id="thumbs-down", size="sm", min_width=110, scale=1)
+                    # text labels: emoji-only icons are empty boxes where no emoji font is installed
+                    up = gr.Button("Helpful", elem_id="thumbs-up", size="sm", min_width=90, scale=1)
+                    down = gr.Button("Not helpful", elem_id="thumbs-down", size="sm", min_width=110, scale=1)
                     comment = gr.Textbox(elem_id="feedback-comment", show_label=False, scale=4,
                                          placeholder="Optional comment on the last answer")
                     export = gr.Button("Export (Markdown + notebook)", elem_id="export", size="sm", scale=2)
@@ -91,7 +97,7 @@ def create_app(services: UIServices | Callable[[SessionSettings], Any], settings
                     with gr.Tab("Code", id="code", elem_id="tab-code"):
                         code = gr.Code("", language="python", label="Code (editable, copy button top right)",
                                        interactive=True, elem_id="code", lines=12)
-                        run = gr.Button("▶ Run in sandbox", variant="primary", elem_id="run",
+                        run = gr.Button("Run in sandbox", variant="primary", elem_id="run",
                                         interactive=svc.code_execution)
                         if not svc.code_execution:
                             gr.Markdown("_Code execution is disabled on this server (no login configured). "
@@ -110,6 +116,8 @@ def create_app(services: UIServices | Callable[[SessionSettings], Any], settings
                                            interactive=False, height=260)
                         image_meta = gr.Markdown("_No image. Code requests use a synthetic test image._",
                                                  elem_id="image-meta")
+                        pixel_size = gr.Textbox(label="Pixel size (µm per pixel)", elem_id="pixel-size", lines=1,
+                                                placeholder="e.g. 0.65 (needed when the file does not state it)")
                     with gr.Tab("Settings", id="settings", elem_id="tab-settings"):
                         backend = gr.Radio(["embedded", "openai"], label="Backend", elem_id="backend",
                                            value=defaults.backend if defaults.backend in ("embedded", "openai")
@@ -160,6 +168,13 @@ def create_app(services: UIServices | Callable[[SessionSettings], Any], settings
 
         upload.change(on_upload, [upload, state], [preview, image_meta, state], api_name=False)
 
+        def on_pixel_size(text: str, st: ChatSession | None) -> tuple[str, ChatSession]:
+            session = session_of(st)
+            return session.set_pixel_size(text), session
+
+        for trigger in (pixel_size.submit, pixel_size.blur):
+            trigger(on_pixel_size, [pixel_size, state], [image_meta, state], api_name=False)
+
         def on_rate(rating: str) -> Callable[[str, ChatSession | None], tuple[str, str, ChatSession]]:
             def handler(text: str, st: ChatSession | None) -> tuple[str, str, ChatSession]:
                 session = session_of(st)
@@ -175,7 +190,7 @@ def create_app(services: UIServices | Callable[[SessionSettings], Any], settings
                 files = session.export()
                 return gr.File(value=files, visible=True), "Exported the conversation.", session
             except Exception as exc:  # noqa: BLE001 - shown to the user
-                return gr.skip(), f"⚠️ {user_message(exc)}", session
+                return gr.skip(), f"**{ERROR}** {text_markdown(ui_message(exc))}", session
 
         export.click(on_export, [state], [export_files, feedback_status, state], api_name=False)
 
@@ -186,7 +201,7 @@ def create_app(services: UIServices | Callable[[SessionSettings], Any], settings
                 msg = session.apply_settings(backend=b, base_url=url, model=m, api_key=key, answer_mode=am,
                                              strict=bool(s))
             except Exception as exc:  # noqa: BLE001 - shown to the user
-                msg = f"⚠️ {user_message(exc)}"
+                msg = f"**{ERROR}** {text_markdown(ui_message(exc))}"
             return msg, "", session  # the key field is cleared: the value never comes back to the page
 
         apply.click(on_apply, [backend, base_url, model, api_key, mode, strict, state],

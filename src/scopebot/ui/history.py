@@ -4,6 +4,8 @@
 any runs from the Run button). :class:`FeedbackStore` appends one JSON object per rating to
 ``Settings.feedback_path``; it never rewrites the file. :func:`to_markdown` and :func:`to_notebook`
 export a conversation; in the notebook, code answers become code cells (nbformat v4, plain JSON).
+In both, what the user typed is escaped so it reads as the literal text and never renders as HTML
+or Markdown (:func:`scopebot.ui.safety.text_markdown`); answers keep their Markdown but no raw HTML.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from scopebot.agent.models import dump_payload
+from scopebot.ui.safety import inline_text, no_raw_html, safe_url
 
 Rating = Literal["up", "down"]
 
@@ -96,25 +99,25 @@ class FeedbackStore:
 # --------------------------------------------------------------------------------------------------
 def _references_md(payload: Any) -> str:
     cites = getattr(payload, "citations", []) or []
-    lines = [f"{c.n}. {c.title}{' — ' + c.section if c.section else ''}" + (f" <{c.url}>" if c.url else "")
-             for c in cites if hasattr(c, "n")]
+    lines = [f"{int(c.n)}. {inline_text(c.title)}{' — ' + inline_text(c.section) if c.section else ''}"
+             + (f" <{safe_url(c.url)}>" if safe_url(c.url) else "") for c in cites if hasattr(c, "n")]
     return ("**Sources**\n\n" + "\n".join(lines)) if lines else ""
 
 
 def _run_md(run: Any) -> str:
     from scopebot.ui.render import output_markdown
 
-    figures = "".join(f"\n\n![figure]({Path(f).name})" for f in getattr(run, "figures", []) or [])
+    figures = "".join(f"\n\nFigure: {inline_text(Path(f).name)}" for f in getattr(run, "figures", []) or [])
     return (output_markdown(run) + figures).strip()
 
 
 def to_markdown(turns: list[TurnRecord], title: str = "scopebot conversation") -> str:
     """The conversation as Markdown: each question, the answer with its sources, runs of code."""
-    parts = [f"# {title}", f"_Exported {time.strftime('%Y-%m-%d %H:%M')}_"]
+    parts = [f"# {inline_text(title)}", f"_Exported {time.strftime('%Y-%m-%d %H:%M')}_"]
     for i, t in enumerate(turns, 1):
-        parts.append(f"## {i}. {t.question}")
-        parts.append(f"_Route: {t.route}_" if t.route else "")
-        parts.append(t.markdown)
+        parts.append(f"## {i}. {inline_text(t.question)}")
+        parts.append(f"_Route: {inline_text(t.route)}_" if t.route else "")
+        parts.append(no_raw_html(t.markdown))
         if t.kind != "code":
             parts.append(_references_md(t.payload))
         for run in t.runs:
@@ -142,19 +145,20 @@ def _stream_outputs(run: Any) -> list[dict[str, Any]]:
 
 def to_notebook(turns: list[TurnRecord], title: str = "scopebot conversation") -> dict[str, Any]:
     """An nbformat-4 notebook (plain JSON): questions and answers as markdown, code answers as code."""
-    cells = [_md_cell(f"# {title}\n\nSet `IMAGE_PATH` to your image before running the code cells.")]
+    cells = [_md_cell(f"# {inline_text(title)}\n\nSet `IMAGE_PATH` to your image before running the code cells.")]
     cells.append(_code_cell('IMAGE_PATH = "image.tif"  # the image the code was written for', []))
     for t in turns:
-        cells.append(_md_cell(f"## {t.question}"))
+        cells.append(_md_cell(f"## {inline_text(t.question)}"))
         code = t.code
         if code is not None:
-            notes = "\n".join(f"_{n}_" for n in getattr(t.payload, "notes", []) or [])
+            notes = "\n".join(f"_{inline_text(n)}_" for n in getattr(t.payload, "notes", []) or [])
             if notes:
                 cells.append(_md_cell(notes))
             last_run = t.runs[-1] if t.runs else t.payload
             cells.append(_code_cell(code, _stream_outputs(last_run)))
         else:
-            body = t.markdown + ("\n\n" + _references_md(t.payload) if _references_md(t.payload) else "")
+            refs = _references_md(t.payload)
+            body = no_raw_html(t.markdown) + ("\n\n" + refs if refs else "")
             cells.append(_md_cell(body))
     return {"cells": cells, "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python",
                                                         "name": "python3"},

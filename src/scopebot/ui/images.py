@@ -2,7 +2,10 @@
 
 An upload is accepted when its header says TIFF (including OME-TIFF), PNG or JPEG, whatever its
 name says, and it is under the size limit. We report shape, dtype, axes and the pixel size when the
-file states one (OME-XML ``PhysicalSizeX/Y`` or the TIFF resolution tags). The preview is an 8-bit
+file states one (OME-XML ``PhysicalSizeX/Y`` or the TIFF resolution tags). A file that states none
+(no resolution, ResolutionUnit NONE, a placeholder of one pixel per inch or centimetre, a screen
+DPI) is *uncalibrated*: the panel says so and asks for the pixel size, which
+:func:`with_pixel_size` then writes into a calibrated copy for the analysis. The preview is an 8-bit
 PNG of a maximum projection, contrast-stretched, so that 12/16-bit and z-stack files are visible.
 JPEG uploads are also re-saved as PNG for the code assistant, which takes TIFF or PNG.
 """
@@ -10,16 +13,19 @@ JPEG uploads are also re-saved as PNG for the code assistant, which takes TIFF o
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from scopebot.errors import ConfigurationError
+from scopebot.ui.safety import inline_text
 
 DEFAULT_MAX_MB = 200
 PREVIEW_MAX_SIDE = 512
 _MAGIC = {b"II*\x00": "tiff", b"MM\x00*": "tiff", b"II+\x00": "tiff", b"MM\x00+": "tiff"}
 _PHYS = re.compile(r'PhysicalSize(X|Y)="([0-9.eE+-]+)"(?:[^>]*?PhysicalSize\1Unit="([^"]+)")?')
+#: What the image panel says when the file states no pixel size (and what it asks for).
+UNCALIBRATED = "uncalibrated: give the pixel size"
 
 
 @dataclass
@@ -37,19 +43,27 @@ class ImageInfo:
     preview: Path | None = None
     analysis_path: Path | None = None
     notes: list[str] = field(default_factory=list)
+    #: True when the pixel size was typed in by the user rather than read from the file.
+    pixel_size_given: bool = False
+
+    @property
+    def calibrated(self) -> bool:
+        return self.pixel_size is not None
 
     def markdown(self) -> str:
         """A short metadata list for the panel under the preview."""
         size = f"{self.size_bytes / 1e6:.1f} MB" if self.size_bytes >= 1e6 else f"{self.size_bytes / 1e3:.0f} KB"
-        lines = [f"**{self.name}** — {self.format.upper()}, {size}",
+        lines = [f"**{inline_text(self.name)}** — {self.format.upper()}, {size}",
                  f"- shape: `{' × '.join(str(s) for s in self.shape)}`" + (f" (axes `{self.axes}`)" if self.axes else ""),
                  f"- dtype: `{self.dtype}`"]
         if self.pixel_size:
             x, y, unit = self.pixel_size
-            lines.append(f"- pixel size: {x:g} × {y:g} {unit}")
+            lines.append(f"- pixel size: {x:g} × {y:g} {inline_text(unit)}"
+                         + (" (given by you)" if self.pixel_size_given else ""))
         else:
-            lines.append("- pixel size: not stated in the file")
-        lines += [f"- _{n}_" for n in self.notes]
+            lines.append(f"- pixel size: **{UNCALIBRATED}** — the file does not state it. Type it (µm per "
+                         "pixel) in the *Pixel size* field below; until then sizes are in pixels.")
+        lines += [f"- _{inline_text(n)}_" for n in self.notes]
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, Any]:
@@ -123,7 +137,7 @@ def _read_tiff(path: Path) -> tuple[Any, str, tuple[float, float, str] | None, l
             notes.append("ome")
             pixel_size = _ome_pixel_size(tif.ome_metadata)
         if pixel_size is None:
-            pixel_size = _resolution_pixel_size(tif.pages[0])
+            pixel_size = _resolution_pixel_size(tif.pages[0], tif.imagej_metadata)
     return data, axes, pixel_size, notes
 
 
@@ -138,17 +152,25 @@ def _ome_pixel_size(xml: str) -> tuple[float, float, str] | None:
     return (x, y, unit)
 
 
-def _resolution_pixel_size(page: Any) -> tuple[float, float, str] | None:
-    """Pixel size from XResolution/YResolution (pixels per unit) and ResolutionUnit."""
+def _resolution_pixel_size(page: Any, imagej: dict[str, Any] | None = None) -> tuple[float, float, str] | None:
+    """Pixel size from XResolution/YResolution (pixels per unit) and ResolutionUnit; None when uncalibrated.
+
+    Uncalibrated means: no XResolution; ResolutionUnit NONE without an ImageJ unit; an ImageJ unit of
+    "pixel"; one pixel per inch or centimetre (a writer's placeholder, not a microscope); a screen DPI.
+    """
     tags = page.tags
     if "XResolution" not in tags:
         return None
-    unit_code = int(getattr(tags.get("ResolutionUnit"), "value", 2) or 2)
-    meta = page.imagej_tags if hasattr(page, "imagej_tags") else None
+    unit_tag = tags.get("ResolutionUnit")
+    # the tag's value is an enum whose NONE member is falsy: compare numbers, never truthiness
+    unit_code = 2 if unit_tag is None else int(unit_tag.value)  # the TIFF default unit is the inch
     unit = {2: "inch", 3: "cm"}.get(unit_code, "")
-    if meta and meta.get("unit"):
-        unit = str(meta["unit"]).replace("\\u00B5", "µ").replace("micron", "µm")
-    if unit_code == 1 and not unit:
+    ij_unit = str((imagej or {}).get("unit") or "").strip()
+    if ij_unit:
+        if ij_unit.lower() in ("pixel", "pixels", "px"):
+            return None
+        unit = ij_unit.replace("\\u00B5", "µ").replace("micron", "µm")
+    if not unit:
         return None
 
     def per_pixel(tag: str) -> float | None:
@@ -159,11 +181,48 @@ def _resolution_pixel_size(page: Any) -> tuple[float, float, str] | None:
         return den / num if num else None
 
     x, y = per_pixel("XResolution"), per_pixel("YResolution")
-    if x is None or (unit == "inch" and abs(x - 1 / 72) < 1e-9) or (unit == "inch" and abs(x - 1 / 96) < 1e-9):
-        return None  # the screen-DPI default says nothing about the sample
+    if x is None:
+        return None
+    if unit in ("inch", "cm") and (abs(x - 1.0) < 1e-9 or (unit == "inch" and min(abs(x - 1 / 72), abs(x - 1 / 96)) < 1e-9)):
+        return None  # a placeholder or the screen-DPI default says nothing about the sample
     if unit == "cm":
         x, y, unit = x * 1e4, (y or x) * 1e4, "µm"
+    elif unit == "inch":
+        x, y, unit = x * 25400.0, (y or x) * 25400.0, "µm"
     return (x, y or x, unit)
+
+
+def with_pixel_size(info: ImageInfo, text: str, workdir: Path) -> ImageInfo:
+    """``info`` with the pixel size the user typed (µm per pixel); the analysis uses a calibrated copy.
+
+    The copy is an OME-TIFF with ``PhysicalSizeX/Y`` in µm, which the recipes and generated code read
+    like any calibrated file. Raises :class:`ConfigurationError` for a value that is not a positive number.
+    """
+    cleaned = str(text or "").strip().lower().replace(",", ".")
+    cleaned = re.sub(r"\s*(µm|um|micron|microns|micrometres?|micrometers?)\s*$", "", cleaned)
+    try:
+        size = float(cleaned)
+    except ValueError:
+        size = -1.0
+    if not (0 < size < 1e4):
+        raise ConfigurationError(f"{str(text or '').strip()[:40]!r} is not a pixel size",
+                                 hint="type the size of one pixel in µm, e.g. 0.65")
+    import numpy as np
+    import tifffile
+
+    reader = _read_tiff if info.format in ("tiff", "ome-tiff") else _read_pil
+    arr = np.asarray(reader(info.analysis_path or info.path)[0])
+    axes = info.axes if len(info.axes) == arr.ndim else ""
+    if not axes:
+        axes = "YXS" if arr.ndim == 3 and arr.shape[-1] in (3, 4) else "ZYX"[-arr.ndim:] if arr.ndim <= 3 else ""
+    workdir.mkdir(parents=True, exist_ok=True)
+    out = workdir / (Path(info.name).name.split(".")[0] + "-calibrated.ome.tif")
+    meta: dict[str, Any] = {"PhysicalSizeX": size, "PhysicalSizeY": size, "PhysicalSizeXUnit": "µm",
+                            "PhysicalSizeYUnit": "µm"}
+    if axes:
+        meta["axes"] = axes
+    tifffile.imwrite(out, arr, ome=True, photometric="rgb" if axes.endswith("S") else None, metadata=meta)
+    return replace(info, pixel_size=(size, size, "µm"), pixel_size_given=True, analysis_path=out)
 
 
 def _read_pil(path: Path) -> tuple[Any, str, tuple[float, float, str] | None, list[str]]:

@@ -2,8 +2,10 @@
 
 Pure functions over the payload objects (``Answer``, ``CodeResult``, ``Recommendation``,
 ``RunResult``) read through ``getattr``, so they work on the real models and on test fakes alike.
-Every piece of text that came from a source, a model or the user is HTML-escaped before it goes
-into an HTML panel.
+Every piece of text that came from a source, a model or the user goes through :mod:`scopebot.ui.safety`:
+HTML panels escape it (passages render as Markdown with raw HTML escaped), chat Markdown keeps no
+raw HTML outside code, and code and program output sit in fences they cannot close. Status words are
+text, not emoji, so they read the same without an emoji font.
 """
 
 from __future__ import annotations
@@ -14,10 +16,17 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from scopebot.ui.safety import fenced, inline_text, markdown_html, no_raw_html, safe_url
+
 ROUTE_NAMES = {"question": "question → grounded answer", "code": "code → sandboxed analysis",
                "tool": "tool → recommendations", "forum": "forum → image.sc search",
                "chitchat": "chit-chat", "out_of_scope": "out of scope"}
 MAX_TABLE_ROWS = 12
+#: What the Sources/Checks panels show when the current turn has no sources (they never keep an older turn's).
+NO_SOURCES_HTML = '<div class="sb-sources sb-empty">No sources for this turn.</div>'
+NO_CHECKS_HTML = '<div class="sb-checks sb-empty">No checks for this turn.</div>'
+#: Prefixes of the progress line (plain words: the page must not depend on an emoji font).
+WORKING, DONE, ERROR = "Working:", "Done", "Error:"
 
 
 def esc(text: Any) -> str:
@@ -37,7 +46,7 @@ def route_line(result: Any, forced: bool = False) -> str:
 def status_text(event: Any) -> str:
     """A progress line for a streamed status event (retrieving, generating, running...)."""
     text = getattr(event, "text", "") or getattr(event, "status", "") or ""
-    return f"⏳ {text}" if text else "⏳ working…"
+    return f"{WORKING} {text}…" if text else f"{WORKING} …"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -54,7 +63,7 @@ def reply_markdown(result: Any, forced: bool = False) -> str:
         body = code_body(payload)
     elif kind == "tools" and payload is not None and hasattr(payload, "results"):
         body = body or tools_summary(payload)
-    return f"{route_line(result, forced)}\n\n{body}".strip()
+    return f"{route_line(result, forced)}\n\n{no_raw_html(body)}".strip()
 
 
 def _is_answer(payload: Any) -> bool:
@@ -69,13 +78,14 @@ def answer_body(answer: Any) -> str:
         lines = [text, f"**I did not answer:** {reason}"]
         closest = getattr(answer, "closest_sources", []) or []
         if closest:
-            lines.append("Closest passages: " + "; ".join(f"{c.title} — {c.section}" for c in closest[:3]))
+            lines.append("Closest passages: " + "; ".join(f"{inline_text(c.title)} — {inline_text(c.section)}"
+                                                         for c in closest[:3]))
         return "\n\n".join(x for x in lines if x)
     return f"{getattr(answer, 'answer', '')}\n\n{checks_line(getattr(answer, 'checks', None))}"
 
 
 def checks_line(checks: Any) -> str:
-    """``✅ 100% supported · 0 invalid citations · 0 unknown names`` (or ⚠️ when something is flagged)."""
+    """``Checks passed: 100% of sentences supported · ...`` (``Checks flagged:`` when something is flagged)."""
     if checks is None:
         return ""
     frac = float(getattr(checks, "supported_fraction", 1.0))
@@ -84,18 +94,19 @@ def checks_line(checks: Any) -> str:
     flagged = list(getattr(checks, "unsupported_sentences", []) or [])
     ok = frac >= 0.999 and not invalid and not unknown and not flagged
     parts = [f"{round(frac * 100)}% of sentences supported", f"{invalid} invalid citation(s)",
-             f"{len(unknown)} unknown name(s)" + (f" ({', '.join(unknown[:5])})" if unknown else "")]
-    return f"{'✅' if ok else '⚠️'} _checks: {' · '.join(parts)}_"
+             f"{len(unknown)} unknown name(s)" + (f" ({', '.join(inline_text(u) for u in unknown[:5])})"
+                                                  if unknown else "")]
+    return f"**{'Checks passed' if ok else 'Checks flagged'}:** _{' · '.join(parts)}_"
 
 
 def code_body(code: Any) -> str:
     """A code answer: notes, the code in a fenced block, the run's outcome and stdout."""
     lines: list[str] = [f"_{n}_" for n in getattr(code, "notes", []) or []]
-    lines.append(f"```python\n{getattr(code, 'code', '').rstrip()}\n```")
+    lines.append(fenced(getattr(code, "code", ""), "python"))
     if getattr(code, "ran", False):
         ok = getattr(code, "ok", not getattr(code, "error", None))
         rounds = len(getattr(code, "rounds", []) or [])
-        lines.append(("✅ ran in the sandbox" if ok else "❌ the run failed") +
+        lines.append(("**Ran in the sandbox**" if ok else "**The run failed**") +
                      (f" after {rounds} round(s)" if rounds > 1 else ""))
     else:
         lines.append("_Not run yet — press **Run** to execute it in the sandbox._")
@@ -108,16 +119,16 @@ def output_markdown(run: Any) -> str:
     parts: list[str] = []
     stdout = (getattr(run, "stdout", "") or "").strip()
     if stdout:
-        parts.append(f"**Output**\n```text\n{stdout[-4000:]}\n```")
+        parts.append(f"**Output**\n{fenced(stdout[-4000:], 'text')}")
     error = getattr(run, "error", None)
     if error:
         tb = getattr(run, "traceback", None) or ""
-        parts.append(f"**Error**\n```text\n{(tb or error)[-3000:]}\n```")
+        parts.append(f"**Error**\n{fenced((tb or error)[-3000:], 'text')}")
     for path in getattr(run, "files", []) or []:
         table = csv_table(Path(path))
         if table:
-            parts.append(f"**Table `{Path(path).name}`**\n\n{table}")
-    return "\n\n".join(parts)
+            parts.append(f"**Table {inline_text(Path(path).name)}**\n\n{table}")
+    return no_raw_html("\n\n".join(parts))
 
 
 def csv_table(path: Path, max_rows: int = MAX_TABLE_ROWS) -> str:
@@ -150,7 +161,7 @@ def csv_table(path: Path, max_rows: int = MAX_TABLE_ROWS) -> str:
 def tools_summary(rec: Any) -> str:
     if getattr(rec, "nothing_fits", False):
         return getattr(rec, "message", "") or "Nothing in the catalog fits this request."
-    names = ", ".join(f"**{r.name}**" for r in getattr(rec, "results", [])[:5])
+    names = ", ".join(f"**{inline_text(r.name)}**" for r in getattr(rec, "results", [])[:5])
     return f"Recommended: {names}. See the cards on the right." if names else "No recommendations."
 
 
@@ -165,15 +176,14 @@ def sources_html(answer: Any, lookup: Callable[[str], str | None] | None = None)
     items = []
     for c in cites:
         text = (lookup(c.key) if lookup else None) or getattr(c, "text", "") or getattr(c, "snippet", "")
-        link = (f'<a href="{esc(c.url)}" target="_blank" rel="noopener noreferrer">{esc(c.url)}</a>'
-                if getattr(c, "url", "") else "")
+        link = _link(getattr(c, "url", ""), getattr(c, "url", ""))
         items.append(
             f'<details class="sb-source" id="source-{int(c.n)}"><summary><b>[{int(c.n)}]</b> {esc(c.title)}'
             f'{" — " + esc(c.section) if getattr(c, "section", "") else ""}</summary>'
             f'<div class="sb-crumb">{esc(getattr(c, "breadcrumb", ""))}</div>'
             f'<div class="sb-link">{link}</div>'
             f'<div class="sb-key"><code>{esc(c.key)}</code></div>'
-            f'<blockquote class="sb-text">{esc(text)}</blockquote></details>')
+            f'<div class="sb-text">{markdown_html(text)}</div></details>')
     return '<div class="sb-sources">' + "".join(items) + "</div>"
 
 
@@ -224,13 +234,11 @@ def tool_cards_html(rec: Any) -> str:
         results = list(getattr(rec, "nearest", []) or [])
     cards = []
     for r in results:
-        links = "".join(f'<a class="sb-toollink" href="{esc(url)}" target="_blank" rel="noopener noreferrer">'
-                        f"{esc(name)}</a> " for name, url in (getattr(r, "links", {}) or {}).items())
+        links = "".join(_link(url, name, "sb-toollink") + " " for name, url in (getattr(r, "links", {}) or {}).items())
         why = "".join(f"<li>{esc(w)}</li>" for w in (getattr(r, "why", []) or [])[:4])
         meta = " · ".join(esc(x) for x in (getattr(r, "kind", ""), getattr(r, "interface", ""),
                                            getattr(r, "license", "")) if x)
-        cites = "".join(f'<li><a href="{esc(c.url)}" target="_blank" rel="noopener noreferrer">{esc(c.title)}</a>'
-                        f"{' — ' + esc(c.section) if c.section else ''}</li>"
+        cites = "".join(f"<li>{_link(c.url, c.title)}{' — ' + esc(c.section) if c.section else ''}</li>"
                         for c in (getattr(r, "citations", []) or [])[:3])
         cards.append(f'<div class="sb-card"><div class="sb-card-title">{esc(r.name)}'
                      f' <span class="sb-score">{float(r.score):.2f}</span></div>'
@@ -250,8 +258,17 @@ def rounds_markdown(code: Any) -> str:
     for r in rounds:
         checks = r.checks.to_text() if hasattr(getattr(r, "checks", None), "to_text") else ""
         state = "ran OK" if getattr(r, "ok", False) else ("failed" if getattr(r, "run", None) else "not run")
-        out.append(f"**Round {r.index + 1}** ({r.source}) — {state}\n\n"
-                   + (f"Checks: {checks}\n\n" if checks else "")
-                   + (f"```text\n{r.error[-1500:]}\n```\n\n" if getattr(r, "error", None) else "")
-                   + f"<details><summary>code</summary>\n\n```python\n{r.code}\n```\n</details>")
-    return "\n\n---\n\n".join(out)
+        out.append(f"**Round {r.index + 1}** ({inline_text(r.source)}) — {state}\n\n"
+                   + (f"Checks: {inline_text(checks)}\n\n" if checks else "")
+                   + (f"{fenced(r.error[-1500:], 'text')}\n\n" if getattr(r, "error", None) else "")
+                   + f"**Code**\n\n{fenced(r.code, 'python')}")
+    return no_raw_html("\n\n---\n\n".join(out))
+
+
+def _link(url: Any, text: Any, css: str = "") -> str:
+    """An ``<a>`` to an http(s) ``url`` opening in a new tab; only the escaped text for anything else."""
+    href = safe_url(url)
+    if href is None:
+        return esc(text)
+    cls = f' class="{css}"' if css else ""
+    return f'<a{cls} href="{esc(href)}" target="_blank" rel="noopener noreferrer">{esc(text)}</a>'

@@ -26,6 +26,7 @@ from pydantic import SecretStr
 
 from scopebot.errors import ConfigurationError
 from scopebot.settings import Settings
+from scopebot.ui.safety import inline_text
 
 #: Backends a user may pick in the settings panel (``gguf``/``scripted`` are for operators and tests).
 UI_BACKENDS = ("embedded", "openai")
@@ -90,8 +91,8 @@ class SessionSettings:
 
     def describe(self) -> str:
         """One line for the UI; says whether a key is set, never what it is."""
-        where = f" at {self.base_url}" if self.backend == "openai" and self.base_url else ""
-        model = f", model {self.model}" if self.model else ""
+        where = f" at {inline_text(self.base_url)}" if self.backend == "openai" and self.base_url else ""
+        model = f", model {inline_text(self.model)}" if self.model else ""  # typed by the user: text, not markup
         key = ", API key set (hidden)" if self.api_key is not None and self.api_key.get_secret_value() else ""
         return (f"backend **{self.backend}**{where}{model}{key} · answer mode **{self.answer_mode}** · "
                 f"strict **{'on' if self.strict else 'off'}**")

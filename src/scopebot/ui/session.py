@@ -17,10 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scopebot.errors import ConfigurationError, ScopebotError, user_message
+from scopebot.errors import ConfigurationError, ScopebotError
 from scopebot.ui import render
+from scopebot.ui.controls import ui_message
 from scopebot.ui.history import FeedbackStore, Rating, TurnRecord, write_exports
-from scopebot.ui.images import DEFAULT_MAX_MB, ImageInfo, inspect_upload
+from scopebot.ui.images import DEFAULT_MAX_MB, ImageInfo, inspect_upload, with_pixel_size
+from scopebot.ui.render import DONE, ERROR, WORKING
+from scopebot.ui.safety import inline_text, no_raw_html, text_markdown
 from scopebot.ui.services import SessionSettings, UIServices, iter_events
 
 log = logging.getLogger("scopebot.ui")
@@ -90,9 +93,12 @@ class ChatSession:
         if force is not None and force not in ROUTE_CHOICES:
             yield View(status=f"Unknown mode {force!r}.")
             return
-        self.chat.append({"role": "user", "content": text})
-        self.chat.append({"role": "assistant", "content": "⏳ routing…"})
-        yield View(chat=list(self.chat), status="⏳ routing…")
+        # the user's words are text: shown literally, never as HTML or Markdown
+        self.chat.append({"role": "user", "content": text_markdown(text)})
+        self.chat.append({"role": "assistant", "content": f"{WORKING} routing…"})
+        # the side panels show the current turn only: an older turn's sources go now
+        yield View(chat=list(self.chat), status=f"{WORKING} routing…", sources=render.NO_SOURCES_HTML,
+                   checks=render.NO_CHECKS_HTML)
         image = self.image.analysis_path if self.image else None
         streamed = ""
         started = last_yield = time.perf_counter()
@@ -104,10 +110,10 @@ class ChatSession:
                     return
                 if getattr(event, "type", "") == "delta" and getattr(event, "text", ""):
                     streamed += event.text
-                    self.chat[-1] = {"role": "assistant", "content": streamed}
+                    self.chat[-1] = {"role": "assistant", "content": no_raw_html(streamed)}
                     if time.perf_counter() - last_yield >= self.stream_interval_s:  # bound the page updates
                         last_yield = time.perf_counter()
-                        yield View(chat=list(self.chat), status="⏳ writing the answer…")
+                        yield View(chat=list(self.chat), status=f"{WORKING} writing the answer…")
                 else:
                     line = render.status_text(event)
                     if not streamed:
@@ -122,16 +128,17 @@ class ChatSession:
             yield self._error(exc)
 
     def _error(self, exc: BaseException) -> View:
-        msg = user_message(exc)
-        self.chat[-1] = {"role": "assistant", "content": f"⚠️ {msg}"}
-        return View(chat=list(self.chat), status=f"⚠️ {msg.splitlines()[0]}")
+        msg = ui_message(exc)
+        self.chat[-1] = {"role": "assistant", "content": f"**{ERROR}** {text_markdown(msg)}"}
+        return View(chat=list(self.chat), status=f"{ERROR} {inline_text(msg.splitlines()[0])}")
 
     def _finish(self, text: str, result: Any, forced: bool, started: float) -> Iterator[View]:
         md = render.reply_markdown(result, forced)
         record = TurnRecord.from_result(text, result, md, image=self.image.name if self.image else None)
         self.turns.append(record)
         self.chat[-1] = {"role": "assistant", "content": md}
-        view = View(status=f"✅ done in {time.perf_counter() - started:.1f}s")
+        view = View(status=f"{DONE} in {time.perf_counter() - started:.1f}s", sources=render.NO_SOURCES_HTML,
+                    checks=render.NO_CHECKS_HTML)
         payload = record.payload
         if record.kind in ("answer", "abstention") and hasattr(payload, "citations"):
             view.sources = render.sources_html(payload, self.services.passage_text)
@@ -165,18 +172,22 @@ class ChatSession:
         try:
             run = self.services.run_code(code, image)
         except ScopebotError as exc:
-            return View(status=f"⚠️ {user_message(exc).splitlines()[0]}", run_output=f"⚠️ {user_message(exc)}")
+            msg = ui_message(exc)
+            return View(status=f"{ERROR} {inline_text(msg.splitlines()[0])}", run_output=f"**{ERROR}** {text_markdown(msg)}")
         if self.turns and self.turns[-1].code is not None:
             self.turns[-1].runs.append(run)
         figures = [str(f) for f in getattr(run, "figures", []) or []]
         summary = run.summary() if hasattr(run, "summary") else ("ran" if getattr(run, "ok", False) else "failed")
         out = render.output_markdown(run) or "_No output._"
-        self.chat.append({"role": "assistant", "content": f"▶️ **Run** — {summary}\n\n{out}"})
+        self.chat.append({"role": "assistant", "content": f"**Run** — {inline_text(summary)}\n\n{out}"})
         for fig in figures:
             self.chat.append({"role": "assistant", "content": {"path": fig, "alt_text": "figure"}})
         ok = getattr(run, "ok", False)
-        return View(chat=list(self.chat), run_output=f"{'✅' if ok else '❌'} {summary}\n\n{out}", figures=figures,
-                    status=f"{'✅' if ok else '❌'} sandbox run: {summary} ({time.perf_counter() - started:.1f}s)",
+        verdict = "**Ran OK:**" if ok else "**The run failed:**"
+        took = f"{time.perf_counter() - started:.1f}s"
+        return View(chat=list(self.chat), run_output=f"{verdict} {inline_text(summary)}\n\n{out}", figures=figures,
+                    status=(f"{DONE}: sandbox run OK, {inline_text(summary)} ({took})" if ok else
+                            f"{ERROR} the sandbox run failed: {inline_text(summary)} ({took})"),
                     tab="code")
 
     # --- image ------------------------------------------------------------------------------
@@ -189,8 +200,20 @@ class ChatSession:
             self.image = inspect_upload(Path(path), self.workdir, self.max_upload_mb)
         except ConfigurationError as exc:
             self.image = None
-            return None, f"⚠️ {user_message(exc)}"
+            return None, f"**{ERROR}** {text_markdown(ui_message(exc))}"
         return str(self.image.preview), self.image.markdown() + "\n\n_Code requests will use this image._"
+
+    def set_pixel_size(self, text: str) -> str:
+        """Calibrate the uploaded image with the pixel size the user typed; returns the panel's markdown."""
+        if self.image is None:
+            return "_Upload an image first; then give its pixel size here if the file does not state it._"
+        if not str(text or "").strip():
+            return self.image.markdown()
+        try:
+            self.image = with_pixel_size(self.image, text, self.workdir)
+        except ConfigurationError as exc:
+            return self.image.markdown() + f"\n\n**{ERROR}** {text_markdown(ui_message(exc))}"
+        return self.image.markdown() + "\n\n_Code requests will use this image with this pixel size._"
 
     # --- feedback & export --------------------------------------------------------------------
     def rate(self, rating: Rating, comment: str = "") -> str:
@@ -198,7 +221,9 @@ class ChatSession:
         if not self.turns:
             return "Ask something first; feedback applies to the last answer."
         self.feedback.record(self.turns[-1], rating, comment, session_id=self.id, backend=self.settings.backend)
-        return f"Thanks — saved {'👍' if rating == 'up' else '👎'} for “{self.turns[-1].question[:60]}”."
+        question = self.turns[-1].question
+        shown = inline_text(question[:60] + ("…" if len(question) > 60 else ""))
+        return f"Thanks — saved your rating (**{'helpful' if rating == 'up' else 'not helpful'}**) for “{shown}”."
 
     def export(self) -> list[str]:
         """Write the conversation as Markdown and as a notebook; returns both paths."""

@@ -17,7 +17,7 @@ mark.sb-flag, .sb-unsup { background: #ffe08a; color: #3d2e00; }
 .sb-crumb { font-size: 0.85em; color: var(--body-text-color-subdued); margin-top: 4px; }
 .sb-link a { font-size: 0.85em; word-break: break-all; }
 .sb-key code { font-size: 0.8em; }
-.sb-text { white-space: pre-wrap; max-height: 280px; overflow-y: auto; font-size: 0.9em;
+.sb-text { max-height: 280px; overflow-y: auto; font-size: 0.9em;
            margin: 6px 0 0 0; padding-left: 8px; border-left: 3px solid var(--border-color-primary); }
 .sb-cards { display: flex; flex-direction: column; gap: 8px; }
 .sb-card { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 12px; }
