@@ -19,6 +19,9 @@ import numpy as np
 
 from scopebot.answer.abstain import GENERIC
 from scopebot.answer.context import ContextPassage
+from scopebot.answer.evidence import is_exercise, names_side
+from scopebot.answer.qtype import QuestionType
+from scopebot.answer.synthesis import assign_subject, drifts, layout, section_label
 from scopebot.answer.text import content_set, content_words, is_heading_like, split_sentences
 from scopebot.index.embeddings import Embedder
 
@@ -29,6 +32,8 @@ HEADING_BONUS = 0.2
 _NAMING_RE = re.compile(r"^(?:This|That|These|Those|It|Such)\b.*[.!?]$")
 _SENTENCE_END_RE = re.compile(r"[.!?][\"')\]]?$")
 _CODE_HINT_RE = re.compile(r"[=(]|\bimport\b|\.\w+\(")
+#: LaTeX left in the text ("$p_c(x)$", "\\frac"): unreadable when quoted.
+_MATH_RE = re.compile(r"\$[^$]*\$|\\(?:frac|sum|cdot|times|mathrm|left|right)\b|\$\$")
 
 
 @dataclass
@@ -40,6 +45,8 @@ class Candidate:
     code: bool = False
     relevance: float = 0.0
     heading: str = ""
+    subject: str = ""
+    label: str = ""
 
 
 def _letters_ratio(text: str) -> float:
@@ -52,10 +59,11 @@ def candidates(passages: Sequence[ContextPassage], max_passages: int = 5) -> lis
     for p in passages[:max_passages]:
         pos = 0
         heading = f"{p.result.chunk.title} {p.result.chunk.section}"
+        label = section_label(p.result.chunk.section, p.result.chunk.title)
         prose: list[str] = []
         in_code = False
 
-        def flush(prose: list[str], rank: int, key: str, heading: str) -> None:
+        def flush(prose: list[str], rank: int, key: str, heading: str, label: str = label) -> None:
             nonlocal pos
             merged: list[str] = []
             for sentence in split_sentences("\n".join(prose)):
@@ -65,14 +73,20 @@ def candidates(passages: Sequence[ContextPassage], max_passages: int = 5) -> lis
                     merged[-1] = f"{merged[-1]} {sentence}"
                 else:
                     merged.append(sentence)
+            previous = ""
             for sentence in merged:
                 pos += 1
                 s = sentence.strip()
+                prev, previous = previous, s
                 if (len(s) < 30 or len(s) > 450 or is_heading_like(s) or not _SENTENCE_END_RE.search(s)
                         or _FIGURE_RE.match(s) or _PANEL_RE.search(s) or _letters_ratio(s) < 0.75
-                        or len(content_words(s)) < 3):
+                        or len(content_words(s)) < 3 or s.endswith("?") or is_exercise(s) or _MATH_RE.search(s)):
                     continue
-                out.append(Candidate(text=s, key=key, rank=rank, position=pos, heading=heading))
+                subject, ok = assign_subject(s, prev, heading)
+                if not ok:
+                    continue  # "It ..." with no antecedent to name: quoted alone it would mislead
+                out.append(Candidate(text=s, key=key, rank=rank, position=pos, heading=heading, subject=subject,
+                                     label=label))
             prose.clear()
 
         for line in p.text.split("\n"):
@@ -134,11 +148,28 @@ class ExtractiveSynthesizer:
         prior = np.array([0.06 / c.rank for c in cands])
         return np.where(eligible, rel + prior, -1.0), vecs
 
-    def select(self, question: str, passages: Sequence[ContextPassage]) -> list[Candidate]:
-        """The chosen sentences, in passage-rank order."""
-        cands = candidates(passages, self.max_passages)
+    def select(self, question: str, passages: Sequence[ContextPassage],
+               qtype: QuestionType | None = None) -> list[Candidate]:
+        """The chosen sentences, in passage-rank order (for a comparison: up to three per side)."""
+        cands = candidates(passages, self.max_passages + (2 if qtype is not None and qtype.sides else 0))
+        if qtype is not None:
+            cands = [c for c in cands if not drifts(c, qtype)]
         if not cands:
             return []
+        if qtype is not None and qtype.kind == "comparison" and len(qtype.sides) == 2:
+            picked: list[Candidate] = []
+            for side in qtype.sides:
+                mine = [c for c in cands if c not in picked and (names_side(c.text, side) or
+                                                                  names_side(c.subject, side))]
+                if mine:
+                    side_q = f"{side} {qtype.topic} {question}"
+                    picked += self._mmr(side_q, mine, max_sentences=3, min_sentences=1)
+            if picked:
+                return sorted(picked, key=lambda c: (c.rank, c.position))
+        return self._mmr(question, cands, self.max_sentences, self.min_sentences)
+
+    def _mmr(self, question: str, cands: list[Candidate], max_sentences: int,
+             min_sentences: int) -> list[Candidate]:
         rel, vecs = self._relevance(question, cands)
         for c, r in zip(cands, rel, strict=True):
             c.relevance = round(float(r), 4)
@@ -147,7 +178,7 @@ class ExtractiveSynthesizer:
         if best <= 0:
             return []
         chosen: list[int] = []
-        while len(chosen) < min(self.max_sentences, len(cands)):
+        while len(chosen) < min(max_sentences, len(cands)):
             scores = []
             for i in range(len(cands)):
                 if i in chosen:
@@ -166,7 +197,7 @@ class ExtractiveSynthesizer:
             i = int(np.argmax(scores))
             if scores[i] <= -1e8:
                 break
-            enough = len(chosen) >= self.min_sentences
+            enough = len(chosen) >= min_sentences
             if rel[i] < self.relative_cutoff * best and enough:
                 break
             if rel[i] <= 0 or rel[i] < 0.25 * best:
@@ -176,8 +207,11 @@ class ExtractiveSynthesizer:
         return sorted(picked, key=lambda c: (c.rank, c.position))
 
     @staticmethod
-    def render(selected: Sequence[Candidate]) -> str:
-        """Sentences with their citation keys; one paragraph per passage."""
+    def render(selected: Sequence[Candidate], qtype: QuestionType | None = None) -> str:
+        """Sentences with their citation keys: organised for ``qtype`` (labelled lines, see
+        :func:`scopebot.answer.synthesis.layout`), or one paragraph per passage without one."""
+        if qtype is not None:
+            return layout(selected, qtype)
         paragraphs: list[str] = []
         current_key = None
         for c in selected:

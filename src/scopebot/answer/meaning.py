@@ -33,7 +33,7 @@ ANTONYMS = (("increase", "decrease"), ("increases", "decreases"), ("increasing",
             ("undersampling", "oversampling"), ("undersampled", "oversampled"), ("always", "never"),
             ("reduces", "increases"), ("reduce", "increase"), ("improves", "degrades"), ("single", "two"),
             ("paired", "unpaired"), ("linear", "nonlinear"), ("local", "global"), ("2d", "3d"),
-            ("maximum", "minimum"), ("dark", "bright"), ("inside", "outside"), ("required", "optional"))
+            ("maximum", "minimum"), ("dark", "bright"), ("works", "fails"), ("succeeds", "fails"), ("inside", "outside"), ("required", "optional"))
 _ANAPHOR_RE = re.compile(r"^(?:it|its|this|these|they|their|such|that|those|the method|the model|the network|"
                          r"this method|this approach|this model|this network|this tool)\b", re.IGNORECASE)
 _NUM_UNIT_RE = re.compile(r"(?<![\w.])(\d+(?:[.,]\d+)?)\s*(nm|µm|um|μm|mm|cm|m|px|pixels?|%|s|ms|min|h|"
@@ -46,9 +46,44 @@ def _tokens(text: str) -> list[str]:
     return _TOKEN_RE.findall(text.lower().replace("’", "'"))
 
 
+#: Words that negate by meaning; two negations cancel ("without a correct value ... wrong").
+NEGATIVE_WORDS = frozenset("wrong incorrect missing absent independent".split())
+
+
+_NEG_PHRASE_RE = re.compile(r"\b(?:remov|eliminat|avoid)\w* the need\b|\bno longer\b", re.IGNORECASE)
+_CLAUSE_RE = re.compile(r"[,;:()]|\b(?:and|but|so|because|since|while|whereas|which|although|though|by)\b",
+                        re.IGNORECASE)
+
+
 def negated(text: str) -> bool:
+    """An odd number of negations ("no", "not", "without", "fails", "wrong", "removes the need" ...)."""
     toks = _tokens(text)
-    return any(t in NEGATIONS or t.endswith("n't") for t in toks)
+    n = sum(1 for t in toks if t in NEGATIONS or t in NEGATIVE_WORDS or t.endswith("n't"))
+    return (n + len(_NEG_PHRASE_RE.findall(text))) % 2 == 1
+
+
+def clauses(text: str) -> list[str]:
+    """``text`` cut at commas and conjunctions: each piece carries its own polarity."""
+    return [c.strip() for c in _CLAUSE_RE.split(text) if c and c.strip()]
+
+
+def polarity_conflict(claim: str, sentences: list[str]) -> str:
+    """A clause of ``claim`` whose closest passage clauses all have the opposite polarity ("" if none)."""
+    pcs = [(c, content_set(c)) for s in sentences for c in clauses(s)]
+    pcs = [(c, cs) for c, cs in pcs if len(cs) >= 2]
+    for cc in clauses(claim):
+        want = content_set(cc)
+        if len(want) < 2:
+            continue
+        scored = sorted(((len(want & cs), c) for c, cs in pcs), key=lambda x: -x[0])
+        if not scored or scored[0][0] < 2:
+            continue
+        top = scored[0][0]
+        close = [c for n, c in scored if n >= max(2, 0.6 * top)]
+        if all(negated(c) != negated(cc) for c in close):
+            return ("polarity: " + (f"'{cc}' is negated, the passage is not" if negated(cc)
+                                    else f"the passage negates what '{cc}' states"))
+    return ""
 
 
 def number_units(text: str) -> set[tuple[str, str]]:
@@ -81,32 +116,18 @@ def closest_sentence(claim: str, passage: str) -> tuple[int, list[str]]:
     return best_i, sentences
 
 
-def _scope(claim: str) -> set[str]:
-    """Content words within four words after each negation of ``claim``."""
-    toks = _tokens(claim)
-    out: set[str] = set()
-    for j, t in enumerate(toks):
-        if t in NEGATIONS or t.endswith("n't"):
-            out |= content_set(" ".join(toks[j + 1:j + 5]))
+_PREFIX_PAIRS = (("under", "over"), ("increas", "decreas"), ("up", "down"), ("high", "low"), ("max", "min"))
+
+
+def _prefix_antonyms(claim: set[str], passage: set[str]) -> list[tuple[str, str]]:
+    """Opposites made by swapping a prefix: "undersample" / "oversample", "increasing" / "decreasing"."""
+    out = []
+    for a, b in _PREFIX_PAIRS:
+        for t in claim:
+            for p, q in ((a, b), (b, a)):
+                if t.startswith(p) and len(t) > len(p) + 2 and q + t[len(p):] in passage:
+                    out.append((t, q + t[len(p):]))
     return out
-
-
-def _same_polarity_elsewhere(claim: str, sentences: list[str], best: int) -> bool:
-    """Another passage sentence about the same thing has the claim's polarity ("No clean images are
-    needed" backs "... without clean images" even when another sentence shares more words)."""
-    want = content_set(claim)
-    neg = negated(claim)
-    top = len(want & content_set(sentences[best]))
-    scope = _scope(claim) if neg else set()
-    for j, s in enumerate(sentences):
-        if j == best or negated(s) != neg:
-            continue
-        have = content_set(s)
-        if neg and len(scope & have) >= min(2, len(scope)):
-            return True
-        if not neg and len(want & have) >= max(2, 0.6 * top):
-            return True
-    return False
 
 
 def conflicts(claim: str, passage: str, *, heading: str = "", known: Iterable[str] = WELL_KNOWN) -> list[str]:
@@ -115,12 +136,12 @@ def conflicts(claim: str, passage: str, *, heading: str = "", known: Iterable[st
     i, sentences = closest_sentence(claim, passage)
     target = sentences[i]
     out: list[str] = []
-    if negated(claim) != negated(target) and not _same_polarity_elsewhere(claim, sentences, i):
-        out.append("polarity: " + ("the claim is negated, the passage is not" if negated(claim)
-                                   else "the passage is negated, the claim is not"))
-    elif negated(claim) == negated(target):
+    flipped = polarity_conflict(claim, sentences) if negated(claim) != negated(target) else ""
+    if flipped:
+        out.append(flipped)
+    if not flipped:
         ctoks, ptoks = set(_tokens(claim)), set(_tokens(target))
-        for a, b in ANTONYMS:
+        for a, b in [*ANTONYMS, *_prefix_antonyms(ctoks, ptoks)]:
             if (a in ctoks and b in ptoks and a not in ptoks and b not in ctoks) or \
                     (b in ctoks and a in ptoks and b not in ptoks and a not in ctoks):
                 out.append(f"polarity: '{a if a in ctoks else b}' where the passage says '{b if a in ctoks else a}'")

@@ -15,21 +15,25 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from scopebot.answer.abstain import Evidence, EvidenceDecision, assess_evidence, corpus_vocabulary
 from scopebot.answer.citations_check import check_citations
+from scopebot.answer.compute import Calculator, Computation, SafeCalculator, formula_results, verify
 from scopebot.answer.context import ContextPassage, build_context, format_passages, merge_results
 from scopebot.answer.entities import EntityChecker
+from scopebot.answer.evidence import select_evidence
 from scopebot.answer.extractive import ExtractiveSynthesizer
 from scopebot.answer.injection import followed_instructions
 from scopebot.answer.models import Answer, AnswerEvent, CheckReport, Mode, SentenceCheck, Timings
+from scopebot.answer.qtype import QuestionType, classify, shape_hint
 from scopebot.answer.render import abstained_text, number_citations
 from scopebot.answer.rewrite import rewrite_query
 from scopebot.answer.support import SupportScorer, check_sentence, supported_fraction
-from scopebot.answer.text import split_sentences
+from scopebot.answer.text import split_sentences, strip_citations
 from scopebot.citations import NOT_IN_SOURCES
 from scopebot.errors import ConfigurationError, ModelError
 from scopebot.index.embeddings import Embedder
@@ -55,7 +59,7 @@ class AnswerPipeline:
 
     def __init__(self, retriever: Retriever, model: ChatModel | None, settings: Settings, *,
                  entity_checker: EntityChecker | None = None, embedder: Embedder | None = None,
-                 prompts: Any = None, lead: bool = False,
+                 prompts: Any = None, lead: bool = False, calculator: Calculator | None = None,
                  clock: Callable[[], float] = time.perf_counter) -> None:
         self.retriever = retriever
         self.model = model
@@ -65,6 +69,7 @@ class AnswerPipeline:
         self._vocabulary: dict[str, int] | None = None
         self.lead = lead
         self.clock = clock
+        self.calculator = calculator or SafeCalculator()
         if prompts is None:
             from scopebot.prompts import PromptLibrary
 
@@ -132,7 +137,9 @@ class AnswerPipeline:
         t0 = self.clock()
         yield AnswerEvent(type="status", status="retrieving")
         query = rewrite_query(question, history, self.model, self.prompts)
-        results = merge_results(self.retriever.search(query, k=k or self.settings.top_k), extra_results)
+        qtype = classify(question)
+        results = merge_results(select_evidence(self.retriever, query, qtype, k or self.settings.top_k), extra_results)
+        results, computation = formula_results(self.retriever, question, results, self.calculator)
         passages = build_context(results)
         by_key = {p.key: p for p in passages}
         decision = assess_evidence(
@@ -151,15 +158,17 @@ class AnswerPipeline:
         yield AnswerEvent(type="status", status="generating")
         t1 = self.clock()
         if resolved == "extractive":
-            raw, lead = self._extract(query, passages), None
+            raw, lead = self._extract(query, passages, qtype), None
             if self.lead and self.model is not None and raw:
                 lead = self._generate_lead(question, passages)
             sources: dict[str, str] = {"extractive": raw, "model": lead or ""}
+            sources["computed"] = computation.text if computation is not None else ""
         else:
             parts: list[str] = []
             try:
                 for delta in self.model.stream(  # type: ignore[union-attr]
-                        self.prompts.messages("answer_system", passages=format_passages(passages), question=question),
+                        self.prompts.messages("answer_system", passages=format_passages(passages),
+                                              question=f"{question}\n{shape_hint(qtype)}".strip()),
                         max_tokens=self.settings.llm_max_tokens, temperature=self.settings.llm_temperature):
                     if delta.text:
                         if base.timings.first_token_ms is None:
@@ -172,7 +181,8 @@ class AnswerPipeline:
                     raise
                 _log.warning("%s; answering extractively.\n  How to fix: %s", exc.message, exc.hint)
                 resolved = base.mode = "extractive"
-                sources = {"extractive": self._extract(query, passages), "model": ""}
+                sources = {"extractive": self._extract(query, passages, qtype), "model": ""}
+        sources["computed"] = computation.text if computation is not None else ""
         base.timings.generate_ms = _ms(self.clock() - t1)
         yield AnswerEvent(type="status", status="verifying")
         t2 = self.clock()
@@ -181,7 +191,7 @@ class AnswerPipeline:
             reason = "the model found no answer in the retrieved passages" if model_text else "the model returned nothing"
             yield from self._finish_abstained(base, passages, reason, t0)
             return
-        answer = self._verify(base, passages, sources, strict)
+        answer = self._verify(base, passages, sources, strict, computation)
         base.timings.verify_ms = _ms(self.clock() - t2)
         if answer is None:
             yield from self._finish_abstained(base, passages, "none of the answer's sentences is supported by the sources", t0)
@@ -193,8 +203,8 @@ class AnswerPipeline:
         yield AnswerEvent(type="final", answer=answer)
 
     # ------------------------------------------------------------------ generation
-    def _extract(self, query: str, passages: Sequence[ContextPassage]) -> str:
-        return self.synthesizer.render(self.synthesizer.select(query, passages))
+    def _extract(self, query: str, passages: Sequence[ContextPassage], qtype: QuestionType | None = None) -> str:
+        return self.synthesizer.render(self.synthesizer.select(query, passages, qtype), qtype)
 
     def _generate_lead(self, question: str, passages: Sequence[ContextPassage]) -> str:
         messages = self.prompts.messages("answer_system", passages=format_passages(passages[:LEAD_PASSAGES], 600),
@@ -209,13 +219,22 @@ class AnswerPipeline:
 
     # ------------------------------------------------------------------ verification
     def _verify(self, base: Answer, passages: Sequence[ContextPassage], sources: dict[str, str],
-                strict: bool) -> Answer | None:
+                strict: bool, computation: Computation | None = None) -> Answer | None:
         by_key = {p.key: p for p in passages}
-        context = {p.key: p.text for p in passages}
+        context = {p.key: f"{p.result.chunk.section}\n{p.text}" for p in passages}
         context_texts = [f"{p.result.chunk.title} {p.result.chunk.section} {p.text}" for p in passages]
         instructions = [i for p in passages for i in p.instructions]
         checks = base.checks
         pieces: list[tuple[str, SentenceCheck]] = []  # (raw sentence with keys, verdict)
+        if computation is not None and sources.get("computed", "").strip():
+            cited = check_citations(sources["computed"], by_key)  # formula passages only, re-checked
+            checks.invalid_keys += cited.invalid_keys
+            right = verify(computation) and not cited.invalid_keys
+            for raw in split_sentences(cited.text):
+                keys = [k for k in computation.keys if k in raw]
+                pieces.append((raw, SentenceCheck(text=strip_citations(raw), keys=keys, support=float(right),
+                                                  supported=right, source="computed",
+                                                  best_key=keys[0] if keys else None)))
         for source in ("model", "extractive"):
             text = sources[source]
             if not text.strip():
@@ -278,18 +297,40 @@ class AnswerPipeline:
 
 
 def _assemble(sources: dict[str, str], kept: Sequence[tuple[str, SentenceCheck]]) -> str:
-    """The verified answer: the model's lead (if any) first, then the extractive paragraphs or the
-    model's text with removed sentences taken out and repaired citations added."""
+    """The verified answer: the model's lead (if any), the computed result (if any), then the extractive
+    lines (their layout kept) or the model's text, with removed sentences taken out."""
     lead = " ".join(raw for raw, v in kept if v.source == "model")
+    computed = " ".join(raw for raw, v in kept if v.source == "computed")
     if sources["extractive"].strip():
-        body_keys = {raw for raw, v in kept if v.source == "extractive"}
-        paragraphs = []
-        for para in sources["extractive"].split("\n\n"):
-            sentences = [s for s in split_sentences(para) if s in body_keys]
-            if sentences:
-                paragraphs.append(" ".join(sentences))
-        return "\n\n".join(([lead] if lead else []) + paragraphs)
-    return _rebuild_model_text(sources["model"], kept)
+        body = _keep_lines(sources["extractive"], {raw for raw, v in kept if v.source == "extractive"})
+        return "\n\n".join(x for x in (lead, computed, body) if x)
+    model = _rebuild_model_text(sources["model"], [(r, v) for r, v in kept if v.source == "model"])
+    return "\n\n".join(x for x in (computed, model) if x)
+
+
+_MARKER_RE = re.compile(r"^(\s*)([-*+]|\d+[.)])\s+")
+
+
+def _keep_lines(text: str, keep: set[str]) -> str:
+    """``text`` with only the kept sentences; list markers kept (numbers renumbered), blocks left with
+    nothing but their header ("**Cellpose**:") dropped."""
+    blocks = []
+    for block in text.split("\n\n"):
+        lines: list[str] = []
+        n = 0
+        for line in block.split("\n"):
+            sentences = [s for s in split_sentences(line) if s in keep]
+            if not sentences:
+                continue
+            m = _MARKER_RE.match(line)
+            marker = ""
+            if m:
+                n += m.group(2)[0].isdigit()
+                marker = f"{m.group(1)}{n}. " if m.group(2)[0].isdigit() else f"{m.group(1)}{m.group(2)} "
+            lines.append(marker + " ".join(sentences))
+        if any(not ln.rstrip().endswith(":") for ln in lines):
+            blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
 
 
 def _rebuild_model_text(text: str, kept: Sequence[tuple[str, SentenceCheck]]) -> str:

@@ -114,3 +114,11 @@ def classify(question: str) -> QuestionType:
             return qt.model_copy(update={"kind": kind, "sides": sides, "topic": topic})
         return qt.model_copy(update={"kind": kind})
     return qt
+
+
+def shape_hint(qtype: QuestionType) -> str:
+    """The answer layout asked of a generative model for this question type (from the data file)."""
+    hint = _cues().get("shapes", {}).get(qtype.kind, "")
+    if qtype.kind == "comparison" and qtype.sides:
+        hint = hint.format(a=qtype.sides[0], b=qtype.sides[1])
+    return hint

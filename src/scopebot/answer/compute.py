@@ -1,0 +1,246 @@
+"""Numbers computed when the question asks for one (issue 16): Nyquist pixel size, parameter counts,
+unit conversions.
+
+:func:`plan` reads the quantities from the question and names the formula it needs; the formula
+must be found in a retrieved passage (:func:`find_formula_passage`), which the computed line cites.
+The arithmetic is an expression of numbers only, evaluated by a :class:`Calculator`:
+:class:`SandboxCalculator` runs it in scopebot's process sandbox (``Sandbox.run``); when the sandbox
+refuses (no kernel boundary, code execution off) it falls back to :class:`SafeCalculator`, an
+evaluator of ``+ - * / **`` over numbers written here (no ``eval``), and the answer says so.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import operator
+import re
+from collections.abc import Sequence
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, Field
+
+ComputeKind = Literal["nyquist", "conv_params", "unit"]
+
+_NA_RE = re.compile(r"(?:\bNA\b|numerical aperture)\s*(?:of|=|:)?\s*(\d(?:\.\d+)?)|(\d(?:\.\d+)?)\s*-?\s*NA\b",
+                    re.IGNORECASE)
+_WAVE_RE = re.compile(r"(\d{3})\s*(?:nm|nanomet)", re.IGNORECASE)
+_KERNEL_RE = re.compile(r"(\d+)\s*(?:x|×|by)\s*(\d+)(?:\s*(?:x|×|by)\s*(\d+))?", re.IGNORECASE)
+_CHANNELS_RE = re.compile(r"(?:from|maps?|mapping|with)?\s*(\d+)\s*(?:input\s*)?(?:channels?\s*)?(?:to|->|into)\s*"
+                          r"(\d+)\s*(?:output\s*)?channels?", re.IGNORECASE)
+_UNITS = {"nm": 1e-9, "nanometre": 1e-9, "nanometer": 1e-9, "µm": 1e-6, "um": 1e-6, "μm": 1e-6,
+          "micrometre": 1e-6, "micrometer": 1e-6, "micron": 1e-6, "mm": 1e-3, "millimetre": 1e-3,
+          "millimeter": 1e-3}
+_UNIT_WORD = r"(nm|µm|μm|um|nanomet(?:re|er)s?|micromet(?:re|er)s?|microns?|mm|millimet(?:re|er)s?)"
+_VALUE_UNIT_RE = re.compile(rf"(\d+(?:\.\d+)?)\s*{_UNIT_WORD}\b", re.IGNORECASE)
+_TARGET_RE = re.compile(rf"\b(?:in|into|to)\s+{_UNIT_WORD}\b", re.IGNORECASE)
+_SHORT = {"nm": "nm", "µm": "µm", "mm": "mm"}
+
+#: What each formula must look like in a passage, and the query that finds such a passage.
+FORMULAS: dict[str, tuple[re.Pattern[str], str]] = {
+    "resolution": (re.compile(r"(?:d\s*=\s*)?(?:λ|lambda|wavelength)\s*/\s*\(?\s*2\s*\*?\s*(?:×\s*)?NA", re.IGNORECASE),
+                   "limit of resolution d = λ / 2NA wavelength numerical aperture"),
+    "nyquist": (re.compile(r"nyquist.{0,200}(?:two to three times smaller|half|2\.3|twice)|"
+                           r"(?:two to three times smaller|half the).{0,200}nyquist", re.IGNORECASE | re.DOTALL),
+                "Nyquist sampling pixel size two to three times smaller than the smallest feature"),
+    "conv_params": (re.compile(r"kernel.{0,400}bias.{0,200}parameters|parameters.{0,300}kernel.{0,300}bias",
+                               re.IGNORECASE | re.DOTALL),
+                    "number of parameters convolutional layer kernels output channels bias terms"),
+}
+
+
+class Calculator(Protocol):
+    name: str
+
+    def evaluate(self, expression: str) -> float: ...
+
+
+_OPS: dict[type, Any] = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+                         ast.Div: operator.truediv, ast.Pow: operator.pow, ast.USub: operator.neg}
+
+
+class SafeCalculator:
+    """Evaluates ``+ - * / **`` and brackets over numbers by walking the syntax tree (no ``eval``)."""
+
+    name = "scopebot's arithmetic evaluator"
+
+    def evaluate(self, expression: str) -> float:
+        def walk(node: ast.AST) -> float:
+            if isinstance(node, ast.Expression):
+                return walk(node.body)
+            if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+                return float(node.value)
+            if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
+                return float(_OPS[type(node.op)](walk(node.left), walk(node.right)))
+            if isinstance(node, ast.UnaryOp) and type(node.op) in _OPS:
+                return float(_OPS[type(node.op)](walk(node.operand)))
+            raise ValueError(f"not arithmetic: {ast.dump(node)[:60]}")
+
+        return walk(ast.parse(expression, mode="eval"))
+
+
+class SandboxCalculator:
+    """Runs the arithmetic in the process sandbox; falls back to :class:`SafeCalculator` when refused."""
+
+    def __init__(self, sandbox_factory: Any) -> None:
+        self._factory = sandbox_factory
+        self._sandbox: Any = None
+        self.name = "the sandbox"
+        self.refused: str | None = None
+
+    def evaluate(self, expression: str) -> float:
+        value = SafeCalculator().evaluate(expression)  # validates: numbers and operators only
+        if self.refused is None:
+            try:
+                if self._sandbox is None:
+                    self._sandbox = self._factory()
+                result = self._sandbox.run(f"print(repr(float({expression})))", timeout=20)
+                if result.ok:
+                    self.name = "the sandbox"
+                    return float(result.stdout.strip().splitlines()[-1])
+                self.refused = result.error or result.violation or "the run failed"
+            except Exception as exc:  # noqa: BLE001 - a refusing sandbox must not break the answer
+                self.refused = f"{type(exc).__name__}: {exc}"[:160]
+        self.name = f"scopebot's arithmetic evaluator (the sandbox refused the run: {self.refused})"
+        return value
+
+
+class ComputePlan(BaseModel):
+    kind: ComputeKind
+    values: dict[str, float] = Field(default_factory=dict)
+    units: tuple[str, str] = ("", "")
+    formulas: list[str] = Field(default_factory=list, description="Keys of FORMULAS needed.")
+
+
+class Computation(BaseModel):
+    """A computed result: the line shown, the formula passages cited, the expressions evaluated."""
+
+    kind: ComputeKind
+    text: str
+    keys: list[str] = Field(default_factory=list)
+    expressions: dict[str, float] = Field(default_factory=dict)
+    evaluator: str = ""
+
+
+def plan(question: str) -> ComputePlan | None:
+    """What to compute for ``question``, or None when it asks for no number we know how to compute."""
+    q = question.replace(",", " ")
+    low = q.lower()
+    if "pixel size" in low or "nyquist" in low or "sampling" in low:
+        na = _NA_RE.search(q)
+        wave = _WAVE_RE.search(q)
+        if na and wave:
+            return ComputePlan(kind="nyquist", values={"na": float(na.group(1) or na.group(2)),
+                                                       "wavelength": float(wave.group(1))},
+                               formulas=["resolution", "nyquist"])
+    if "parameter" in low or "weights" in low:
+        k = _KERNEL_RE.search(q)
+        ch = _CHANNELS_RE.search(q)
+        if k and ch:
+            kx, ky = float(k.group(1)), float(k.group(2))
+            return ComputePlan(kind="conv_params", values={"kx": kx, "ky": ky, "cin": float(ch.group(1)),
+                                                           "cout": float(ch.group(2))}, formulas=["conv_params"])
+    value = _VALUE_UNIT_RE.search(q)
+    target = _TARGET_RE.search(q[value.end():]) if value else None
+    if value and target and ("convert" in low or " in " in low or " into " in low):
+        src, dst = _unit(value.group(2)), _unit(target.group(1))
+        if src != dst:
+            return ComputePlan(kind="unit", values={"value": float(value.group(1))}, units=(src, dst))
+    return None
+
+
+def _unit(word: str) -> str:
+    w = word.lower().rstrip("s")
+    for key in ("nm", "µm", "μm", "um", "mm"):
+        if w == key:
+            return "µm" if key in ("um", "μm") else key
+    if w.startswith("nanomet"):
+        return "nm"
+    if w.startswith("micromet") or w.startswith("micron"):
+        return "µm"
+    return "mm"
+
+
+def find_formula_passage(formula: str, passages: Sequence[tuple[str, str]]) -> str | None:
+    """The key of the first passage ``(key, text)`` that states ``formula``."""
+    pattern = FORMULAS[formula][0]
+    for key, text in passages:
+        if pattern.search(text):
+            return key
+    return None
+
+
+def _fmt(x: float) -> str:
+    r = math.floor(x * 10 + 0.5) / 10
+    whole = math.floor(x + 0.5)
+    if abs(r - whole) < 1e-9:
+        return f"{whole}"
+    return f"{r:g} (≈ {whole})"
+
+
+def compute(p: ComputePlan, formula_keys: dict[str, str], calculator: Calculator) -> Computation | None:
+    """Run ``p``: None when a needed formula has no passage (the number is then not given)."""
+    if any(f not in formula_keys for f in p.formulas):
+        return None
+    v = p.values
+    keys = [formula_keys[f] for f in p.formulas]
+    if p.kind == "nyquist":
+        e_d = f"{v['wavelength']:g} / (2 * {v['na']:g})"
+        d = calculator.evaluate(e_d)
+        e_half, e_third = f"{d:.6g} / 2", f"{d:.6g} / 3"
+        half, third = calculator.evaluate(e_half), calculator.evaluate(e_third)
+        text = (f"Resolution limit d = λ / (2 NA) = {v['wavelength']:g} nm / (2 × {v['na']:g}) = {_fmt(d)} nm "
+                f"[{keys[0]}]. Nyquist sampling asks for pixels two to three times smaller than that: "
+                f"d / 2 = {_fmt(half)} nm to d / 3 = {_fmt(third)} nm [{keys[1]}].")
+        exprs = {e_d: d, e_half: half, e_third: third}
+    elif p.kind == "conv_params":
+        e_w = f"{v['kx']:g} * {v['ky']:g} * {v['cin']:g} * {v['cout']:g}"
+        w = calculator.evaluate(e_w)
+        e_t = f"{w:g} + {v['cout']:g}"
+        t = calculator.evaluate(e_t)
+        text = (f"Parameters = kernel height × width × input channels × output channels + one bias per output "
+                f"channel = {v['kx']:g} × {v['ky']:g} × {v['cin']:g} × {v['cout']:g} = {w:g} weights, plus "
+                f"{v['cout']:g} bias terms = {t:g} parameters [{keys[0]}].")
+        exprs = {e_w: w, e_t: t}
+    else:
+        src, dst = p.units
+        factor = _UNITS[src] / _UNITS[dst]
+        e = f"{v['value']:g} * {factor:g}"
+        r = calculator.evaluate(e)
+        text = f"{v['value']:g} {src} = {v['value']:g} × {factor:g} {dst}/{src} = {r:g} {dst}."
+        exprs = {e: r}
+    return Computation(kind=p.kind, text=text, keys=keys, expressions=exprs,
+                       evaluator=f"Arithmetic run by {calculator.name}.")
+
+
+def verify(computation: Computation) -> bool:
+    """Re-evaluate every expression with :class:`SafeCalculator`: the shown numbers must be right."""
+    calc = SafeCalculator()
+    return all(abs(calc.evaluate(e) - v) <= 1e-6 * max(1.0, abs(v)) for e, v in computation.expressions.items())
+
+
+def formula_results(retriever: Any, question: str, results: list[Any], calculator: Calculator,
+                    k: int = 5) -> tuple[list[Any], Computation | None]:
+    """For a question asking for a number: add the passages stating the formulas (searched when the
+    retrieved ones do not) to ``results`` and compute. ``(results, None)`` when nothing is computed."""
+    p = plan(question)
+    if p is None:
+        return results, None
+    results = list(results)
+    keys: dict[str, str] = {}
+    for formula in p.formulas:
+        key = find_formula_passage(formula, [(r.chunk.key, r.chunk.body) for r in results])
+        if key is None:
+            try:
+                hits = retriever.search(FORMULAS[formula][1], k=k)
+            except Exception:  # noqa: BLE001 - no formula passage: no number
+                hits = []
+            key = find_formula_passage(formula, [(r.chunk.key, r.chunk.body) for r in hits])
+            if key is not None:
+                results.append(next(r for r in hits if r.chunk.key == key))
+        if key is not None:
+            keys[formula] = key
+    done = compute(p, keys, calculator)
+    if done is not None:
+        done.text = f"{done.text} {done.evaluator}"
+    return results, done

@@ -1,0 +1,129 @@
+"""Extracts that say what they are about, organised by what was asked (issue 16).
+
+* **Subjects and labels.** Each quoted sentence is labelled with the method or section it is about:
+  the first tool/method name in it, else the subject carried from the sentence before it, else its
+  section heading. A sentence that leans on an antecedent ("It trains ...", "This method ...") takes
+  the subject of the sentence before it or of its heading; when neither names anything it is
+  skipped, since quoted alone it would be read as being about something else.
+* **Subject drift.** For a question about one method (not a comparison), a sentence about another
+  named method ("It trains on two noisy images", said of Noise2Noise, for a Noise2Void question) is
+  not used.
+* **Layout** (:func:`layout`): a definition puts the defining sentence first; a how-to lists the
+  steps in order; a comparison gives each side its own block (and says when the sources say nothing
+  about one side); other questions get labelled bullets.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from scopebot.answer.entities import WELL_KNOWN, find_entities, norm
+from scopebot.answer.evidence import names_side
+from scopebot.answer.qtype import QuestionType
+from scopebot.citations import NOT_IN_SOURCES
+
+if TYPE_CHECKING:
+    from scopebot.answer.extractive import Candidate
+
+ANAPHOR_RE = re.compile(r"^(?:it|its|this|these|they|their|such|those|that (?:method|model|approach|network|tool)|"
+                        r"the (?:method|model|approach|network|tool|algorithm))\b", re.IGNORECASE)
+_WORD_RE = re.compile(r"[A-Za-z][A-Za-z0-9\-+]*[A-Za-z0-9]")
+_NUMBERED_HEADING_RE = re.compile(r"^\s*(?:\d+(?:\.\d+)*\.?\s+|note:\s*)", re.IGNORECASE)
+_DEFINES_RE = r"(?:is|are|refers to|means|describes|denotes|measures|computes|is defined as)\b"
+
+
+def names_in(text: str) -> list[str]:
+    """Tool/method names in ``text`` as written, in order: entity patterns and well-known names."""
+    found: dict[str, str] = {}
+    for e in find_entities(text):
+        if e.kind in ("tool", "function", "api") and len(norm(e.name)) >= 3:
+            found.setdefault(norm(e.name), e.name)
+    for m in _WORD_RE.finditer(text):
+        w = m.group(0)
+        if norm(w) in WELL_KNOWN and len(w) >= 4 and (w[0].isupper() or any(c.isupper() for c in w[1:])
+                                                      or norm(w) in {"ilastik", "napari", "cellpose"}):
+            found.setdefault(norm(w), w)
+    order = {k: text.find(v) for k, v in found.items()}
+    return [found[k] for k in sorted(found, key=lambda k: order[k])]
+
+
+def section_label(section: str, title: str = "") -> str:
+    """A short label from a heading: numbering and "Note:" removed, at most eight words."""
+    label = _NUMBERED_HEADING_RE.sub("", section or title).strip(" :.")
+    words = label.split()
+    return " ".join(words[:8]) + (" …" if len(words) > 8 else "")
+
+
+def assign_subject(text: str, previous: str, heading: str) -> tuple[str, bool]:
+    """``(subject, ok)`` of a sentence: its own first name, or (for "It ...") the antecedent's subject.
+
+    ``ok`` is False for an antecedent sentence whose subject cannot be found (it is then skipped).
+    """
+    own = names_in(text)
+    if ANAPHOR_RE.match(text.strip()):
+        prev = names_in(previous) if previous else []
+        if prev:
+            return prev[0], True
+        head = names_in(heading)
+        if head:
+            return head[0], True
+        return "", False
+    return (own[0] if own else ""), True
+
+
+def drifts(c: Candidate, qtype: QuestionType) -> bool:
+    """The sentence is about another named method than the question's subject (not for comparisons)."""
+    if qtype.kind == "comparison" or not qtype.subject or not c.subject:
+        return False
+    if norm(c.subject) == norm(qtype.subject) or names_side(c.text, qtype.subject):
+        return False
+    return norm(c.subject) in WELL_KNOWN or any(ch.isupper() for ch in c.subject[1:]) or \
+        any(ch.isdigit() for ch in c.subject)
+
+
+def label_of(c: Candidate) -> str:
+    return c.subject or c.label
+
+
+def _line(c: Candidate, with_label: bool = True) -> str:
+    if c.code:
+        return f"{c.text} [{c.key}]"
+    label = label_of(c)
+    text = c.text
+    if with_label and label:
+        return f"**{label}**: {text} [{c.key}]"
+    return f"{text} [{c.key}]"
+
+
+def defines(c: Candidate, subject: str) -> bool:
+    return bool(subject) and re.search(rf"\b{re.escape(subject)}\b[^.]{{0,40}}?\b{_DEFINES_RE}", c.text,
+                                       re.IGNORECASE) is not None
+
+
+def layout(selected: Sequence[Candidate], qtype: QuestionType | None) -> str:
+    """The extractive answer organised for ``qtype`` (see the module docstring)."""
+    if not selected:
+        return ""
+    kind = qtype.kind if qtype is not None else "conceptual"
+    if kind == "comparison" and qtype is not None and len(qtype.sides) == 2:
+        blocks = []
+        used: set[int] = set()
+        for side in qtype.sides:
+            mine = [c for c in selected if id(c) not in used and
+                    (names_side(c.text, side) or names_side(label_of(c), side))]
+            used.update(id(c) for c in mine)
+            lines = [f"- {_line(c)}" for c in mine] or [f"- {NOT_IN_SOURCES}"]
+            blocks.append(f"**{side}**:\n" + "\n".join(lines))
+        rest = [c for c in selected if id(c) not in used]
+        if rest:
+            blocks.append("**Both / in general**:\n" + "\n".join(f"- {_line(c)}" for c in rest))
+        return "\n\n".join(blocks)
+    ordered = list(selected)
+    if kind == "definition" and qtype is not None and qtype.subject:
+        first = [c for c in ordered if defines(c, qtype.subject)][:1]
+        ordered = first + [c for c in ordered if c not in first]
+    if kind == "howto":
+        return "\n".join(f"{i}. {_line(c)}" for i, c in enumerate(ordered, start=1))
+    return "\n".join(f"- {_line(c)}" for c in ordered)
