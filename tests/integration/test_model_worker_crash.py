@@ -111,3 +111,53 @@ def test_the_server_keeps_serving_other_sessions_after_a_worker_death(home: Path
     finally:
         services.close()
         SHARED_POOL.close()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_scopebot_serve_answers_the_next_request_after_a_worker_death(home: Path, tmp_path: Path) -> None:
+    import time
+
+    import httpx
+    from gradio_client import Client
+
+    port = _free_port()
+    env = {**env_for(home), "SCOPEBOT_PORT": str(port), "SCOPEBOT_ANSWER_MODE": "generative",
+           "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
+    log = (tmp_path / "serve.log").open("w")
+    server = subprocess.Popen([*SCOPEBOT, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            assert server.poll() is None, (tmp_path / "serve.log").read_text()
+            try:
+                if httpx.get(url, timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "scopebot serve did not start in 180 s"
+            time.sleep(1)
+
+        crashed = Client(url, verbose=False).predict(
+            "How do light sheet microscopes image living zebrafish embryos?", "question", api_name="/ask")
+        assert "stopped (SIGSEGV)" in str(crashed) and "it was restarted" in str(crashed)
+        assert server.poll() is None, "the server died with its model worker"
+
+        answered = Client(url, verbose=False).predict(
+            "How does Otsu thresholding separate bright nuclei from the background?", "question", api_name="/ask")
+        assert "Otsu" in str(answered) and "SIGSEGV" not in str(answered)
+        assert server.poll() is None
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
