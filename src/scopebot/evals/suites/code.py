@@ -63,6 +63,10 @@ def _completions(tasks: list[CodeTask], samples: Path | None, generate: int | No
 
 
 def register(eval_app: typer.Typer) -> None:
+    from scopebot.evals.suites.analysis import register as register_analysis
+
+    register_analysis(eval_app)
+
     @eval_app.command("code")
     def code(suite: Annotated[Path | None, typer.Option("--suite", help="Tasks JSONL (HumanEval format).")] = None,
              samples: Annotated[Path | None, typer.Option("--samples", help="Completions JSONL to score.")] = None,
