@@ -27,9 +27,19 @@ def build_answer_pipeline(settings: Settings, *, kb: Retriever | None = None, mo
 
     ``kb``: any :class:`~scopebot.index.protocols.Retriever` (default: the live knowledge base);
     ``model``: the chat model (default: the configured backend; ``extractive_only=True`` for none);
-    ``embedder``: for support and relevance scores (default: the retriever's own).
+    ``embedder``: for support and relevance scores (default: the retriever's own). Numbers asked for
+    are computed in the process sandbox (started on the first such question; when it refuses, the
+    safe evaluator of :mod:`scopebot.answer.compute` does the arithmetic and the answer says so).
     """
+    from scopebot.answer.compute import SandboxCalculator
     from scopebot.answer.pipeline import AnswerPipeline
+
+    def sandbox() -> Any:
+        from scopebot.sandbox.runner import Sandbox
+
+        return Sandbox.from_settings(settings, workers=0)
+
+    kwargs.setdefault("calculator", SandboxCalculator(sandbox))
 
     if kb is None:
         from scopebot.knowledge import KnowledgeBase

@@ -12,6 +12,7 @@ SUITE_MODULES = [
     "scopebot.evals.suites.retrieval",
     "scopebot.evals.suites.answers",
     "scopebot.evals.suites.hallucination",
+    "scopebot.evals.suites.usefulness",
     "scopebot.evals.suites.tools",
     "scopebot.evals.suites.code",
     "scopebot.evals.suites.routing",

@@ -1,8 +1,10 @@
 """``scopebot eval hallucination``: precision and recall of each hallucination check.
 
-The dataset (``evals/datasets/hallucination_v1.yaml``) holds adversarial answers — invented citation
-keys, invented tools and functions, unsupported sentences, answers obeying instructions hidden in a
-passage — and clean answers that must not be flagged. Each check runs alone on (answer, context
+The dataset (``evals/datasets/hallucination_v2.yaml``: v1 plus realistic meaning errors) holds
+adversarial answers — invented citation keys, invented tools and functions, unsupported sentences
+(polarity flips, swapped tools, wrong numbers, subject drift), answers obeying instructions hidden in
+a passage — and clean answers that must not be flagged. ``hallucination_holdout_v1.yaml`` is a
+held-out set of the same kind, never tuned on. Each check runs alone on (answer, context
 passages), exactly as the agent runs it on any answer, and its verdict is compared with the label.
 """
 
@@ -164,7 +166,7 @@ def register(eval_app: typer.Typer) -> None:
 
         settings = get_settings()
         with error_boundary():
-            ds = load_hallucination_dataset(dataset_path(dataset, "hallucination_v1.yaml"))
+            ds = load_hallucination_dataset(dataset_path(dataset, "hallucination_v2.yaml"))
             items = ds.items[:limit] if limit else ds.items
             emb = {"none": None, "hash": HashEmbedder()}.get(embedder) if embedder != "settings" \
                 else make_embedder(settings)
