@@ -18,8 +18,30 @@ def test_replay_without_a_cassette_file_is_a_usage_error(tmp_path: Path) -> None
 
 
 def test_no_cassette_is_a_no_op() -> None:
-    with http_cassette(None):
-        pass
+    """Without a path nothing is patched: a request inside the block reaches the live (local) server."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    import httpx
+
+    class Live(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the http.server API
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"live answer")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Live)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with http_cassette(None):
+            reply = httpx.get(f"http://127.0.0.1:{server.server_port}/v1/models", timeout=10)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert reply.status_code == 200 and reply.text == "live answer"
 
 
 def test_recorded_request_bodies_are_replaced_by_a_hash() -> None:
