@@ -66,7 +66,7 @@ def kernel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kernel]:
 
     settings = Settings()
     if live_dir(settings) is None:
-        pytest.skip(f"no index built in {settings.home} (run `scopebot ingest`)")
+        pytest.fail(f"no index in {settings.home}: build it with `scopebot ingest` before the integration tests")
     workdir = tmp_path_factory.mktemp("notebook")
     k = Kernel({**os.environ, "SCOPEBOT_FORUM_LIVE": "false", "PWD": str(workdir)})
     try:

@@ -63,7 +63,7 @@ def url(allowed: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
 
     settings = Settings()
     if live_dir(settings) is None:
-        pytest.skip(f"no index built in {settings.home} (run `scopebot ingest`)")
+        pytest.fail(f"no index in {settings.home}: build it with `scopebot ingest` before the integration tests")
     port = free_port()
     exe = shutil.which("scopebot") or str(Path(sys.executable).parent / "scopebot")
     log = SERVER_LOG[0] = tmp_path_factory.mktemp("log") / "server.log"

@@ -46,7 +46,7 @@ def session() -> dict[str, Any]:
 
     settings = Settings()
     if live_dir(settings) is None:
-        pytest.skip(f"no index built in {settings.home} (run `scopebot ingest`)")
+        pytest.fail(f"no index in {settings.home}: build it with `scopebot ingest` before the integration tests")
     params = StdioServerParameters(command=scopebot_command(), args=["mcp"], env=server_env())
 
     async def main() -> dict[str, Any]:

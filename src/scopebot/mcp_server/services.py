@@ -144,9 +144,9 @@ class ScopebotServices:
     @property
     def pipeline(self) -> Any:
         def build() -> Any:
-            from scopebot.answer.pipeline import AnswerPipeline
+            from scopebot.answer.factory import build_answer_pipeline
 
-            return AnswerPipeline(self.kb, self.model, self.settings)
+            return build_answer_pipeline(self.settings, kb=self.kb, model=self.model)
 
         return self._get("pipeline", build)
 
