@@ -1,40 +1,23 @@
-"""The code assistant's flow with a scripted model and a recording sandbox double."""
+"""The code assistant's flows: plan -> compiled blocks -> run -> result check, honest declines, free code."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from scopebot.code.assistant import CodeAssistant, extract_code, validate_image
+from scopebot.code.scenes import make_scene, write_scene
 from scopebot.errors import ConfigurationError
 from scopebot.llm.scripted import ScriptedModel
-from scopebot.sandbox.models import RunResult
+from tests.unit.code_fakes import ExecSandbox, PrintingSandbox
 
-GOOD = "```python\nimport numpy as np\nprint('Found 12 objects')\n```"
+RESULT = 'SCOPEBOT_RESULT {"summary": {"count": {"value": 12, "unit": "objects"}}, "columns": {}}'
+GOOD = f"```python\nimport numpy as np\nprint('{RESULT}')\n```"
+NO_RESULT_LINE = "```python\nimport numpy as np\nprint('Found 12 objects')\n```"
 RUNTIME_BUG = "```python\nimport numpy as np\nraise ValueError('BUG here')\n```"
 HALLUCINATED = "```python\nimport skimage.filters as f\nf.threshold_magic(1)\n```"
-
-
-class RecordingSandbox:
-    """Runs nothing: code containing 'BUG' fails, anything else prints what it printed."""
-
-    def __init__(self) -> None:
-        self.calls: list[dict[str, Any]] = []
-
-    def run(self, code: str, *, files: Any = (), globals: Any = None, **_: Any) -> RunResult:
-        self.calls.append({"code": code, "files": dict(files), "globals": dict(globals or {})})
-        if "BUG" in code:
-            return RunResult(ok=False, error="ValueError: BUG here", traceback="Traceback ...\nValueError: BUG here")
-        return RunResult(ok=True, stdout="Found 12 objects\n", figures=["/x/figure_1.png"])
-
-
-def _assistant(script: list[str], *, small: bool = False, rounds: int = 2) -> tuple[CodeAssistant, ScriptedModel,
-                                                                                    RecordingSandbox]:
-    model = ScriptedModel(script, is_small=small)
-    sandbox = RecordingSandbox()
-    return CodeAssistant(model, sandbox, None, max_rounds=rounds), model, sandbox  # type: ignore[arg-type]
 
 
 def test_extract_code_prefers_the_python_fence() -> None:
@@ -44,85 +27,126 @@ def test_extract_code_prefers_the_python_fence() -> None:
     assert extract_code("w = 4") == "w = 4\n"
 
 
-def test_good_code_runs_in_one_round_on_a_synthetic_image() -> None:
-    assistant, model, sandbox = _assistant([GOOD])
-    result = assistant.run("count the nuclei")
-    assert result.ok and result.ran and len(result.rounds) == 1 and result.fallback_recipe is None
-    assert result.strategy == "generate"
-    assert sandbox.calls[0]["globals"] == {"IMAGE_PATH": "image.ome.tif"}
-    assert "image.ome.tif" in sandbox.calls[0]["files"]
-    assert result.synthetic and result.verified is True
-    assert "count the nuclei" in model.calls[0].messages[0].content
-    assert "def load_image" in model.calls[0].messages[0].content  # the recipe was given as an example
+def test_small_model_plans_compiles_and_answers_with_the_right_numbers(tmp_path: Path) -> None:
+    scene = make_scene("nuclei", seed=1, channels=2, count=6)
+    image = write_scene(scene, tmp_path / "two.tif", "plain")
+    model = ScriptedModel(["never asked"], is_small=True)
+    sandbox = ExecSandbox(tmp_path)
+    result = CodeAssistant(model, sandbox, None).run(  # type: ignore[arg-type]
+        "find nuclei in the first channel and measure the mean intensity of the second channel inside each", image)
+    assert result.ok and not result.declined and result.strategy == "plan"
+    assert model.calls == []  # the tiny model is not asked to write code
+    got = sorted(result.columns["mean_intensity_c2"])
+    assert got == pytest.approx(scene.truth["intensities_c2"], rel=0.05)
+    assert "def mean_intensity" in result.code and "channel 1" in (result.plan_text or "")
+    assert any("mean_intensity_c2" in a for a in result.answer)
 
 
-def test_repair_uses_the_traceback_and_is_recorded() -> None:
-    assistant, model, sandbox = _assistant([RUNTIME_BUG, GOOD])
-    result = assistant.run("count the nuclei")
-    assert result.ok and [r.source for r in result.rounds] == ["model", "repair"]
-    assert "ValueError: BUG here" in model.calls[1].messages[0].content
-    assert result.rounds[0].error and not result.rounds[0].ok
+def test_without_an_image_a_fitting_synthetic_scene_is_used_and_verified(tmp_path: Path) -> None:
+    sandbox = ExecSandbox(tmp_path)
+    result = CodeAssistant(ScriptedModel(["x"], is_small=True), sandbox, None).run(  # type: ignore[arg-type]
+        "split the touching nuclei and count them")
+    assert result.ok and result.synthetic and "touching" in result.synthetic
+    assert result.verified is True
 
 
-def test_static_check_failures_are_not_run_and_get_repaired() -> None:
-    assistant, model, sandbox = _assistant([HALLUCINATED, GOOD])
-    result = assistant.run("threshold with otsu")
+def test_beyond_the_vocabulary_declines_without_running(tmp_path: Path) -> None:
+    sandbox = ExecSandbox(tmp_path)
+    result = CodeAssistant(ScriptedModel(["x"], is_small=True), sandbox, None).run(  # type: ignore[arg-type]
+        "compute the fractal dimension of the vessels")
+    assert not result.ok and result.declined and not result.ran
+    assert sandbox.calls == []
+    text = " ".join(result.notes)
+    assert "fractal" in text and "closest plan" in text and "would not answer" in text
+    assert result.plan is not None and result.code  # the closest plan and its code are shown
+
+
+def test_missing_calibration_is_reported_not_guessed(tmp_path: Path) -> None:
+    scene = make_scene("nuclei", seed=2, count=4)
+    image = write_scene(scene, tmp_path / "plain.tif", "plain")
+    sandbox = ExecSandbox(tmp_path)
+    result = CodeAssistant(ScriptedModel(["x"], is_small=True), sandbox, None).run(  # type: ignore[arg-type]
+        "measure the area of each nucleus in um^2", image)
+    assert result.declined and not result.ok and sandbox.calls == []
+    assert any("pixel size" in p for p in result.problems)
+
+
+def test_a_run_that_breaks_a_promise_is_not_ok(tmp_path: Path) -> None:
+    sandbox = PrintingSandbox(stdout='SCOPEBOT_RESULT {"summary": {"count": {"value": 3, "unit": "px"}}}\n')
+    result = CodeAssistant(ScriptedModel(["x"], is_small=True), sandbox, None).run(  # type: ignore[arg-type]
+        "count the nuclei")
+    assert result.ran and not result.ok
+    assert any("promised 'objects'" in p for p in result.problems)
+
+
+def test_strong_model_fills_the_plan_json(tmp_path: Path) -> None:
+    plan = {"inputs": {"channel": 0}, "measurements": [{"kind": "count"}], "outputs": {"figure": "none"}}
+    model = ScriptedModel([json.dumps(plan)])
+    sandbox = ExecSandbox(tmp_path)
+    result = CodeAssistant(model, sandbox, None).run("how many blobs?")  # type: ignore[arg-type]
+    assert result.ok and result.values["count"]["value"] == 10 and result.verified
+    assert "JSON schema" in model.calls[0].messages[0].content
+    assert any("plan filled by" in n for n in result.notes)
+
+
+def test_strong_model_invalid_plan_falls_back_to_the_vocabulary(tmp_path: Path) -> None:
+    model = ScriptedModel(["not json", '{"measurements": [{"kind": "teleport"}]}'])
+    result = CodeAssistant(model, ExecSandbox(tmp_path), None).run("count the nuclei")  # type: ignore[arg-type]
+    assert result.ok and len(model.calls) == 2
+    assert "validation error" in model.calls[1].messages[-1].content or "not valid" in model.calls[1].messages[-1].content
+    assert any("vocabulary planner" in n for n in result.notes)
+
+
+def test_strong_model_beyond_vocabulary_writes_free_code_checked_the_same_way(tmp_path: Path) -> None:
+    plan = {"beyond_vocabulary": True, "not_understood": ["fractal"],
+            "promised": [{"name": "count", "unit": "objects"}]}
+    model = ScriptedModel([json.dumps(plan), RUNTIME_BUG, GOOD])
+    sandbox = PrintingSandbox(stdout=RESULT + "\n")
+    result = CodeAssistant(model, sandbox, None).run("fractal count")  # type: ignore[arg-type]
+    assert result.strategy == "generate" and result.ok
+    assert [r.source for r in result.rounds] == ["model", "repair"]
+    assert "SCOPEBOT_RESULT" in model.calls[1].messages[0].content  # the model is told what to print
+    assert "ValueError: BUG here" in model.calls[2].messages[0].content
+
+
+def test_free_code_without_the_promised_numbers_is_not_ok(tmp_path: Path) -> None:
+    model = ScriptedModel([NO_RESULT_LINE])
+    sandbox = PrintingSandbox(stdout="Found 12 objects\n")
+    result = CodeAssistant(model, sandbox, None, strategy="generate").run("count the nuclei")  # type: ignore[arg-type]
+    assert result.ran and not result.ok and "no result line" in " ".join(result.problems)
+
+
+def test_static_check_failures_are_not_run_and_get_repaired(tmp_path: Path) -> None:
+    model = ScriptedModel([HALLUCINATED, GOOD])
+    sandbox = PrintingSandbox(stdout=RESULT + "\n")
+    result = CodeAssistant(model, sandbox, None, strategy="generate").run("count the nuclei")  # type: ignore[arg-type]
     assert result.ok
     assert result.rounds[0].run is None and "threshold_magic" in (result.rounds[0].error or "")
-    assert len(sandbox.calls) == 1  # only the repaired code ran
-    assert "threshold_magic" in model.calls[1].messages[0].content
+    assert len(sandbox.calls) == 1
 
 
-def test_recipe_is_the_fallback_after_bounded_repairs() -> None:
-    assistant, model, sandbox = _assistant([RUNTIME_BUG], rounds=2)
-    result = assistant.run("count the nuclei")
-    assert [r.source for r in result.rounds] == ["model", "repair", "repair", "recipe"]
-    assert len(model.calls) == 3
-    assert result.fallback_recipe == "count_nuclei" and result.ok
-    assert any("verified recipe" in n for n in result.notes)
-
-
-def test_small_models_use_recipe_first_without_asking_the_model() -> None:
-    assistant, model, sandbox = _assistant([RUNTIME_BUG], small=True)
-    result = assistant.run("how many nuclei are there")
-    assert result.strategy == "recipe-first" and result.fallback_recipe == "count_nuclei"
-    assert model.calls == [] and result.ok
-    assert any("recipe-first" in n for n in result.notes)
-
-
-def test_small_model_without_matching_recipe_still_generates() -> None:
-    assistant, model, sandbox = _assistant([GOOD], small=True)
-    result = assistant.run("print hello world")
-    assert result.strategy == "generate" and len(model.calls) == 1
-
-
-def test_json_shape_has_the_cli_fields() -> None:
-    assistant, _, _ = _assistant([GOOD])
-    data = assistant.run("count the nuclei").to_json()
-    for key in ("code", "ran", "stdout", "stderr", "error", "figures", "files", "rounds", "checks",
-                "fallback_recipe"):
+def test_json_shape_has_the_cli_fields(tmp_path: Path) -> None:
+    result = CodeAssistant(ScriptedModel(["x"], is_small=True), ExecSandbox(tmp_path), None).run(  # type: ignore[arg-type]
+        "count the nuclei")
+    data = result.to_json()
+    for key in ("ok", "declined", "answer", "problems", "plan", "plan_text", "code", "ran", "stdout", "rounds"):
         assert key in data
-    assert isinstance(data["rounds"], list) and data["rounds"][0]["ok"] is True
+    assert data["plan"]["measurements"][0]["kind"] == "count"
+    json.dumps(data)
 
 
 def test_image_validation(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="not found"):
-        validate_image(tmp_path / "nope.tif")
-    fake = tmp_path / "notes.tif"
-    fake.write_text("hello")
+        validate_image(tmp_path / "missing.tif")
+    fake = tmp_path / "fake.tif"
+    fake.write_text("not an image")
     with pytest.raises(ConfigurationError, match="not a TIFF"):
         validate_image(fake)
-    png = tmp_path / "a.png"
-    png.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 10)
-    assert validate_image(png) == png
 
 
 def test_user_image_is_passed_under_a_stable_name(tmp_path: Path) -> None:
-    from scopebot.code.synthetic import make_nuclei_image, write_ome_tiff
-
-    image, _ = make_nuclei_image(count=2, shape=(64, 64), radius=5)
-    path = write_ome_tiff(tmp_path / "cells.ome.tif", image, 0.2)
-    assistant, _, sandbox = _assistant([GOOD])
-    result = assistant.run("count the nuclei", path)
-    assert sandbox.calls[0]["files"] == {"image.ome.tif": path}
-    assert result.synthetic is None and result.verified is None and result.image == str(path)
+    image = write_scene(make_scene("nuclei", seed=3, count=5), tmp_path / "cells.ome.tif", "ome")
+    sandbox = PrintingSandbox(stdout=RESULT + "\n")
+    CodeAssistant(ScriptedModel(["x"], is_small=True), sandbox, None).run("count the nuclei", image)  # type: ignore[arg-type]
+    assert sandbox.calls[0]["globals"] == {"IMAGE_PATH": "image.ome.tif"}
+    assert sandbox.calls[0]["files"]["image.ome.tif"] == image

@@ -14,13 +14,16 @@ if TYPE_CHECKING:
     from scopebot.llm.base import ChatModel
     from scopebot.settings import Settings
 
-JSON_FIELDS = ("code", "ran", "stdout", "stderr", "error", "figures", "files", "rounds", "checks",
-               "fallback_recipe")
+JSON_FIELDS = ("ok", "declined", "answer", "problems", "plan_text", "code", "ran", "stdout", "stderr", "error",
+               "figures", "files", "rounds", "checks")
 
 
 def render_result(result: CodeResult) -> str:
     """Terminal rendering: code, output, rounds, and the notes that explain where the answer came from."""
-    parts = [f"```python\n{result.code.rstrip()}\n```"]
+    parts = []
+    if result.plan_text:
+        parts.append("Plan:\n" + result.plan_text)
+    parts.append(f"```python\n{result.code.rstrip()}\n```")
     if result.synthetic:
         parts.append(f"Ran on {result.synthetic}.")
     if result.stdout:
@@ -31,9 +34,13 @@ def render_result(result: CodeResult) -> str:
     for r in result.rounds:
         status = "ok" if r.ok else (r.error or "failed").splitlines()[0]
         parts.append(f"round {r.index} ({r.source}): {status}")
-    if result.fallback_recipe:
-        parts.append(f"Answer from the tested recipe '{result.fallback_recipe}'.")
-    parts += [f"note: {n}" for n in result.notes]
+    if result.answer:
+        parts.append(("Answer (checked against the plan): " if result.ok else "Found: ") + "; ".join(result.answer))
+    if result.declined:
+        parts.append("Not answered: " + " ".join(result.notes))
+    else:
+        parts += [f"note: {n}" for n in result.notes]
+    parts.append("ok: the request was answered" if result.ok else "ok: false (the request was NOT answered)")
     return "\n".join(parts)
 
 

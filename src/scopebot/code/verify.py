@@ -50,10 +50,14 @@ def check_promises(promises: list[Promise], stdout: str, figures: list[str]) -> 
         if p.where == "figure":
             (kept if figures else problems).append("figure" if figures else "no figure was produced")
         elif p.where == "column":
+            values = [v for v in columns.get(p.name, []) if _finite(v) or isinstance(v, bool)]
             if p.name not in columns:
                 problems.append(f"column {p.name} missing from the table")
+            elif not values:
+                problems.append(f"column {p.name} is empty (no objects were found: check the channel and "
+                                "the threshold)")
             else:
-                kept.append(f"column {p.name}")
+                kept.append(f"column {p.name} ({len(values)} values)")
         else:
             entry = summary.get(p.name)
             if entry is None:
@@ -62,6 +66,8 @@ def check_promises(promises: list[Promise], stdout: str, figures: list[str]) -> 
                 problems.append(f"{p.name} is not a number ({entry.get('value')!r})")
             elif (entry.get("unit") or "") != p.unit:
                 problems.append(f"{p.name} in {entry.get('unit')!r}, promised {p.unit!r}")
+            elif p.unit == "objects" and p.name == "count" and entry["value"] == 0:
+                problems.append("no objects were found (check the channel and the threshold)")
             else:
                 kept.append(f"{p.name} = {entry['value']:.4g} {p.unit}".rstrip())
     return ResultCheck(ok=bool(data) and not problems, kept=kept, problems=problems, summary=summary,
