@@ -14,7 +14,7 @@ from scopebot.evals.suites import answers, hallucination
 from scopebot.index.embeddings import HashEmbedder
 from scopebot.settings import PROJECT_ROOT
 
-HAL_DATASET = PROJECT_ROOT / "evals" / "datasets" / "hallucination_v1.yaml"
+HAL_DATASET = PROJECT_ROOT / "evals" / "datasets" / "hallucination_v2.yaml"
 
 
 def test_fact_coverage_counts_facts_with_any_alternative() -> None:

@@ -20,6 +20,7 @@ less). A sentence copied from a passage scores 1.0. Sentences with fewer than tw
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -31,6 +32,8 @@ from scopebot.citations import NOT_IN_SOURCES, find_citations
 from scopebot.index.embeddings import Embedder
 
 UNCITED_FACTOR = 0.9
+#: The label in front of an extract ("**Noise2Void**: ...", see :mod:`scopebot.answer.synthesis`).
+LABEL_RE = re.compile(r"^\*\*([^*\n]{1,80})\*\*:\s*")
 NUMBER_PENALTY = 0.6
 LEXICAL_SHARE = 0.6
 
@@ -118,7 +121,8 @@ def check_sentence(sentence: str, context: Mapping[str, str], scorer: SupportSco
     if scorer.is_trivial(plain):
         return SentenceCheck(text=plain, keys=keys, support=1.0, supported=True, source=source,
                              best_key=keys[0] if keys else None)
-    score, best_key = scorer.best(plain, {k: context[k] for k in keys}, context)
+    body = LABEL_RE.sub("", plain)  # "**Noise2Void**: ..." labels an extract; the label is checked as a claim
+    score, best_key = scorer.best(body or plain, {k: context[k] for k in keys}, context)
     found = conflicts(plain, context[best_key]) if best_key is not None and score >= scorer.threshold else []
     if found and keys and best_key not in keys:  # a cited passage without the conflict counts too
         for k in keys:
