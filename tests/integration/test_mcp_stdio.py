@@ -124,3 +124,22 @@ def test_recommend_analyse_and_forum_work_and_code_is_refused(session: dict[str,
         assert all(r["key"].startswith("fm-") and r["url"] for r in forum.structured_content["results"])
     else:
         assert "not reachable" in forum.structured_content["message"]
+
+
+def test_fresh_home_lists_tools_and_errors_carry_the_cli_hint(tmp_path: Path) -> None:
+    """Before any index is built the server still starts and lists its tools; a search says how to fix it."""
+    from mcp import Client, StdioServerParameters
+
+    env = {**server_env(), "SCOPEBOT_HOME": str(tmp_path / "fresh-home")}
+    params = StdioServerParameters(command=scopebot_command(), args=["mcp"], env=env)
+
+    async def main() -> tuple[Any, Any]:
+        async with Client(params, read_timeout_seconds=120) as client:
+            return (await client.list_tools()).tools, await client.call_tool("search", {"query": "noise2void"})
+
+    tools, search = asyncio.run(main())
+    assert {t.name for t in tools} == TOOLS
+    assert search.is_error
+    assert "No index found" in search.content[0].text and "How to fix: build it with `scopebot ingest`" in \
+        search.content[0].text
+    assert not (tmp_path / "fresh-home" / "index").exists()
