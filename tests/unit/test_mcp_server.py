@@ -85,3 +85,22 @@ def test_resources_open_a_cited_passage(services: ScopebotServices) -> None:
     key = ask.structured_content["citations"][0]["key"]
     assert f"[{key}]" in passage.contents[0].text and "point spread function" in passage.contents[0].text
     assert {s["id"] for s in json.loads(sources.contents[0].text)} == {"testbook", "biii"}
+
+
+def test_cli_refuses_an_allowed_path_that_is_not_a_folder(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from scopebot.cli import app
+
+    result = CliRunner().invoke(app, ["mcp", "--allow-path", str(tmp_path / "missing")],
+                                env={"SCOPEBOT_HOME": str(tmp_path / "home")})
+    assert result.exit_code == 2
+    assert "allowed path is not a folder" in result.output and "How to fix" in result.output
+
+
+def test_tools_are_listed_before_any_index_exists(tmp_path: Path) -> None:
+    from scopebot.settings import Settings
+
+    services = ScopebotServices(Settings(home=tmp_path / "fresh", embedding_model="hash"))
+    assert {t.name for t in with_client(services, lambda c: c.list_tools()).tools} == TOOLS
+    assert not (tmp_path / "fresh").exists()  # listing opened nothing
