@@ -209,7 +209,7 @@ def find_bwrap(explicit: str | None = None) -> tuple[str | None, str]:
 def _selftest(iso: Isolation, python: str, readable: list[Path], tmp_root: Path) -> tuple[bool, str, dict]:
     """Start the real boundary once with a no-op run; returns (works, reason, report)."""
     flags = {"ns": iso.namespaces, "landlock": iso.landlock_abi > 0, "seccomp": iso.seccomp,
-             "read_roots": [str(p) for p in readable] + list(RUN_READ_ROOTS) + [str(LIB_DIR), INSIDE_LIB],
+             "landlock_read": [str(p) for p in readable] + list(RUN_READ_ROOTS) + [str(LIB_DIR), INSIDE_LIB],
              "work": iso.work_path(tmp_root, "selftest")}
     cmd = iso.command(python, tmp_root, readable, ["selftest", json.dumps(flags)])
     try:

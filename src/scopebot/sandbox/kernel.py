@@ -213,8 +213,12 @@ def seccomp_supported() -> bool:
     return platform.machine().lower() in _ARCHES
 
 
-def seccomp_program() -> bytes:
-    """The BPF program (struct sock_filter[]) for this machine's architecture."""
+def seccomp_program(allow_unix_sockets: bool = True) -> bytes:
+    """The BPF program (struct sock_filter[]) for this machine's architecture.
+
+    ``socket()`` is allowed for ``AF_UNIX`` only, or not at all when ``allow_unix_sockets`` is False
+    (``socketpair()`` stays allowed: pipes between the run's own processes).
+    """
     audit_arch, col = _ARCHES[platform.machine().lower()]
     ins: list[tuple[int, int, int, int]] = []
     deny = _RET_ERRNO | _EPERM
@@ -230,14 +234,15 @@ def seccomp_program() -> bytes:
     ins += [(_JEQ, 0, 4, _CLONE[col]), (_LD_W_ABS, 0, 0, _ARG0), (_JSET, 0, 1, NAMESPACE_FLAGS),
             (_RET, 0, 0, deny), (_LD_W_ABS, 0, 0, 0)]
     # socket(domain, ...): only AF_UNIX (local pipes between the run's own processes)
-    ins += [(_JEQ, 0, 3, _SOCKET[col]), (_LD_W_ABS, 0, 0, _ARG0), (_JEQ, 1, 0, _AF_UNIX), (_RET, 0, 0, deny)]
+    unix = _AF_UNIX if allow_unix_sockets else 0xFFFFFFFF
+    ins += [(_JEQ, 0, 3, _SOCKET[col]), (_LD_W_ABS, 0, 0, _ARG0), (_JEQ, 1, 0, unix), (_RET, 0, 0, deny)]
     ins += [(_RET, 0, 0, _RET_ALLOW)]
     return b"".join(struct.pack("HBBI", *i) for i in ins)
 
 
-def seccomp_deny() -> list[str]:
+def seccomp_deny(allow_unix_sockets: bool = True) -> list[str]:
     """Install the filter on this thread (call before any other thread exists). Needs ``no_new_privs``."""
-    prog = seccomp_program()
+    prog = seccomp_program(allow_unix_sockets)
     buf = ctypes.create_string_buffer(prog, len(prog))
     fprog = struct.pack("HxxxxxxP", len(prog) // 8, ctypes.addressof(buf))
     fbuf = ctypes.create_string_buffer(fprog, len(fprog))

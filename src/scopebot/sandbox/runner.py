@@ -203,14 +203,15 @@ class Sandbox:
         iso = self.isolation
         jobs = iso.jobs_path(self._root)
         work = iso.work_path(self._root, run_id)
-        read_roots = [str(p) for p in self._readable] + list(RUN_READ_ROOTS)
+        read_roots = [str(p) for p in self._readable]
         read_roots.append(INSIDE_LIB if iso.namespaces else str(LIB_DIR))
         write_roots = [work, "/tmp", "/dev/shm"] if iso.namespaces else [work]
         return {"id": run_id, "job_dir": f"{jobs}/{run_id}", "work": work, "hide": [jobs] if iso.namespaces else [],
                 "ns": iso.namespaces, "landlock": iso.kernel_enforced and iso.landlock_abi > 0,
                 "seccomp": iso.kernel_enforced and iso.seccomp, "nproc": iso.namespaces or iso.uid is not None,
                 "filename": filename, "globals": dict(globals_ or {}), "env": _base_env(Path(work)),
-                "read_roots": read_roots, "write_roots": write_roots, "input_bytes": input_bytes,
+                "read_roots": read_roots, "landlock_read": read_roots + list(RUN_READ_ROOTS),
+                "write_roots": write_roots, "input_bytes": input_bytes,
                 "disk_mb": limits.disk_mb, "timeout_s": limits.timeout_s, "cpu_s": limits.effective_cpu_s,
                 "memory_mb": limits.memory_mb, "max_processes": limits.max_processes,
                 "max_file_mb": limits.max_file_mb, "max_output_chars": limits.max_output_chars,
@@ -249,7 +250,7 @@ class Sandbox:
             limit = "output"
         figures, files = _copy_out(job_dir / "out", dest, data.get("figures") or [])
         return RunResult(
-            ok=bool(data.get("ok")) and limit is None,
+            ok=bool(data.get("ok")),
             stdout=stdout + (marker if out_cut else ""), stderr=stderr + (marker if err_cut else ""),
             stdout_truncated=out_cut, stderr_truncated=err_cut,
             error=error or data.get("error"), traceback=data.get("traceback"),
@@ -344,6 +345,11 @@ def _limit_from_exit(reply: dict[str, Any], data: dict[str, Any],
         return "cpu", f"CPULimitError: the run used more than {limits.effective_cpu_s} CPU seconds and was stopped"
     if sig == signal.SIGXFSZ:
         return "file_size", f"FileSizeLimitError: a file grew beyond {limits.max_file_mb} MiB"
+    if reply.get("limit") == "output" and not data.get("limit"):
+        return "output", (f"OutputLimitError: the run printed more than {limits.max_output_chars} x "
+                          f"{limits.max_output_factor} characters and was stopped")
+    if reply.get("limit") == "disk" and not data.get("limit"):
+        return "disk", f"DiskLimitError: the run's working folder is full ({limits.disk_mb} MiB)"
     if data.get("limit"):
         return data["limit"], None
     if not data and sig is not None:

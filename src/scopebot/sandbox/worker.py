@@ -177,9 +177,13 @@ def _confine(job: dict, kernel) -> list[str]:  # noqa: ANN001
             raise OSError("capabilities were not dropped")
         layers.append("caps:none")
     if job["landlock"]:
-        layers += kernel.landlock_restrict(job["read_roots"], job["write_roots"])
+        read = list(job["landlock_read"])
+        if not job["ns"]:  # the host's /proc: only this process's own entry and two system files
+            read = [r for r in read if r != "/proc"] + ["/proc/self", "/proc/cpuinfo", "/proc/meminfo"]
+        layers += kernel.landlock_restrict(read, job["write_roots"])
     if job["seccomp"]:
-        layers += kernel.seccomp_deny()
+        # without a mount namespace a Unix socket could reach a host socket file: socketpair() only
+        layers += kernel.seccomp_deny(allow_unix_sockets=job["ns"])
     return layers
 
 
@@ -469,8 +473,10 @@ def run_warden(job: dict) -> int:
     error = text(report.get("error"), 2000)
     if setup.get("error"):
         error = f"SandboxSetupError: a kernel layer could not be set up ({text(setup['error'], 500)})"
-    elif state["exit_code"] not in (0, 1) and state["signal"] is None and not error:
-        error = None  # the host names the exit code
+    elif state["exit_code"] not in (0, 1, None):
+        error = f"the run exited with code {state['exit_code']} without reporting an exception"
+    elif not ok and not error and state["signal"] is None and limit is None and not state["timed_out"]:
+        error = f"the run ended without a result (exit code {state['exit_code']})"
     result = {"ok": ok, "error": error, "traceback": text(report.get("traceback"), 4000),
               "limit": limit, "violation": text(report.get("violation"), 500),
               "figures": [f for f in figures if f in files], "files": files,
