@@ -76,8 +76,9 @@ def comparison_sides(question: str) -> tuple[list[str], str]:
         if not m:
             return [], ""
         a, b = _clean_side(m.group(1), stop, from_end=True), _clean_side(m.group(2), stop, from_end=False)
-        rest = question[m.end():]
-        # "Should I pick CARE or Noise2Void if ..." -> the topic is what follows the right side
+        # "Cellpose or StarDist for DAPI nuclei?" -> the topic is what follows the right side's name
+        end = question.find(b, m.start(2)) if b else -1
+        rest = question[end + len(b):] if end >= 0 else question[m.end():]
     if not a or not b or a.lower() == b.lower():
         return [], ""
     topic = re.sub(r"^\W*(?:for|when|if|to|in|on|with)\b", "", rest.strip(" ?.!,"), flags=re.IGNORECASE).strip()

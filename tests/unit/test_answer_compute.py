@@ -1,0 +1,80 @@
+"""Numbers computed from cited formulas: plans, arithmetic, the sandbox fallback, the pipeline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from test_answer_fixtures import settings, small_model
+
+from scopebot.answer.compute import SafeCalculator, SandboxCalculator, compute, plan, verify
+from scopebot.answer.pipeline import AnswerPipeline
+from scopebot.citations import make_key
+from scopebot.index.models import Chunk
+from scopebot.index.protocols import InMemoryRetriever
+
+
+def test_plans_read_the_quantities_from_the_question() -> None:
+    p = plan("What pixel size do I need for NA 1.4 at 520 nm?")
+    assert p is not None and p.kind == "nyquist" and p.values == {"na": 1.4, "wavelength": 520.0}
+    p = plan("How many parameters does a 9x9 convolution layer from 3 to 6 channels have?")
+    assert p is not None and p.kind == "conv_params" and p.values["cin"] == 3 and p.values["cout"] == 6
+    p = plan("Convert 0.108 micrometres per pixel to nanometres.")
+    assert p is not None and p.kind == "unit" and p.units == ("µm", "nm")
+    assert plan("What is Noise2Void?") is None
+
+
+def test_computations_show_the_formula_and_the_arithmetic() -> None:
+    calc = SafeCalculator()
+    p = plan("What pixel size do I need for NA 1.4 at 520 nm?")
+    assert p is not None
+    done = compute(p, {"resolution": "tr-aaaa1111", "nyquist": "tr-bbbb2222"}, calc)
+    assert done is not None and verify(done)
+    assert "λ / (2 NA)" in done.text and "185.7" in done.text and "92.9" in done.text
+    assert "[tr-aaaa1111]" in done.text and "[tr-bbbb2222]" in done.text
+    p = plan("How many parameters does a 9x9 convolution layer from 3 to 6 channels have?")
+    assert p is not None
+    done = compute(p, {"conv_params": "bk-cccc3333"}, calc)
+    assert done is not None and "1458" in done.text and "1464" in done.text
+    assert compute(p, {}, calc) is None  # no passage states the formula: no number
+
+
+def test_safe_calculator_refuses_anything_but_arithmetic() -> None:
+    calc = SafeCalculator()
+    assert calc.evaluate("(2 + 3) * 4 / 2 ** 2") == 5.0
+    for bad in ["__import__('os')", "x + 1", "[1, 2]", "open('f')"]:
+        with pytest.raises(ValueError):
+            calc.evaluate(bad)
+
+
+class _Refusing:
+    def run(self, code: str, **kw: object) -> object:
+        raise RuntimeError("no kernel-enforced boundary on this machine")
+
+
+def test_sandbox_refusal_falls_back_and_says_so() -> None:
+    calc = SandboxCalculator(lambda: _Refusing())
+    assert calc.evaluate("520 / (2 * 1.4)") == pytest.approx(185.714, rel=1e-4)
+    assert "sandbox refused" in calc.name and "kernel" in calc.name
+
+
+def _chunk(name: str, kind: str, title: str, body: str) -> Chunk:
+    return Chunk(key=make_key(kind, name, body), source_id=f"test-{kind}", kind=kind, title=title, section=title,
+                 breadcrumb=f"Test › {title}", url=f"https://example.org/{name}", text=f"Test › {title}\n{body}")
+
+
+def test_pipeline_answers_a_number_with_a_cited_formula(tmp_path: Path) -> None:
+    chunks = [
+        _chunk("res", "training", "Resolution", "The numerical aperture sets how fine the detail can be. The usual "
+               "limit of resolution is d = λ / 2NA, so the wavelength matters as much as the aperture."),
+        _chunk("nyq", "training", "Pixel size", "Nyquist sampling asks for a pixel size two to three times smaller "
+               "than the smallest feature you want to see in the image."),
+    ]
+    p = AnswerPipeline(InMemoryRetriever(chunks), small_model(), settings(tmp_path))
+    answer = p.answer("What pixel size do I need for a numerical aperture NA 1.4 at 520 nm?")
+    assert not answer.abstained
+    assert "185.7" in answer.answer and "92.9" in answer.answer
+    computed = [s for s in answer.sentences if s.source == "computed"]
+    assert computed and all(s.supported for s in computed)
+    assert {c.key for c in answer.citations} >= {chunks[0].key, chunks[1].key}
+    assert answer.checks.invalid_citations == 0

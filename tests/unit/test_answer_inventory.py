@@ -1,0 +1,51 @@
+"""Name inventories and the checks on every name a question gives: API names, modules, chapters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from test_answer_fixtures import retriever, settings, small_model
+
+from scopebot.answer.entities import EntityChecker, find_entities
+from scopebot.answer.inventory import NAMES_DIR, default_inventory
+from scopebot.answer.pipeline import AnswerPipeline
+
+
+def test_inventories_are_shipped_and_know_real_names() -> None:
+    assert {p.stem for p in NAMES_DIR.glob("*.json")} >= {"napari", "cellpose", "stardist", "cellprofiler",
+                                                          "imagej_macro"}
+    inv = default_inventory()
+    for real in ["viewer.add_labels", "viewer.add_image", "Roi.getBounds", "roiManager", "IdentifyPrimaryObjects",
+                 "cellpose.models.CellposeModel", "StarDist2D.from_pretrained", "2D_versatile_fluo"]:
+        assert inv.knows(real), real
+    for fake in ["viewer.add_instance_contours", "Roi.autoSplitTouching", "IdentifyNucleiTransformer",
+                 "cellpose.models.AutoDiameterNet", "3D_nuclei_ultra"]:
+        assert not inv.knows(fake), fake
+
+
+def test_api_and_chapter_names_are_found_in_questions() -> None:
+    kinds = {e.name: e.kind for e in find_entities(
+        "How do I call viewer.add_instance_contours() and Roi.autoSplitTouching() as in chapter 12?")}
+    assert kinds.get("viewer.add_instance_contours") == "api"
+    assert kinds.get("Roi.autoSplitTouching") == "api"
+    assert kinds.get("chapter 12") == "chapter"
+    assert "print" not in kinds  # a plain word before brackets is no API name
+
+
+def test_checker_verifies_names_against_inventories_corpus_and_chapters() -> None:
+    checker = EntityChecker(chapters=range(1, 12), identifiers={"my_corpus_function"})
+    report = checker.check("Use viewer.add_labels() or my_corpus_function() as chapter 4 shows; "
+                           "viewer.add_instance_contours() and chapter 12 do not exist.")
+    assert set(report.unknown) == {"viewer.add_instance_contours", "chapter 12"}
+    assert "viewer.add_labels" in report.known and "chapter 4" in report.known
+
+
+def test_a_question_naming_an_invented_api_abstains_about_that_name(tmp_path: Path) -> None:
+    p = AnswerPipeline(retriever(), small_model(), settings(tmp_path))
+    for question, name in [("How do I outline nuclei with viewer.add_instance_contours() in napari?",
+                            "viewer.add_instance_contours"),
+                           ("Does Roi.autoSplitTouching() split touching nuclei in an ImageJ macro?",
+                            "Roi.autoSplitTouching")]:
+        answer = p.answer(question)
+        assert answer.abstained, question
+        assert name in answer.abstain_reason
