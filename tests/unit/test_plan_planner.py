@@ -1,0 +1,112 @@
+"""The vocabulary planner: request words + metadata -> plan fields, and nothing silently dropped."""
+
+from __future__ import annotations
+
+import pytest
+
+from scopebot.code.plan import AnalysisPlan, ImageMeta
+from scopebot.code.planner import Planner, load_vocabulary
+
+
+@pytest.fixture(scope="module")
+def planner() -> Planner:
+    return Planner()
+
+
+def _kinds(plan: AnalysisPlan) -> set[str]:
+    return {m.kind for m in plan.measurements}
+
+
+def test_vocabulary_is_versioned_data() -> None:
+    vocab = load_vocabulary()
+    assert vocab.version == 1 and len(vocab.phrases) > 200
+    assert all(isinstance(c["phrases"], list) for c in vocab.concepts)
+
+
+def test_intensity_of_the_second_channel_inside_objects_of_the_first(planner: Planner) -> None:
+    plan = planner.plan("find nuclei in the first channel and measure the mean intensity of the second channel "
+                        "inside each", ImageMeta(channels=2))
+    assert plan.inputs.channel == 0
+    m = next(m for m in plan.measurements if m.kind == "intensity")
+    assert m.channel == 1 and not plan.not_understood and not plan.missing
+
+
+def test_3d_volumes_with_voxel_size_from_the_request(planner: Planner) -> None:
+    plan = planner.plan("segment the nuclei in this 3D stack and report each volume in um^3 (voxel 2.0 z, 0.5 y/x)",
+                        ImageMeta(z=12))
+    assert plan.inputs.z == "3d" and plan.meta.z_step_um == 2.0 and plan.meta.pixel_size_um == 0.5
+    assert {"pixel_size_um", "z_step_um"} <= set(plan.meta.stated)
+    assert ("volume_um3", "um^3") in {(p.name, p.unit) for p in plan.promised()}
+
+
+def test_background_positivity_tracking_projection_split_border(planner: Planner) -> None:
+    bg = planner.plan("the illumination is uneven: correct the background and count the bright spots")
+    assert bg.preprocessing.background and _kinds(bg) == {"count"}
+    pos = planner.plan("what percentage of the nuclei are positive for the marker in the second channel?",
+                       ImageMeta(channels=2))
+    assert [(m.kind, m.channel) for m in pos.measurements] == [("positivity", 1)]
+    trk = planner.plan("track the bright spot and give its speed in um/s (0.2 um/px, 0.5 s/frame)", ImageMeta(t=9))
+    assert trk.inputs.time == "all" and trk.meta.pixel_size_um == 0.2 and trk.meta.time_step_s == 0.5
+    assert ("mean_speed", "um/s") in {(p.name, p.unit) for p in trk.promised()}
+    mip = planner.plan("project by maximum intensity, then count the objects and give each area", ImageMeta(z=5))
+    assert mip.inputs.z == "max" and _kinds(mip) == {"count", "size"}  # 'maximum intensity' is not a measurement
+    split = planner.plan("split the touching nuclei, give the count and the average area")
+    assert split.segmentation is not None and split.segmentation.split_touching and _kinds(split) == {"count", "size"}
+    border = planner.plan("remove objects touching the border")
+    assert border.segmentation is not None and border.segmentation.exclude_border
+    assert _kinds(border) == {"count", "size"}  # the default answer of a segmentation request
+
+
+def test_histogram_promises_a_figure(planner: Planner) -> None:
+    plan = planner.plan("Plot a histogram")
+    assert plan.outputs.figure == "histogram" and [p.where for p in plan.promised()] == ["figure"]
+
+
+def test_unknown_words_are_reported_not_dropped(planner: Planner) -> None:
+    plan = planner.plan("compute the fractal dimension of the vessels")
+    assert plan.not_understood == ["fractal", "dimension"]
+
+
+@pytest.mark.parametrize(("text", "low", "high"), [
+    ("remove objects smaller than 50 px and count", 50, None),
+    ("keep objects smaller than 400 pixels and count", 10, 400),
+    ("count objects larger than 120 px", 120, None),
+    ("count, ignoring objects larger than 300 px", 10, 300),
+    ("count with min size 30", 30, None),
+])
+def test_size_filters_follow_the_comparison(planner: Planner, text: str, low: int, high: int | None) -> None:
+    seg = planner.plan(text).segmentation
+    assert seg is not None and (seg.min_size_px, seg.max_size_px) == (low, high)
+
+
+def test_thresholds_channels_and_parameters(planner: Planner) -> None:
+    manual = planner.plan("segment with a threshold of 700 and count")
+    assert manual.segmentation is not None and manual.segmentation.method == "manual"
+    assert manual.segmentation.threshold == 700
+    li = planner.plan("count the cells in channel 2 using li thresholding", ImageMeta(channels=3))
+    assert li.inputs.channel == 1 and li.segmentation is not None and li.segmentation.method == "li"
+    pos = planner.plan("percentage of nuclei positive for channel 2 with a threshold of 400", ImageMeta(channels=2))
+    assert [(m.kind, m.channel, m.threshold) for m in pos.measurements] == [("positivity", 1, 400)]
+    coloc = planner.plan("colocalisation between channel 1 and channel 3", ImageMeta(channels=3))
+    assert coloc.inputs.channel == 0 and coloc.measurements[0].channel == 2
+    sigma = planner.plan("smooth with sigma 2 then count")
+    assert sigma.preprocessing.smooth_sigma == 2
+
+
+def test_missing_inputs_are_listed(planner: Planner) -> None:
+    assert any("pixel size" in m for m in planner.plan("area of each cell in um^2").missing)
+    assert any("time-lapse" in m for m in planner.plan("track the spots", ImageMeta(t=1)).missing)
+    assert any("channel 2" in m for m in planner.plan("intensity of channel 2 in each nucleus").missing)
+
+
+def test_every_word_is_accounted_for(planner: Planner) -> None:
+    parse = planner.parse("please count the nuclei, measure the eccentricity and export quantum stuff")
+    plan = planner.plan("please count the nuclei, measure the eccentricity and export quantum stuff")
+    unused = [t.text for t in parse.tokens if not t.used]
+    assert unused == plan.not_understood and "quantum" in unused
+    assert all(t.used for t in parse.tokens if t.text in ("count", "nuclei", "eccentricity"))
+
+
+def test_planning_is_deterministic(planner: Planner) -> None:
+    text = "split touching cells, measure area and nearest neighbour distance in um (0.3 um/px)"
+    assert planner.plan(text).model_dump() == Planner().plan(text).model_dump()
