@@ -21,7 +21,7 @@ from scopebot.errors import ConfigurationError, ScopebotError
 from scopebot.ui import render
 from scopebot.ui.controls import ui_message
 from scopebot.ui.history import FeedbackStore, Rating, TurnRecord, write_exports
-from scopebot.ui.images import DEFAULT_MAX_MB, ImageInfo, inspect_upload, with_pixel_size
+from scopebot.ui.images import DEFAULT_MAX_MB, UNCALIBRATED, ImageInfo, inspect_upload, with_pixel_size
 from scopebot.ui.render import DONE, ERROR, WORKING
 from scopebot.ui.safety import inline_text, no_raw_html, text_markdown
 from scopebot.ui.services import SessionSettings, UIServices, iter_events
@@ -134,6 +134,9 @@ class ChatSession:
 
     def _finish(self, text: str, result: Any, forced: bool, started: float) -> Iterator[View]:
         md = render.reply_markdown(result, forced)
+        if getattr(result, "kind", "") == "code" and self.image is not None and not self.image.calibrated:
+            md += f"\n\n**{UNCALIBRATED}:** {inline_text(self.image.name)} does not state it, so sizes are in " \
+                  "pixels. Type it in *Image → Pixel size* (µm per pixel) and ask again."
         record = TurnRecord.from_result(text, result, md, image=self.image.name if self.image else None)
         self.turns.append(record)
         self.chat[-1] = {"role": "assistant", "content": md}
