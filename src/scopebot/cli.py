@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "scopebot.tools.cli",      # recommend
     "scopebot.forum.cli",      # sync
     "scopebot.agent.cli",      # chat
+    "scopebot.agent.router_cli",  # router train
     "scopebot.ui.cli",         # serve
     "scopebot.mcp_server.cli", # mcp
 ]

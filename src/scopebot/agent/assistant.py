@@ -119,9 +119,14 @@ class Assistant:
             handler = getattr(self, f"_on_{route.label}")(text, route, trace)
         kind, payload = yield from handler
         markdown = payload_markdown(kind, payload)
+        extras: dict[str, Any] = {}
+        if not route.forced and not (self.tool_loop and route.label in LOOP_ROUTES) \
+                and {"question", "tool"} <= {route.label, *route.also}:
+            extras = yield from self._runner_up(text, route, trace)
+            markdown += "".join(f"\n\n{payload_markdown(k, v)}" for k, v in extras.items())
         self.state.record(text, route.label, _plain(payload, markdown))
         result = TurnResult(text=text, route=route.label, confidence=route.confidence, kind=kind,  # type: ignore[arg-type]
-                            payload=payload, markdown=markdown, trace=trace,
+                            payload=payload, markdown=markdown, trace=trace, also=route.also, extras=extras,
                             image=str(self.state.last_image) if self.state.last_image else None,
                             seconds=round(self.clock() - start, 4))
         yield AgentEvent(type="final", result=result)
@@ -236,6 +241,20 @@ class Assistant:
                  for h in hits]
         return "forum", ForumResult(query=text, reachable=reachable, message=message, hits=shown, answer=answer)
 
+    def _runner_up(self, text: str, route: Route, trace: list[TraceStep]) -> Generator[AgentEvent, None, dict[str, Any]]:
+        """Question and tool were close: serve the other one too (tool cards beside an answer, or an answer
+        beside tool cards). A failure here is traced and never loses the main reply."""
+        try:
+            if route.label == "question" and self.recommender is not None:
+                _, rec = yield from self._on_tool(text, route, trace)
+                return {"tools": rec}
+            if route.label == "tool":
+                kind, answer = yield from self._answer(text, trace)
+                return {kind: answer}
+        except ScopebotError as exc:
+            trace.append(TraceStep(name="runner_up", error=exc.message))
+        return {}
+
     def _on_chitchat(self, text: str, route: Route, trace: list[TraceStep]) -> Handler:
         lowered = text.lower()
         prefix = THANKS_REPLY if any(w in lowered for w in ("thank", "thx", "cheers")) else \
@@ -250,13 +269,14 @@ class Assistant:
         yield  # pragma: no cover - makes this a generator
 
     def _tool_loop(self, text: str, route: Route, trace: list[TraceStep]) -> Handler:
-        from scopebot.agent.toolloop import ToolLoop
+        from scopebot.agent.toolloop import ToolLoop, route_hint
 
         yield AgentEvent(type="status", text="planning with tools")
         loop = ToolLoop(self.model, searcher=self.searcher, recommender=self.recommender,  # type: ignore[arg-type]
                         forum=self.forum, coder=self.coder, inspector=self.inspector, max_steps=self.max_steps,
                         system_prompt=self._loop_prompt(), clock=self.clock,
-                        support_threshold=float(getattr(self.settings, "support_threshold", 0.5)))
+                        support_threshold=float(getattr(self.settings, "support_threshold", 0.5)),
+                        hint=route_hint(route.label, route.confidence, route.also))
         answer = loop.run(text, history=self.state.history(), image=self.state.last_image, trace=trace)
         for res in answer.tool_results:
             if hasattr(res, "code") and hasattr(res, "ran"):

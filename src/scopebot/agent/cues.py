@@ -144,6 +144,16 @@ OUT_OF_SCOPE = _rx(
     r"marketing|sales|lottery|casino|religion|pizza|food|nearby|near me|sightseeing|music|band|novel|"
     r"birthday|gift|shopping|fashion|horse|football|sports?|game tonight)\b")
 
+#: A request for a number: "how many", "what percentage", "the mean intensity", "report the speed".
+QUANTITY = _rx(r"\b(how\s+(many|much|big|large|long|far|fast|bright)|what\s+(fraction|percentage|proportion|share|number)|"
+               r"percent(age)?|fraction|ratio|count|number\s+of|average|mean|median|total|area|size|diameter|"
+               r"length|volume|perimeter|distance|speed|velocity|intensit(y|ies)|snr|psnr|density|measure\w*|"
+               r"quantif\w*|report)\b")
+#: Names of methods or technical artefacts: a turn naming one may be in scope even without imaging words.
+METHOD = _rx(r"\b(model|models|algorithm\w*|pipeline\w*|machine learning|deep learning|learning|network\w*|"
+             r"classifier\w*|workflow\w*|method\w*|weights?|filter\w*|transform\w*|segmentation|training|"
+             r"inference|notebook\w*|plugin\w*|[\w-]+\.(py|ijm|ipynb|pt|pth|onnx|h5))\b")
+
 FOLLOW_UP_START = _rx(r"^\s*(and|but|also|now|then|so|ok(ay)?,?\s+(and|now)|what\s+about|how\s+about|"
                       r"what\s+if|same|instead|only|just|again|for\s+(the\s+)?\w+\s*\??$|in\s+\w+\s*\??$|"
                       r"with\s+\w+\s*\??$|without|do\s+(it|that|the\s+same)|can\s+you\s+also|"
@@ -155,6 +165,16 @@ ANAPHORA = _rx(r"\b(their|them|they|it|its|those|these|that one|this one|the sam
 def domain_hits(text: str) -> int:
     """How many distinct imaging/microscopy terms ``text`` mentions."""
     return len({m.group(0).lower() for m in DOMAIN.finditer(text)})
+
+
+def asks_quantity(text: str) -> bool:
+    """Whether ``text`` asks for a number or a measurement ("how many", "what percentage", "the area")."""
+    return bool(QUANTITY.search(text))
+
+
+def names_method(text: str) -> bool:
+    """Whether ``text`` names a method, model or technical artefact (a hint that it may be in scope)."""
+    return bool(METHOD.search(text)) or domain_hits(text) > 0
 
 
 def has_action_verb(text: str) -> bool:

@@ -28,6 +28,9 @@ class Route(BaseModel):
     scores: dict[str, float] = Field(default_factory=dict, description="Combined score per route.")
     inherited: bool = Field(default=False, description="True when a follow-up took the previous route.")
     forced: bool = Field(default=False, description="True when the user chose the route.")
+    also: list[RouteLabel] = Field(default_factory=list,
+                                   description="Runner-up routes served as well when the router is unsure "
+                                               "(e.g. an answer plus tool cards).")
 
 
 class TraceStep(BaseModel):
@@ -126,9 +129,16 @@ class TurnResult(BaseModel):
     trace: list[TraceStep] = Field(default_factory=list)
     image: str | None = None
     seconds: float = 0.0
+    also: list[RouteLabel] = Field(default_factory=list, description="Runner-up routes served as well.")
+    extras: dict[str, Any] = Field(default_factory=dict,
+                                   description="Payloads of the runner-up routes, e.g. {'tools': Recommendation}.")
 
     @field_serializer("payload")
     def _ser_payload(self, value: Any) -> Any:
+        return dump_payload(value)
+
+    @field_serializer("extras")
+    def _ser_extras(self, value: dict[str, Any]) -> Any:
         return dump_payload(value)
 
 

@@ -1,22 +1,24 @@
-"""The turn router: rules plus nearest-neighbour similarity to labelled examples, context-aware.
+"""The turn router: a learned classifier over sentence embeddings and cue features, context-aware.
 
 Each user turn is classified as ``question``, ``code``, ``tool``, ``forum``, ``chitchat`` or
 ``out_of_scope`` without asking the chat model (the embedded SmolLM2 is far too small to route
 reliably, and a deterministic router is testable and cheap):
 
-1. **Rules** (:mod:`scopebot.agent.cues`) give each route a cue score: code verbs ("write a
-   script", "in python", "count the cells in this image"), tool cues ("which plugin", "is there a
-   tool"), forum cues ("image.sc", "has anyone"), greetings/thanks/"what can you do", and
-   non-microscopy patterns. Whether the text mentions imaging vocabulary at all gates the
-   in-scope routes.
-2. **Similarity**: the turn is embedded and compared with the labelled examples in
-   ``routing_examples.yaml``; the ``k`` nearest vote, weighted by cosine similarity.
-3. The two are blended; the best route wins, with a confidence from its margin over the runner-up.
+1. **Features** (:mod:`scopebot.agent.route_features`): the MiniLM embedding of the turn plus the
+   cue scores of :mod:`scopebot.agent.cues` (code verbs, tool/forum/greeting phrasings, imaging
+   vocabulary, "asks for a quantity"), whether an image is attached, and the previous route crossed
+   with "looks like a short follow-up". Cues are inputs, not verdicts.
+2. **Classifier** (:mod:`scopebot.agent.classifier`): logistic regression or a small MLP trained on
+   the templated set of ``data/routing_templates.yaml`` and calibrated with a temperature
+   (``python -m scopebot.agent.train_router`` rebuilds ``data/routing_model.npz``). When the
+   embedder is not the one the shipped model was trained for (the hash embedder of the unit tests),
+   the same training runs in-process on first use.
+3. **Decision** (:func:`decide`): the most probable route, except when unsure: question and tool
+   close → both (an answer and tool cards); an image attached and a quantity asked for → code;
+   probably out of scope but naming a method → answer, with the answer pipeline's abstention check
+   instead of a refusal.
 
-**Context**: a short follow-up ("and in 3D?", "now measure their area", "what about for EM?")
-inherits the previous route unless it carries a strong cue of its own; when the last turn produced
-code (or an image was uploaded), an imperative analysis verb makes it a code request. A forced route
-(``/route code``) overrides everything.
+A forced route (``/route code``, the UI's mode buttons) overrides everything.
 """
 
 from __future__ import annotations
@@ -25,24 +27,27 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import yaml
 
-from scopebot.agent.cues import (
-    STRONG,
-    cue_scores,
-    domain_hits,
-    has_action_verb,
-    is_follow_up,
-)
+from scopebot.agent.cues import asks_quantity, cue_scores, is_follow_up, names_method
 from scopebot.agent.models import ROUTES, Route
 from scopebot.errors import ConfigurationError
 from scopebot.index.embeddings import Embedder
 
-#: The labelled examples shipped with the package.
+if TYPE_CHECKING:
+    from scopebot.agent.classifier import RouteClassifier
+
+#: The labelled examples shipped with the package (part of the training data).
 EXAMPLES_PATH = Path(__file__).resolve().parent / "routing_examples.yaml"
+#: Unsure rules (see :func:`decide`); probabilities are the calibrated ones.
+BOTH_MIN = 0.25            # runner-up probability at which question and tool are both served
+IMAGE_QUANTITY_CODE_MIN = 0.10   # p(code) needed to send an image + quantity turn to code
+OUT_OF_SCOPE_SURE = 0.80   # below this, an out-of-scope verdict on a turn naming a method is answered
+_FITTED: dict[tuple[Any, ...], Any] = {}
+_FIT_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -88,20 +93,48 @@ def load_examples(path: Path | None = None) -> list[Example]:
     return out
 
 
-class Router:
-    """Classifies a user turn into a :class:`Route` (see the module docstring)."""
+def decide(probs: dict[str, float], text: str, *, has_image: bool = False) -> tuple[str, list[str], list[str]]:
+    """The route, the runner-up routes served as well, and why, from calibrated probabilities."""
+    ranked = sorted(probs.items(), key=lambda kv: kv[1], reverse=True)
+    (top, p_top), (second, p_second) = ranked[0], ranked[1]
+    if has_image and top in ("question", "tool") and probs.get("code", 0.0) >= IMAGE_QUANTITY_CODE_MIN \
+            and asks_quantity(text):
+        return "code", [top], [f"image attached and a quantity asked for: code (p={probs['code']:.2f}), not {top}"]
+    if top == "out_of_scope" and p_top < OUT_OF_SCOPE_SURE and names_method(text):
+        return "question", ["out_of_scope"], [f"maybe out of scope (p={p_top:.2f}) but names a method: "
+                                               "answer with the abstention check instead of refusing"]
+    if {top, second} == {"question", "tool"} and p_second >= BOTH_MIN:
+        return top, [second], [f"question and tool are close ({p_top:.2f} / {p_second:.2f}): "
+                               "answer and show tool cards"]
+    return top, [], []
 
-    def __init__(self, embedder: Embedder, examples: Sequence[Example] | None = None, *, k: int = 7,
-                 rule_weight: float = 0.55, inherit_confidence: float = 0.8) -> None:
+
+class Router:
+    """Classifies a user turn into a :class:`Route` (see the module docstring).
+
+    ``examples`` are extra labelled turns; passing them (or an embedder the shipped model was not
+    trained for) trains the classifier in-process on the templated set plus these examples.
+    """
+
+    def __init__(self, embedder: Embedder, examples: Sequence[Example] | None = None, *,
+                 classifier: RouteClassifier | None = None, model_path: Path | None = None,
+                 inherit_confidence: float = 0.8) -> None:
         self.embedder = embedder
-        self.examples = list(examples) if examples is not None else load_examples()
-        if not self.examples:
-            raise ConfigurationError("the router needs labelled examples", hint="pass at least one Example")
-        self.k = max(1, k)
-        self.rule_weight = rule_weight
+        self.examples = list(examples) if examples is not None else []
+        if examples is not None and not self.examples:
+            raise ConfigurationError("the router needs labelled examples", hint="pass at least one Example or None")
         self.inherit_confidence = inherit_confidence
-        self._matrix: np.ndarray | None = None
+        self.model_path = model_path
+        self._classifier = classifier
         self._lock = threading.Lock()
+
+    @property
+    def classifier(self) -> RouteClassifier:
+        """The classifier, loaded (or trained for this embedder) on first use."""
+        with self._lock:
+            if self._classifier is None:
+                self._classifier = _classifier_for(self.embedder, tuple(self.examples), self.model_path)
+            return self._classifier
 
     # -- public ------------------------------------------------------------------------------------
     def route(self, text: str, context: RouteContext | None = None, *, force: str | None = None,
@@ -112,65 +145,76 @@ class Router:
             if force not in ROUTES:
                 raise ConfigurationError(f"unknown route {force!r}", hint=f"use one of: {', '.join(ROUTES)}")
             return Route(label=force, confidence=1.0, reasons=["forced by the user"], forced=True)  # type: ignore[arg-type]
+        from scopebot.agent.route_features import cue_features
+
         image_now = has_image or ctx.has_image
-        rules, reasons = cue_scores(text, has_image=image_now, has_code_result=ctx.has_code_result)
-        domain = domain_hits(text)
-        if ctx.last_route and ctx.last_route != "chitchat" and is_follow_up(text):
-            own = max(rules.items(), key=lambda kv: kv[1])
-            code_follow = (ctx.has_code_result or image_now) and has_action_verb(text) \
-                and ctx.last_route in ("code", "question")
-            if code_follow:
-                return Route(label="code", confidence=self.inherit_confidence, inherited=ctx.last_route == "code",
-                             reasons=["follow-up with an analysis verb after code/image", *reasons])
-            if own[1] < STRONG * 0.9 or own[0] == ctx.last_route:
-                return Route(label=ctx.last_route, confidence=self.inherit_confidence,  # type: ignore[arg-type]
-                             inherited=True, reasons=[f"short follow-up: inherits {ctx.last_route}", *reasons])
-            reasons.append(f"follow-up, but its own cue ({own[0]}) wins")
-            if ctx.last_route != "out_of_scope":
-                domain = max(domain, 1)  # the conversation is already about imaging
-        knn, neighbours = self._knn(text)
-        scores = self._combine(rules, knn, domain)
-        ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
-        (best, top), (_, second) = ranked[0], ranked[1]
-        confidence = (top / (top + second)) if top + second > 0 else 0.0
-        confidence *= min(1.0, 0.5 + top)
-        reasons = [*reasons, f"imaging terms: {domain}", "nearest: " + "; ".join(neighbours[:3])]
-        return Route(label=best, confidence=round(min(1.0, max(0.0, confidence)), 3),  # type: ignore[arg-type]
-                     reasons=reasons, scores={k: round(v, 4) for k, v in scores.items()})
+        last = ctx.last_route
+        cues = cue_features(text, has_image=image_now, last_route=last, has_code_result=ctx.has_code_result)
+        x = np.hstack([np.asarray(self.embedder.embed_one(text), np.float32), cues])[None, :]
+        model = self.classifier
+        p = model.predict_proba(x)[0]
+        probs = {label: float(p[model.labels.index(label)]) for label in ROUTES}
+        label, also, why = decide(probs, text, has_image=image_now)
+        _, fired = cue_scores(text, has_image=image_now, has_code_result=ctx.has_code_result)
+        top = ", ".join(f"{k} {v:.2f}" for k, v in sorted(probs.items(), key=lambda kv: -kv[1])[:3])
+        reasons = [f"classifier ({model.meta.get('version', 'in-process')}): {top}", *why, *fired[:4]]
+        inherited = last is not None and last == label and is_follow_up(text)
+        if inherited:
+            reasons.append(f"short follow-up: keeps {last}")
+        if image_now:
+            reasons.append("image attached")
+        return Route(label=label, confidence=round(probs[label], 3), reasons=reasons,  # type: ignore[arg-type]
+                     scores={k: round(v, 4) for k, v in probs.items()}, inherited=inherited,
+                     also=also)  # type: ignore[arg-type]
 
-    # -- internals ---------------------------------------------------------------------------------
-    def _example_matrix(self) -> np.ndarray:
-        with self._lock:
-            if self._matrix is None:
-                self._matrix = self.embedder.embed([e.text for e in self.examples])
-            return self._matrix
 
-    def _knn(self, text: str) -> tuple[dict[str, float], list[str]]:
-        """Similarity-weighted vote of the ``k`` nearest examples, normalised to sum to 1."""
-        matrix = self._example_matrix()
-        sims = matrix @ self.embedder.embed_one(text)
-        order = np.argsort(-sims)[: self.k]
-        votes = dict.fromkeys(ROUTES, 0.0)
-        shown: list[str] = []
-        for idx in order:
-            ex = self.examples[int(idx)]
-            votes[ex.label] += max(0.0, float(sims[idx]))
-            shown.append(f"{ex.label} {float(sims[idx]):.2f}")
-        total = sum(votes.values())
-        if total > 0:
-            votes = {k: v / total for k, v in votes.items()}
-        return votes, shown
+def _compatible(meta: dict[str, Any], embedder: Embedder) -> bool:
+    """Whether a model trained with ``meta['embedder']`` can read this embedder's vectors."""
+    from scopebot.agent.route_features import FEATURE_VERSION
 
-    def _combine(self, rules: dict[str, float], knn: dict[str, float], domain: int) -> dict[str, float]:
-        w = self.rule_weight
-        scores = {label: w * rules.get(label, 0.0) + (1 - w) * knn.get(label, 0.0) for label in ROUTES}
-        if domain == 0:
-            # Nothing about imaging: in-scope routes need their own strong cues to win.
-            for label in ("question", "code", "tool"):
-                scores[label] *= 0.6
-        else:
-            scores["out_of_scope"] *= 0.5 if domain == 1 else 0.25
-        return scores
+    if int(meta.get("feature_version", -1)) != FEATURE_VERSION or int(meta.get("dim", -1)) != int(embedder.dim):
+        return False
+    want, have = str(meta.get("embedder", "")).lower(), str(embedder.name).lower()
+    return want == have or ("minilm-l6" in want and "minilm-l6" in have)
+
+
+def _classifier_for(embedder: Embedder, examples: tuple[Example, ...], model_path: Path | None) -> RouteClassifier:
+    """The shipped model when it fits the embedder, else one trained here (cached per process)."""
+    from scopebot.agent.classifier import RouteClassifier
+
+    if not examples:
+        from scopebot.agent.train_router import MODEL_PATH
+
+        path = model_path or MODEL_PATH
+        if path.is_file():
+            model = RouteClassifier.load(path)
+            if _compatible(model.meta, embedder):
+                return model
+        elif model_path is not None:
+            raise ConfigurationError(f"router model not found: {path}",
+                                     hint="rebuild it with `python -m scopebot.agent.train_router`")
+    key = (embedder.name, embedder.dim, examples)
+    with _FIT_LOCK:
+        if key not in _FITTED:
+            _FITTED[key] = _fit_here(embedder, examples)
+        return _FITTED[key]
+
+
+def _fit_here(embedder: Embedder, examples: tuple[Example, ...]) -> RouteClassifier:
+    from scopebot.agent.classifier import RouteClassifier
+    from scopebot.agent.route_data import Turn
+    from scopebot.agent.train_router import CANDIDATES, build_turns, features_for
+
+    turns = build_turns()
+    turns += [Turn(text=e.text, label=e.label, family="extra", template=f"extra#{i}") for i, e in enumerate(examples)]
+    train = [t for t in turns if t.split != "calib"]
+    calib = [t for t in turns if t.split == "calib"]
+    cand = CANDIDATES[0]
+    model = RouteClassifier.fit(features_for(embedder, train), np.array([ROUTES.index(t.label) for t in train]),
+                                list(ROUTES), hidden=cand["hidden"], l2=cand["l2"], epochs=cand["epochs"],
+                                lr=cand["lr"], meta={"version": f"in-process ({embedder.name})"})
+    model.calibrate(features_for(embedder, calib), np.array([ROUTES.index(t.label) for t in calib]))
+    return model
 
 
 def context_from_history(history: Sequence[Any]) -> RouteContext:

@@ -57,6 +57,22 @@ TOOL_SPECS: list[ToolSpec] = [
 ]
 
 
+#: The tool that serves each route, for the router's hint and for scoring the model's first choice.
+ROUTE_TOOLS: dict[str, str] = {"question": "search_knowledge", "tool": "recommend_tools",
+                               "code": "write_and_run_code", "forum": "search_forum"}
+
+
+def route_hint(label: str, confidence: float, also: Sequence[str] = ()) -> str:
+    """The router's verdict as a hint for a tool-calling model (it still chooses the tools)."""
+    tools = [ROUTE_TOOLS[r] for r in (label, *also) if r in ROUTE_TOOLS]
+    text = f"Routing hint: this turn looks like a {label} request (confidence {confidence:.2f})"
+    if also:
+        text += f", possibly also {', '.join(also)}"
+    if tools:
+        text += f"; {' and '.join(tools)} would fit"
+    return text + ". Choose the tools that fit the request; the hint may be wrong."
+
+
 class ToolLoop:
     """Runs one question through the model's tool calls (see the module docstring)."""
 
@@ -64,7 +80,7 @@ class ToolLoop:
                  recommender: ToolRecommender | None = None, forum: ForumSearch | None = None,
                  coder: Coder | None = None, inspector: ImageInspector | None = None, max_steps: int = 5,
                  system_prompt: Callable[[str, int], list[Message]] | None = None, support_threshold: float = 0.5,
-                 clock: Callable[[], float] = time.perf_counter) -> None:
+                 clock: Callable[[], float] = time.perf_counter, hint: str | None = None) -> None:
         if max_steps < 1:
             raise ConfigurationError("the tool loop needs at least one step", hint="set max_steps >= 1")
         self.model = model
@@ -77,6 +93,7 @@ class ToolLoop:
         self.system_prompt = system_prompt
         self.support_threshold = support_threshold
         self.clock = clock
+        self.hint = hint
 
     # -- the loop ------------------------------------------------------------------------------------
     def run(self, question: str, *, history: Sequence[Message] = (), image: Path | None = None,
@@ -88,7 +105,8 @@ class ToolLoop:
         self._image = image
         image_note = (f"The user uploaded an image ({image.name})." if image
                       else "No image has been uploaded.")
-        messages = [*self._system(image_note), *history, Message(role="user", content=question)]
+        hint = [Message(role="system", content=self.hint)] if self.hint else []
+        messages = [*self._system(image_note), *hint, *history, Message(role="user", content=question)]
         final: str | None = None
         steps = 0
         while steps < self.max_steps:
