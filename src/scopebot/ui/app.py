@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from scopebot.settings import Settings
+from scopebot.ui import plan_panel
 from scopebot.ui.controls import ui_message
 from scopebot.ui.history import FeedbackStore
 from scopebot.ui.images import DEFAULT_MAX_MB
@@ -91,9 +92,12 @@ def create_app(services: UIServices | Callable[[SessionSettings], Any], settings
             with gr.Column(scale=1, min_width=360):
                 with gr.Tabs(selected="sources", elem_id="panels") as tabs:
                     with gr.Tab("Sources", id="sources", elem_id="tab-sources"):
-                        checks = gr.HTML('<div class="sb-checks sb-empty">No checks yet.</div>', elem_id="checks")
-                        sources = gr.HTML('<div class="sb-sources sb-empty">No sources yet.</div>',
-                                          elem_id="sources")
+                        # Markdown components, so that maths in passages renders (KaTeX); their HTML is
+                        # built from escaped text (render.py) and sanitised again by Gradio
+                        checks = gr.Markdown('<div class="sb-checks sb-empty">No checks yet.</div>', elem_id="checks",
+                                             latex_delimiters=LATEX_DELIMITERS, sanitize_html=True)
+                        sources = gr.Markdown('<div class="sb-sources sb-empty">No sources yet.</div>',
+                                              elem_id="sources", latex_delimiters=LATEX_DELIMITERS, sanitize_html=True)
                     with gr.Tab("Code", id="code", elem_id="tab-code"):
                         code = gr.Code("", language="python", label="Code (editable, copy button top right)",
                                        interactive=True, elem_id="code", lines=12)
@@ -106,6 +110,7 @@ def create_app(services: UIServices | Callable[[SessionSettings], Any], settings
                         figures = gr.Gallery(label="Figures", elem_id="figures", columns=2, height=300)
                         with gr.Accordion("Repair rounds", open=False, elem_id="rounds-box"):
                             rounds = gr.Markdown("", elem_id="rounds")
+                        plan_box = plan_panel.build(gr, svc.code_execution)
                     with gr.Tab("Tools", id="tools", elem_id="tab-tools"):
                         tools = gr.HTML('<div class="sb-cards sb-empty">No recommendations yet.</div>',
                                         elem_id="tools")
@@ -150,9 +155,35 @@ def create_app(services: UIServices | Callable[[SessionSettings], Any], settings
                 yield [*to_updates(view), gr.skip(), session]
 
         send_outputs = [*panel_outputs, question, state]
+        def on_plan_refresh(st: ChatSession | None) -> list[Any]:
+            found = plan_panel.last_plan(st) if st is not None else None
+            return plan_panel.plan_values(found[1] if found else None)
+
         for trigger in (send.click, question.submit):
             trigger(on_send, [question, route, state], send_outputs, concurrency_id="turn",
-                    show_progress="minimal", api_name="ask" if trigger == send.click else False)
+                    show_progress="minimal", api_name="ask" if trigger == send.click else False
+                    ).then(on_plan_refresh, [state], plan_box.fields, api_name=False)
+
+        def on_plan_rerun(*args: Any) -> list[Any]:
+            *values, st = args
+            session = session_of(st)
+            found = plan_panel.last_plan(session)
+            if found is None:
+                return [*to_updates(View(status=plan_panel.NO_PLAN)), plan_panel.NO_PLAN, session]
+            try:
+                outcome = plan_panel.rerun(session, plan_panel.edit_plan(found[1], *values))
+            except Exception as exc:  # noqa: BLE001 - shown to the user
+                return [*to_updates(View()), f"**{ERROR}** {text_markdown(ui_message(exc))}", session]
+            view = View(status=outcome.message, tab="code")
+            if outcome.result is not None:
+                from scopebot.ui import render
+
+                view.code, view.figures = outcome.result.code, [str(f) for f in outcome.result.figures]
+                view.run_output = render.output_markdown(outcome.result) or "_No output._"
+            return [*to_updates(view), text_markdown(outcome.message), session]
+
+        plan_box.button.click(on_plan_rerun, [*plan_box.inputs, state], [*panel_outputs, plan_box.status, state],
+                              concurrency_id="sandbox", show_progress="full", api_name=False)
 
         def on_run(src: str, st: ChatSession | None) -> list[Any]:
             session = session_of(st)

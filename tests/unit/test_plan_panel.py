@@ -1,0 +1,43 @@
+"""The editable plan checklist: values from a plan, edits validated, re-run with the edited plan."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+from scopebot.code.assistant import CodeAssistant
+from scopebot.code.planner import Planner
+from scopebot.llm.scripted import ScriptedModel
+from scopebot.ui import plan_panel
+from tests.unit.code_fakes import ExecSandbox
+
+
+def test_values_and_edits_round_trip() -> None:
+    plan = Planner().plan("split the touching nuclei in channel 2 and count them")
+    values = plan_panel.plan_values(plan)
+    assert values[:3] == [2, "max", "otsu"] and values[7] is True and "**Plan**" in values[-1]
+    edited = plan_panel.edit_plan(plan, 1, "max", "li", None, 40, 900, "px", False, True, True)
+    assert edited.inputs.channel == 0 and edited.segmentation is not None
+    assert (edited.segmentation.method, edited.segmentation.min_size_px, edited.segmentation.max_size_px) == \
+        ("li", 40, 900)
+    assert edited.segmentation.exclude_border and not edited.segmentation.split_touching
+    assert edited.preprocessing.background and edited.units == "px"
+    manual = plan_panel.edit_plan(plan, 1, "max", "manual", None, 10, None, "auto", False, False, False)
+    assert any("threshold value" in m for m in manual.missing)
+    assert plan_panel.plan_values(None)[-1] == plan_panel.NO_PLAN
+
+
+def test_rerun_runs_the_edited_plan_for_the_last_request(tmp_path: Path) -> None:
+    coder = CodeAssistant(ScriptedModel(["x"], is_small=True), ExecSandbox(tmp_path), None)  # type: ignore[arg-type]
+    first = coder.run("count the nuclei")
+    session = SimpleNamespace(turns=[SimpleNamespace(kind="code", payload=first, question="count the nuclei")],
+                              services=SimpleNamespace(code_assistant=lambda _s: coder), settings=None, image=None)
+    request, plan = plan_panel.last_plan(session)  # type: ignore[misc]
+    assert request == "count the nuclei"
+    edited = plan_panel.edit_plan(plan, 1, "max", "otsu", None, 10, None, "auto", False, False, False)
+    edited.outputs.figure = "none"
+    outcome = plan_panel.rerun(session, edited)
+    assert outcome.result is not None and outcome.result.ok and "answered" in outcome.message
+    assert outcome.result.plan.outputs.figure == "none"
+    empty = SimpleNamespace(turns=[], services=None, settings=None, image=None)
+    assert plan_panel.rerun(empty, edited).result is None
