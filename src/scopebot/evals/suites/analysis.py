@@ -47,6 +47,7 @@ class Expect(BaseModel):
     truth: str | None = Field(default=None, description="Key of the scene's truth dict.")
     value: float | None = None
     unit: str | None = None
+    scale: float = Field(default=1.0, description="Multiplies the truth (e.g. px^2 -> um^2 for a stated size).")
     tol: float = Field(default=0.0, description="Relative tolerance.")
     abs_tol: float = 0.0
 
@@ -96,13 +97,13 @@ def judge(item: AnalysisItem, result: Any, truth: dict[str, Any]) -> tuple[str, 
             entry = result.values.get(e.summary)
             if entry is None:
                 wrong.append(f"{e.summary} missing")
-            elif not _close(entry.get("value"), float(want), e):
+            elif not _close(entry.get("value"), float(want) * e.scale, e):
                 wrong.append(f"{e.summary} = {entry.get('value')} (truth {want})")
             elif e.unit is not None and entry.get("unit") != e.unit:
                 wrong.append(f"{e.summary} in {entry.get('unit')} (wanted {e.unit})")
         elif e.column is not None:
             got = sorted(v for v in result.columns.get(e.column, []) if v is not None)
-            want_list = sorted(float(v) for v in want)
+            want_list = sorted(float(v) * e.scale for v in want)
             if len(got) != len(want_list):
                 wrong.append(f"{e.column}: {len(got)} values (truth {len(want_list)})")
             elif not all(_close(g, w, e) for g, w in zip(got, want_list, strict=True)):
