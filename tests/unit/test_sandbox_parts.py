@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import struct
+import sys
 from pathlib import Path
 
+import pytest
+
 from scopebot.sandbox.guard import _make_resolver, _under
-from scopebot.sandbox.isolation import Isolation
+from scopebot.sandbox.isolation import (
+    SANDBOX_UID,
+    Isolation,
+    SandboxUnavailable,
+    _hidden_ancestors,
+    python_roots,
+)
+from scopebot.sandbox.kernel import denied_syscalls, seccomp_program
 from scopebot.sandbox.models import RunResult, SandboxLimits
-from scopebot.sandbox.runner import _limit_from_exit, _read_capped
+from scopebot.sandbox.runner import _limit_from_exit, _read_capped, check_exposure
 
 
 def test_resolver_follows_symlinks_and_dotdot(tmp_path: Path) -> None:
@@ -56,15 +68,74 @@ def test_read_capped_truncates(tmp_path: Path) -> None:
     assert _read_capped(tmp_path / "missing", 10) == ("", False)
 
 
-def test_bwrap_command_isolates_network_and_hides_homes(tmp_path: Path) -> None:
-    iso = Isolation("bwrap", 65534, 65534)
-    cmd = iso.prefix([tmp_path], [Path("/usr")])
-    assert cmd[0] == "bwrap" and "--unshare-net" in cmd and "--die-with-parent" in cmd
-    assert cmd[cmd.index("--tmpfs", cmd.index("/home") - 1) + 1] == "/home"
-    assert ["--bind", str(tmp_path), str(tmp_path)] == cmd[cmd.index("--bind"):cmd.index("--bind") + 3]
-    assert "uid:nobody" in iso.layers() and "netns:bwrap" in iso.layers()
-    assert Isolation("none").prefix([], []) == []
-    assert "netns:unshare" not in Isolation("none").layers()
+def test_bwrap_command_isolates_everything_and_binds_only_what_runs_need(tmp_path: Path) -> None:
+    iso = Isolation("bwrap", "/opt/bwrap", None, 7, True)
+    cmd = iso.command("/usr/bin/python3", tmp_path, [Path("/usr"), Path("/etc/fonts")], ["serve", ""])
+    assert cmd[0] == "/opt/bwrap"
+    for flag in ("--unshare-user", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+                 "--die-with-parent", "--new-session"):
+        assert flag in cmd
+    assert cmd[cmd.index("--cap-drop") + 1] == "ALL"
+    assert cmd[cmd.index("--uid") + 1] == str(SANDBOX_UID)
+    assert ["--bind", str(tmp_path), "/sandbox"] == cmd[cmd.index("--bind"):cmd.index("--bind") + 3]
+    assert "--ro-bind" in cmd and ["--ro-bind", "/etc/fonts", "/etc/fonts"] == \
+        cmd[cmd.index("/etc/fonts") - 1:cmd.index("/etc/fonts") + 2]
+    assert not any(part in ("/home", "/root", "/tmp/") for part in cmd[cmd.index("--bind") + 1:])
+    assert cmd[-5:] == ["/usr/bin/python3", "-I", "/opt/scopebot-sandbox/worker.py", "serve", ""]
+    layers = iso.layers()
+    assert {"pidns:per-run", "netns:per-run", "seccomp", "landlock:abi7"} <= set(layers)
+
+
+def test_root_goes_through_the_launcher_to_an_unprivileged_uid(tmp_path: Path) -> None:
+    iso = Isolation("bwrap", "/opt/bwrap", SANDBOX_UID, 7, True)
+    cmd = iso.command("/usr/bin/python3", tmp_path, [Path("/usr")], ["serve", ""])
+    assert cmd[2].endswith("launch.py")
+    spec = json.loads(cmd[3])
+    assert spec["uid"] == SANDBOX_UID and cmd[4] == "--" and cmd[5] == "/opt/bwrap"
+
+
+def test_hidden_ancestors_find_the_0700_home(tmp_path: Path) -> None:
+    home = tmp_path / "home0700"
+    (home / "env" / "bin").mkdir(parents=True)
+    os.chmod(home, 0o700)
+    hidden = _hidden_ancestors([home / "env" / "bin"], SANDBOX_UID)
+    assert len(hidden) == 1 and (str(home) == hidden[0] or str(home).startswith(hidden[0] + "/"))
+    assert _hidden_ancestors([Path("/usr/lib")], SANDBOX_UID) == []
+
+
+def test_python_roots_of_a_venv_include_its_base(tmp_path: Path) -> None:
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "python").symlink_to(sys.executable)
+    (venv / "pyvenv.cfg").write_text(f"home = {Path(sys.executable).parent}\n")
+    roots = python_roots(str(venv / "bin" / "python"))
+    assert venv in roots
+    assert any(Path(os.path.realpath(sys.executable)).is_relative_to(r) for r in roots)
+
+
+def test_hook_only_is_never_used_for_an_exposed_server() -> None:
+    hook_only = Isolation("hook-only")
+    assert "UNSAFE:hook-only" in hook_only.layers() and not hook_only.kernel_enforced
+    check_exposure(hook_only, "127.0.0.1")
+    with pytest.raises(SandboxUnavailable):
+        check_exposure(hook_only, "0.0.0.0")
+    check_exposure(Isolation("bwrap", "/opt/bwrap"), "0.0.0.0")
+
+
+def test_seccomp_program_is_well_formed() -> None:
+    prog = seccomp_program()
+    assert len(prog) % 8 == 0 and 50 < len(prog) // 8 < 4096
+    codes = {struct.unpack("HBBI", prog[i:i + 8])[0] for i in range(0, len(prog), 8)}
+    assert codes <= {0x20, 0x15, 0x45, 0x06}
+    assert prog != seccomp_program(allow_unix_sockets=False)
+    assert {"ptrace", "setns", "unshare", "mount", "keyctl", "bpf", "perf_event_open", "mknod", "pidfd_open",
+            "pidfd_send_signal", "kexec_load", "kexec_file_load"} <= set(denied_syscalls())
+
+
+def test_limit_classification_prefers_the_wardens_limits() -> None:
+    limits = SandboxLimits(timeout_s=2, memory_mb=256, disk_mb=16)
+    assert _limit_from_exit({"limit": "disk", "signal": signal.SIGKILL}, {}, limits)[0] == "disk"
+    assert _limit_from_exit({"limit": "output", "signal": signal.SIGKILL}, {}, limits)[0] == "output"
 
 
 def test_run_result_summary() -> None:

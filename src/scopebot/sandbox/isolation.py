@@ -170,7 +170,7 @@ def python_roots(python: str | None = None) -> list[Path]:
     For another interpreter (a user's venv or conda env) the folders are derived from its path and its
     ``pyvenv.cfg``, without executing it on the host.
     """
-    if python is None or os.path.realpath(python) == os.path.realpath(sys.executable):
+    if python is None or os.path.abspath(python) == os.path.abspath(sys.executable):
         roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
         try:
             roots.update(site.getsitepackages())

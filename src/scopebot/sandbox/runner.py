@@ -205,13 +205,16 @@ class Sandbox:
         work = iso.work_path(self._root, run_id)
         read_roots = [str(p) for p in self._readable]
         read_roots.append(INSIDE_LIB if iso.namespaces else str(LIB_DIR))
-        write_roots = [work, "/tmp", "/dev/shm"] if iso.namespaces else [work]
+        # a private /tmp per run, unless the Python environment itself lives under /tmp (then /tmp stays
+        # read-only and TMPDIR points into the working folder)
+        private_tmp = iso.namespaces and not any(str(p).startswith("/tmp/") for p in self._readable)
+        write_roots = [work, "/dev/shm"] + (["/tmp"] if private_tmp else []) if iso.namespaces else [work]
         return {"id": run_id, "job_dir": f"{jobs}/{run_id}", "work": work, "hide": [jobs] if iso.namespaces else [],
                 "ns": iso.namespaces, "landlock": iso.kernel_enforced and iso.landlock_abi > 0,
                 "seccomp": iso.kernel_enforced and iso.seccomp, "nproc": iso.namespaces or iso.uid is not None,
                 "filename": filename, "globals": dict(globals_ or {}), "env": _base_env(Path(work)),
                 "read_roots": read_roots, "landlock_read": read_roots + list(RUN_READ_ROOTS),
-                "write_roots": write_roots, "input_bytes": input_bytes,
+                "write_roots": write_roots, "private_tmp": private_tmp, "input_bytes": input_bytes,
                 "disk_mb": limits.disk_mb, "timeout_s": limits.timeout_s, "cpu_s": limits.effective_cpu_s,
                 "memory_mb": limits.memory_mb, "max_processes": limits.max_processes,
                 "max_file_mb": limits.max_file_mb, "max_output_chars": limits.max_output_chars,

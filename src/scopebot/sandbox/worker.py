@@ -417,7 +417,7 @@ def run_warden(job: dict) -> int:
         os.makedirs(os.path.join(work, hidden), exist_ok=True)
     if kernel is not None:
         for src, dst in ((".tmp", "/tmp"), (".shm", "/dev/shm")):
-            if os.path.isdir(dst):
+            if os.path.isdir(dst) and (dst != "/tmp" or job.get("private_tmp", True)):
                 kernel.mount(os.path.join(work, src), dst, None, kernel.MS_BIND)
         for path in job["hide"]:  # every job folder (this one included) disappears from the run's view
             kernel.mount("tmpfs", path, "tmpfs", kernel.MS_RDONLY | kernel.MS_NOSUID | kernel.MS_NODEV,
