@@ -141,3 +141,13 @@ def test_limit_classification_prefers_the_wardens_limits() -> None:
 def test_run_result_summary() -> None:
     assert RunResult(ok=True, duration_s=0.5).summary() == "ran in 0.50s"
     assert "limit hit: memory" in RunResult(ok=False, error="MemoryError", limit_hit="memory").summary()
+
+
+def test_eval_data_dir_keeps_its_sub_folders(tmp_path: Path) -> None:
+    from scopebot.code.humaneval import data_files
+
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "file.tif").write_bytes(b"x")
+    (tmp_path / "top.txt").write_text("1")
+    (tmp_path / ".hidden").write_text("1")
+    assert data_files(tmp_path) == {"sub": tmp_path / "sub", "top.txt": tmp_path / "top.txt"}

@@ -91,12 +91,13 @@ def program(task: CodeTask, completion: str) -> str:
 
 
 def data_files(data_dir: Path | None) -> dict[str, Path]:
-    """Files of ``data_dir`` (top level) to copy into each task's working directory."""
+    """Files and sub-folders of ``data_dir`` to copy into each task's working directory (folders whole)."""
     if data_dir is None:
         return {}
     if not data_dir.is_dir():
         raise ConfigurationError(f"data directory not found: {data_dir}", hint="check --data-dir")
-    return {p.name: p for p in sorted(data_dir.iterdir()) if p.is_file() and not p.name.startswith(".")}
+    return {p.name: p for p in sorted(data_dir.iterdir())
+            if (p.is_file() or p.is_dir()) and not p.name.startswith(".")}
 
 
 def run_sample(sandbox: Sandbox, task: CodeTask, completion: str, *, files: dict[str, Path],
