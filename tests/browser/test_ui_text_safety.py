@@ -21,7 +21,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 HOSTILE = "<img src=x onerror=alert(1)> and <b>bold</b>"
 MODEL_HTML = " <img src=y onerror=alert(2)> <b>model bold</b> **strong words** $$E = mc^2$$"
-PASSAGE = "A passage with <img src=z onerror=alert(3)> in it and **Markdown** formatting."
+PASSAGE = ("A passage with <img src=z onerror=alert(3)> in it, **Markdown** formatting and maths: $x^2$.\n\n"
+           "```python\nthreshold = 1\n\n\n# *not emphasis* after blank lines\n```")
 
 
 class HostileAssistant(DemoAssistant):
@@ -71,6 +72,8 @@ def test_user_html_is_shown_as_text_in_bubble_feedback_and_exports(serve, open_p
     source.locator("summary").click()
     assert "<img src=z onerror=alert(3)>" in source.inner_text()
     assert source.locator("img").count() == 0 and source.locator(".sb-text strong").count() == 1
+    assert source.locator(".katex").count() >= 1  # maths renders in the passages too
+    assert "# *not emphasis* after blank lines" in source.locator("pre").inner_text()
 
     # the feedback confirmation quotes the question as text
     page.click("#thumbs-up")

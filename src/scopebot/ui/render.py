@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from scopebot.ui.safety import fenced, inline_text, markdown_html, no_raw_html, safe_url
+from scopebot.ui.safety import fenced, inline_text, markdown_html, no_raw_html, one_block, safe_url
 
 ROUTE_NAMES = {"question": "question → grounded answer", "code": "code → sandboxed analysis",
                "tool": "tool → recommendations", "forum": "forum → image.sc search",
@@ -184,7 +184,7 @@ def sources_html(answer: Any, lookup: Callable[[str], str | None] | None = None)
             f'<div class="sb-link">{link}</div>'
             f'<div class="sb-key"><code>{esc(c.key)}</code></div>'
             f'<div class="sb-text">{markdown_html(text)}</div></details>')
-    return '<div class="sb-sources">' + "".join(items) + "</div>"
+    return one_block('<div class="sb-sources">' + "".join(items) + "</div>")
 
 
 def checks_html(answer: Any) -> str:
@@ -220,7 +220,7 @@ def checks_html(answer: Any) -> str:
             f'<span class="{"sb-sup" if getattr(s, "supported", True) else "sb-unsup"}" '
             f'title="support {float(getattr(s, "support", 0)):.2f}">{esc(s.text)} </span>' for s in sentences)
         parts.append(f'<div class="sb-annotated"><b>Sentence by sentence</b><p>{spans}</p></div>')
-    return '<div class="sb-checks">' + "".join(parts) + "</div>"
+    return one_block('<div class="sb-checks">' + "".join(parts) + "</div>")
 
 
 def tool_cards_html(rec: Any) -> str:

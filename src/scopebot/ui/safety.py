@@ -142,3 +142,12 @@ def markdown_html(text: Any) -> str:
     rendered = _renderer().render(str(text or ""))
     # links open in a new tab and pass no referrer (markdown-it already refuses javascript: and the like)
     return rendered.replace("<a href=", '<a target="_blank" rel="noopener noreferrer" href=')
+
+
+def one_block(html_text: str) -> str:
+    """``html_text`` on one line, for a Markdown component: a blank line would end the HTML block and
+    hand what follows to the Markdown parser. Newlines inside ``<pre>`` become ``&#10;`` (still line
+    breaks there); elsewhere they are spaces."""
+    parts = re.split(r"(<pre>.*?</pre>)", html_text, flags=re.DOTALL)
+    return "".join(part.replace("\n", "&#10;") if part.startswith("<pre>") else part.replace("\n", " ")
+                   for part in parts)
