@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -41,8 +42,14 @@ def register(app: typer.Typer) -> None:
                                                                        "its name is in IMAGE_PATH.")] = None,
             timeout: Annotated[float | None, typer.Option("--timeout", min=0.1, help="Wall-clock seconds.")] = None,
             out: Annotated[Path | None, typer.Option("--out", help="Folder for figures and written files.")] = None,
+            data: Annotated[list[Path] | None, typer.Option(
+                "--data", help="A file or folder copied into the working folder under its name (folders "
+                               "with their sub-folders); repeatable.")] = None,
+            python: Annotated[str | None, typer.Option(
+                "--python", help="Python of the run, e.g. your venv's or conda env's bin/python "
+                                 "(default: SCOPEBOT_SANDBOX_PYTHON, else scopebot's).")] = None,
             as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False) -> None:
-        """Run a Python file in the sandbox (separate process, limits, no network)."""
+        """Run a Python file in the sandbox (kernel boundary: namespaces, Landlock, seccomp, limits)."""
         from scopebot.sandbox.runner import Sandbox
 
         settings = get_settings()
@@ -61,11 +68,40 @@ def register(app: typer.Typer) -> None:
                 image = validate_image(image)
                 files[image.name] = image
                 globals_["IMAGE_PATH"] = image.name
-            with Sandbox.from_settings(settings, output_dir=out or settings.home / "runs", workers=0) as sb:
+            for item in data or []:
+                if not item.exists():
+                    raise ConfigurationError(f"data not found: {item}", hint="pass an existing file or folder")
+                files[item.name] = item
+            with Sandbox.from_settings(settings, output_dir=out or settings.home / "runs", workers=0,
+                                       python=python) as sb:
                 result = sb.run(code, files=files, timeout=timeout, globals=globals_, filename=file.name)
         if as_json:
             print_json(result.model_dump(mode="json"))
         else:
             typer.echo(render_run(result))
         if not result.ok:
+            raise typer.Exit(1)
+
+    @app.command("sandbox-check")
+    def sandbox_check(python: Annotated[str | None, typer.Option("--python", help="Python of the runs.")] = None,
+                      as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+        """Say which kernel boundary sandbox runs get on this machine (and why, when there is none)."""
+        from scopebot.sandbox.isolation import INSTALL_HINT, probe
+
+        settings = get_settings()
+        with error_boundary():
+            iso = probe(settings.sandbox_isolation, python or settings.sandbox_python or sys.executable,
+                        settings.sandbox_bwrap, settings.sandbox_unsafe_hook_only)
+        info = {"kind": iso.kind, "kernel_enforced": iso.kernel_enforced, "layers": iso.layers(),
+                "bwrap": iso.bwrap, "landlock_abi": iso.landlock_abi, "seccomp": iso.seccomp,
+                "notes": list(iso.notes)}
+        if as_json:
+            print_json(info)
+        else:
+            typer.echo(f"sandbox: {iso.kind}; layers: {', '.join(iso.layers())}")
+            for note in iso.notes:
+                typer.echo(f"  {note}")
+            if not iso.kernel_enforced:
+                typer.echo(f"code is NOT run safely here: {INSTALL_HINT}")
+        if not iso.kernel_enforced:
             raise typer.Exit(1)
