@@ -46,13 +46,17 @@ def _set(plan: AnalysisPlan, dotted: str, value: object) -> None:
     setattr(target, last, value)
 
 
-def _nearest(pos: int, candidates: list[tuple[int, str]], clause: list[int], window: int = 6) -> str | None:
-    """The candidate label nearest to ``pos`` in the same clause (left wins ties)."""
+def _nearest(pos: int, candidates: list[tuple[int, str]], clause: list[int], window: int = 6,
+             end: int | None = None) -> str | None:
+    """The candidate label nearest to the span ``pos..end`` in the same clause (left wins ties)."""
     best: tuple[float, str] | None = None
+    end = pos if end is None or end < pos else end
     for cpos, label in candidates:
-        if clause[cpos] != clause[pos] or abs(cpos - pos) > window:
+        if clause[cpos] != clause[pos]:
             continue
-        dist = abs(cpos - pos) + (0.5 if cpos > pos else 0.0)
+        dist = (pos - cpos) if cpos <= pos else (cpos - end) + 0.5
+        if dist > window:
+            continue
         if best is None or dist < best[0]:
             best = (dist, label)
     return best[1] if best else None
@@ -111,11 +115,11 @@ def _numbers(plan: AnalysisPlan, parse: Parse, clause: list[int], contexts: list
     in_voxel = any(t.stem == "voxel" for t in toks)
     z_numbers: list[float] = []
     for q in parse.quantities:
-        ctx = _nearest(q.pos, contexts, clause)
+        ctx = _nearest(q.pos, contexts, clause, end=q.end)
         if q.dim == "bare" and q.axis is not None:  # "voxel 2.0 z, 0.5 y/x": calibration in um
             q.dim = "length"
         label = f"'{toks[q.pos].text}'"
-        if q.dim == "length_per_px" or (q.dim == "length" and (q.axis == "xy" or ctx == "pixelsize")):
+        if q.dim == "length_per_px" or (q.dim == "length" and (q.axis == "xy" or ctx in ("pixelsize", "pixel"))):
             plan.meta.pixel_size_um = q.value
             stated.append("pixel_size_um")
         elif q.dim == "length" and (q.axis == "z" or ctx == "zstep"):
@@ -239,6 +243,9 @@ def _defaults(plan: AnalysisPlan, anything: bool) -> None:
         plan.missing.append("the time between frames (say e.g. '0.5 s/frame')")
     if plan.inputs.z != "3d" and meta.z > 1 and plan.inputs.z == "max":
         plan.understood.append(f"the image has {meta.z} planes -> max projection (choose 3-D to keep them)")
+    columns = [p.name for p in plan.promised() if p.where == "column"]
+    if plan.outputs.figure == "histogram" and columns:  # "a histogram of the areas": of the measured column
+        plan.outputs.histogram_of = columns[0]
     if plan.outputs.figure == "histogram" and not plan.measurements:
         plan.segmentation = None
         plan.outputs.table = False

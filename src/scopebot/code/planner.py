@@ -85,6 +85,7 @@ class Quantity:
     dim: str  # length, time, px, area_um, volume_um, percent, length_per_px, time_per_frame, bare
     pos: int
     axis: str | None = None
+    end: int = -1  # last token of the number and its unit
     values: list[float] = field(default_factory=list)
 
 
@@ -133,8 +134,12 @@ class Planner:
             dim, factor, n = self._unit(toks, i + 1)
             for t in toks[i + 1:i + 1 + n]:
                 t.used = "unit"
-            q = Quantity(value=value * factor, dim=dim or "bare", pos=i)
+            q = Quantity(value=value * factor, dim=dim or "bare", pos=i, end=i + n)
             j = i + 1 + n
+            if j + 1 < len(toks) and toks[j].text in ("in", "along", "for") and dim == "length" and \
+                    toks[j + 1].text in self.vocab.axis_words:  # "1.5 um in z"
+                toks[j].used = "axis"
+                j += 1
             if j < len(toks) and toks[j].text in self.vocab.axis_words:  # "2.0 z", "0.5 y/x"
                 q.axis = self.vocab.axis_words[toks[j].text]
                 toks[j].used = "axis"
@@ -192,8 +197,19 @@ class Planner:
                 tok.used = "channel"
 
     # --- main ------------------------------------------------------------------------------------
+    def _split_unknown_compounds(self, toks: list[Token]) -> list[Token]:
+        """'salt-and-pepper' -> 'salt and pepper' unless the vocabulary knows the hyphenated word."""
+        known = {w for phrase, _ in self.vocab.phrases for w in phrase} | self.vocab.fillers
+        out: list[Token] = []
+        for tok in toks:
+            if "-" in tok.text and tok.stem not in known:
+                out += [Token(part, stem(part)) for part in tok.text.split("-") if part]
+            else:
+                out.append(tok)
+        return out
+
     def parse(self, request: str) -> Parse:
-        toks = [Token(t, stem(t)) for t in _tokenise(request)]
+        toks = self._split_unknown_compounds([Token(t, stem(t)) for t in _tokenise(request)])
         parse = Parse(tokens=toks)
         self._channels(parse)
         self._quantities(parse)
