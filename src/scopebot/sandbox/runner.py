@@ -208,7 +208,8 @@ class Sandbox:
         # a private /tmp per run, unless the Python environment itself lives under /tmp (then /tmp stays
         # read-only and TMPDIR points into the working folder)
         private_tmp = iso.namespaces and not any(str(p).startswith("/tmp/") for p in self._readable)
-        write_roots = [work, "/dev/shm"] + (["/tmp"] if private_tmp else []) if iso.namespaces else [work]
+        write_roots = ([work, "/dev/shm", "/dev/null"] + (["/tmp"] if private_tmp else []) if iso.namespaces
+                       else [work, "/dev/null"])
         return {"id": run_id, "job_dir": f"{jobs}/{run_id}", "work": work, "hide": [jobs] if iso.namespaces else [],
                 "ns": iso.namespaces, "landlock": iso.kernel_enforced and iso.landlock_abi > 0,
                 "seccomp": iso.kernel_enforced and iso.seccomp, "nproc": iso.namespaces or iso.uid is not None,
