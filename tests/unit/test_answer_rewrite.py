@@ -8,7 +8,14 @@ import pytest
 from test_answer_fixtures import key, retriever, settings, small_model
 
 from scopebot.answer.pipeline import AnswerPipeline
-from scopebot.answer.rewrite import deterministic_rewrite, follow_up, own_topic, refers_back, rewrite_query
+from scopebot.answer.rewrite import (
+    Cue,
+    deterministic_rewrite,
+    follow_up,
+    own_topic,
+    refers_back,
+    rewrite_query,
+)
 from scopebot.llm.base import Message
 from scopebot.llm.scripted import ScriptedModel
 from scopebot.prompts import PromptLibrary
@@ -62,10 +69,23 @@ def test_a_proven_follow_up_carries_the_previous_question(question: str, history
     assert rewritten.startswith(question) and all(w in rewritten for w in carried.split())
 
 
-def test_a_follow_up_naming_an_unrelated_topic_keeps_its_own_topic() -> None:
-    decision = follow_up("Is it available in Fiji?", N2V_TURN)  # the previous turn never mentioned Fiji
-    assert not decision.proven and "Fiji" in decision.reason
-    assert deterministic_rewrite("What about CARE instead?", N2V_TURN) == "What about CARE instead?"
+@pytest.mark.parametrize("question", ["Noise2Void: how do I install it?",
+                                      "What are batch effects and how do they get into training data?",
+                                      "Fix this error in my script: the array is read-only",
+                                      "Plot a histogram of this 16-bit image"])
+def test_a_pronoun_that_may_mean_the_questions_own_topic_needs_similarity(question: str) -> None:
+    decision = follow_up(question, COUNT_TURN)  # nothing in common with counting nuclei
+    assert not decision.proven, decision.reason
+    assert deterministic_rewrite(question, COUNT_TURN) == question
+
+
+def test_similarity_to_the_previous_turn_completes_the_proof() -> None:
+    previous = [Message(role="user", content="How do I run StarDist on 16-bit images?"),
+                Message(role="assistant", content="Normalise the intensities first.")]
+    decision = follow_up("My StarDist model loads, but why does it predict nothing?", previous)
+    assert decision.proven and "stardist" in decision.reason
+    assert follow_up("Is it available in Fiji?", N2V_TURN).proven  # "it" has nothing in the question to mean
+    assert "Noise2Void" in deterministic_rewrite("What about CARE instead?", N2V_TURN)  # an explicit "instead"
 
 
 def test_the_strong_model_rewrites_only_proven_follow_ups() -> None:
@@ -76,10 +96,14 @@ def test_the_strong_model_rewrites_only_proven_follow_ups() -> None:
 
 
 def test_cues_and_names() -> None:
-    assert refers_back("Why does it struggle with elongated cells?") == "it"
-    assert refers_back("and in 3D?") == "and"
+    assert refers_back("Why does it struggle with elongated cells?") == Cue("it")
+    assert refers_back("and in 3D?") == Cue("and")
+    assert refers_back("now plot a histogram of those areas") == Cue("those")
+    assert refers_back("Noise2Void: how do I install it?") == Cue("it", anchored=True)
     assert refers_back("What is Noise2Void?") is None
     assert refers_back("How many cells are in one image?") is None  # "one" as a number
+    assert refers_back("Which tool is best for cells that touch?") is None  # "that" as a relative pronoun
+    assert refers_back("count the nuclei in this image") is None  # "this image" is the upload
     assert own_topic("What is Noise2Void?") == ["Noise2Void"]
     assert own_topic("Does CARE work in Fiji?") == ["CARE", "Fiji"]
     assert own_topic("what about for EM in 3D?") == []  # two-letter qualifiers are not topics

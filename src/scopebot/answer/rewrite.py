@@ -1,21 +1,24 @@
 """Follow-up questions: rewrite the retrieval query with the conversation, only once a follow-up is proven.
 
 An earlier turn may only leak into a new question when the new question demonstrably depends on it
-(:func:`follow_up`). The proof has two parts:
+(:func:`follow_up`). The proof:
 
-1. **It refers back**: a pronoun or demonstrative with nothing in the question to point to ("how do
-   I install *it*?", "why does *it* struggle with elongated cells?", "which *ones* work in 3D?"), or
-   an elliptical opener ("*and* in 3D?", "*what about* for EM?", "... *instead*?"). A question that
-   does neither ("What is Noise2Void?") is standalone whatever came before it, however short.
-2. **It has no topic of its own, or its topic is the previous turn's.** When the question names
-   something itself (a tool, a model: "Noise2Void", "Fiji", "CARE"), it must share a word stem with
-   the previous question or answer; otherwise the names in it are the topic, and earlier turns stay
-   out of the query.
+1. **It refers back.** An elliptical opener or marker ("*and* in 3D?", "*what about* for EM?",
+   "... *instead*?", "which *one*", "do *that*", "*those* areas", "the *same* problem") or a pronoun
+   ("how do I install *it*?", "why does *it* struggle with elongated cells?"). "this image"/"these files" point at the upload, not at the
+   conversation. A question that does neither ("What is Noise2Void?") stands alone, however short.
+2. **What it refers to is not in the question itself.** A pronoun with nothing before it in the
+   question to point to (no name, fewer than two content words: "how do I install it?") refers to
+   the previous turn. When the question names its own topic before the pronoun ("Noise2Void: how do
+   I install it?", "what are batch effects and how do they ..."), the pronoun may point at that
+   topic, so the question must also be *similar* to the previous turn (share a name, or two word
+   stems, with the previous question or answer) to count as a follow-up. So must a determiner that
+   may point at the user's own material ("this error", "these settings").
 
 A small model (``model.is_small``) rewrites unreliably, so for it the rewrite is deterministic: the
 content words of the previous user question are added to a proven follow-up. A strong model gets
 the ``answer_rewrite`` prompt for a proven follow-up; if its reply is empty, multi-line garbage or
-the call fails, the deterministic rewrite is used.
+the call fails, the deterministic rewrite is used. Any other question is its own query.
 """
 
 from __future__ import annotations
@@ -35,14 +38,25 @@ if TYPE_CHECKING:
 #: Pronouns and demonstratives that point at something said before (closed-class words, not tuned).
 _REFERRING = frozenset("it its it's itself they them their theirs these those this ones same above previous "
                        "latter former".split())
-#: "that"/"one" refer back only in these positions ("do that?", "which one", "that one"), not as
-#: a relative pronoun ("cells that touch") or a number ("one image").
-_THAT_END = re.compile(r"\bthat\s*[?.!]*\s*$", re.IGNORECASE)
-_WHICH_ONE = re.compile(r"\b(which|that|this|the other|the same|the first|the second|the last)\s+one\b",
+_DEMONSTRATIVES = frozenset("this these that those".split())
+#: Words that only ever point back in the discourse ("those areas", "the same problem"): no test
+#: for an antecedent inside the question.
+_DISCOURSE = frozenset("those same previous above latter former ones".split())
+#: "this image", "these files": deixis to the uploaded data, not to the conversation.
+_DATA_NOUNS = frozenset("image images picture pictures photo stack stacks file files data dataset datasets movie "
+                        "movies video volume volumes tif tiff png jpg jpeg czi nd2 lif channel channels frame "
+                        "frames folder upload".split())
+#: "that"/"one" refer back only in these positions ("do that?", "than that", "which one"), not as a
+#: relative pronoun ("cells that touch") or a number ("one image").
+_THAT = re.compile(r"\bthat\s*[?.!]*\s*$|\b(?:do|does|did|doing|done|than|like|about)\s+that\b", re.IGNORECASE)
+_WHICH_ONE = re.compile(r"\b(?:which|that|this|the other|the same|the first|the second|the last)\s+one\b",
                         re.IGNORECASE)
 #: Elliptical openers and markers: the question continues the previous one.
-_ELLIPSIS = re.compile(r"^\s*(and|or|but|what about|how about|same)\b|\binstead\b", re.IGNORECASE)
+_ELLIPSIS = re.compile(r"^\s*(?:and|or|but|what about|how about|same)\b|\binstead\b", re.IGNORECASE)
 MAX_QUERY_CHARS = 300
+#: Similar enough to the previous turn: a shared name, or this many shared word stems (one shared
+#: everyday word such as "image" is not enough).
+MIN_SHARED_STEMS = 2
 
 
 @dataclass(frozen=True)
@@ -68,17 +82,40 @@ def _previous_reply(history: Sequence[Message]) -> str:
     return ""
 
 
-def refers_back(question: str) -> str | None:
-    """The word or opener by which ``question`` points at an earlier turn, or None."""
-    toks = [w.lower() for w in words(question)]
-    hit = next((t for t in toks if t in _REFERRING), None)
-    if hit:
-        return hit
-    for pattern in (_THAT_END, _WHICH_ONE, _ELLIPSIS):
+@dataclass(frozen=True)
+class Cue:
+    """How a question refers back: the words, and whether the question itself names what they may mean."""
+
+    text: str
+    #: True when a topic named earlier in the question itself could be what the pronoun means.
+    anchored: bool = False
+
+
+def refers_back(question: str) -> Cue | None:
+    """How ``question`` points at an earlier turn (see the module docstring), or None."""
+    for pattern in (_ELLIPSIS, _WHICH_ONE, _THAT):
         m = pattern.search(question)
         if m:
-            return m.group(0).strip().lower()
-    return None
+            return Cue(m.group(0).strip().lower())
+    toks = words(question)
+    anchored: Cue | None = None
+    for i, tok in enumerate(toks):
+        low = tok.lower()
+        if low not in _REFERRING:
+            continue
+        if low in _DEMONSTRATIVES and any(t.lower() in _DATA_NOUNS for t in toks[i + 1:i + 4]):
+            continue  # "this 16-bit image": the upload
+        if low in _DISCOURSE:
+            return Cue(low)
+        before = " ".join(toks[:i])
+        following = toks[i + 1].lower() if i + 1 < len(toks) else ""
+        # "this error", "these settings": a determiner may point at the user's own material as well
+        determiner = low in ("this", "these") and following.isalpha() and following not in STOPWORDS
+        if determiner or own_topic(before) or len(content_set(before)) >= 2:
+            anchored = anchored or Cue(low, anchored=True)
+            continue
+        return Cue(low)
+    return anchored
 
 
 def own_topic(question: str) -> list[str]:
@@ -110,13 +147,16 @@ def follow_up(question: str, history: Sequence[Message] | None) -> FollowUp:
     cue = refers_back(question)
     if cue is None:
         return FollowUp(False, "nothing in the question refers back: it stands alone")
-    names = own_topic(question)
-    if not names:
-        return FollowUp(True, f"refers back ({cue!r}) and names no topic of its own")
-    shared = content_set(question) & content_set(f"{previous}\n{_previous_reply(history or [])}")
-    if shared:
-        return FollowUp(True, f"refers back ({cue!r}) and shares {', '.join(sorted(shared)[:3])} with the previous turn")
-    return FollowUp(False, f"names its own topic ({', '.join(names[:3])}) unrelated to the previous turn")
+    if not cue.anchored:
+        return FollowUp(True, f"refers back ({cue.text!r}) with nothing in the question to point to")
+    earlier = f"{previous}\n{_previous_reply(history or [])}"
+    shared = content_set(question) & content_set(earlier)
+    names = {n.lower() for n in own_topic(question)} & {w.lower() for w in words(earlier)}
+    if names or len(shared) >= MIN_SHARED_STEMS:
+        return FollowUp(True, f"refers back ({cue.text!r}) and shares {', '.join(sorted(names or shared)[:3])} "
+                              "with the previous turn")
+    return FollowUp(False, f"{cue.text!r} may point at the question's own topic, which the previous turn "
+                           "does not share")
 
 
 def needs_context(question: str, history: Sequence[Message] | None = None) -> bool:
