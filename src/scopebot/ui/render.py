@@ -46,7 +46,7 @@ def route_line(result: Any, forced: bool = False) -> str:
 def status_text(event: Any) -> str:
     """A progress line for a streamed status event (retrieving, generating, running...)."""
     text = getattr(event, "text", "") or getattr(event, "status", "") or ""
-    return f"{WORKING} {text}…" if text else f"{WORKING} …"
+    return f"{WORKING} {inline_text(text)}…" if text else f"{WORKING} …"
 
 
 # --------------------------------------------------------------------------------------------------
