@@ -208,7 +208,7 @@ class WorkerModel(ChatModel):
         if safer:
             slot.n_batch = 1
             if self.self_test is not None:
-                self.self_test.record_crash(spec, reason)
+                self.self_test.record_crash(self.spec, reason)
         what = f"gave no reply ({reason})" if hung else f"stopped ({reason})"
         message = f"the local model {self.name} {what} {during}"
         if slot.failures >= self.max_failures:
