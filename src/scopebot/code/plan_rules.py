@@ -98,18 +98,24 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
         kinds.pop("object_distance", None)
         kinds.pop("skeleton_length", None)
         kinds.pop("nn_distance", None)
-    _numbers(plan, parse, clause, contexts, removal_clauses, kinds)
+    measures = [(pos, vocab.concepts[idx]["measure"]) for pos, idx in parse.concepts
+                if "measure" in vocab.concepts[idx]]
+    _numbers(plan, parse, clause, contexts, removal_clauses, kinds, measures)
     _assign_channels(plan, parse, clause, roles, kinds)
     for kind in sorted(kinds, key=kinds.get):
         if not any(m.kind == kind for m in plan.measurements):
             plan.measurements.append(Measurement(kind=kind))  # type: ignore[arg-type]
     _defaults(plan, bool(roles) or bool(parse.concepts))
     plan.not_understood = [t.text for t in parse.tokens if not t.used]
+    used = {plan.inputs.channel} | {m.channel for m in plan.measurements if m.channel is not None}
+    for _, channel in parse.channels:
+        if channel not in used:  # named but not used by any step: say so instead of measuring something else
+            plan.not_understood.append(f"channel {channel + 1} (which step it belongs to)")
     return plan
 
 
 def _numbers(plan: AnalysisPlan, parse: Parse, clause: list[int], contexts: list[tuple[int, str]],
-             removal: set[int], kinds: dict[str, int]) -> None:
+             removal: set[int], kinds: dict[str, int], measures: list[tuple[int, str]]) -> None:
     toks = parse.tokens
     stated = plan.meta.stated
     in_voxel = any(t.stem == "voxel" for t in toks)
@@ -118,6 +124,9 @@ def _numbers(plan: AnalysisPlan, parse: Parse, clause: list[int], contexts: list
         ctx = _nearest(q.pos, contexts, clause, end=q.end)
         if q.dim == "bare" and q.axis is not None:  # "voxel 2.0 z, 0.5 y/x": calibration in um
             q.dim = "length"
+        if q.dim == "bare" and ctx in ("less", "greater", "min", "max") and \
+                _nearest(q.pos, measures, clause, window=8) in ("intensity", "positivity"):
+            ctx = "threshold"  # "a mean intensity above 500": an intensity, not a size
         label = f"'{toks[q.pos].text}'"
         if q.dim == "length_per_px" or (q.dim == "length" and (q.axis == "xy" or ctx in ("pixelsize", "pixel"))):
             plan.meta.pixel_size_um = q.value
@@ -134,7 +143,7 @@ def _numbers(plan: AnalysisPlan, parse: Parse, clause: list[int], contexts: list
             plan.meta.time_step_s = 1.0 / q.value
             stated.append("time_step_s")
         elif q.dim == "bare" and ctx == "threshold":
-            if "positivity" in kinds and _nearest(q.pos, [(p, "m") for p in [kinds["positivity"]]], clause, 12):
+            if "positivity" in kinds and _nearest(q.pos, measures, clause, window=12) in ("positivity", "intensity"):
                 plan.understood.append(f"{label} -> positivity threshold")
                 _marker_threshold(plan, q.value)
                 continue

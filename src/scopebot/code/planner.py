@@ -22,7 +22,8 @@ from scopebot.code.plan import AnalysisPlan, ImageMeta
 
 VOCABULARY_PATH = Path(__file__).with_name("vocabulary_v1.yaml")
 _TOKEN_RE = re.compile(r"[23]-?d\b|\d+(?:\.\d+)?|[a-zµ][a-zµ0-9'\-]*|[%/,;:.?!()x]")
-_UNIT_NORM = [(re.compile(r"\b(?:µm|um|microns?)\s*(?:\^|\*\*)?\s*([23²³])(?![\d.])"), r"um\1"),
+_UNIT_NORM = [(re.compile(r"\b(?:µm|um|microns?)\s*(?:\^|\*\*)?\s*([23²³])(?!\d|\.\d)"), r"um\1"),
+              (re.compile(r"(\w)'s\b"), r"\1"),  # possessives: "blob's" -> "blob", "pearson's" -> "pearson"
               (re.compile(r"\b(?:px|pixels?)\s*(?:\^|\*\*)\s*2"), "px2"),
               (re.compile(r"(\d)(µm|um|nm|px|ms|s|min)\b"), r"\1 \2")]
 _BREAKS = {",", ";", ".", "?", "!", ":", "(", ")"}
@@ -42,6 +43,7 @@ class Vocabulary:
     concepts: list[dict[str, Any]]
     phrases: list[tuple[tuple[str, ...], int]]  # stemmed phrase, concept index; longest first
     ordinals: dict[str, int]
+    cardinals: dict[str, int]
     channel_words: set[str]
     units: dict[str, dict[str, Any]]
     per_words: set[str]
@@ -61,6 +63,7 @@ def load_vocabulary(path: Path = VOCABULARY_PATH) -> Vocabulary:
     phrases.sort(key=lambda p: -len(p[0]))
     return Vocabulary(version=int(data["version"]), fillers={stem(w) for w in data["fillers"]},
                       concepts=data["concepts"], phrases=phrases, ordinals=data["ordinals"],
+                      cardinals=data.get("cardinals", {}),
                       channel_words=set(data["channel_words"]), units=data["units"],
                       per_words=set(data["per_words"]), axis_words=data["axis_words"])
 
@@ -179,12 +182,15 @@ class Planner:
         words = self.vocab.channel_words
         for i, tok in enumerate(toks):
             text = tok.text
-            if text in self.vocab.ordinals and i + 1 < len(toks) and toks[i + 1].text.rstrip("s") in words:
+            if text in self.vocab.cardinals and i + 1 < len(toks) and toks[i + 1].text in ("channels", "chans"):
+                tok.used = toks[i + 1].used = "filler"  # "two channels": a count, not a reference
+            elif text in self.vocab.ordinals and i + 1 < len(toks) and toks[i + 1].text.rstrip("s") in words:
                 parse.channels.append((i, self.vocab.ordinals[text] - 1))
                 tok.used = toks[i + 1].used = "channel"
             elif text.rstrip("s") in words and i + 1 < len(toks):
                 nxt = toks[i + 1].text
-                num = _number(nxt) if _number(nxt) is not None else self.vocab.ordinals.get(nxt)
+                num = _number(nxt) if _number(nxt) is not None else (self.vocab.ordinals.get(nxt)
+                                                                     or self.vocab.cardinals.get(nxt))
                 if num is not None and float(num).is_integer() and num >= 1:
                     parse.channels.append((i, int(num) - 1))
                     tok.used = toks[i + 1].used = "channel"
@@ -218,7 +224,8 @@ class Planner:
             if tok.used:
                 continue
             if tok.text in _BREAKS or tok.text in STOPWORDS or tok.stem in self.vocab.fillers \
-                    or tok.text in self.vocab.fillers or tok.text in self.vocab.ordinals or len(tok.text) < 2:
+                    or tok.text in self.vocab.fillers or tok.text in self.vocab.ordinals \
+                    or tok.text in self.vocab.cardinals or len(tok.text) < 2:
                 tok.used = "filler"
         return parse
 
