@@ -223,6 +223,12 @@ class Sandbox:
                 "max_copied_mb": limits.max_copied_mb}
 
     def _submit(self, job: dict[str, Any], limits: SandboxLimits) -> dict[str, Any]:
+        # the job (globals, names, environment) goes to the run's own folder, read by its warden only: the
+        # template, whose memory every later run inherits, sees just an id, a folder and a timeout
+        job_file = self._root / job["id"] / "ctl" / "job.json"
+        job_file.write_text(json.dumps(job), encoding="utf-8")
+        self._own(job_file)
+        job = {"id": job["id"], "job_dir": job["job_dir"], "timeout_s": job["timeout_s"]}
         wait_s = limits.timeout_s + 30.0
         if self._pool is not None:
             return self._pool.submit(job, wait_s)

@@ -220,6 +220,12 @@ def run_job(job: dict, code_text: str, res_fd: int) -> None:
     linecache.cache[filename] = (len(code_text), None, code_text.splitlines(True), filename)
     import guard
     violation_type, dumps, exit_now, write = guard.SandboxViolation, json.dumps, os._exit, os.write
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:  # forked from the template: do not share its global random state
+        try:
+            numpy.random.seed()
+        except Exception:  # noqa: BLE001
+            pass
     namespace = {"__name__": "__main__", "__file__": filename, "__builtins__": __builtins__}
     namespace.update(job.get("globals") or {})
     result: dict = {"ok": False, "error": None, "traceback": None, "limit": None, "violation": None}
@@ -395,6 +401,10 @@ def run_warden(job: dict) -> int:
     """Set up one run, supervise it, collect its files; returns the warden's exit code."""
     start = time.monotonic()
     job_dir = job["job_dir"]
+    with open(os.path.join(job_dir, "ctl", "job.json"), encoding="utf-8") as fh:
+        job = json.load(fh)
+    if job.get("job_dir") != job_dir:
+        raise ValueError("the job file does not belong to this job folder")
     ctl_fd = os.open(os.path.join(job_dir, "ctl"), os.O_RDONLY | os.O_DIRECTORY)
     out_fd = os.open(os.path.join(job_dir, "out"), os.O_RDONLY | os.O_DIRECTORY)
     with open(os.path.join(job_dir, "ctl", "code.py"), encoding="utf-8") as fh:
@@ -620,6 +630,8 @@ class Zygote:
             try:
                 os.closerange(3, 65536)  # the template's protocol pipes, selector and other runs' pidfds
                 os.dup2(os.open("/dev/null", os.O_RDWR), 0)
+                self.children.clear()  # other runs' ids and folders: nothing of them goes further
+                self.buf = b""
                 os.setsid()
                 code = run_warden(job)
             except BaseException:  # noqa: BLE001 - the sandbox itself failed: leave a trace for the host
