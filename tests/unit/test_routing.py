@@ -320,3 +320,34 @@ def test_run_routing_scores_both_paths(tmp_path: Path, router: Router) -> None:
 
 def test_small_router_with_extra_examples_still_routes() -> None:
     assert small_router().route("which plugin can stitch tiles").label == "tool"
+
+
+def test_ui_shows_tool_cards_beside_an_unsure_answer(tmp_path: Path) -> None:
+    from scopebot.settings import Settings
+    from scopebot.ui.demo import DemoServices
+    from scopebot.ui.history import FeedbackStore
+    from scopebot.ui.services import SessionSettings
+    from scopebot.ui.session import ChatSession
+
+    assistant, _ = make_assistant(router=_FixedRouter(Route(label="question", confidence=0.55, also=["tool"])))
+
+    class Services(DemoServices):
+        def make_assistant(self, settings: Any) -> Any:
+            return assistant
+
+    settings = Settings(home=tmp_path / "home")
+    session = ChatSession(Services(settings), FeedbackStore(settings.feedback_path), SessionSettings(),
+                          stream_interval_s=0.0)
+    final = list(session.ask("segment nuclei in 3D without code"))[-1]
+    assert final.tab == "sources" and "sb-card" in final.tools and "StitchTool" in final.chat[-1]["content"]
+
+
+def test_hint_following_double_calls_the_first_hinted_tool() -> None:
+    from scopebot.evals.suites.routing import first_tool_route
+
+    item = load_dataset(DATASETS / "routing_issue17_v1.yaml", "routing").items[0]
+    model = hint_following_model()
+    assert first_tool_route(model, item, Route(label="tool", confidence=0.6, also=["question"])) == "tool"
+    assert first_tool_route(model, item, Route(label="question", confidence=0.6, also=["tool"])) == "question"
+    assert first_tool_route(model, item, Route(label="chitchat", confidence=0.9)) == "chitchat"
+    assert len(model.calls) == 2  # chit-chat never reaches the model

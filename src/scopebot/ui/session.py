@@ -134,6 +134,9 @@ class ChatSession:
 
     def _finish(self, text: str, result: Any, forced: bool, started: float) -> Iterator[View]:
         md = render.reply_markdown(result, forced)
+        extra_tools = (getattr(result, "extras", None) or {}).get("tools")  # the router was unsure: tools too
+        if extra_tools is not None and hasattr(extra_tools, "results"):
+            md += "\n\n" + render.tools_summary(extra_tools)
         if getattr(result, "kind", "") == "code" and self.image is not None and not self.image.calibrated:
             md += f"\n\n**{UNCALIBRATED}:** {inline_text(self.image.name)} does not state it, so sizes are in " \
                   "pixels. Type it in *Image → Pixel size* (µm per pixel) and ask again."
@@ -147,6 +150,8 @@ class ChatSession:
             view.sources = render.sources_html(payload, self.services.passage_text)
             view.checks = render.checks_html(payload)
             view.tab = "sources"
+            if extra_tools is not None and hasattr(extra_tools, "results"):
+                view.tools = render.tool_cards_html(extra_tools)
         elif record.kind == "forum" and getattr(payload, "answer", None) is not None:
             view.sources = render.sources_html(payload.answer, self.services.passage_text)
             view.checks = render.checks_html(payload.answer)

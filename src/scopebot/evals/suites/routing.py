@@ -65,9 +65,15 @@ TOOL_ROUTES = {"search_knowledge": "question", "recommend_tools": "tool", "write
 
 
 def first_tool_route(model: Any, item: Any, route: Any) -> str:
-    """Ask the tool-calling ``model`` for its first step on ``item`` with the router's hint; map it to a route."""
+    """Ask the tool-calling ``model`` for its first step on ``item`` with the router's hint; map it to a route.
+
+    As in the assistant, chit-chat and out-of-scope verdicts never reach the model (their route stands)."""
+    from scopebot.agent.assistant import LOOP_ROUTES
     from scopebot.agent.toolloop import TOOL_SPECS, route_hint
     from scopebot.llm.base import Message
+
+    if route.label not in LOOP_ROUTES:
+        return str(route.label)
 
     image = bool(getattr(item, "image", False))
     note = "The user uploaded an image (cells.tif)." if image else "No image has been uploaded."
@@ -81,21 +87,21 @@ def first_tool_route(model: Any, item: Any, route: Any) -> str:
     messages.append(Message(role="user", content=item.text))
     response = model.complete(messages, tools=TOOL_SPECS)
     if not response.tool_calls:
-        return "chitchat" if item.label == "chitchat" else "out_of_scope" if item.label == "out_of_scope" else "none"
+        return "none"
     return TOOL_ROUTES.get(response.tool_calls[0].name, "none")
 
 
 def hint_following_model() -> Any:
-    """A scripted stand-in for a tool-calling model that calls the tool the router's hint names (no hint tool:
-    no call). It measures that the hint reaches the model and is usable, not a real model's choices."""
+    """A scripted stand-in for a tool-calling model that calls the first tool the router's hint names. It
+    measures that the hint reaches the model and names the right tool, not a real model's choices."""
     from scopebot.llm.base import ChatResponse, ToolCall
     from scopebot.llm.scripted import ScriptedModel
 
     def reply(messages: Any, tools: Any) -> ChatResponse:
         hint = next((m.content for m in messages if m.role == "system" and "Routing hint" in m.content), "")
-        for name in TOOL_ROUTES:
-            if name in hint:
-                return ChatResponse(text="", tool_calls=[ToolCall(id="c1", name=name, arguments={})])
+        named = sorted((hint.find(name), name) for name in TOOL_ROUTES if name in hint)
+        if named:
+            return ChatResponse(text="", tool_calls=[ToolCall(id="c1", name=named[0][1], arguments={})])
         return ChatResponse(text="(direct reply)", finish_reason="stop")
 
     return ScriptedModel(reply, name="scripted-hint-follower")
