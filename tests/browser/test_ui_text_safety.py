@@ -100,6 +100,13 @@ def test_user_html_is_shown_as_text_in_bubble_feedback_and_exports(serve, open_p
         rendered = MarkdownIt("commonmark", {"html": True}).render(exported)
         assert "<img" not in rendered and "<b>" not in rendered
 
+    # user text with maths delimiters and Markdown stays as typed too
+    literal = "costs $5 and $10, see [this](javascript:alert(4)) or **that** \\[x\\]"
+    ask(page, literal)
+    user = page.locator("#chat [data-testid='user']").last
+    assert user.inner_text().strip() == literal
+    assert user.locator(".katex, a, strong").count() == 0
+
     screenshot(page, "ui_text_safety")
     assert dialogs == []  # no script ran
     assert served.external_requests() == []  # KaTeX's fonts and styles come from the server

@@ -45,6 +45,13 @@ def test_user_text_renders_as_exactly_the_typed_characters(text: str) -> None:
     assert " ".join(plain(md).split()) == " ".join(text.split())
 
 
+def test_user_text_cannot_open_maths() -> None:
+    md = text_markdown("costs $5 and $10, or \\(x\\) and \\[y\\]")
+    for delimiter in ("$", "\\(", "\\[", "\\)", "\\]"):
+        assert delimiter not in md  # the KaTeX pass reads the source: no delimiter may survive
+    assert plain(md) == "costs $5 and $10, or \\(x\\) and \\[y\\]"
+
+
 def test_user_text_keeps_line_breaks() -> None:
     rendered = LENIENT.render(text_markdown("first line\nsecond line"))
     assert "first line<br />\nsecond line" in rendered

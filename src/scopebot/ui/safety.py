@@ -3,9 +3,10 @@
 Three kinds of text end up in the browser, each with its own rule:
 
 * **User text** (questions, comments, file names, endpoint URLs): :func:`text_markdown` turns it into
-  Markdown that renders as exactly those characters. ``<``, ``>`` and ``&`` become entities and
-  every Markdown punctuation mark is backslash-escaped, so ``<b>x</b>`` or ``**x**`` is shown as
-  typed, in the chat, the feedback line and the exports alike.
+  Markdown that renders as exactly those characters. ``<``, ``>``, ``&`` and every character that
+  could format (``*``, ``_``, ``[``, ``$``, a leading ``#`` ...) become character references, so
+  ``<b>x</b>``, ``**x**`` or ``$x$`` is shown as typed, in the chat, the feedback line and the
+  exports alike.
 * **Model output and our own Markdown** (answers, code notes, run output): :func:`no_raw_html`
   keeps the Markdown formatting but escapes every ``<`` outside code, so no raw HTML tag or comment
   survives; code blocks and code spans keep their text. The page's Markdown renderer (Gradio's,
@@ -32,10 +33,12 @@ LATEX_DELIMITERS: list[dict[str, str | bool]] = [
     {"left": "\\[", "right": "\\]", "display": True},
 ]
 
-# Markdown punctuation that formats anywhere in a line ("<", ">" and "&" become entities instead) ...
-_MD_INLINE = re.compile(r"([\\`*_\[\]|~])")
+# Characters that format anywhere in a line, as numeric character references: a reference is always
+# literal text in Markdown (CommonMark), and, unlike a backslash escape, it cannot form a maths
+# delimiter ("\\[", "$") for the KaTeX pass, which reads the Markdown source.
+_MD_INLINE = {ord(c): f"&#{ord(c)};" for c in "\\`*_[]|~$"}
 # ... and what formats only at the start of a line: headings, bullets, setext underlines, ordered lists
-_MD_LINE_START = re.compile(r"^(#|[-+=]|\d{1,9}(?=[.)]))")
+_MD_LINE_START = re.compile(r"^(#|[-+=]|\d{1,9}[.)])")
 _FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
 _CODE_SPAN = re.compile(r"(?<![\\`])(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.DOTALL)
 _AUTOLINK = re.compile(r"<(?:https?://|mailto:)[^\s<>\"'`]*>", re.IGNORECASE)
@@ -48,9 +51,8 @@ def text_markdown(text: Any) -> str:
     for line in str(text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         stripped = line.lstrip(" \t")
         indent = line[: len(line) - len(stripped)].replace("\t", "    ")
-        escaped = _MD_INLINE.sub(r"\\\1", html.escape(stripped.rstrip(), quote=False))
-        escaped = _MD_LINE_START.sub(lambda m: m.group(1) + "\\" if m.group(1)[0].isdigit() else "\\" + m.group(1),
-                                     escaped)
+        escaped = html.escape(stripped.rstrip(), quote=False).translate(_MD_INLINE)
+        escaped = _MD_LINE_START.sub(lambda m: m.group(1)[:-1] + f"&#{ord(m.group(1)[-1])};", escaped)
         # leading spaces as entities: an indented line must not become a code block
         lines.append("&nbsp;" * len(indent) + escaped)
     return "  \n".join(lines).strip()
