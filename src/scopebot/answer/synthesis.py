@@ -35,10 +35,11 @@ _DEFINES_RE = r"(?:is|are|refers to|means|describes|denotes|measures|computes|is
 
 
 def names_in(text: str) -> list[str]:
-    """Tool/method names in ``text`` as written, in order: entity patterns and well-known names."""
+    """Tool/method names in ``text`` as written, in order: entity patterns and well-known names
+    (code names such as ``skimage.filters.threshold_otsu`` are not subjects)."""
     found: dict[str, str] = {}
     for e in find_entities(text):
-        if e.kind in ("tool", "function", "api") and len(norm(e.name)) >= 3:
+        if e.kind == "tool" and len(norm(e.name)) >= 3:
             found.setdefault(norm(e.name), e.name)
     for m in _WORD_RE.finditer(text):
         w = m.group(0)
@@ -126,4 +127,13 @@ def layout(selected: Sequence[Candidate], qtype: QuestionType | None) -> str:
         ordered = first + [c for c in ordered if c not in first]
     if kind == "howto":
         return "\n".join(f"{i}. {_line(c)}" for i, c in enumerate(ordered, start=1))
-    return "\n".join(f"- {_line(c)}" for c in ordered)
+    lines: list[str] = []
+    previous = None
+    for c in ordered:  # consecutive extracts about the same thing share one labelled bullet
+        label = label_of(c)
+        if lines and label and label == previous and not c.code:
+            lines[-1] += f" {_line(c, with_label=False)}"
+        else:
+            lines.append(f"- {_line(c)}")
+        previous = label
+    return "\n".join(lines)
