@@ -55,8 +55,11 @@ def test_real_stack_question_and_code_in_the_browser(serve, open_page, tmp_path:
         assert "[1]" in chat and "% of sentences supported" in page.locator("#checks").inner_text()
         screenshot(page, "ui_e2e_real_answer")
         ask(page, "Write python code to count the nuclei in the image", mode="Code", timeout_ms=240_000)
-        assert "Route: code" in page.locator("#chat").inner_text()
+        chat = page.locator("#chat").inner_text()
+        assert "Route: code" in chat
         assert page.locator("#code").inner_text().strip()
+        # the code must have run: a failed run (or code that never ran) is not a pass
+        assert "Ran in the sandbox" in chat and "The run failed" not in chat, chat[-1500:]
         assert "Error:" not in page.locator("#progress").inner_text()
         screenshot(page, "ui_e2e_real_code")
         assert served.external_requests() == []
