@@ -43,7 +43,8 @@ def nuclei(rng: np.random.Generator, count: int = 10, radius: float = 8, size: i
     """Disks in channel 1; channel 2 holds 100, 200, ... inside each nucleus, or a marker in `positive`."""
     radii = radii or [radius] * count
     shape = (size, size)
-    centers = disk_centers(len(radii), max(radii), shape, rng, gap=6)
+    shift = int(2 * radius + 6) if border else 0  # keep interior disks clear of the border half-disks
+    centers = [(cy, cx + shift) for cy, cx in disk_centers(len(radii), max(radii), (size, size - shift), rng, gap=6)]
     ch1 = np.zeros(shape)
     ch2 = np.zeros(shape)
     areas = []
