@@ -67,6 +67,12 @@ def test_model_markdown_keeps_formatting_but_no_raw_html() -> None:
     assert "if a &lt; b:" in rendered and "print('&lt;b&gt;')" in rendered
 
 
+def test_model_markdown_images_become_links_so_nothing_is_fetched() -> None:
+    rendered = LENIENT.render(no_raw_html("See ![a chart](http://elsewhere.example/track.png) and `![kept](x)`"))
+    assert "<img" not in rendered and 'href="http://elsewhere.example/track.png"' in rendered
+    assert "<code>![kept](x)</code>" in rendered
+
+
 def test_escaped_backticks_do_not_open_a_code_span_that_hides_html() -> None:
     rendered = LENIENT.render(no_raw_html("\\`<img src=x onerror=alert(1)>`"))
     assert "<img" not in rendered

@@ -9,7 +9,8 @@ Three kinds of text end up in the browser, each with its own rule:
   exports alike.
 * **Model output and our own Markdown** (answers, code notes, run output): :func:`no_raw_html`
   keeps the Markdown formatting but escapes every ``<`` outside code, so no raw HTML tag or comment
-  survives; code blocks and code spans keep their text. The page's Markdown renderer (Gradio's,
+  survives, and turns Markdown images into plain links (nothing is fetched from elsewhere); code
+  blocks and code spans keep their text. The page's Markdown renderer (Gradio's,
   with ``sanitize_html`` on and no extra tags allowed) is a second layer, not the only one.
 * **Source passages shown in HTML panels**: :func:`markdown_html` renders them with markdown-it
   with raw HTML switched off (it is escaped), images off (nothing is fetched) and unsafe link
@@ -107,13 +108,15 @@ def _escape_prose(text: str) -> str:
 
 
 def _escape_lt(text: str) -> str:
+    """``<`` as ``&lt;`` (autolinks kept) and ``![`` as ``&#33;[``: no tag, and no Markdown image that
+    would make the page fetch from elsewhere (the link text and address stay readable)."""
     pieces: list[str] = []
     pos = 0
     for m in _AUTOLINK.finditer(text):
-        pieces.append(text[pos:m.start()].replace("<", "&lt;"))
+        pieces.append(text[pos:m.start()].replace("<", "&lt;").replace("![", "&#33;["))
         pieces.append(m.group(0))
         pos = m.end()
-    pieces.append(text[pos:].replace("<", "&lt;"))
+    pieces.append(text[pos:].replace("<", "&lt;").replace("![", "&#33;["))
     return "".join(pieces)
 
 
