@@ -124,7 +124,7 @@ class Sandbox:
         self._closed = True
         if self._pool is not None:
             self._pool.close()
-        shutil.rmtree(self._root, ignore_errors=True)
+        _remove(self._root)
 
     def __enter__(self) -> Sandbox:
         return self
@@ -163,7 +163,16 @@ class Sandbox:
                 result.duration_s = time.monotonic() - started
             return result
         finally:
-            shutil.rmtree(job_dir, ignore_errors=True)
+            self._discard(job_dir)
+
+    def _discard(self, job_dir: Path) -> None:
+        """Delete a finished run's folder off the caller's path (deleting is slow on overlay file systems)."""
+        hidden = self._root / f".done-{job_dir.name}"
+        try:
+            job_dir.rename(hidden)
+        except OSError:
+            hidden = job_dir
+        threading.Thread(target=_remove, args=(hidden,), name="sandbox-cleanup", daemon=True).start()
 
     def _own(self, path: Path) -> None:
         if self.isolation.uid is not None:
@@ -267,6 +276,13 @@ class Sandbox:
             figures=figures, files=files, duration_s=round(float(data.get("wall_s") or 0.0), 4),
             limit_hit=limit, violation=data.get("violation"), isolation=list(data.get("layers") or []),
             exit_code=data.get("exit_code"), signal=data.get("signal"))
+
+
+def _remove(path: Path) -> None:
+    try:
+        shutil.rmtree(path, ignore_errors=True)
+    except Exception:  # noqa: BLE001 - e.g. a run's absurdly deep folder tree (flat mode): close() retries
+        pass
 
 
 def _check_python(python: str) -> str:

@@ -439,8 +439,7 @@ def run_warden(job: dict) -> int:
     pid = os.fork()
     if pid == 0:
         try:
-            if kernel is not None:
-                kernel.set_parent_death_signal(signal.SIGKILL)
+            _kernel().set_parent_death_signal(signal.SIGKILL)  # the warden dies: so does the run
             for fd in (out_r, err_r, res_r, go_w, ctl_fd, out_fd):
                 os.close(fd)
             if os.read(go_r, 1) != b"g":
@@ -628,6 +627,7 @@ class Zygote:
         if pid == 0:
             code = 70
             try:
+                _kernel().set_parent_death_signal(signal.SIGKILL)  # the template dies: so does the warden
                 os.closerange(3, 65536)  # the template's protocol pipes, selector and other runs' pidfds
                 os.dup2(os.open("/dev/null", os.O_RDWR), 0)
                 self.children.clear()  # other runs' ids and folders: nothing of them goes further
@@ -746,9 +746,12 @@ def main(argv: list[str]) -> int:
     import guard  # noqa: F401 - loaded before any fork so runs share it
     sys.path.remove(_HERE)
     os.closerange(3, 65536)  # nothing from the host beyond the protocol pipes on 0/1 and the log on 2
-    _kernel()  # imported once here, so runs do not pay for it
+    _kernel().set_parent_death_signal(signal.SIGKILL)  # scopebot dies: so does the template (bwrap or not)
     preload = [n for n in (argv[1] if len(argv) > 1 else "").split(",") if n]
     done = _preload(preload)
+    import gc
+    gc.collect()
+    gc.freeze()  # the preloaded objects never move to a collected generation: forks share their pages
     os.write(1, (json.dumps({"ready": True, "pid": os.getpid(), "uid": os.getuid(), "preloaded": done})
                  + "\n").encode())
     Zygote().serve()
