@@ -151,3 +151,16 @@ def test_eval_data_dir_keeps_its_sub_folders(tmp_path: Path) -> None:
     (tmp_path / "top.txt").write_text("1")
     (tmp_path / ".hidden").write_text("1")
     assert data_files(tmp_path) == {"sub": tmp_path / "sub", "top.txt": tmp_path / "top.txt"}
+
+
+def test_hook_only_setting_is_ignored_for_a_ui_beyond_localhost(tmp_path: Path) -> None:
+    from scopebot.sandbox import Sandbox, SandboxUnavailable
+    from scopebot.settings import Settings
+
+    settings = Settings(home=tmp_path, sandbox_unsafe_hook_only=True, host="0.0.0.0", sandbox_workers=0,
+                        sandbox_isolation="bwrap", sandbox_bwrap=str(tmp_path / "no-bwrap"))
+    with pytest.raises(SandboxUnavailable):  # no kernel boundary, and the loud setting does not count here
+        Sandbox.from_settings(settings)
+    local = Sandbox.from_settings(settings.model_copy(update={"host": "127.0.0.1"}))
+    assert local.isolation.kind == "hook-only"
+    local.close()

@@ -1,7 +1,8 @@
 """Worker processes: the warm template ("zygote") and the pool that keeps it ready.
 
-**Reuse policy.** A *run* always happens in a fresh child forked from the template process; that
-child runs exactly one piece of user code and then exits. The template itself never executes
+**Reuse policy.** A *run* always happens in a fresh child forked (through a per-run warden, which gives
+it its own namespaces) from the template process; that child runs exactly one piece of user code and
+then exits. The template itself never executes
 user code, so nothing a run does — monkeypatching numpy, changing globals, filling caches,
 writing files, changing the environment — can reach a later run, whoever sent it. The template
 only pays the import of the scientific stack once; each fork inherits the imported modules for

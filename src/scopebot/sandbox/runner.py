@@ -1,9 +1,10 @@
-"""The :class:`Sandbox`: run a piece of Python in a separate, limited, isolated process.
+"""The :class:`Sandbox`: run a piece of Python behind a kernel boundary, or refuse to run it.
 
-Each run gets a private working directory holding only its input files, a scrubbed
-environment, resource limits, an audit hook, and (where the system allows) a network-less,
-read-only namespace. The working directory is deleted afterwards; figures and written files are
-copied out to a folder the caller owns.
+Each run gets its own namespaces (user, mount, PID, IPC, network, UTS, cgroup), a sized ``noexec``
+tmpfs as working folder holding only its inputs (sub-folders included), a scrubbed environment,
+resource limits, no capabilities, a Landlock domain, a seccomp filter and the audit hook (see
+``isolation.py`` and ``worker.py``). Where no kernel boundary can be set up the constructor raises
+:class:`SandboxUnavailable`. Figures and written files are copied out to a folder the caller owns.
 """
 
 from __future__ import annotations
@@ -100,12 +101,12 @@ class Sandbox:
                       listen_host: str | None = None) -> Sandbox:
         """A sandbox configured from :class:`scopebot.settings.Settings`.
 
-        ``listen_host``: where a server that will use this sandbox listens. The unsafe hook-only mode is
-        never used for a server listening beyond localhost (see :func:`check_exposure`).
+        ``listen_host``: where a server that will use this sandbox listens (default: ``settings.host``, the
+        UI's). The unsafe hook-only mode is never used when that is beyond localhost (:func:`check_exposure`).
         """
         limits = SandboxLimits(timeout_s=settings.sandbox_timeout, memory_mb=settings.sandbox_memory_mb,
                                disk_mb=settings.sandbox_disk_mb)
-        unsafe = settings.sandbox_unsafe_hook_only and (listen_host is None or _is_loopback(listen_host))
+        unsafe = settings.sandbox_unsafe_hook_only and _is_loopback(listen_host or settings.host)
         return cls(limits, workers=settings.sandbox_workers if workers is None else workers,
                    output_dir=output_dir or settings.home / "runs", enabled=settings.allow_code_execution,
                    isolation=settings.sandbox_isolation, python=python or settings.sandbox_python,
