@@ -83,13 +83,14 @@ def test_disabled_sandbox_refuses(tmp_path: Path) -> None:
         sb.run("print(1)")
 
 
-def test_assistant_end_to_end_with_tiny_model_falls_back_to_a_verified_recipe(warm: Sandbox) -> None:
+def test_assistant_end_to_end_answers_from_the_compiled_plan(warm: Sandbox) -> None:
+    """A model that gives no valid plan: the vocabulary plan is compiled, run and verified (no recipe)."""
     model = ScriptedModel(["```python\nimport skimage.filters as f\nprint(f.threshold_magic(1))\n```"],
                           is_small=False)
     result = CodeAssistant(model, warm, None, max_rounds=1).run("count the nuclei")
-    assert result.ok and result.fallback_recipe == "count_nuclei" and result.verified is True
-    assert [r.source for r in result.rounds] == ["model", "repair", "recipe"]
-    assert any(Path(f).name == "measurements.csv" for f in result.files)
+    assert result.ok and result.verified is True and result.strategy == "plan"
+    assert [r.source for r in result.rounds] == ["plan"] and result.fallback_recipe is None
+    assert any(Path(f).name == "results.csv" for f in result.files)
 
 
 @pytest.mark.parametrize("recipe", ["load_image", "max_projection", "background_subtraction", "denoise",

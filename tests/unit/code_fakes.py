@@ -48,7 +48,8 @@ class ExecSandbox:
             os.chdir(cwd)
         figures = [f"figure_{n}.png" for n in plt.get_fignums()]
         plt.close("all")
-        return RunResult(ok=True, stdout=out.getvalue(), figures=figures)
+        files = [str(p) for p in sorted(self.work.iterdir()) if p.suffix in (".csv", ".json")]
+        return RunResult(ok=True, stdout=out.getvalue(), figures=figures, files=files)
 
 
 class PrintingSandbox:

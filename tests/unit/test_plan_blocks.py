@@ -151,4 +151,7 @@ def test_report_prints_units_and_one_json_line(capsys: pytest.CaptureFixture[str
     out = capsys.readouterr().out
     assert "count: 3 objects" in out and "mean_area: 12.5 um^2" in out
     data = json.loads(out.strip().splitlines()[-1].removeprefix(report.RESULT_PREFIX))
-    assert data["summary"]["mean_area"] == {"value": 12.5, "unit": "um^2"} and data["columns"]["area_um2"] == [1, 2]
+    assert data["summary"]["mean_area"] == {"value": 12.5, "unit": "um^2"}
+    assert data["columns_file"] == "scopebot_result.json"
+    saved = json.loads((tmp_path / "scopebot_result.json").read_text())
+    assert saved["columns"]["area_um2"] == [1, 2] and (tmp_path / "results.csv").is_file()

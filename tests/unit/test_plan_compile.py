@@ -73,6 +73,17 @@ def test_compiled_code_is_clean_and_uses_only_needed_blocks() -> None:
         compile(compile_plan(one), f"{kind}.py", "exec")
 
 
+def test_result_check_reads_long_tables_from_the_copied_result_file(tmp_path: Path) -> None:
+    import json
+
+    (tmp_path / "scopebot_result.json").write_text(json.dumps({"columns": {"area_um2": [2.0] * 5000}}))
+    line = ('SCOPEBOT_RESULT {"summary": {"count": {"value": 5000, "unit": "objects"}}, '
+            '"columns_file": "scopebot_result.json"}')
+    promises = [Promise(name="count", unit="objects"), Promise(name="area_um2", unit="um^2", where="column")]
+    assert check_promises(promises, line, [], [str(tmp_path / "scopebot_result.json")]).ok
+    assert not check_promises(promises, line, [], []).ok  # the file did not come back: not answered
+
+
 def test_result_check_needs_every_promise_with_its_unit() -> None:
     promises = [Promise(name="count", unit="objects"), Promise(name="area_um2", unit="um^2", where="column")]
     line = 'SCOPEBOT_RESULT {"summary": {"count": {"value": 4, "unit": "objects"}}, "columns": {"area_um2": [1.5]}}'

@@ -281,7 +281,7 @@ class CodeAssistant:
                 strategy: Literal["plan", "generate"]) -> CodeResult:
         final = rounds[-1]
         run = final.run
-        check = check_promises(promises, run.stdout, run.figures) if run is not None and run.ok else \
+        check = check_promises(promises, run.stdout, run.figures, run.files) if run is not None and run.ok else \
             ResultCheck(ok=False, problems=["the code did not run to the end"])
         notes = [] if check.ok else ["The run did not keep every promise of the plan, so this is not an answer: "
                                      + "; ".join(check.problems)]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from scopebot.code.blocks.report import RESULT_PREFIX
+from scopebot.code.blocks.report import RESULT_FILE, RESULT_PREFIX
 from scopebot.code.plan import AnalysisPlan, Promise
 
 
@@ -38,11 +39,25 @@ def _finite(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def check_promises(promises: list[Promise], stdout: str, figures: list[str]) -> ResultCheck:
-    """Compare the promises with the result line and the figures of a run."""
-    data = parse_result(stdout) or {}
-    summary = data.get("summary") or {}
-    columns = data.get("columns") or {}
+def _result_file(files: list[str]) -> dict[str, Any]:
+    """The result file the run wrote (copied out by the sandbox): summary and table columns."""
+    for path in files:
+        if Path(path).name == RESULT_FILE:
+            try:
+                loaded = json.loads(Path(path).read_text(encoding="utf-8"))
+            except (OSError, json.JSONDecodeError):
+                return {}
+            return loaded if isinstance(loaded, dict) else {}
+    return {}
+
+
+def check_promises(promises: list[Promise], stdout: str, figures: list[str],
+                   files: list[str] | None = None) -> ResultCheck:
+    """Compare the promises with the result line (and its columns file) and the figures of a run."""
+    saved = _result_file(files or [])  # complete even when the printed output was cut at a limit
+    data = parse_result(stdout) or saved
+    summary = saved.get("summary") or data.get("summary") or {}
+    columns = saved.get("columns") or data.get("columns") or {}
     kept, problems = [], []
     if not data:
         problems.append("the run printed no result line")
@@ -74,6 +89,6 @@ def check_promises(promises: list[Promise], stdout: str, figures: list[str]) -> 
                        columns=columns)
 
 
-def check_result(plan: AnalysisPlan, stdout: str, figures: list[str]) -> ResultCheck:
+def check_result(plan: AnalysisPlan, stdout: str, figures: list[str], files: list[str] | None = None) -> ResultCheck:
     """:func:`check_promises` with the plan's promises."""
-    return check_promises(plan.promised(), stdout, figures)
+    return check_promises(plan.promised(), stdout, figures, files)

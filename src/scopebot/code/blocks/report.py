@@ -3,13 +3,15 @@
 import numpy as np
 
 RESULT_PREFIX = "SCOPEBOT_RESULT "
+RESULT_FILE = "scopebot_result.json"
 
 
-def report(summary, table=None, table_path="results.csv"):
+def report(summary, table=None, table_path="results.csv", result_path=RESULT_FILE):
     """Print each summary number with its unit, save and print the table, then one JSON line.
 
-    ``summary`` maps a name to (value, unit). The JSON line (prefix SCOPEBOT_RESULT) lets the
-    assistant check that every promised quantity is present with its unit.
+    ``summary`` maps a name to (value, unit). The JSON line (prefix SCOPEBOT_RESULT) holds the
+    summary; the table's columns go to ``result_path`` too, so that the assistant can check every
+    promised quantity and column however long the table is.
     """
     import json
 
@@ -23,8 +25,11 @@ def report(summary, table=None, table_path="results.csv"):
         print(table.head(20).to_string(index=False))
         columns = {c: [None if isinstance(v, float) and v != v else v for v in table[c].tolist()]
                    for c in table.columns}
-    payload = {"summary": {k: {"value": v, "unit": u} for k, (v, u) in summary.items()}, "columns": columns}
-    print(RESULT_PREFIX + json.dumps(payload, default=float))
+    summary_json = {k: {"value": v, "unit": u} for k, (v, u) in summary.items()}
+    with open(result_path, "w", encoding="utf-8") as fh:
+        json.dump({"summary": summary_json, "columns": columns}, fh, default=float)
+    print(RESULT_PREFIX + json.dumps({"summary": summary_json, "columns_file": result_path if columns else None},
+                                     default=float))
 
 
 def overlay_figure(image, labels, title):
