@@ -117,13 +117,11 @@ class Router:
     """
 
     def __init__(self, embedder: Embedder, examples: Sequence[Example] | None = None, *,
-                 classifier: RouteClassifier | None = None, model_path: Path | None = None,
-                 inherit_confidence: float = 0.8) -> None:
+                 classifier: RouteClassifier | None = None, model_path: Path | None = None) -> None:
         self.embedder = embedder
         self.examples = list(examples) if examples is not None else []
         if examples is not None and not self.examples:
             raise ConfigurationError("the router needs labelled examples", hint="pass at least one Example or None")
-        self.inherit_confidence = inherit_confidence
         self.model_path = model_path
         self._classifier = classifier
         self._lock = threading.Lock()
