@@ -1,19 +1,52 @@
-"""The ``scopebot`` command line. Each area registers its commands from its own module."""
+"""The ``scopebot`` command line. Each area registers its commands from its own module.
+
+Modules are imported lazily: running ``scopebot search`` imports only the module that registers
+``search`` (named in ``COMMAND_HINTS``), so one command never pays for another's imports. A command
+missing from the hints, ``--help`` and the command list load every module in ``COMMAND_MODULES``.
+"""
 
 from __future__ import annotations
 
 import importlib
 import os
+from typing import Any
 
 import typer
+import typer.main
+from typer.core import TyperGroup
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-app = typer.Typer(no_args_is_help=True, add_completion=False,
+
+class LazyCommands(TyperGroup):
+    """The top-level group: a command's module is imported when the command is looked up."""
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in _LOADED:
+            hint = COMMAND_HINTS.get(cmd_name)
+            if hint in COMMAND_MODULES:
+                _load(hint)
+            if cmd_name not in _LOADED:
+                for name in COMMAND_MODULES:
+                    _load(name)
+        return _LOADED.get(cmd_name) or super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        for name in COMMAND_MODULES:
+            _load(name)
+        return [*_LOADED, *(c for c in super().list_commands(ctx) if c not in _LOADED)]
+
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, cls=LazyCommands,
                   help="scopebot: a source-grounded assistant for microscopy and bioimage analysis.")
+
+
+@app.callback()
+def _root() -> None:
+    """scopebot: a source-grounded assistant for microscopy and bioimage analysis."""
 
 #: Modules that define ``register(app)``; each adds its own commands.
 COMMAND_MODULES = [
@@ -32,14 +65,35 @@ COMMAND_MODULES = [
     "scopebot.mcp_server.cli", # mcp
 ]
 
-for _name in COMMAND_MODULES:
+#: Command name -> the module registering it (a hint for the fast path; keep in step with the list above).
+COMMAND_HINTS = {
+    "config": "scopebot.config_cli", "ingest": "scopebot.index.cli", "search": "scopebot.index.cli",
+    "status": "scopebot.index.cli", "eval": "scopebot.evals.cli", "models": "scopebot.llm.cli",
+    "ask": "scopebot.answer.cli", "run": "scopebot.sandbox.cli", "sandbox-check": "scopebot.sandbox.cli",
+    "code": "scopebot.code.cli",
+    "recommend": "scopebot.tools.cli", "sync": "scopebot.forum.cli", "chat": "scopebot.agent.cli",
+    "router": "scopebot.agent.router_cli", "serve": "scopebot.ui.cli", "mcp": "scopebot.mcp_server.cli",
+}
+
+_LOADED: dict[str, Any] = {}  # command name -> click command, filled as modules are imported
+_DONE: set[str] = set()
+
+
+def _load(name: str) -> None:
+    """Import one command module and keep the click commands it registers."""
+    if name in _DONE:
+        return
+    _DONE.add(name)
     try:
-        _mod = importlib.import_module(_name)
-    except ModuleNotFoundError as _exc:  # an area not written yet
-        if _exc.name != _name:
+        mod = importlib.import_module(name)
+    except ModuleNotFoundError as exc:  # an area not written yet
+        if exc.name != name:
             raise
-        continue
-    _mod.register(app)
+        return
+    part = typer.Typer()
+    mod.register(part)
+    for cmd_name, cmd in typer.main.get_group(part).commands.items():
+        _LOADED.setdefault(cmd_name, cmd)
 
 
 def main() -> None:  # pragma: no cover

@@ -1,7 +1,8 @@
 """The knowledge base: hybrid (dense + BM25) search over the live index, with scores exposed.
 
-Ranking: the query is embedded once; Chroma returns the nearest chunks by cosine similarity and
-BM25 the best lexical matches (``settings.candidates`` each). The two rankings are merged with
+Ranking: the query is embedded once; the dense retriever returns the nearest chunks by cosine
+similarity (exactly, over the build's ``dense.npy`` matrix; through Chroma when the index lives on a
+Chroma server) and BM25 the best lexical matches (``settings.candidates`` each). The two rankings are merged with
 weighted reciprocal-rank fusion (``w / (rrf_k + rank)``), multiplied by the source's retrieval
 prior (``weight`` in ``knowledge/sources.yaml``: the curated book counts a little more, catalog
 entries that only point to material elsewhere a little less); near-duplicate passages (token Jaccard
@@ -20,12 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from scopebot.errors import ConfigurationError, MissingIndexError
-from scopebot.index.builder import live_dir, read_chunks
+from scopebot.index.compat import check_query_embedder
+from scopebot.index.dense import DenseMatrix, load_or_fill
 from scopebot.index.embeddings import Embedder, make_embedder
 from scopebot.index.lexical import LexicalIndex
-from scopebot.index.manifest import IndexManifest
+from scopebot.index.manifest import IndexManifest, live_dir, read_chunks
 from scopebot.index.models import Chunk, SearchResult
-from scopebot.index.store import VectorStore, make_client
 from scopebot.settings import Settings
 from scopebot.sources.models import SOURCE_KINDS
 
@@ -63,10 +64,28 @@ class KnowledgeBase:
         self.weights = {sid: st.weight for sid, st in self.manifest.sources.items()}
         self._by_key = {c.key: c for c in self._chunks}
         self._tokens: dict[str, set[str]] = {}
-        client = make_client(directory / "chroma", self.manifest.chroma_url)
-        self.vectors = VectorStore(client, self.manifest.collection, embedder)
-        self.vectors.freeze()  # a build is immutable once live
+        self.vectors: Any = self._open_vectors()
+        check_query_embedder(self.manifest, embedder, self._chunks, self.vectors, settings.embedding_tolerance)
         self.lexical = LexicalIndex.load(directory / "bm25")
+
+    def _open_vectors(self) -> Any:
+        """The dense matrix beside an embedded store (filled from Chroma once for older builds), or the
+        Chroma collection when the index lives on a Chroma server."""
+        if not self.manifest.chroma_url:
+            keys = [c.key for c in self._chunks]
+            matrix = load_or_fill(self.directory, keys, lambda ks: self._chroma().vectors(ks),
+                                  self.manifest.embedding_dim)
+            if matrix is not None:
+                return DenseMatrix(keys, [c.kind for c in self._chunks], matrix)
+        return self._chroma()
+
+    def _chroma(self) -> Any:
+        from scopebot.index.store import VectorStore, make_client
+
+        client = make_client(self.directory / "chroma", self.manifest.chroma_url)
+        store = VectorStore(client, self.manifest.collection, self.embedder)
+        store.freeze()  # a build is immutable once live
+        return store
 
     @classmethod
     def open(cls, settings: Settings | None = None, embedder: Embedder | None = None) -> KnowledgeBase:

@@ -64,6 +64,19 @@ class Settings(BaseSettings):
     embedding_threads: int = Field(default=0, ge=0,
                                    description="CPU threads for bulk embedding during ingest (0 = all cores). "
                                                "Queries always use one thread, which is fastest for one sentence.")
+    embedding_backend: Literal["onnx", "torch"] = Field(
+        default="onnx",
+        description="MiniLM backend for queries, routing and answer checks: 'onnx' (int8 ONNX on onnxruntime, "
+                    "starts without torch, the default) or 'torch' (sentence-transformers, the reference). "
+                    "Both read the same index.")
+    embedding_bulk_backend: Literal["onnx", "torch"] = Field(
+        default="onnx", description="MiniLM backend for ingest (bulk embedding): the faster one on the "
+                                    "development machine by bench/bench_index.py.")
+    embedding_tolerance: float = Field(
+        default=0.99, ge=0, le=1,
+        description="Smallest cosine allowed between an index's stored vectors and the configured backend's "
+                    "vectors of the same probe chunks; below it search refuses the index and ingest re-embeds "
+                    "every chunk.")
     chroma_url: str | None = Field(default=None,
                                    description="URL of a Chroma server (http://host:port). When unset the "
                                                "index is an embedded on-disk Chroma in the home dir.")

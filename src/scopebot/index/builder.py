@@ -9,7 +9,17 @@ A build is written beside the live one (``builds/<id>.partial``), renamed when c
 made live by atomically replacing the ``index`` symlink, so a crash or Ctrl-C mid-ingest leaves
 the previous index untouched and usable. Sources whose content fingerprint (files + parser code +
 chunking settings + embedder) did not change are skipped and their chunks reused; chunks whose
-key already exists are not re-embedded (their vectors are copied from the previous build).
+key already exists are not re-embedded (their vectors are copied from the previous build's
+``dense.npy``, or its Chroma collection for older builds). When nothing needs embedding the model
+is never loaded.
+
+Chunks to embed are sorted by length and handed to the embedder in groups, so each batch pads to
+a similar length (the ONNX embedder packs each group under a token budget). The vectors go to
+Chroma and, as one matrix in chunk order, to ``dense.npy`` (what search reads).
+
+When the embedder backend changed since the previous build (torch ↔ int8 ONNX), a few probe chunks
+are re-embedded first: if their vectors differ from the stored ones by more than
+``Settings.embedding_tolerance``, every chunk is re-embedded (the manifest's ``notes`` say so).
 """
 
 from __future__ import annotations
@@ -28,11 +38,20 @@ import numpy as np
 
 from scopebot.errors import ScopebotError, SourceError
 from scopebot.index.chunking import Chunker
-from scopebot.index.embeddings import Embedder, make_embedder
+from scopebot.index.compat import agreement, built_variant
+from scopebot.index.dense import load_matrix, save_matrix
+from scopebot.index.embeddings import Embedder, embedder_variant, make_bulk_embedder
 from scopebot.index.lexical import LexicalIndex
-from scopebot.index.manifest import CHUNKS_FILE, IndexManifest, SourceState, package_versions
+from scopebot.index.manifest import (
+    CHUNKS_FILE,
+    IndexManifest,
+    SourceState,
+    live_dir,
+    package_versions,
+    read_chunks,
+)
 from scopebot.index.models import Chunk
-from scopebot.index.store import COLLECTION_PREFIX, VectorStore, make_client
+from scopebot.index.store import COLLECTION_PREFIX, VectorStore, make_client, placeholder_embedder
 from scopebot.settings import Settings
 from scopebot.sources.base import ParseReport, get_parser
 from scopebot.sources.manifest import fingerprint, load_manifest, select, source_path
@@ -40,22 +59,10 @@ from scopebot.sources.models import Section, SourceSpec
 
 Progress = Callable[[str, int, int], None]
 KEEP_BUILDS = 2
+#: Chunks handed to the embedder per call (sorted by length; the progress bar moves per group).
+EMBED_GROUP = 256
 
-
-def read_chunks(directory: Path) -> list[Chunk]:
-    path = directory / CHUNKS_FILE
-    if not path.is_file():
-        return []
-    with path.open(encoding="utf-8") as fh:
-        return [Chunk.model_validate_json(line) for line in fh if line.strip()]
-
-
-def live_dir(settings: Settings) -> Path | None:
-    """The resolved directory of the live index, or None when there is none."""
-    link = settings.index_dir
-    if link.exists() and (link / "manifest.json").is_file():
-        return link.resolve()
-    return None
+__all__ = ["IndexBuilder", "live_dir", "read_chunks"]
 
 
 class IndexBuilder:
@@ -70,8 +77,9 @@ class IndexBuilder:
 
     @property
     def embedder(self) -> Embedder:
+        """The bulk embedder, loaded on first use (an ingest with nothing to embed never loads it)."""
         if self._embedder is None:
-            self._embedder = make_embedder(self.settings)
+            self._embedder = make_bulk_embedder(self.settings)
         return self._embedder
 
     # ------------------------------------------------------------------ public API
@@ -102,6 +110,24 @@ class IndexBuilder:
             "all-MiniLM-L6-v2" if self.settings.embedding_model == "minilm" else
             ("hash-256" if self.settings.embedding_model == "hash" else self.settings.embedding_model))
 
+    def _embedder_variant(self) -> str:
+        if self._embedder is not None:
+            return self._embedder.variant
+        return embedder_variant(self.settings)
+
+    def _vectors_agree(self, manifest: IndexManifest, directory: Path, chunks: list[Chunk]) -> bool:
+        """Whether the stored vectors may be reused by this builder's embedder (measured once per backend,
+        remembered in the manifest)."""
+        built, mine = built_variant(manifest), self._embedder_variant()
+        if not built or not mine or built == mine or not chunks:
+            return True
+        cos = manifest.variant_agreement.get(mine)
+        if cos is None:
+            cos = agreement(self.embedder, chunks, _StoredVectors(directory, manifest, chunks))
+            if cos is not None:
+                manifest.variant_agreement[mine] = round(cos, 5)
+        return cos is None or cos >= self.settings.embedding_tolerance
+
     def _parse(self, spec: SourceSpec, state: SourceState) -> list[Section]:
         root = source_path(spec, self.settings.sources_dir)
         report = ParseReport(spec.id)
@@ -123,6 +149,9 @@ class IndexBuilder:
         states: dict[str, SourceState] = dict(old_manifest.sources) if old_manifest else {}
         if old_manifest and old_manifest.embedder != self._embedder_name():
             force = True  # vectors are not comparable: rebuild everything we were asked for
+        reusable = not (old_manifest and old_dir) or self._vectors_agree(old_manifest, old_dir, old_chunks)
+        if not reusable:
+            force = True  # the stored vectors differ from this embedder's: re-embed everything
 
         changed = False
         for n, (sid, (spec, given)) in enumerate(plans.items()):
@@ -180,10 +209,11 @@ class IndexBuilder:
             old_manifest.save(old_dir)  # statuses (skipped/missing) are refreshed, data untouched
             return old_manifest
         all_chunks = [c for sid in sorted(by_source) for c in by_source[sid]]
-        return self._write(all_chunks, states, old_dir, old_manifest, t0)
+        return self._write(all_chunks, states, old_dir, old_manifest, t0,
+                           old_chunks=old_chunks if reusable else [])
 
     def _write(self, chunks: list[Chunk], states: dict[str, SourceState], old_dir: Path | None,
-               old_manifest: IndexManifest | None, t0: float) -> IndexManifest:
+               old_manifest: IndexManifest | None, t0: float, *, old_chunks: list[Chunk]) -> IndexManifest:
         s = self.settings
         builds = s.home / "builds"
         builds.mkdir(parents=True, exist_ok=True)
@@ -192,32 +222,32 @@ class IndexBuilder:
         partial.mkdir()
         collection = COLLECTION_PREFIX + build_id.replace("-", "_")
 
+        notes: list[str] = []
+        if old_manifest and not old_chunks and chunks:
+            cos = old_manifest.variant_agreement.get(self._embedder_variant())
+            if cos is not None and cos < s.embedding_tolerance:
+                notes.append(f"every chunk re-embedded: the {built_variant(old_manifest)} vectors of the previous "
+                             f"build differ from the {self._embedder_variant()} embedder's (cosine {cos:.4f} < "
+                             f"{s.embedding_tolerance})")
         # vectors: reuse the previous build's where the key (a content hash) is unchanged
         reuse: dict[str, np.ndarray] = {}
-        if old_dir and old_manifest and old_manifest.embedder == self.embedder.name:
-            try:
-                old_client = make_client(old_dir / "chroma", old_manifest.chroma_url)
-                old_store = VectorStore(old_client, old_manifest.collection, self.embedder)
-                reuse = old_store.vectors([c.key for c in chunks])
-            except Exception:  # a damaged previous store only costs re-embedding
-                reuse = {}
+        if old_dir and old_manifest and old_chunks and old_manifest.embedder == self._embedder_name():
+            reuse = _StoredVectors(old_dir, old_manifest, old_chunks).vectors([c.key for c in chunks])
         todo = [i for i, c in enumerate(chunks) if c.key not in reuse]
-        dim = self.embedder.dim
+        dim = self.embedder.dim if todo or self._embedder is not None else (
+            next(iter(reuse.values())).shape[0] if reuse else (old_manifest.embedding_dim if old_manifest else 0))
         vectors = np.zeros((len(chunks), dim), dtype=np.float32)
         for i, c in enumerate(chunks):
             if c.key in reuse:
                 vectors[i] = reuse[c.key]
-        bs = max(1, s.embedding_batch_size)
-        for start in range(0, len(todo), bs):
-            idx = todo[start:start + bs]
-            vectors[idx] = self.embedder.embed([chunks[i].text for i in idx])
-            self.progress("embed", min(start + bs, len(todo)), len(todo))
-        if not todo:
-            self.progress("embed", 0, 0)
+        self._embed_into(vectors, [chunks[i].text for i in todo], todo)
+        variant = self._embedder_variant() if todo or not old_manifest else old_manifest.embedder_variant
 
         client = make_client(partial / "chroma", s.chroma_url)
-        store = VectorStore(client, collection, self.embedder)
+        store = VectorStore(client, collection, placeholder_embedder(self._embedder_name()))
         store.add([c.key for c in chunks], vectors, [c.kind for c in chunks], [c.source_id for c in chunks])
+        if not s.chroma_url:
+            save_matrix(partial, vectors)
         self.progress("store", len(chunks), len(chunks))
         LexicalIndex.build([c.key for c in chunks], [c.text for c in chunks]).save(partial / "bm25")
         with (partial / CHUNKS_FILE).open("w", encoding="utf-8") as fh:
@@ -225,7 +255,8 @@ class IndexBuilder:
                 fh.write(c.model_dump_json() + "\n")
         manifest = IndexManifest(
             build_id=build_id, built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            build_seconds=round(time.perf_counter() - t0, 2), embedder=self.embedder.name, embedding_dim=dim,
+            build_seconds=round(time.perf_counter() - t0, 2), embedder=self._embedder_name(),
+            embedder_variant=variant, embedding_dim=dim, notes=notes,
             chunk_size=s.chunk_size, chunk_overlap=s.chunk_overlap, collection=collection,
             chroma_url=s.chroma_url, total_chunks=len(chunks), versions=package_versions(), sources=states)
         for st in manifest.sources.values():
@@ -237,6 +268,19 @@ class IndexBuilder:
         self._swap(final)
         self._cleanup(builds, keep={final.name})
         return manifest
+
+    def _embed_into(self, vectors: np.ndarray, texts: list[str], rows: list[int]) -> None:
+        """Embed ``texts`` into ``vectors[rows]``, longest first, in groups of similar length."""
+        if not texts:
+            self.progress("embed", 0, 0)
+            return
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        done = 0
+        for start in range(0, len(order), EMBED_GROUP):
+            group = order[start:start + EMBED_GROUP]
+            vectors[[rows[i] for i in group]] = self.embedder.embed([texts[i] for i in group])
+            done += len(group)
+            self.progress("embed", done, len(texts))
 
     def _swap(self, target: Path) -> None:
         link = self.settings.index_dir
@@ -263,3 +307,25 @@ class IndexBuilder:
             if stale.stat().st_mtime < time.time() - 3600:
                 shutil.rmtree(stale, ignore_errors=True)
 
+
+
+class _StoredVectors:
+    """The vectors of a previous build: its ``dense.npy`` when present, else its Chroma collection."""
+
+    def __init__(self, directory: Path, manifest: IndexManifest, chunks: list[Chunk]) -> None:
+        self.directory, self.manifest, self.chunks = directory, manifest, chunks
+        self._rows: dict[str, np.ndarray] | None = None
+
+    def vectors(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
+        if self._rows is None:
+            matrix = load_matrix(self.directory, len(self.chunks)) if not self.manifest.chroma_url else None
+            if matrix is not None:
+                self._rows = {c.key: matrix[i] for i, c in enumerate(self.chunks)}
+        if self._rows is not None:
+            return {k: self._rows[k] for k in keys if k in self._rows}
+        try:
+            client = make_client(self.directory / "chroma", self.manifest.chroma_url)
+            return VectorStore(client, self.manifest.collection,
+                               placeholder_embedder(self.manifest.embedder)).vectors(list(keys))
+        except Exception:  # a damaged previous store only costs re-embedding
+            return {}

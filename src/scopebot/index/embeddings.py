@@ -1,4 +1,10 @@
-"""Embedders: one abstract method, a deterministic test double and the packaged MiniLM."""
+"""Embedders: one abstract method, a deterministic test double and the packaged MiniLM.
+
+MiniLM has two backends with the same weights and the same ``name`` (so an index built by one is
+searched by the other): sentence-transformers on torch (the reference, :class:`SentenceTransformerEmbedder`)
+and int8 ONNX on onnxruntime (:class:`scopebot.index.onnx_embedder.OnnxEmbedder`, the default: it starts
+without importing torch and embeds a query in a fraction of the time). ``variant`` tells them apart.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import hashlib
 import os
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +29,8 @@ class Embedder(ABC):
 
     name: str = "embedder"
     dim: int = 0
+    #: Which implementation of the model ``name`` this is (vectors of two variants are comparable).
+    variant: str = ""
 
     @abstractmethod
     def embed(self, texts: list[str]) -> np.ndarray:
@@ -77,10 +86,33 @@ def packaged_minilm_path() -> Path:
 
 #: Query embeddings kept per embedder (oldest dropped first).
 QUERY_CACHE_SIZE = 128
+#: The name both MiniLM backends record in the index manifest.
+MINILM_NAME = "all-MiniLM-L6-v2"
+
+
+class QueryCache:
+    """The last few query embeddings: a chat turn embeds the same text in the router, the search,
+    the abstention check and the extractive synthesis."""
+
+    def __init__(self, size: int = QUERY_CACHE_SIZE) -> None:
+        self.size = size
+        self._recent: dict[str, np.ndarray] = {}
+
+    def get(self, text: str, compute: Callable[[str], np.ndarray]) -> np.ndarray:
+        vec = self._recent.get(text)
+        if vec is None:
+            vec = np.asarray(compute(text), dtype=np.float32)
+            vec.flags.writeable = False
+            self._recent[text] = vec
+            if len(self._recent) > self.size:
+                self._recent.pop(next(iter(self._recent)))
+        return vec
 
 
 class SentenceTransformerEmbedder(Embedder):
     """A sentence-transformers model loaded from a local folder, fully offline."""
+
+    variant = "torch"
 
     def __init__(self, path: Path | str | None = None, *, batch_size: int = 64, device: str = "cpu",
                  bulk_threads: int = 0) -> None:
@@ -103,10 +135,10 @@ class SentenceTransformerEmbedder(Embedder):
         self.batch_size = batch_size
         get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         self.dim = int(get_dim())
-        self.name = "all-MiniLM-L6-v2" if path is None else self.path.name
+        self.name = MINILM_NAME if path is None else self.path.name
         self.max_length = int(getattr(self.model, "max_seq_length", 256) or 256)
         self._direct = self._direct_parts()
-        self._recent: dict[str, np.ndarray] = {}
+        self._recent = QueryCache()
 
     def _direct_parts(self) -> tuple[object, object] | None:
         """Tokenizer and transformer for the fast single-query path, when the model is the usual
@@ -126,14 +158,7 @@ class SentenceTransformerEmbedder(Embedder):
     def embed_one(self, text: str) -> np.ndarray:
         """One query, remembered for the next few calls: a chat turn embeds the same text in the router,
         the search, the abstention check and the extractive synthesis."""
-        vec = self._recent.get(text)
-        if vec is None:
-            vec = self._embed_query(text)
-            vec.flags.writeable = False
-            self._recent[text] = vec
-            if len(self._recent) > QUERY_CACHE_SIZE:
-                self._recent.pop(next(iter(self._recent)))
-        return vec
+        return self._recent.get(text, self._embed_query)
 
     def _embed_query(self, text: str) -> np.ndarray:
         """A direct forward pass (mean pooling, L2 norm) without ``encode``'s batching overhead."""
@@ -163,12 +188,39 @@ class SentenceTransformerEmbedder(Embedder):
         return np.asarray(vecs, dtype=np.float32)
 
 
+#: ``Settings.embedding_backend`` value -> the ``variant`` of the embedder it builds.
+BACKEND_VARIANTS = {"onnx": "onnx-int8", "torch": "torch"}
+
+
 def make_embedder(settings: Settings) -> Embedder:
-    """The embedder named by ``settings.embedding_model``."""
+    """The embedder named by ``settings.embedding_model`` for queries (and small batches):
+    MiniLM on ``settings.embedding_backend``."""
+    return _make(settings, settings.embedding_backend)
+
+
+def make_bulk_embedder(settings: Settings) -> Embedder:
+    """The embedder for ingest: MiniLM on ``settings.embedding_bulk_backend`` (the faster one for bulk)."""
+    return _make(settings, settings.embedding_bulk_backend)
+
+
+def embedder_variant(settings: Settings, bulk: bool = True) -> str:
+    """The ``variant`` the factory would build, without loading a model."""
+    if settings.embedding_model == "hash":
+        return ""
+    if settings.embedding_model != "minilm":
+        return "torch"
+    return BACKEND_VARIANTS[settings.embedding_bulk_backend if bulk else settings.embedding_backend]
+
+
+def _make(settings: Settings, backend: str) -> Embedder:
     name = settings.embedding_model
     if name == "hash":
         return HashEmbedder()
     if name == "minilm":
+        if backend == "onnx":
+            from scopebot.index.onnx_embedder import OnnxEmbedder
+
+            return OnnxEmbedder(bulk_threads=settings.embedding_threads, cache_dir=settings.cache_dir / "onnx")
         return SentenceTransformerEmbedder(batch_size=settings.embedding_batch_size,
                                            bulk_threads=settings.embedding_threads)
     path = Path(name).expanduser()

@@ -1,4 +1,9 @@
-"""Lexical retrieval with BM25 (``bm25s``), tokenised with stop-words and a light stemmer."""
+"""Lexical retrieval with BM25 (``bm25s``), tokenised with stop-words and a light stemmer.
+
+The index is built and saved with ``bm25s``. At query time the saved score matrix (CSC arrays and
+vocabulary) is read with numpy alone (:class:`SavedBM25`): the same scores and the same top-k
+selection as ``bm25s``, without importing it (and scipy), which costs a CLI process about 0.5 s.
+"""
 
 from __future__ import annotations
 
@@ -79,6 +84,9 @@ class LexicalIndex:
         ids = json.loads((directory / "ids.json").read_text(encoding="utf-8"))
         if not ids:
             return cls(None, [])
+        saved = SavedBM25.load(directory)
+        if saved is not None:
+            return cls(saved, ids)
         import bm25s
 
         return cls(bm25s.BM25.load(str(directory)), ids)
@@ -100,3 +108,47 @@ class LexicalIndex:
             if score > 0:
                 out.append((self.ids[int(idx)], float(score)))
         return out
+
+
+class SavedBM25:
+    """A ``bm25s`` index read from its saved arrays, scored with numpy (eager BM25: the per-token
+    document scores are precomputed, so a query sums one sparse column per query token)."""
+
+    FILES = ("data.csc.index.npy", "indices.csc.index.npy", "indptr.csc.index.npy", "vocab.index.json",
+             "params.index.json")
+
+    def __init__(self, data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, vocab: dict[str, int],
+                 num_docs: int, dtype: str = "float32") -> None:
+        self.data, self.indices, self.indptr = data, indices, indptr
+        self.vocab_dict = vocab
+        self.num_docs = num_docs
+        self.dtype = np.dtype(dtype)
+
+    @classmethod
+    def load(cls, directory: Path) -> SavedBM25 | None:
+        """None when the files are not the format this reader knows (then ``bm25s`` loads them)."""
+        if not all((directory / f).is_file() for f in cls.FILES):
+            return None
+        params = json.loads((directory / "params.index.json").read_text(encoding="utf-8"))
+        if params.get("method") not in ("lucene", "robertson", "atire") or \
+                (directory / "nonoccurrence_array.index.npy").is_file():
+            return None  # bm25l / bm25+ add a non-occurrence term: leave those to bm25s
+        arrays = [np.load(directory / f, allow_pickle=False) for f in cls.FILES[:3]]
+        vocab = json.loads((directory / "vocab.index.json").read_text(encoding="utf-8"))
+        return cls(*arrays, vocab=vocab, num_docs=int(params["num_docs"]), dtype=params.get("dtype", "float32"))
+
+    def scores(self, tokens: Sequence[str]) -> np.ndarray:
+        ids = [self.vocab_dict[t] for t in tokens if t in self.vocab_dict]
+        out = np.zeros(self.num_docs, dtype=self.dtype)
+        for t in ids:  # in query order, duplicates counted, as bm25s does
+            start, end = int(self.indptr[t]), int(self.indptr[t + 1])
+            out[self.indices[start:end]] += self.data[start:end]  # rows of one column are distinct
+        return out
+
+    def retrieve(self, queries: list[list[str]], k: int, **_: object) -> tuple[np.ndarray, np.ndarray]:
+        """``bm25s.BM25.retrieve`` for one query: (documents, scores), each of shape (1, k), best first."""
+        scores = self.scores(queries[0])
+        top = np.argpartition(scores, -k).take(indices=range(-k, 0))
+        picked = np.take(scores, top)
+        order = np.flip(np.argsort(picked))
+        return top[order][None, :], picked[order][None, :]

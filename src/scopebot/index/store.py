@@ -20,10 +20,18 @@ COLLECTION_PREFIX = "scopebot_"
 
 
 class _Unbound(Embedder):
-    name = "unbound"
+    """Stands in for the embedder where a collection only stores and returns given vectors."""
+
+    def __init__(self, name: str = "unbound") -> None:
+        self.name = name
 
     def embed(self, texts: list[str]) -> np.ndarray:
         raise ScopebotRuntimeError("scopebot collections must be opened through scopebot.knowledge.KnowledgeBase")
+
+
+def placeholder_embedder(name: str) -> Embedder:
+    """An embedder named ``name`` that refuses to embed: for collections that are given vectors."""
+    return _Unbound(name)
 
 
 class ChromaEmbeddingFunction:
