@@ -226,14 +226,27 @@ class CodeAssistant:
                 result = self._planned(request, plan, files, globals_)
             result.notes = notes + result.notes
             result.image, result.synthetic = (str(image) if image else None), synthetic
-            if truth is not None and result.ok and "count" in result.values and "count" in truth:
-                found = result.values["count"].get("value")
-                result.verified = found == truth["count"]
-                result.notes.append(f"the synthetic image has {truth['count']} objects; the code found {found}"
-                                    + (" (verified)" if result.verified else " (MISMATCH)"))
+            if truth is not None and result.ok:
+                self._verify(result, truth)
             return result
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+
+    @staticmethod
+    def _verify(result: CodeResult, truth: dict) -> None:
+        """Compare summary numbers that the synthetic scene knows (same name) with its truth."""
+        checked = [(name, entry.get("value"), truth[name]) for name, entry in result.values.items()
+                   if name in truth and isinstance(truth[name], (int, float))]
+        if not checked:
+            return
+        ok = [abs(float(got) - float(want)) <= 0.05 * abs(float(want)) + 1e-9 for _, got, want in checked]
+        result.verified = all(ok)
+        result.notes.append("on the synthetic image: " + "; ".join(
+            f"{name} {got:g} (truth {want:g}{'' if good else ', MISMATCH'})"
+            for (name, got, want), good in zip(checked, ok, strict=True)) + (" (verified)" if all(ok) else ""))
+        if not result.verified:  # the known truth disagrees: this is not an answer
+            result.ok = False
+            result.problems.append("the result disagrees with the synthetic image's known contents")
 
     def _planned(self, request: str, plan: AnalysisPlan, files: dict[str, Path],
                  globals_: dict[str, str]) -> CodeResult:
