@@ -13,7 +13,7 @@ from scopebot.errors import ConfigurationError
 from scopebot.llm.scripted import ScriptedModel
 from tests.unit.code_fakes import ExecSandbox, PrintingSandbox
 
-RESULT = 'SCOPEBOT_RESULT {"summary": {"count": {"value": 12, "unit": "objects"}}, "columns": {}}'
+RESULT = 'SCOPEBOT_RESULT {"summary": {"count": {"value": 10, "unit": "objects"}}, "columns": {}}'  # the default scene has 10
 GOOD = f"```python\nimport numpy as np\nprint('{RESULT}')\n```"
 NO_RESULT_LINE = "```python\nimport numpy as np\nprint('Found 12 objects')\n```"
 RUNTIME_BUG = "```python\nimport numpy as np\nraise ValueError('BUG here')\n```"
@@ -150,3 +150,11 @@ def test_user_image_is_passed_under_a_stable_name(tmp_path: Path) -> None:
     CodeAssistant(ScriptedModel(["x"], is_small=True), sandbox, None).run("count the nuclei", image)  # type: ignore[arg-type]
     assert sandbox.calls[0]["globals"] == {"IMAGE_PATH": "image.ome.tif"}
     assert sandbox.calls[0]["files"]["image.ome.tif"] == image
+
+
+def test_a_result_contradicting_the_synthetic_truth_is_not_ok() -> None:
+    sandbox = PrintingSandbox(stdout=RESULT.replace('"value": 10', '"value": 12') + "\n")
+    model = ScriptedModel([GOOD.replace('"value": 10', '"value": 12')])
+    result = CodeAssistant(model, sandbox, None, strategy="generate").run("count the nuclei")  # type: ignore[arg-type]
+    assert result.ran and result.verified is False and not result.ok
+    assert any("known contents" in p for p in result.problems)
