@@ -120,8 +120,11 @@ def assess_evidence(question: str, passages: Sequence[Evidence], *, threshold: f
     context = " ".join(p.text for p in passages)
     context_index = NameIndex(context)
     checker = entity_checker or EntityChecker()
-    missing_entities = [e.name for e in find_entities(focus)
-                        if checker.status(e, context_index) == "missing"]
+    statuses = [(e, checker.status(e, context_index)) for e in find_entities(focus)]
+    missing_entities = [e.name for e, st in statuses if st == "missing"]
+    # words of names verified elsewhere (an inventory, the installed packages) are not missing evidence
+    verified = {w for e, st in statuses if st == "exists" for w in content_words(e.name.replace(".", " "))} | \
+        {w for e, st in statuses if st == "exists" for w in content_words(e.name)}
     best = passages[:top]
     context_stems = set(content_words(" ".join(p.text for p in best)))
     coverage, _ = _coverage(question, context_stems)
@@ -137,6 +140,7 @@ def assess_evidence(question: str, passages: Sequence[Evidence], *, threshold: f
     all_stems = set(content_words(context))
     _, missing = _coverage(focus, all_stems)
     missing_words = [m for m in missing if m not in GENERIC and m not in QUESTION_WORDS and not m.isdigit()
+                     and m not in verified
                      and (vocabulary is None or vocabulary.get(m, 0) < _rare_df(vocabulary))]
     score = max(0.0, score - MISSING_NAME_PENALTY * len(missing_names) - MISSING_WORD_PENALTY * len(missing_words))
     decision = EvidenceDecision(abstain=False, score=round(score, 4), coverage=round(coverage, 4),

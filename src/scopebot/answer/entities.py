@@ -63,7 +63,7 @@ _QUOTED_RE = re.compile(r"(?<!\w)[\"“”']([A-Z][\w\-+. ]{1,40}?|[a-z0-9][\w+.
 _VERSION_RE = re.compile(r"\b([A-Z][\w\-+]*)\s+(?:version\s+|v\.?\s?)(\d+(?:\.\d+)*)\b")
 _PERSON_RE = re.compile(r"\b(?:(?:Dr|Prof|Professor)\.?\s+([A-Z][a-z]+(?:-[A-Z][a-z]+)?)|"
                         r"(?:the\s+)?([A-Z][a-z]+)\s+(?:lab|laboratory|group)\b)")
-_HEAD_RE = re.compile(r"((?:[A-Z][\w\-+]*\s+){1,3})(?:plugin|plug-in|workflow|detector|model|package|library|"
+_HEAD_RE = re.compile(r"(?<![\w.])((?:[A-Z][\w\-+]*\s+){1,3})(?:plugin|plug-in|workflow|detector|model|package|library|"
                       r"toolbox|macro|extension|algorithm|module|add-on|software|tool|network)s?\b")
 _NOT_NAMES = frozenset("the a an this that these those my your our their its his her use using with for in on of to "
                        "and or if when what which how why is are can new".split())
@@ -71,6 +71,7 @@ _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 #: A call or attribute path in code style: ``viewer.add_labels()``, ``Roi.getBounds``, ``add_image()``.
 _API_RE = re.compile(r"(?<![\w.])([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*\(\s*\)|"
                      r"(?<![\w.])([A-Za-z_]\w*\.(?:[A-Za-z_]\w*\.)*[a-z]+[A-Z_]\w*)(?![\w(])")
+_MODEL_ID_RE = re.compile(r"(?<![\w.])([23]D_[A-Za-z0-9_]+)\b")
 _CHAPTER_RE = re.compile(r"\bchapter\s+(\d{1,3})\b", re.IGNORECASE)
 _TOKEN_RE = re.compile(r"[a-z0-9]+")
 
@@ -153,6 +154,8 @@ def find_entities(text: str) -> list[Entity]:
         if m.group(1) and len(parts) == 1 and "_" not in name and not re.search(r"[a-z][A-Z]", name):
             continue  # "(see above)", "print()": a plain word before brackets is no API name
         found[key] = Entity(name=name, kind="api")
+    for m in _MODEL_ID_RE.finditer(text):  # "2D_versatile_fluo": a pretrained model's registered name
+        found.setdefault(norm(m.group(1)), Entity(name=m.group(1), kind="api"))
     for m in _CHAPTER_RE.finditer(text):
         found.setdefault(f"chapter{m.group(1)}", Entity(name=f"chapter {m.group(1)}", kind="chapter"))
     for m in _VERSION_RE.finditer(text):

@@ -6,7 +6,7 @@ re-ranks and completes that list for the answer:
 * **conceptual, definition, how-to, compute**: explanations first. Book and training passages are
   fetched as well (``kinds=["book", "training"]``) and placed before registry and Model Zoo entries;
   at most one Model Zoo card is kept, always after the explanations, so model cards never crowd out
-  an explanation. A registry entry or model card whose title is the question's subject ("What does
+  an explanation. A registry entry or model card whose title is exactly the question's subject ("What does
   JACoP compute?") stays first.
 * **which tool / model**: the registries and the Model Zoo are fetched as well and come first.
 * **comparison "A or B"**: each side is retrieved on its own ("A" + the shared topic) and the
@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from scopebot.answer.entities import norm
 from scopebot.answer.qtype import QuestionType
 from scopebot.index.models import SearchResult
 from scopebot.index.protocols import Retriever
@@ -96,7 +97,7 @@ def _explanations_first(results: Sequence[SearchResult], subject: str = "") -> l
     """Entries titled with the question's subject, then book and training passages (in their order),
     then registries, then at most one model card."""
     if subject:
-        about = [r for r in results if r.chunk.kind not in EXPLAIN_KINDS and names_side(r.chunk.title, subject)]
+        about = [r for r in results if r.chunk.kind not in EXPLAIN_KINDS and norm(r.chunk.title) == norm(subject)]
         if about:
             rest = [r for r in results if r not in about]
             return about[:1] + _explanations_first(rest)

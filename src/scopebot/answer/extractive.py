@@ -32,6 +32,15 @@ HEADING_BONUS = 0.2
 _NAMING_RE = re.compile(r"^(?:This|That|These|Those|It|Such)\b.*[.!?]$")
 _SENTENCE_END_RE = re.compile(r"[.!?][\"')\]]?$")
 _CODE_HINT_RE = re.compile(r"[=(]|\bimport\b|\.\w+\(")
+#: Catalogue metadata and link lines ("Tags: ...", "See https://..."): not statements about the topic.
+_METADATA_RE = re.compile(r"^(?:tags|keywords|authors?|license|licen[cs]e|doi|cite|citation|documentation|source|"
+                          r"inputs?|outputs?|format)\s*:|https?://|www\.", re.IGNORECASE)
+#: Advice in a how-to answer: imperatives and "you can / should" sentences.
+_ADVICE_RE = re.compile(r"^(?:use|try|keep|avoid|make sure|check|start|stop|add|apply|increase|decrease|reduce|"
+                        r"lower|choose|split|train|annotate|augment|monitor|set|consider|collect|include)\b|"
+                        r"\b(?:you (?:can|should|could|may|need to)|it is (?:important|helpful|useful|recommended)|"
+                        r"is recommended|helps? (?:to )?(?:avoid|prevent|reduce))\b", re.IGNORECASE)
+ADVICE_BONUS = 0.1
 #: LaTeX left in the text ("$p_c(x)$", "\\frac"): unreadable when quoted.
 _MATH_RE = re.compile(r"\$[^$]*\$|\\(?:frac|sum|cdot|times|mathrm|left|right)\b|\$\$")
 
@@ -80,7 +89,8 @@ def candidates(passages: Sequence[ContextPassage], max_passages: int = 5) -> lis
                 prev, previous = previous, s
                 if (len(s) < 30 or len(s) > 450 or is_heading_like(s) or not _SENTENCE_END_RE.search(s)
                         or _FIGURE_RE.match(s) or _PANEL_RE.search(s) or _letters_ratio(s) < 0.75
-                        or len(content_words(s)) < 3 or s.endswith("?") or is_exercise(s) or _MATH_RE.search(s)):
+                        or len(content_words(s)) < 3 or s.endswith("?") or is_exercise(s) or _MATH_RE.search(s)
+                        or _METADATA_RE.search(s)):
                     continue
                 subject, ok = assign_subject(s, prev, heading)
                 if not ok:
@@ -158,19 +168,23 @@ class ExtractiveSynthesizer:
             return []
         if qtype is not None and qtype.kind == "comparison" and len(qtype.sides) == 2:
             picked: list[Candidate] = []
-            for side in qtype.sides:
-                mine = [c for c in cands if c not in picked and (names_side(c.text, side) or
-                                                                  names_side(c.subject, side))]
+            for side in qtype.sides:  # a sentence about the side (its subject), or naming it without a subject
+                mine = [c for c in cands if c not in picked and (names_side(c.subject, side) or
+                                                                  (not c.subject and names_side(c.text, side)))]
                 if mine:
                     side_q = f"{side} {qtype.topic} {question}"
                     picked += self._mmr(side_q, mine, max_sentences=3, min_sentences=1)
             if picked:
                 return sorted(picked, key=lambda c: (c.rank, c.position))
-        return self._mmr(question, cands, self.max_sentences, self.min_sentences)
+        advice = qtype is not None and qtype.kind == "howto"
+        return self._mmr(question, cands, self.max_sentences, self.min_sentences, advice=advice)
 
     def _mmr(self, question: str, cands: list[Candidate], max_sentences: int,
-             min_sentences: int) -> list[Candidate]:
+             min_sentences: int, advice: bool = False) -> list[Candidate]:
         rel, vecs = self._relevance(question, cands)
+        if advice:  # a how-to wants steps: sentences that tell the reader what to do
+            rel = rel + np.array([ADVICE_BONUS if r > 0 and _ADVICE_RE.search(c.text) else 0.0
+                                  for c, r in zip(cands, rel, strict=True)])
         for c, r in zip(cands, rel, strict=True):
             c.relevance = round(float(r), 4)
         sets = [content_set(c.text) for c in cands]

@@ -31,6 +31,9 @@ ANAPHOR_RE = re.compile(r"^(?:it|its|this|these|they|their|such|those|that (?:me
                         r"the (?:method|model|approach|network|tool|algorithm))\b", re.IGNORECASE)
 _WORD_RE = re.compile(r"[A-Za-z][A-Za-z0-9\-+]*[A-Za-z0-9]")
 _NUMBERED_HEADING_RE = re.compile(r"^\s*(?:\d+(?:\.\d+)*\.?\s+|note:\s*)", re.IGNORECASE)
+#: Well-known names that are stains, cell lines or platforms, never the method a sentence is about.
+NOT_SUBJECTS = frozenset("dapi hoechst gfp egfp mcherry hela python python3 github youtube colab googlecolab "
+                         "jupyter anaconda conda pip macos ios iphone javascript powerpoint phd bioimage".split())
 _DEFINES_RE = r"(?:is|are|refers to|means|describes|denotes|measures|computes|is defined as)\b"
 
 
@@ -46,6 +49,7 @@ def names_in(text: str) -> list[str]:
         if norm(w) in WELL_KNOWN and len(w) >= 4 and (w[0].isupper() or any(c.isupper() for c in w[1:])
                                                       or norm(w) in {"ilastik", "napari", "cellpose"}):
             found.setdefault(norm(w), w)
+    found = {k: v for k, v in found.items() if k not in NOT_SUBJECTS}
     order = {k: text.find(v) for k, v in found.items()}
     return [found[k] for k in sorted(found, key=lambda k: order[k])]
 
