@@ -161,6 +161,9 @@ CASES: list[tuple[str, str, set[str] | None, tuple[str, ...]]] = [
     ("memory_bomb_bytes", "x = bytearray(8 * 1024 ** 3)", {"memory"}, ("MemoryError",)),
     ("memory_bomb_growth", "chunks = []\nwhile True:\n    chunks.append(' ' * 10 ** 8)", {"memory"}, ("Memory",)),
     ("memory_bomb_numpy", "import numpy as np\na = np.ones((60000, 60000))", {"memory"}, ("Memory",)),
+    ("memory_bomb_many_processes", DISABLE_HOOK + "import os, time\nfor _ in range(6):\n"
+     "    if os.fork() == 0:\n        x = b'x' * (400 * 2 ** 20)\n        time.sleep(30)\n        os._exit(0)\n"
+     "time.sleep(30)", {"memory"}, ("",)),
     ("memory_rlimit_raise_unhooked", DISABLE_HOOK + "import resource\n"
      "resource.setrlimit(resource.RLIMIT_AS, (-1, -1))", None, ("not permitted", "ValueError", "invalid")),
     ("infinite_loop", "while True:\n    pass", {"timeout", "cpu"}, ("Limit",)),

@@ -134,6 +134,41 @@ def _disk_usage(path: str) -> int:
     return total
 
 
+def _processes_pss(pid: int, own_pid_namespace: bool) -> int | None:
+    """Proportional memory (PSS) of all the run's processes, or None while it has a single process.
+
+    With a PID namespace every process in the warden's ``/proc`` (the run mounted it) is the run's;
+    without one, those of the run's process group.
+    """
+    if own_pid_namespace and os.path.exists("/proc/self"):
+        return None  # the run has not mounted its own /proc yet (the warden is outside that namespace)
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        if not own_pid_namespace:
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    if int(fh.read().rsplit(")", 1)[1].split()[2]) != pid:
+                        continue
+            except (OSError, ValueError, IndexError):
+                continue
+        pids.append(entry)
+    if len(pids) < 2:
+        return None
+    total = 0
+    for entry in pids:
+        try:
+            with open(f"/proc/{entry}/smaps_rollup") as fh:
+                for line in fh:
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1]) * 1024
+                        break
+        except (OSError, ValueError):
+            continue
+    return total
+
+
 def _reap_descendants(pgid: int) -> None:
     """Flat mode (no PID namespace): kill everything the run left behind, re-parented to this subreaper."""
     me = os.getpid()
@@ -284,6 +319,7 @@ def _supervise(job: dict, pid: int, out_r: int, err_r: int, res_r: int, ctl_fd: 
     timed_out, limit, status, ru = False, None, None, None
     open_fds = {out_r, err_r, res_r}
     next_disk = time.monotonic() + 0.25
+    memory_bytes, baseline = int(job["memory_mb"]) * 2**20, None
 
     def kill() -> None:
         try:
@@ -297,11 +333,18 @@ def _supervise(job: dict, pid: int, out_r: int, err_r: int, res_r: int, ctl_fd: 
         if status is None and now >= deadline and not timed_out:
             timed_out = True
             kill()
-        if poll_disk and status is None and now >= next_disk:
+        if status is None and now >= next_disk:
             next_disk = now + 0.25
-            if _disk_usage(work) > disk_bytes:
+            if poll_disk and _disk_usage(work) > disk_bytes:
                 limit = limit or "disk"
                 kill()
+            # RLIMIT_AS bounds each process; the sum over the run's processes is bounded here
+            used = _processes_pss(pid, not poll_disk)
+            if used is not None:
+                baseline = used if baseline is None else baseline
+                if used - baseline > memory_bytes:
+                    limit = limit or "memory"
+                    kill()
         if status is not None and drain_until is None:
             drain_until = now + 1.0
         if drain_until is not None and now >= drain_until:
