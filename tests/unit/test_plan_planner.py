@@ -110,3 +110,29 @@ def test_every_word_is_accounted_for(planner: Planner) -> None:
 def test_planning_is_deterministic(planner: Planner) -> None:
     text = "split touching cells, measure area and nearest neighbour distance in um (0.3 um/px)"
     assert planner.plan(text).model_dump() == Planner().plan(text).model_dump()
+
+
+@pytest.mark.parametrize(("text", "pixel", "z_step", "time_step"), [
+    ("track the spot, pixel size of 0.2 µm, frame interval 0.5 s, speed in µm/s", 0.2, None, 0.5),
+    ("track the spot (0.2 µm per pixel, one frame every 0.5 s) and report the speed", 0.2, None, 0.5),
+    ("track the spot and give its speed; dt = 0.5 s, 0.2 um pixel size", 0.2, None, 0.5),
+    ("speed of the particle in um/s with 0.2 um/pixel and 2 frames per second", 0.2, None, 0.5),
+    ("volume of each nucleus in um^3, voxel size (z, y, x) = (2, 0.5, 0.5) um", 0.5, 2.0, None),
+    ("volume of each nucleus in µm³, z-step 2 µm, xy 0.5 µm", 0.5, 2.0, None),
+    ("volume of each nucleus in um3; voxel 2 x 0.5 x 0.5 um", 0.5, 2.0, None),
+    ("volume of each nucleus; the voxel is 0.5 x 0.5 x 2 um (x, y, z)", 0.5, 2.0, None),
+    ("volume of each nucleus; voxel 0.4 x 0.4 x 0.4 um", 0.4, 0.4, None),
+    ("nuclei volumes in cubic microns, the z spacing is 2 microns and the pixel size 0.5 microns", 0.5, 2.0, None),
+    ("volume of every nucleus; 1.5 um in z, 0.4 um in xy", 0.4, 1.5, None),
+    ("z-stack with 1.5 um spacing and 0.25 um pixels: volume of each nucleus", 0.25, 1.5, None),
+])
+def test_calibration_phrasings(planner: Planner, text: str, pixel: float, z_step: float | None,
+                               time_step: float | None) -> None:
+    plan = planner.plan(text, ImageMeta(z=10, t=10))
+    assert (plan.meta.pixel_size_um, plan.meta.z_step_um, plan.meta.time_step_s) == (pixel, z_step, time_step)
+    assert not plan.not_understood and not plan.missing
+
+
+def test_a_times_sign_is_not_an_axis(planner: Planner) -> None:
+    plan = planner.plan("count objects 2 x 3")
+    assert plan.meta.pixel_size_um is None and plan.not_understood == ["2", "3"]

@@ -134,7 +134,13 @@ class Planner:
             if value is None or tok.used:
                 continue
             tok.used = "number"
-            dim, factor, n = self._unit(toks, i + 1)
+            start = i + 1
+            if start + 1 < len(toks) and toks[start].text == ")" and toks[start + 1].text in self.vocab.units:
+                start += 1  # "(2, 0.5, 0.5) um"
+            dim, factor, n = self._unit(toks, start)
+            if n == 0:
+                start = i + 1
+            n += start - (i + 1)
             for t in toks[i + 1:i + 1 + n]:
                 t.used = "unit"
             q = Quantity(value=value * factor, dim=dim or "bare", pos=i, end=i + n)
@@ -143,19 +149,75 @@ class Planner:
                     toks[j + 1].text in self.vocab.axis_words:  # "1.5 um in z"
                 toks[j].used = "axis"
                 j += 1
-            if j < len(toks) and toks[j].text in self.vocab.axis_words:  # "2.0 z", "0.5 y/x"
+            times = toks[j].text == "x" and j + 1 < len(toks) and _number(toks[j + 1].text) is not None \
+                if j < len(toks) else False  # "2 x 3": a times sign, not the x axis
+            if j < len(toks) and toks[j].text in self.vocab.axis_words and not times:  # "2.0 z", "0.5 y/x"
                 q.axis = self.vocab.axis_words[toks[j].text]
                 toks[j].used = "axis"
                 while j + 2 < len(toks) and toks[j + 1].text == "/" and toks[j + 2].text in self.vocab.axis_words:
                     toks[j + 1].used = toks[j + 2].used = "axis"
                     j += 2
             parse.quantities.append(q)
-        # "1 x 0.2 x 0.2 um": z, y, x sizes
-        for a, b in zip(parse.quantities, parse.quantities[1:], strict=False):
-            if b.pos == a.pos + 2 and toks[a.pos + 1].text == "x":
-                toks[a.pos + 1].used = "axis"
-                if a.dim == "bare" and b.dim == "length":
-                    a.dim = "length"
+        self._voxel_groups(parse)
+
+    def _voxel_groups(self, parse: Parse) -> None:
+        """'2 x 0.5 x 0.5 um', '(z, y, x) = (2, 0.5, 0.5) um', '0.5 x 0.5 x 2 um (x, y, z)': per-axis sizes.
+
+        Two or three numbers joined by 'x' or ',' and ending in a length unit. With an axis list next
+        to them the axes are taken from it; without one, of three numbers the one that differs from
+        two equal ones is z (stacks are anisotropic in z); otherwise nothing is guessed.
+        """
+        toks, qs = parse.tokens, parse.quantities
+        i = 0
+        while i < len(qs):
+            group = [qs[i]]
+            while i + len(group) < len(qs):
+                nxt, last = qs[i + len(group)], group[-1]
+                between = [t.text for t in toks[last.end + 1:nxt.pos]] if last.end >= last.pos else []
+                if last.dim == "bare" and nxt.pos - last.pos == 2 and between in (["x"], [","], ["*"]):
+                    group.append(nxt)
+                else:
+                    break
+            i += len(group)
+            if len(group) < 2 or group[-1].dim != "length":
+                continue
+            unit_factor = group[-1].value / float(toks[group[-1].pos].text)
+            for q in group[:-1]:
+                q.value, q.dim = q.value * unit_factor, "length"
+            for q in group:
+                if q.pos + 1 < len(toks) and toks[q.pos + 1].text in ("x", ",", "*"):
+                    toks[q.pos + 1].used = "axis"
+            axes = self._axis_list(toks, group[0].pos, group[-1].end)
+            if len(axes) == len(group):
+                for q, ax in zip(group, axes, strict=True):
+                    q.axis = "z" if ax == "z" else "xy"
+            elif len(group) == 3:
+                values = [q.value for q in group]
+                odd = [k for k in range(3) if values.count(values[k]) == 1]
+                if len(set(values)) == 1:  # isotropic
+                    odd = [0]
+                if len(odd) == 1:
+                    for k, q in enumerate(group):
+                        q.axis = "z" if k == odd[0] else "xy"
+
+    def _axis_list(self, toks: list[Token], start: int, end: int) -> list[str]:
+        """Axis labels like '(z, y, x)' within a few tokens before ``start`` or after ``end``."""
+        def scan(indices: range) -> list[str]:
+            found: list[str] = []
+            for k in indices:
+                text = toks[k].text
+                if text in ("z", "y", "x") and not (toks[k].used and toks[k].used != "axis"):
+                    found.append(text)
+                elif text not in (",", "(", ")", "/", "=", "and") and found:
+                    break
+            return found
+        after = scan(range(end + 1, min(len(toks), end + 9)))
+        before = scan(range(max(0, start - 9), start))
+        axes = after if len(after) >= 2 else before
+        for k in range(max(0, start - 9), min(len(toks), end + 9)):
+            if toks[k].text in ("z", "y", "x") and axes and not toks[k].used:
+                toks[k].used = "axis"
+        return axes
 
     def _phrases(self, parse: Parse) -> None:
         toks = parse.tokens
