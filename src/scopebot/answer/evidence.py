@@ -67,9 +67,11 @@ def _search(retriever: Retriever, query: str, k: int, kinds: Sequence[str] | Non
         return []
 
 
-def select_evidence(retriever: Retriever, query: str, qtype: QuestionType, k: int) -> list[SearchResult]:
-    """The passages for the answer, ordered for ``qtype`` (see the module docstring)."""
-    base = _search(retriever, query, k)
+def select_evidence(retriever: Retriever, query: str, qtype: QuestionType, k: int,
+                    base: Sequence[SearchResult] | None = None) -> list[SearchResult]:
+    """The passages for the answer, ordered for ``qtype`` (see the module docstring); ``base`` is the
+    plain top ``k`` when the caller already has it."""
+    base = list(base) if base is not None else _search(retriever, query, k)
     if qtype.kind == "comparison" and len(qtype.sides) == 2:
         per_side: list[list[SearchResult]] = []
         for side in qtype.sides:

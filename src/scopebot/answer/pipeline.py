@@ -138,13 +138,17 @@ class AnswerPipeline:
         yield AnswerEvent(type="status", status="retrieving")
         query = rewrite_query(question, history, self.model, self.prompts)
         qtype = classify(question)
-        results = merge_results(select_evidence(self.retriever, query, qtype, k or self.settings.top_k), extra_results)
+        top = self.retriever.search(query, k=k or self.settings.top_k)
+        results = merge_results(select_evidence(self.retriever, query, qtype, k or self.settings.top_k, top),
+                                extra_results)
         results, computation = formula_results(self.retriever, question, results, self.calculator)
         passages = build_context(results)
+        # whether to answer is judged on the plain retrieval (as tuned); the answer uses the selected passages
+        judged = build_context(merge_results(top, extra_results))
         by_key = {p.key: p for p in passages}
         decision = assess_evidence(
             query, [Evidence(p.key, f"{p.result.chunk.title}\n{p.result.chunk.section}\n{p.text}", p.result.dense_score)
-                    for p in passages],
+                    for p in judged],
             threshold=self.settings.abstain_threshold, entity_checker=self.entity_checker, embedder=self.embedder,
             focus=question, vocabulary=self.vocabulary)
         timings = Timings(retrieve_ms=_ms(self.clock() - t0))
