@@ -16,13 +16,14 @@ kept in the first results so that the top-k covers several sections.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from scopebot.errors import ConfigurationError, MissingIndexError
 from scopebot.index.compat import check_query_embedder
 from scopebot.index.dense import DenseMatrix, load_or_fill
+from scopebot.index.derived import cached_json
 from scopebot.index.embeddings import Embedder, make_embedder
 from scopebot.index.lexical import LexicalIndex
 from scopebot.index.manifest import IndexManifest, live_dir, read_chunks
@@ -31,6 +32,7 @@ from scopebot.settings import Settings
 from scopebot.sources.models import SOURCE_KINDS
 
 _WORD = re.compile(r"[a-z0-9]+")
+T = TypeVar("T")
 
 
 def _tokens(text: str) -> set[str]:
@@ -153,6 +155,12 @@ class KnowledgeBase:
 
     def get(self, key: str) -> Chunk | None:
         return self._by_key.get(key)
+
+    def derived(self, name: str, compute: Callable[[], T], version: str) -> T:
+        """Data computed from this build's chunks (JSON values), computed once per build and kept in the
+        build directory; ``version`` must change when the computation does (see
+        :func:`scopebot.index.derived.code_version`)."""
+        return cached_json(self.directory, name, version, compute)
 
     def iter_chunks(self, kinds: Sequence[str] | None = None) -> Iterator[Chunk]:
         return (c for c in self._chunks if not kinds or c.kind in kinds)

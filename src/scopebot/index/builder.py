@@ -196,6 +196,7 @@ class IndexBuilder:
                 state.message = f"{type(exc).__name__}: {exc}"
                 states[sid] = state
         self.progress("parse", len(plans), len(plans))
+        stages = {"parse": time.perf_counter() - t0}
 
         if require_content and not any(by_source.get(sid) for sid in plans):
             bad = [st for sid in plans if (st := states.get(sid)) and st.status in ("missing", "failed")]
@@ -210,11 +211,13 @@ class IndexBuilder:
             return old_manifest
         all_chunks = [c for sid in sorted(by_source) for c in by_source[sid]]
         return self._write(all_chunks, states, old_dir, old_manifest, t0,
-                           old_chunks=old_chunks if reusable else [])
+                           old_chunks=old_chunks if reusable else [], stages=stages)
 
     def _write(self, chunks: list[Chunk], states: dict[str, SourceState], old_dir: Path | None,
-               old_manifest: IndexManifest | None, t0: float, *, old_chunks: list[Chunk]) -> IndexManifest:
+               old_manifest: IndexManifest | None, t0: float, *, old_chunks: list[Chunk],
+               stages: dict[str, float]) -> IndexManifest:
         s = self.settings
+        lap = _Lap(stages)
         builds = s.home / "builds"
         builds.mkdir(parents=True, exist_ok=True)
         build_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
@@ -240,7 +243,9 @@ class IndexBuilder:
         for i, c in enumerate(chunks):
             if c.key in reuse:
                 vectors[i] = reuse[c.key]
+        lap("reuse")
         self._embed_into(vectors, [chunks[i].text for i in todo], todo)
+        lap("embed")
         variant = self._embedder_variant() if todo or not old_manifest else old_manifest.embedder_variant
 
         client = make_client(partial / "chroma", s.chroma_url)
@@ -249,14 +254,18 @@ class IndexBuilder:
         if not s.chroma_url:
             save_matrix(partial, vectors)
         self.progress("store", len(chunks), len(chunks))
+        lap("store")
         LexicalIndex.build([c.key for c in chunks], [c.text for c in chunks]).save(partial / "bm25")
+        lap("bm25")
         with (partial / CHUNKS_FILE).open("w", encoding="utf-8") as fh:
             for c in chunks:
                 fh.write(c.model_dump_json() + "\n")
+        lap("chunks")
         manifest = IndexManifest(
             build_id=build_id, built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
             build_seconds=round(time.perf_counter() - t0, 2), embedder=self._embedder_name(),
             embedder_variant=variant, embedding_dim=dim, notes=notes,
+            stage_seconds={k: round(v, 3) for k, v in stages.items()},
             chunk_size=s.chunk_size, chunk_overlap=s.chunk_overlap, collection=collection,
             chroma_url=s.chroma_url, total_chunks=len(chunks), versions=package_versions(), sources=states)
         for st in manifest.sources.values():
@@ -307,6 +316,19 @@ class IndexBuilder:
             if stale.stat().st_mtime < time.time() - 3600:
                 shutil.rmtree(stale, ignore_errors=True)
 
+
+
+class _Lap:
+    """Adds the seconds since the previous call to ``stages[name]``."""
+
+    def __init__(self, stages: dict[str, float]) -> None:
+        self.stages = stages
+        self.last = time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        self.stages[name] = self.stages.get(name, 0.0) + now - self.last
+        self.last = now
 
 
 class _StoredVectors:

@@ -97,9 +97,12 @@ def _print_manifest(manifest: object) -> None:
         table.add_row(s.id, s.kind, s.status, str(s.sections), str(s.chunks), str(len(s.problems)),
                       (s.message or "")[:80])
     console.print(table)
-    console.print(f"embedder {m.embedder} (dim {m.embedding_dim}), chunks ≤{m.chunk_size} chars "
+    variant = f", {m.embedder_variant}" if getattr(m, "embedder_variant", "") else ""
+    console.print(f"embedder {m.embedder} (dim {m.embedding_dim}{variant}), chunks ≤{m.chunk_size} chars "
                   f"overlap {m.chunk_overlap}, store {'Chroma server ' + m.chroma_url if m.chroma_url else 'embedded Chroma'}")
     console.print("versions: " + ", ".join(f"{k} {v}" for k, v in m.versions.items()))
+    for note in getattr(m, "notes", []):
+        console.print(f"[yellow]note[/] {note}")
     for s in m.sources.values():
         for p in s.problems[:5]:
             console.print(f"[yellow]problem[/] {s.id}: {p}")

