@@ -64,7 +64,7 @@ def test_cli_exits_cleanly_with_a_message_when_the_worker_dies(home: Path) -> No
                          capture_output=True, text=True, timeout=300, env=env_for(home))
     assert out.returncode == 1, out.stdout + out.stderr
     assert "Traceback" not in out.stderr and "Traceback" not in out.stdout
-    assert "stopped (SIGSEGV) in the middle of the answer" in out.stderr
+    assert "stopped (SIGSEGV) while answering" in out.stderr
     assert "it was restarted" in out.stderr and "How to fix:" in out.stderr
     assert "scopebot models --self-test" in out.stderr
 

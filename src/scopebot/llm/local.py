@@ -284,10 +284,10 @@ class WorkerModel(ChatModel):
                         raise remote_error(event)
             except WorkerDied as died:
                 finished = True
-                raise self._failed(slot, died.reason, during="in the middle of the answer") from None
+                raise self._failed(slot, died.reason, during="while answering") from None
             except WorkerSilent as silent:
                 finished = True
-                raise self._failed(slot, str(silent), during="in the middle of the answer", hung=True) from None
+                raise self._failed(slot, str(silent), during="while answering", hung=True) from None
             finally:
                 if not finished:  # the caller stopped reading: end the generation before the next turn
                     self._cancel(slot, process)
