@@ -15,6 +15,15 @@ if TYPE_CHECKING:
     from scopebot.code.planner import Parse, Vocabulary
 
 _BREAKS = {",", ";", ".", "?", "!", ":", "(", ")"}
+#: Which contexts can give a meaning to a number of each kind (a length is never a frame index).
+_SIZE_CTX = ("less", "greater", "min", "max")
+_CONTEXT_DIMS = {
+    "length": ("pixelsize", "pixel", "zstep", "radius"),
+    "time": ("timestep", "frame"),
+    "bare": ("threshold", "sigma", "radius", "slice", "frame", "pixelsize", "zstep", *_SIZE_CTX),
+    "px": ("radius", *_SIZE_CTX),
+    "area_um": _SIZE_CTX,
+}
 _ROLE_OF_KIND = {"intensity": "intensity", "object_distance": "partner", "colocalisation": "partner",
                  "positivity": "marker"}
 
@@ -81,6 +90,9 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
             fields.append(f"measure {concept['measure']}")
         if "context" in concept:
             contexts.append((pos, concept["context"]))
+            span_end = pos + len(phrase.split()) - 1
+            if span_end > pos:  # a multi-word context ("pixel size") also counts from its last word
+                contexts.append((span_end, concept["context"]))
             if concept["context"] == "remove":
                 removal_clauses.add(clause[pos])
         if "role" in concept:
@@ -121,9 +133,10 @@ def _numbers(plan: AnalysisPlan, parse: Parse, clause: list[int], contexts: list
     in_voxel = any(t.stem == "voxel" for t in toks)
     z_numbers: list[float] = []
     for q in parse.quantities:
-        ctx = _nearest(q.pos, contexts, clause, end=q.end)
-        if q.dim == "bare" and q.axis is not None:  # "voxel 2.0 z, 0.5 y/x": calibration in um
-            q.dim = "length"
+        fits = _CONTEXT_DIMS.get(q.dim, ())
+        ctx = _nearest(q.pos, [c for c in contexts if c[1] in fits], clause, end=q.end)
+        if q.dim == "bare" and (q.axis is not None or ctx in ("pixelsize", "zstep")):
+            q.dim = "length"  # "voxel 2.0 z, 0.5 y/x", "pixel size 0.5": calibration in um
         if q.dim == "bare" and ctx in ("less", "greater", "min", "max") and \
                 _nearest(q.pos, measures, clause, window=8) in ("intensity", "positivity"):
             ctx = "threshold"  # "a mean intensity above 500": an intensity, not a size
