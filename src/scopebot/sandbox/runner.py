@@ -265,7 +265,9 @@ class Sandbox:
         out_cut = out_cut or bool(data.get("stdout_truncated"))
         err_cut = err_cut or bool(data.get("stderr_truncated"))
         marker = f"\n[... output truncated by the sandbox: only the first {keep} characters are kept ...]\n"
-        limit, error = _limit_from_exit(data, data if data.get("reported") else {}, limits)
+        # the warden's own verdict (what it killed the run for) and the run's report are kept apart
+        report = {"limit": data.get("report_limit"), "reported": True} if data.get("reported") else {}
+        limit, error = _limit_from_exit({**data, "limit": data.get("killed_for")}, report, limits)
         if limit is None and (out_cut or err_cut):
             limit = "output"
         figures, files = _copy_out(job_dir / "out", dest, data.get("figures") or [])
@@ -375,6 +377,9 @@ def _limit_from_exit(reply: dict[str, Any], data: dict[str, Any],
     if reply.get("limit") == "output" and not data.get("limit"):
         return "output", (f"OutputLimitError: the run printed more than {limits.max_output_chars} x "
                           f"{limits.max_output_factor} characters and was stopped")
+    if reply.get("limit") == "memory" and not data.get("limit"):
+        return "memory", (f"MemoryLimitError: the run's processes together used more than {limits.memory_mb} MiB "
+                          "and were stopped")
     if reply.get("limit") == "disk" and not data.get("limit"):
         return "disk", f"DiskLimitError: the run's working folder is full ({limits.disk_mb} MiB)"
     if data.get("limit"):

@@ -125,13 +125,19 @@ def _prepare_namespaces(job: dict, kernel, work: str, disk_bytes: int) -> None: 
 
 def _disk_usage(path: str) -> int:
     total = 0
-    for root, _dirs, files in os.walk(path, followlinks=False):
+    walker = os.walk(path, followlinks=False)
+    while True:
+        try:
+            root, _dirs, files = next(walker)
+        except StopIteration:
+            return total
+        except RecursionError:
+            return 1 << 62  # deeper than can be walked: treat as over the quota
         for name in files:
             try:
                 total += os.lstat(os.path.join(root, name)).st_blocks * 512
             except OSError:
                 continue
-    return total
 
 
 def _processes_pss(pid: int, own_pid_namespace: bool) -> int | None:
@@ -277,7 +283,7 @@ def run_warden(job: dict) -> int:
     job["_figures"] = figures
     try:
         files = _copy_out(work, out_fd, inputs, job)
-    except OSError as exc:
+    except Exception as exc:  # noqa: BLE001 - e.g. a folder tree too deep to walk: the result still counts
         files = []
         os.write(2, f"sandbox warden: copying files out failed: {exc}\n".encode())
     def text(v, n):
@@ -296,7 +302,9 @@ def run_warden(job: dict) -> int:
               "stderr_truncated": state["err_cut"] or report.get("stderr_truncated") is True,
               "exit_code": state["exit_code"], "signal": state["signal"], "timed_out": state["timed_out"],
               "cpu_s": state["cpu_s"], "max_rss_kb": state["max_rss_kb"], "layers": layers,
-              "reported": bool(report), "wall_s": time.monotonic() - start}
+              "reported": bool(report), "killed_for": state["limit"],
+              "report_limit": report.get("limit") if isinstance(report.get("limit"), str) else None,
+              "wall_s": time.monotonic() - start}
     _write_file(ctl_fd, "result.json", json.dumps(result).encode())
     return 0
 
