@@ -351,3 +351,13 @@ def test_hint_following_double_calls_the_first_hinted_tool() -> None:
     assert first_tool_route(model, item, Route(label="question", confidence=0.6, also=["tool"])) == "question"
     assert first_tool_route(model, item, Route(label="chitchat", confidence=0.9)) == "chitchat"
     assert len(model.calls) == 2  # chit-chat never reaches the model
+
+
+def test_expected_calibration_error() -> None:
+    from scopebot.agent.train_router import expected_calibration_error
+
+    y = np.array([0, 1, 0, 1])
+    sure_right = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.0, 1.0]])
+    assert expected_calibration_error(sure_right, y) == pytest.approx(0.0)
+    half_wrong = np.array([[0.9, 0.1], [0.9, 0.1], [0.9, 0.1], [0.9, 0.1]])  # 90 % sure, 50 % right
+    assert expected_calibration_error(half_wrong, y) == pytest.approx(0.4)

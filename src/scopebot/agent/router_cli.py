@@ -15,14 +15,16 @@ def register(app: typer.Typer) -> None:
     @router_app.command("train")
     def train(out: Annotated[Path | None, typer.Option(help="Where to write the model, the training set and "
                                                            "the model card (default: the package data).")] = None,
-              embedder: Annotated[str | None, typer.Option(help="minilm (default) or a model folder.")] = None) -> None:
+              embedder: Annotated[str | None, typer.Option(help="minilm (default) or a model folder.")] = None,
+              backend: Annotated[str, typer.Option(help="MiniLM backend for the training turns: torch (the "
+                                                        "reference, default) or onnx.")] = "torch") -> None:
         """Expand the templates, split by template, train, calibrate, test, and write the model."""
-        from scopebot.agent.train_router import DATA_DIR
+        from scopebot.agent.train_router import DATA_DIR, training_settings
         from scopebot.agent.train_router import train as run_training
-        from scopebot.clitools import error_boundary, get_settings
+        from scopebot.clitools import error_boundary
         from scopebot.index.embeddings import make_embedder
 
         with error_boundary():
-            card = run_training(make_embedder(get_settings(embedding_model=embedder)), out_dir=out or DATA_DIR,
+            card = run_training(make_embedder(training_settings(embedder, backend)), out_dir=out or DATA_DIR,
                                 log=typer.echo)
         typer.echo(f"model {card['version']} ({card['model']}): test accuracy {card['test_accuracy']}")

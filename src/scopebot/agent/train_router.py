@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from scopebot.agent.classifier import RouteClassifier
+from scopebot.agent.classifier import RouteClassifier, softmax
 from scopebot.agent.models import ROUTES
 from scopebot.agent.route_data import (
     DATA_DIR,
@@ -41,6 +41,8 @@ TRAINSET_PATH = DATA_DIR / "routing_trainset.jsonl"
 CARD_PATH = DATA_DIR / "routing_model_card.json"
 #: Held-out turns at least this similar (cosine, MiniLM) to a training turn are dropped as near-duplicates.
 NEAR_DUP = 0.90
+#: The shipped model is trained on the reference (torch) MiniLM vectors; queries may use either backend.
+TRAIN_BACKEND = "torch"
 CANDIDATES: list[dict[str, Any]] = [
     {"name": "logreg", "hidden": 0, "l2": 1e-2, "epochs": 500, "lr": 0.01},
     {"name": "logreg-strong-l2", "hidden": 0, "l2": 5e-2, "epochs": 500, "lr": 0.01},
@@ -73,6 +75,17 @@ def features_for(embedder: Embedder, turns: list[Turn]) -> np.ndarray:
     return feature_matrix(emb, [t.text for t in turns], [t.image for t in turns], [t.after for t in turns])
 
 
+def expected_calibration_error(probs: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
+    """Mean |accuracy - confidence| over ten confidence bins, weighted by the bins' sizes."""
+    conf, pred = probs.max(1), probs.argmax(1)
+    total = 0.0
+    for lo in np.linspace(0.0, 1.0, bins, endpoint=False):
+        inside = (conf > lo) & (conf <= lo + 1.0 / bins)
+        if inside.any():
+            total += float(inside.mean()) * abs(float((pred[inside] == y[inside]).mean()) - float(conf[inside].mean()))
+    return total
+
+
 def _log_loss(model: RouteClassifier, x: np.ndarray, y: np.ndarray) -> float:
     p = model.predict_proba(x)[np.arange(len(y)), y]
     return float(-np.log(np.clip(p, 1e-12, 1)).mean())
@@ -99,7 +112,8 @@ def train(embedder: Embedder, *, out_dir: Path = DATA_DIR, log: Any = print) -> 
     parts = {s: np.array([i for i, t in enumerate(turns) if t.split == s]) for s in ("train", "calib", "test")}
     data_sha = hashlib.sha256("\n".join(f"{t.label}\t{t.image}\t{t.after}\t{t.split}\t{t.text}"
                                         for t in turns).encode()).hexdigest()[:16]
-    meta = {"version": MODEL_VERSION, "embedder": embedder.name, "dim": int(emb.shape[1]),
+    meta = {"version": MODEL_VERSION, "embedder": embedder.name, "embedder_variant": getattr(embedder, "variant", ""),
+            "dim": int(emb.shape[1]),
             "feature_version": FEATURE_VERSION, "cue_features": list(CUE_NAMES), "data_sha256": data_sha}
     fitted = []
     for cand in CANDIDATES:
@@ -121,10 +135,12 @@ def train(embedder: Embedder, *, out_dir: Path = DATA_DIR, log: Any = print) -> 
     matrix = {e: dict.fromkeys(ROUTES, 0) for e in ROUTES}
     for i, f in zip(test, final, strict=True):
         matrix[ROUTES[y[i]]][ROUTES[int(f)]] += 1
+    uncalibrated = softmax(model.logits(x[test]))
     kept_sims = np.array([turns[i].extra["nearest_train_similarity"] for i in test])
     counts = Counter((t.label, t.split) for t in turns)
     card = {
-        "version": MODEL_VERSION, "model": name, "embedder": embedder.name, "feature_version": FEATURE_VERSION,
+        "version": MODEL_VERSION, "model": name, "embedder": embedder.name,
+        "embedder_variant": getattr(embedder, "variant", ""), "feature_version": FEATURE_VERSION,
         "data_sha256": data_sha, "temperature": round(model.temperature, 4), "near_duplicate_threshold": NEAR_DUP,
         "turns": len(turns), "templates": len({t.template for t in turns}),
         "split_counts": {s: {lbl: counts.get((lbl, s), 0) for lbl in ROUTES}
@@ -133,6 +149,8 @@ def train(embedder: Embedder, *, out_dir: Path = DATA_DIR, log: Any = print) -> 
                                           "mean": round(float(kept_sims.mean()), 4)},
         "candidates": {n: {"calibration_log_loss": round(lo, 4), "calibration_accuracy": round(a, 4)}
                        for lo, n, _, a in fitted},
+        "test_expected_calibration_error": {"before": round(expected_calibration_error(uncalibrated, y[test]), 4),
+                                            "after": round(expected_calibration_error(probs, y[test]), 4)},
         "test_accuracy_argmax": round(float((raw == y[test]).mean()), 4),
         "test_accuracy": round(float((final == y[test]).mean()), 4),
         "test_confusion": matrix,
@@ -155,14 +173,24 @@ def main(argv: list[str] | None = None) -> None:
     import argparse
 
     from scopebot.index.embeddings import make_embedder
-    from scopebot.settings import Settings
 
     parser = argparse.ArgumentParser(description="Rebuild the learned router model.")
     parser.add_argument("--out", type=Path, default=DATA_DIR, help="where to write the model and its card")
     parser.add_argument("--embedder", default=None, help="minilm (default) or a SentenceTransformer folder")
+    parser.add_argument("--backend", default=TRAIN_BACKEND, choices=["torch", "onnx"],
+                        help="MiniLM backend to embed the training turns with (torch, the reference, by default)")
     args = parser.parse_args(argv)
-    settings = Settings(embedding_model=args.embedder) if args.embedder else Settings()
-    train(make_embedder(settings), out_dir=args.out)
+    train(make_embedder(training_settings(args.embedder, args.backend)), out_dir=args.out)
+
+
+def training_settings(embedder: str | None = None, backend: str = "torch") -> Any:
+    """Settings for embedding the training turns (the reference torch backend unless told otherwise)."""
+    from scopebot.settings import Settings
+
+    overrides: dict[str, Any] = {"embedding_backend": backend}
+    if embedder:
+        overrides["embedding_model"] = embedder
+    return Settings(**overrides)
 
 
 if __name__ == "__main__":
