@@ -296,8 +296,10 @@ class CodeAssistant:
         run = final.run
         check = check_promises(promises, run.stdout, run.figures, run.files) if run is not None and run.ok else \
             ResultCheck(ok=False, problems=["the code did not run to the end"])
-        notes = [] if check.ok else ["The run did not keep every promise of the plan, so this is not an answer: "
-                                     + "; ".join(check.problems)]
+        plan_line = "Plan: " + "; ".join(line.removeprefix("- ") for line in plan.describe().splitlines())
+        notes = [plan_line, "Answer, checked against the plan: " + "; ".join(check.kept)] if check.ok else [
+            plan_line, "The run did not keep every promise of the plan, so this is not an answer: "
+            + "; ".join(check.problems)]
         return CodeResult(
             request=request, code=final.code, ran=run is not None, ok=bool(run and run.ok and check.ok),
             stdout=run.stdout if run else "", stderr=run.stderr if run else "",
