@@ -247,6 +247,7 @@ class CodeAssistant:
         if not result.verified:  # the known truth disagrees: this is not an answer
             result.ok = False
             result.problems.append("the result disagrees with the synthetic image's known contents")
+            result.error = "Not answered: the result disagrees with the synthetic image's known contents"
 
     def _planned(self, request: str, plan: AnalysisPlan, files: dict[str, Path],
                  globals_: dict[str, str]) -> CodeResult:
@@ -263,7 +264,7 @@ class CodeAssistant:
         return self._finish(request, plan, [rnd], plan.promised(), "plan")
 
     def _declined(self, request: str, plan: AnalysisPlan, code: str, problems: list[str]) -> CodeResult:
-        would = ", ".join(f"{p.name} [{p.unit}]" if p.unit else p.name for p in plan.promised()) or "nothing"
+        would = ", ".join(f"{p.name} ({p.unit})" if p.unit else p.name for p in plan.promised()) or "nothing"
         notes = ["I cannot answer this request as asked, so I did not run anything.",
                  *problems,
                  f"The closest plan (below) would answer: {would}.",
@@ -272,7 +273,9 @@ class CodeAssistant:
                                                                         "inputs are given") + ".",
                  "Rephrase with the plan's words, edit the plan, or use a stronger backend (free code)."]
         return CodeResult(request=request, code=code, ran=False, ok=False, declined=True, plan=plan,
-                          plan_text=plan.describe(), problems=problems, strategy="plan", notes=notes)
+                          plan_text=plan.describe(), problems=problems, strategy="plan", notes=notes,
+                          error="Not answered (nothing was run): " + "; ".join(problems)
+                          + f". The closest plan would answer: {would}.")
 
     def _free_code(self, request: str, plan: AnalysisPlan, files: dict[str, Path],
                    globals_: dict[str, str]) -> CodeResult:
@@ -303,7 +306,10 @@ class CodeAssistant:
         return CodeResult(
             request=request, code=final.code, ran=run is not None, ok=bool(run and run.ok and check.ok),
             stdout=run.stdout if run else "", stderr=run.stderr if run else "",
-            error=None if run and run.ok else final.error, figures=run.figures if run else [],
+            error=None if check.ok else (final.error if not (run and run.ok) else
+                                         "Not answered: the result does not keep the plan's promises: "
+                                         + "; ".join(check.problems)),
+            figures=run.figures if run else [],
             files=run.files if run else [], rounds=rounds, checks=final.checks, plan=plan,
             plan_text=plan.describe(), answer=check.kept, problems=check.problems, values=check.summary,
             columns=check.columns, strategy=strategy, notes=notes)
