@@ -3,6 +3,8 @@
 Runs 10 short microscopy prompts through SmolLM2-135M both ways in one run, interleaved (worker,
 in-process, worker, ...) so that machine load affects both alike, and reports time to first token,
 tokens per second and the worker/in-process ratios: the cost of the process boundary. Greedy decoding.
+It also times a ~600-token grounded prompt with n_batch=1, the self-test's degraded mode, against the
+configured n_batch (both in workers).
 Writes ``bench/results/llm.json``.
 
     python bench/bench_llm.py [--max-tokens 64] [--threads 1] [--repeat 1] [--n-batch 512]
@@ -98,6 +100,41 @@ def bench(threads: int, n_batch: int, max_tokens: int, repeat: int) -> dict[str,
             "same_token_counts": identical}
 
 
+def grounded_prompt(run: int) -> list[Message]:
+    """A ~600-token answer prompt; the passage keys differ per run so llama.cpp cannot reuse its cache."""
+    from scopebot.prompts import PromptLibrary
+    from scopebot.settings import PROJECT_ROOT
+
+    passages = "\n\n".join(
+        f"[bk-{run:04d}{i:03d}0] Guide — Section {i}\nA pinhole in front of the detector blocks light from planes "
+        "above and below the focal plane, so mostly in-focus light reaches the detector. Closing it sharpens "
+        "optical sections but lowers the signal." for i in range(5))
+    return PromptLibrary(PROJECT_ROOT / "prompts").messages("answer_system", passages=passages,
+                                                            question="What does the pinhole do?")
+
+
+def bench_degraded(threads: int, n_batch: int, repeat: int) -> dict[str, Any]:
+    """Time to first token of grounded prompts with ``n_batch`` vs 1 (the self-test's degraded mode), in workers."""
+    models = {n: WorkerModel(None, n_threads=threads, n_batch=n, pool=WorkerPool(), self_test=None)
+              for n in (n_batch, 1)}
+    ttft: dict[int, list[float]] = {n: [] for n in models}
+    for m in models.values():
+        run_one(m, "Hello.", 1)
+    for run in range(3 * repeat):
+        for n, m in models.items():
+            start = time.perf_counter()
+            for delta in m.stream(grounded_prompt(run), max_tokens=2, temperature=0.0):
+                if delta.text:
+                    ttft[n].append(time.perf_counter() - start)
+                    break
+    for m in models.values():
+        m.close()
+    medians = {n: statistics.median(v) for n, v in ttft.items()}
+    return {"prompt": "answer_system with 5 passages (~600 tokens)", "runs": len(ttft[1]),
+            f"ttft_median_s_n_batch_{n_batch}": round(medians[n_batch], 3), "ttft_median_s_n_batch_1": round(medians[1], 3),
+            "n_batch_1_over_n_batch": round(medians[1] / medians[n_batch], 2)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-tokens", type=int, default=64)
@@ -121,12 +158,17 @@ def main() -> None:
         ratio = r["worker_over_in_process"]
         print(f"{r['threads']:>7} {'ratio':>10} {'':>7} {ratio['ttft_median']:>9.3f} {ratio['total_median']:>10.3f} "
               f"{ratio['tokens_per_s']:>6.3f}   (worker / in process; same token counts: {r['same_token_counts']})")
+    degraded = bench_degraded(args.threads[0], args.n_batch, args.repeat)
+    print(f"degraded mode (n_batch=1) on a grounded prompt: TTFT {degraded['ttft_median_s_n_batch_1']:.2f} s vs "
+          f"{degraded[f'ttft_median_s_n_batch_{args.n_batch}']:.2f} s with n_batch={args.n_batch} "
+          f"(ratio {degraded['n_batch_1_over_n_batch']})")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     report = {"benchmark": "llm-embedded-worker-vs-in-process", "model": "SmolLM2-135M-Instruct.Q4_1.gguf",
               "max_tokens": args.max_tokens,
               "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "cpu": cpu_fingerprint(),
                           "processor": platform.machine(), "load_avg_1m_at_end": round(os.getloadavg()[0], 2)},
-              "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "results": results}
+              "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "results": results,
+              "degraded_mode": degraded}
     args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {args.out}")
 
