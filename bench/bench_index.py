@@ -76,9 +76,8 @@ print(json.dumps({"texts": len(texts), "seconds": round(time.perf_counter() - t,
 
 #: Bulk configurations tried by --tune (threads 0 = all cores).
 CONFIGS = [{"backend": "onnx", "threads": 1, "budget": 512}, {"backend": "onnx", "threads": 0, "budget": 512},
-           {"backend": "onnx", "threads": 0, "budget": 1024}, {"backend": "onnx", "threads": 0, "budget": 4096},
-           {"backend": "torch", "threads": 1}, {"backend": "torch", "threads": 0},
-           {"backend": "torch", "threads": 0, "batch": 16}]
+           {"backend": "onnx", "threads": 0, "budget": 2048}, {"backend": "torch", "threads": 1},
+           {"backend": "torch", "threads": 0}]
 
 
 def machine() -> str:

@@ -1,13 +1,16 @@
-"""The knowledge layer on real components: packaged MiniLM, chromadb on disk, the real book source."""
+"""The knowledge layer on real components: packaged MiniLM (torch and int8 ONNX), chromadb on disk, the real
+book source."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from scopebot.index.builder import IndexBuilder
 from scopebot.index.embeddings import SentenceTransformerEmbedder
+from scopebot.index.onnx_embedder import OnnxEmbedder
 from scopebot.knowledge import KnowledgeBase, as_langchain_retriever
 from scopebot.settings import Settings
 
@@ -72,3 +75,54 @@ def test_fast_query_path_equals_encode(embedder: SentenceTransformerEmbedder) ->
         fast = embedder.embed_one(text)
         slow = embedder.embed([text])[0]
         assert float(fast @ slow) > 0.9999
+
+
+# ---------------------------------------------------------------- the int8 ONNX embedder (default query path)
+@pytest.fixture(scope="module")
+def onnx_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("onnx-cache")
+
+
+@pytest.fixture(scope="module")
+def onnx_float(onnx_cache: Path) -> OnnxEmbedder:
+    return OnnxEmbedder(cache_dir=onnx_cache)
+
+
+@pytest.fixture(scope="module")
+def onnx_dq(onnx_cache: Path) -> OnnxEmbedder:
+    return OnnxEmbedder(cache_dir=onnx_cache, int8_activations=True)
+
+
+def test_onnx_vectors_match_the_torch_ones(book_kb: KnowledgeBase, embedder: SentenceTransformerEmbedder,
+                                           onnx_float: OnnxEmbedder, onnx_dq: OnnxEmbedder) -> None:
+    texts = [c.text for c in list(book_kb.iter_chunks())[::7][:80]]
+    ref = embedder.embed(texts)
+    cos = np.sum(onnx_float.embed(texts) * ref, axis=1)
+    assert cos.min() > 0.995, cos.min()
+    queries = ["how do I denoise low light images", "segment nuclei in 3D", "what is a point spread function"]
+    q_cos = [float(onnx_dq.embed_one(q) @ embedder.embed_one(q)) for q in queries]
+    assert min(q_cos) > 0.98, q_cos
+    assert onnx_dq.variant == "onnx-int8-dq" and onnx_float.variant == "onnx-int8"
+
+
+def test_onnx_query_path_searches_the_torch_built_index(book_kb: KnowledgeBase, onnx_dq: OnnxEmbedder) -> None:
+    fast = KnowledgeBase.open(book_kb.settings, onnx_dq)
+    for q in ["how can a network learn to remove noise when I have no clean images?",
+              "what are the building blocks of a U-Net?", "deconvolution point spread function"]:
+        a = [r.chunk.key for r in fast.search(q)]
+        b = [r.chunk.key for r in book_kb.search(q)]
+        assert a[0] == b[0] and len(set(a) & set(b)) >= 4, (q, a, b)
+
+
+def test_onnx_graph_cache_is_reused_and_gives_the_same_vectors(onnx_cache: Path, onnx_float: OnnxEmbedder,
+                                                               onnx_dq: OnnxEmbedder) -> None:
+    texts = ["noise2void", "a longer sentence about registering drifting frames of a time-lapse " * 3]
+    before = onnx_float.embed(texts)
+    assert list(onnx_cache.glob("minilm-*/model.bin")) and list(onnx_cache.glob("minilm-dq-*/model.onnx"))
+    again = OnnxEmbedder(cache_dir=onnx_cache)
+    assert np.allclose(again.embed(texts), before, atol=1e-5)
+    assert np.allclose(again.embed_one(texts[0]), before[0], atol=1e-5)
+    dq_again = OnnxEmbedder(cache_dir=onnx_cache, int8_activations=True)
+    assert np.allclose(dq_again.embed_one(texts[1]), onnx_dq.embed_one(texts[1]), atol=1e-5)
+    many = again.embed(texts * 10)  # > 8 texts: the bulk session, token-budget batches, original order
+    assert np.allclose(many[:2], before, atol=1e-5) and np.allclose(many[-2:], before, atol=1e-5)

@@ -194,8 +194,9 @@ BACKEND_VARIANTS = {"onnx": "onnx-int8", "torch": "torch"}
 
 def make_embedder(settings: Settings) -> Embedder:
     """The embedder named by ``settings.embedding_model`` for queries (and small batches):
-    MiniLM on ``settings.embedding_backend``."""
-    return _make(settings, settings.embedding_backend)
+    MiniLM on ``settings.embedding_backend`` (ONNX with int8 activations unless
+    ``settings.embedding_int8_activations`` is off)."""
+    return _make(settings, settings.embedding_backend, query=True)
 
 
 def make_bulk_embedder(settings: Settings) -> Embedder:
@@ -212,7 +213,7 @@ def embedder_variant(settings: Settings, bulk: bool = True) -> str:
     return BACKEND_VARIANTS[settings.embedding_bulk_backend if bulk else settings.embedding_backend]
 
 
-def _make(settings: Settings, backend: str) -> Embedder:
+def _make(settings: Settings, backend: str, query: bool = False) -> Embedder:
     name = settings.embedding_model
     if name == "hash":
         return HashEmbedder()
@@ -220,7 +221,8 @@ def _make(settings: Settings, backend: str) -> Embedder:
         if backend == "onnx":
             from scopebot.index.onnx_embedder import OnnxEmbedder
 
-            return OnnxEmbedder(bulk_threads=settings.embedding_threads, cache_dir=settings.cache_dir / "onnx")
+            return OnnxEmbedder(bulk_threads=settings.embedding_threads, cache_dir=settings.cache_dir / "onnx",
+                                int8_activations=query and settings.embedding_int8_activations)
         return SentenceTransformerEmbedder(batch_size=settings.embedding_batch_size,
                                            bulk_threads=settings.embedding_threads)
     path = Path(name).expanduser()
