@@ -136,3 +136,24 @@ def test_calibration_phrasings(planner: Planner, text: str, pixel: float, z_step
 def test_a_times_sign_is_not_an_axis(planner: Planner) -> None:
     plan = planner.plan("count objects 2 x 3")
     assert plan.meta.pixel_size_um is None and plan.not_understood == ["2", "3"]
+
+
+@pytest.mark.parametrize(("text", "flagged"), [
+    ("report the maximum intensity in each nucleus", "maximum"),  # only the mean is in the vocabulary
+    ("count the nuclei in every frame", "frame"),  # per-frame counts are not in the plan
+    ("surface area of each nucleus in 3D", "surface"),  # not the volume
+    ("ratio of channel 2 to channel 1 intensity", "ratio"),  # not positivity
+])
+def test_words_that_would_change_the_answer_are_never_dropped(planner: Planner, text: str, flagged: str) -> None:
+    plan = planner.plan(text, ImageMeta(channels=2, t=5))
+    assert any(w.startswith(flagged) for w in plan.not_understood), plan.not_understood
+
+
+def test_descriptive_words_and_prepositions_do_not_block(planner: Planner) -> None:
+    for text in ("count the stained nuclei", "track the spot over time", "remove small objects and count",
+                 "how many nuclei are inside the field of view?", "max-project the stack and count"):
+        plan = planner.plan(text, ImageMeta(z=4, t=4))
+        assert not plan.not_understood, (text, plan.not_understood)
+        assert "positivity" not in {m.kind for m in plan.measurements}
+    seg = planner.plan("ignore objects under 80 pixels and count").segmentation
+    assert seg is not None and seg.min_size_px == 80

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 _BREAKS = {",", ";", ".", "?", "!", ":", "(", ")"}
 #: Which contexts can give a meaning to a number of each kind (a length is never a frame index).
-_SIZE_CTX = ("less", "greater", "min", "max")
+_SIZE_CTX = ("less", "greater", "min", "max", "less_prep", "greater_prep")
 _CONTEXT_DIMS = {
     "length": ("pixelsize", "pixel", "zstep", "radius"),
     "time": ("timestep", "frame"),
@@ -112,13 +112,14 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
         kinds.pop("nn_distance", None)
     measures = [(pos, vocab.concepts[idx]["measure"]) for pos, idx in parse.concepts
                 if "measure" in vocab.concepts[idx]]
-    _numbers(plan, parse, clause, contexts, removal_clauses, kinds, measures)
+    used_contexts = _numbers(plan, parse, clause, contexts, removal_clauses, kinds, measures)
+    _unused_contexts(plan, parse, clause, contexts, used_contexts, removal_clauses, kinds)
     _assign_channels(plan, parse, clause, roles, kinds)
     for kind in sorted(kinds, key=kinds.get):
         if not any(m.kind == kind for m in plan.measurements):
             plan.measurements.append(Measurement(kind=kind))  # type: ignore[arg-type]
     _defaults(plan, bool(roles) or bool(parse.concepts))
-    plan.not_understood = [t.text for t in parse.tokens if not t.used]
+    plan.not_understood = [t.text for t in parse.tokens if not t.used] + plan.not_understood
     used = {plan.inputs.channel} | {m.channel for m in plan.measurements if m.channel is not None}
     for _, channel in parse.channels:
         if channel not in used:  # named but not used by any step: say so instead of measuring something else
@@ -127,17 +128,19 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
 
 
 def _numbers(plan: AnalysisPlan, parse: Parse, clause: list[int], contexts: list[tuple[int, str]],
-             removal: set[int], kinds: dict[str, int], measures: list[tuple[int, str]]) -> None:
+             removal: set[int], kinds: dict[str, int], measures: list[tuple[int, str]]) -> set[str]:
     toks = parse.tokens
     stated = plan.meta.stated
     in_voxel = any(t.stem == "voxel" for t in toks)
+    used_labels: set[str] = set()
     z_numbers: list[float] = []
     for q in parse.quantities:
         fits = _CONTEXT_DIMS.get(q.dim, ())
         ctx = _nearest(q.pos, [c for c in contexts if c[1] in fits], clause, end=q.end)
+        used_labels.add(f"{clause[q.pos]}:{ctx}")
         if q.dim == "bare" and (q.axis is not None or ctx in ("pixelsize", "zstep")):
             q.dim = "length"  # "voxel 2.0 z, 0.5 y/x", "pixel size 0.5": calibration in um
-        if q.dim == "bare" and ctx in ("less", "greater", "min", "max") and \
+        if q.dim == "bare" and ctx in _SIZE_CTX and \
                 _nearest(q.pos, measures, clause, window=8) in ("intensity", "positivity"):
             ctx = "threshold"  # "a mean intensity above 500": an intensity, not a size
         label = f"'{toks[q.pos].text}'"
@@ -170,7 +173,8 @@ def _numbers(plan: AnalysisPlan, parse: Parse, clause: list[int], contexts: list
             continue
         elif q.dim == "bare" and ctx == "frame":
             plan.inputs.time = max(0, int(q.value) - 1)
-        elif q.dim in ("bare", "px", "area_um") and ctx in ("less", "greater", "min", "max"):
+        elif q.dim in ("bare", "px", "area_um") and ctx in _SIZE_CTX:
+            ctx = ctx.removesuffix("_prep")  # "under 80 px" compares like "less than"
             low = ctx == "min" or (ctx == "less" and clause[q.pos] in removal) or \
                 (ctx == "greater" and clause[q.pos] not in removal)
             size = q.value
@@ -196,6 +200,27 @@ def _numbers(plan: AnalysisPlan, parse: Parse, clause: list[int], contexts: list
     elif z_numbers and not in_voxel:
         plan.inputs.z, plan.inputs.z_start = "range", max(0, int(z_numbers[0]) - 1)
         plan.inputs.z_stop = max(0, int(z_numbers[-1]) - 1)
+    return used_labels
+
+
+def _unused_contexts(plan: AnalysisPlan, parse: Parse, clause: list[int], contexts: list[tuple[int, str]],
+                     used: set[str], removal: set[int], kinds: dict[str, int]) -> None:
+    """Words that only mean something with a number ('maximum', 'in each frame') must not vanish.
+
+    A comparison without a number is fine only inside a removal ("remove small objects": the
+    default size filter); 'frame'/'slice' without a number is fine only when the plan uses all
+    frames (tracking) or decides z itself (projection, 3-D).
+    """
+    for pos, label in contexts:
+        if f"{clause[pos]}:{label}" in used:
+            continue
+        word = parse.tokens[pos].text
+        if label in ("less", "greater", "min", "max") and clause[pos] not in removal:
+            plan.not_understood.append(f"{word} (no number or object filter for it)")
+        elif label == "frame" and "tracking" not in kinds:
+            plan.not_understood.append(f"{word} (per-frame results are not in the plan)")
+        elif label == "slice" and plan.inputs.z not in ("max", "mean", "sum", "3d", "range"):
+            plan.not_understood.append(f"{word} (per-slice results are not in the plan)")
 
 
 def _marker_threshold(plan: AnalysisPlan, value: float) -> None:
