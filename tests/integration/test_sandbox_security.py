@@ -124,26 +124,49 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     os.environ.pop("OPENAI_API_KEY", None)
 
 
-def sandbox_processes() -> set[int]:
-    """Pids of every process running as the sandbox user (as root) or inside a namespace of ours."""
+def _status(pid: int) -> dict[str, str]:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            return dict(line.split(":", 1) for line in fh if ":" in line)
+    except OSError:
+        return {}
+
+
+def sandbox_processes(root_pid: int | None = None) -> set[int]:
+    """Live processes of the sandbox user that belong to this sandbox (``root_pid``'s tree) or to nobody's.
+
+    The machine may run other sandboxes (other test processes) as the same user; their trees are skipped.
+    A process re-parented to pid 1 (an escape) counts; zombies are dead and do not.
+    """
     found = set()
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
-        try:
-            with open(f"/proc/{entry}/status") as fh:
-                uid_line = next(line for line in fh if line.startswith("Uid:"))
-        except (OSError, StopIteration):
+        st = _status(int(entry))
+        if not st or int(st["Uid"].split()[0]) != SANDBOX_UID or st.get("State", "").strip().startswith("Z"):
             continue
-        if int(uid_line.split()[1]) == SANDBOX_UID:
+        pid, ours = int(entry), root_pid is None
+        for _ in range(64):
+            ppid = int(_status(pid).get("PPid", "0").strip() or 0)
+            if pid == root_pid or ppid == root_pid:
+                ours = True
+                break
+            if ppid <= 1:
+                ours = True  # an orphan of the sandbox user: nothing should ever be left like this
+                break
+            parent = _status(ppid)
+            if not parent or int(parent["Uid"].split()[0]) != SANDBOX_UID:
+                break  # the tree of some other process (another sandbox on this machine)
+            pid = ppid
+        if ours:
             found.add(int(entry))
     return found
 
 
-def settled_processes(baseline: set[int], wait_s: float = 3.0) -> set[int]:
+def settled_processes(baseline: set[int], root_pid: int, wait_s: float = 3.0) -> set[int]:
     deadline = time.monotonic() + wait_s
     while True:
-        extra = sandbox_processes() - baseline
+        extra = sandbox_processes(root_pid) - baseline
         if not extra or time.monotonic() > deadline:
             return extra
         time.sleep(0.05)
@@ -417,7 +440,7 @@ def test_hostile_snippet_is_contained(sandbox: Sandbox, outside: Path, listener:
                                       code: str, limits: set[str] | None, needles: tuple[str, ...]) -> None:
     assert sandbox._pool is not None
     zygote_pid = sandbox._pool._get().proc.pid
-    baseline = sandbox_processes()
+    baseline = sandbox_processes(zygote_pid)
     before = sorted(p.name for p in outside.iterdir())
     hits = listener.hits
     result = sandbox.run(_fill(code, outside, listener))
@@ -437,7 +460,7 @@ def test_hostile_snippet_is_contained(sandbox: Sandbox, outside: Path, listener:
     assert not any(os.path.exists(os.path.join(SITE, n)) for n in PLANTED)
     assert os.stat(sys.executable).st_mode & 0o777 != 0o777
     assert listener.hits == hits, "a run reached a listener on the host"
-    assert settled_processes(baseline) == set(), "a process outlived its run"
+    assert settled_processes(baseline, zygote_pid) == set(), "a process outlived its run"
     after = sandbox.run("print(6 * 7)")
     assert after.ok and after.stdout.strip() == "42"
     assert sandbox._pool._worker is not None and sandbox._pool._worker.proc.pid == zygote_pid, \
