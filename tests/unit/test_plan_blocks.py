@@ -110,6 +110,8 @@ def test_shape_skeleton_and_distances() -> None:
     shapes = make_scene("shapes", seed=12)
     ecc = sorted(measure.shape_table(_segment(shapes.data))["eccentricity"])
     assert ecc[:3] == pytest.approx([0, 0, 0], abs=0.15) and ecc[3:] == pytest.approx([0.968] * 3, abs=0.05)
+    ratio = sorted(measure.shape_table(_segment(shapes.data))["aspect_ratio"])
+    assert ratio[:3] == pytest.approx([1, 1, 1], abs=0.1) and ratio[3:] == pytest.approx([4, 4, 4], rel=0.1)
     fil = make_scene("filaments", seed=13, lengths=(30, 60))
     lengths = measure.skeleton_lengths(_segment(fil.data))
     assert sorted(lengths) == pytest.approx(fil.truth["lengths_px"], rel=0.06)

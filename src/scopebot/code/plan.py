@@ -126,7 +126,8 @@ class AnalysisPlan(BaseModel):
                         Promise(name=f"mean_intensity_{c}", unit="")]
             elif m.kind == "shape":
                 out += [Promise(name=n, unit="", where="column") for n in ("eccentricity", "solidity",
-                                                                             "circularity")]
+                                                                             "circularity", "aspect_ratio")]
+                out.append(Promise(name="perimeter_px", unit="px", where="column"))
             elif m.kind == "skeleton_length":
                 unit = "um" if phys else "px"
                 out += [Promise(name=f"skeleton_length_{unit}", unit=unit, where="column"),

@@ -32,14 +32,18 @@ def mean_intensity(labels, image):
 
 
 def shape_table(labels):
-    """Eccentricity, solidity and circularity (4 pi area / perimeter^2) of each 2-D object."""
+    """Eccentricity, solidity, circularity (4 pi area / perimeter^2), aspect ratio (major / minor axis)
+    and perimeter (px) of each 2-D object."""
     import pandas as pd
     from skimage import measure
 
-    props = measure.regionprops_table(labels, properties=("eccentricity", "solidity", "area", "perimeter"))
+    props = measure.regionprops_table(labels, properties=("eccentricity", "solidity", "area", "perimeter",
+                                                          "axis_major_length", "axis_minor_length"))
     table = pd.DataFrame(props)
     table["circularity"] = (4 * np.pi * table["area"] / np.maximum(table["perimeter"], 1e-9) ** 2).clip(upper=1)
-    return table[["eccentricity", "solidity", "circularity"]]
+    table["aspect_ratio"] = table["axis_major_length"] / np.maximum(table["axis_minor_length"], 1e-9)
+    table = table.rename(columns={"perimeter": "perimeter_px"})
+    return table[["eccentricity", "solidity", "circularity", "aspect_ratio", "perimeter_px"]]
 
 
 def skeleton_lengths(labels, pixel_size=1.0):
