@@ -205,7 +205,8 @@ def shapes(rng: np.random.Generator, size: int = 200) -> Scene:
         img[_disk((size, size), 40 + 60 * k, 50, 12)] = 1500
         img[((yy - (40 + 60 * k)) / 6) ** 2 + ((xx - 140) / 24) ** 2 <= 1] = 1500
     return Scene(data=_finish(img, rng, 15), axes="YX", truth={"count": 6, "eccentricities": [0.0] * 3 + [0.968] * 3,
-                                                     "circularities": [1.0] * 3 + [0.537] * 3})
+                                                     "circularities": [1.0] * 3 + [0.537] * 3,
+                                                     "aspect_ratios": [1.0] * 3 + [4.0] * 3})
 
 
 def salt_pepper(rng: np.random.Generator, count: int = 9, size: int = 160) -> Scene:
