@@ -161,8 +161,11 @@ class ScopebotServices:
     def sandbox(self) -> Any:
         from scopebot.sandbox.runner import Sandbox
 
+        # one warm worker (runs are serialised here): a long-lived server or kernel forks each run from a
+        # template that already imported the scientific stack (SCOPEBOT_SANDBOX_WORKERS=0: cold runs)
+        workers = min(1, self.settings.sandbox_workers)
         return self._get("sandbox", lambda: Sandbox.from_settings(self.settings, output_dir=self.settings.home / "runs",
-                                                                  workers=0))
+                                                                  workers=workers))
 
     def close(self) -> None:
         """Stop the sandbox (if one was started)."""
