@@ -77,3 +77,8 @@ def test_howto_answers_are_numbered_steps(tmp_path: Path) -> None:
     assert not answer.abstained
     lines = [ln for ln in answer.answer.split("\n") if ln.strip()]
     assert lines[0].startswith("1. ") and any(ln.startswith("2. ") for ln in lines)
+
+
+def test_sentences_that_continue_the_one_before_are_skipped() -> None:
+    assert assign_subject("If not, the network is overfitting to the training set.", "The loss falls.", "") == \
+        ("", False)

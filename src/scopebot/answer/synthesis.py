@@ -61,11 +61,18 @@ def section_label(section: str, title: str = "") -> str:
     return " ".join(words[:8]) + (" …" if len(words) > 8 else "")
 
 
+#: Openers that only make sense after the sentence before them ("If not, ...", "Otherwise ...").
+DEPENDENT_RE = re.compile(r"^(?:if not|if so|otherwise|in that case|in this case|then)\b", re.IGNORECASE)
+
+
 def assign_subject(text: str, previous: str, heading: str) -> tuple[str, bool]:
     """``(subject, ok)`` of a sentence: its own first name, or (for "It ...") the antecedent's subject.
 
-    ``ok`` is False for an antecedent sentence whose subject cannot be found (it is then skipped).
+    ``ok`` is False for an antecedent sentence whose subject cannot be found, and for a sentence that
+    continues the one before it ("If not, ..."): quoted alone, either would mislead, so it is skipped.
     """
+    if DEPENDENT_RE.match(text.strip()):
+        return "", False
     own = names_in(text)
     if ANAPHOR_RE.match(text.strip()):
         prev = names_in(previous) if previous else []
