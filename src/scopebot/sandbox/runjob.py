@@ -210,6 +210,13 @@ def run_job(job: dict, code_text: str, res_fd: int) -> None:
     result: dict = {"ok": False, "error": None, "traceback": None, "limit": None, "violation": None}
     try:
         compiled = compile(code_text, filename, "exec")
+        if "matplotlib" in code_text and "matplotlib.font_manager" not in sys.modules:
+            # a cold run has no warm template that built matplotlib's font list: build it before the
+            # audit hook, which would refuse the scan of system font folders (the kernel layers apply)
+            import matplotlib
+            matplotlib.use("Agg")
+            import matplotlib.font_manager
+            _ = matplotlib.font_manager.fontManager
         guard.install(workdir, job["read_roots"], own_pid=os.getpid())
         exec(compiled, namespace)  # noqa: S102 - this is the sandbox
         result["ok"] = True
