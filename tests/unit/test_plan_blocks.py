@@ -56,6 +56,14 @@ def test_background_correction_recovers_spots_on_a_gradient() -> None:
     assert corrected.max() == 18 and plain.max() != 18
 
 
+@pytest.mark.parametrize("seed", range(140, 150))
+def test_background_correction_makes_no_objects_at_the_border(seed: int) -> None:
+    """The steep side of the gradient meets the border: a naive opening leaves a false object there."""
+    for count in (14, 18, 22):
+        scene = make_scene("uneven_spots", seed=seed, count=count)
+        assert _segment(preprocess.subtract_background(scene.data.astype(float), 25)).max() == count
+
+
 def test_median_denoise_removes_hot_pixels() -> None:
     scene = make_scene("salt_pepper", seed=6, count=7)
     noisy = _segment(scene.data, min_size=0)
