@@ -157,3 +157,15 @@ def test_descriptive_words_and_prepositions_do_not_block(planner: Planner) -> No
         assert "positivity" not in {m.kind for m in plan.measurements}
     seg = planner.plan("ignore objects under 80 pixels and count").segmentation
     assert seg is not None and seg.min_size_px == 80
+
+
+@pytest.mark.parametrize(("text", "objects", "partner"), [
+    ("distance from channel 1 spots to the nearest channel 2 spot in um", 0, 1),
+    ("For each spot in channel 2, measure the distance to the closest channel 1 spot", 1, 0),
+    ("How far is each object in the second channel from the closest object in the first channel?", 1, 0),
+    ("Measure the distance between each channel 1 object and the nearest channel 2 object.", 0, 1),
+])
+def test_distance_direction_between_channels(planner: Planner, text: str, objects: int, partner: int) -> None:
+    plan = planner.plan(text, ImageMeta(channels=2))
+    assert plan.inputs.channel == objects
+    assert [(m.kind, m.channel) for m in plan.measurements] == [("object_distance", partner)]

@@ -228,11 +228,28 @@ def _marker_threshold(plan: AnalysisPlan, value: float) -> None:
     plan.measurements.append(Measurement(kind="positivity", threshold=value))
 
 
+def _distance_direction(parse: Parse, clause: list[int]) -> dict[int, str]:
+    """For distances between two channels' objects: which mention is the partner ("nearest X",
+    "closest X", else "to X") and which the objects measured from. Empty when it cannot tell."""
+    if len(parse.channels) != 2:
+        return {}
+    marks = {}
+    for pos, _ in parse.channels:
+        before = [t.text for k, t in enumerate(parse.tokens[max(0, pos - 6):pos], start=max(0, pos - 6))
+                  if clause[k] == clause[pos]]
+        marks[pos] = 2 if {"nearest", "closest"} & set(before) else (1 if "to" in before else 0)
+    (a, ma), (b, mb) = sorted(marks.items())
+    if ma == mb:
+        return {}
+    return {a: "partner", b: "objects"} if ma > mb else {a: "objects", b: "partner"}
+
+
 def _assign_channels(plan: AnalysisPlan, parse: Parse, clause: list[int], roles: list[tuple[int, str]],
                      kinds: dict[str, int]) -> None:
     found: dict[str, list[int]] = {}
+    directed = _distance_direction(parse, clause) if "object_distance" in kinds else {}
     for pos, channel in parse.channels:
-        role = _nearest(pos, roles, clause, window=10) or "objects"
+        role = directed.get(pos) or _nearest(pos, roles, clause, window=10) or "objects"
         found.setdefault(role, []).append(channel)
         plan.understood.append(f"channel {channel + 1} -> {role}")
     objects = found.get("objects", [])
