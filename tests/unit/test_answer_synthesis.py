@@ -82,3 +82,15 @@ def test_howto_answers_are_numbered_steps(tmp_path: Path) -> None:
 def test_sentences_that_continue_the_one_before_are_skipped() -> None:
     assert assign_subject("If not, the network is overfitting to the training set.", "The loss falls.", "") == \
         ("", False)
+
+
+def test_unsupported_generative_text_falls_back_to_the_passages_sentences(tmp_path: Path) -> None:
+    from scopebot.llm.scripted import ScriptedModel
+
+    model = ScriptedModel(["The passage gives a detailed overview of many things in general."], name="scripted:strong",
+                          is_small=False)
+    p = AnswerPipeline(InMemoryRetriever([N2V, N2N]), model, settings(tmp_path))
+    answer = p.answer("What does Noise2Void need for training?", mode="generative")
+    assert not answer.abstained and "Noise2Void" in answer.answer
+    assert "The passage gives a detailed overview of many things in general." in answer.checks.removed_sentences
+    assert all(s.source == "extractive" for s in answer.sentences)

@@ -198,6 +198,16 @@ class AnswerPipeline:
             yield from self._finish_abstained(base, passages, reason, t0)
             return
         answer = self._verify(base, passages, sources, strict, computation)
+        if answer is None and resolved == "generative":
+            # the evidence was judged sufficient but none of the model's sentences is backed by it: answer
+            # with the passages' own sentences instead of nothing; the model's text is reported as removed
+            rejected = [v.text for v in base.sentences if v.source == "model"]
+            named = list(base.checks.unknown_entities)  # names the model invented stay reported
+            answer = self._verify(base, passages, {"extractive": self._extract(query, passages, qtype), "model": "",
+                                                   "computed": sources.get("computed", "")}, strict, computation)
+            if answer is not None:
+                answer.checks.removed_sentences = rejected + answer.checks.removed_sentences
+                answer.checks.unknown_entities = list(dict.fromkeys(named + answer.checks.unknown_entities))
         base.timings.verify_ms = _ms(self.clock() - t2)
         if answer is None:
             yield from self._finish_abstained(base, passages, "none of the answer's sentences is supported by the sources", t0)
