@@ -152,16 +152,15 @@ def test_tracking_speed_and_path_length() -> None:
 
 
 def test_report_prints_units_and_one_json_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    import os
-
     import pandas as pd
 
-    os.chdir(tmp_path)
-    report.report({"count": (3, "objects"), "mean_area": (12.5, "um^2")}, pd.DataFrame({"area_um2": [1.0, 2.0]}))
+    result_file = tmp_path / report.RESULT_FILE
+    report.report({"count": (3, "objects"), "mean_area": (12.5, "um^2")}, pd.DataFrame({"area_um2": [1.0, 2.0]}),
+                  table_path=str(tmp_path / "results.csv"), result_path=str(result_file))
     out = capsys.readouterr().out
     assert "count: 3 objects" in out and "mean_area: 12.5 um^2" in out
     data = json.loads(out.strip().splitlines()[-1].removeprefix(report.RESULT_PREFIX))
     assert data["summary"]["mean_area"] == {"value": 12.5, "unit": "um^2"}
-    assert data["columns_file"] == "scopebot_result.json"
-    saved = json.loads((tmp_path / "scopebot_result.json").read_text())
+    assert data["columns_file"] == str(result_file)
+    saved = json.loads(result_file.read_text())
     assert saved["columns"]["area_um2"] == [1, 2] and (tmp_path / "results.csv").is_file()
