@@ -41,3 +41,18 @@ def test_rerun_runs_the_edited_plan_for_the_last_request(tmp_path: Path) -> None
     assert outcome.result.plan.outputs.figure == "none"
     empty = SimpleNamespace(turns=[], services=None, settings=None, image=None)
     assert plan_panel.rerun(empty, edited).result is None
+
+
+def test_the_page_has_the_plan_checklist(tmp_path: Path) -> None:
+    from scopebot.settings import Settings
+    from scopebot.ui.app import create_app
+    from scopebot.ui.demo import DemoServices
+
+    settings = Settings(home=tmp_path)
+    for allowed in (True, False):
+        config = create_app(DemoServices(settings, code_execution=allowed), settings).get_config_file()
+        comps = {c["props"].get("elem_id"): c for c in config["components"] if c.get("props", {}).get("elem_id")}
+        for elem in ("plan-text", "plan-channel", "plan-dims", "plan-method", "plan-threshold", "plan-min-size",
+                     "plan-max-size", "plan-units", "plan-split", "plan-border", "plan-background", "plan-rerun"):
+            assert elem in comps, elem
+        assert comps["plan-rerun"]["props"]["interactive"] is allowed
