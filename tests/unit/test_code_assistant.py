@@ -158,3 +158,9 @@ def test_a_result_contradicting_the_synthetic_truth_is_not_ok() -> None:
     result = CodeAssistant(model, sandbox, None, strategy="generate").run("count the nuclei")  # type: ignore[arg-type]
     assert result.ran and result.verified is False and not result.ok
     assert any("known contents" in p for p in result.problems)
+
+
+def test_a_misspelt_word_gets_a_suggestion(tmp_path: Path) -> None:
+    result = CodeAssistant(ScriptedModel(["x"], is_small=True), ExecSandbox(tmp_path), None).run(  # type: ignore[arg-type]
+        "count the nuclei after a watershedd split")
+    assert result.declined and any("did you mean" in p and "watershed" in p for p in result.problems)

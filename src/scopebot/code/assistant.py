@@ -255,6 +255,11 @@ class CodeAssistant:
         problems: list[str] = []
         if plan.not_understood:
             problems.append("not understood: " + ", ".join(f"'{w}'" for w in plan.not_understood))
+            hints = {w: self.planner.suggestions(w) for w in plan.not_understood if " " not in w}
+            hints = {w: h for w, h in hints.items() if h}
+            if hints:
+                problems.append("did you mean: " + "; ".join(f"'{w}' -> {' or '.join(repr(x) for x in h)}"
+                                                            for w, h in hints.items()))
         problems += [f"missing input: {m}" for m in plan.missing]
         if not plan.measurements and plan.outputs.figure != "histogram":
             problems.append("no measurement or figure in the request maps to the plan vocabulary")

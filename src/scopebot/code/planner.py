@@ -291,6 +291,13 @@ class Planner:
                 tok.used = "filler"
         return parse
 
+    def suggestions(self, word: str) -> list[str]:
+        """Vocabulary phrases spelled like ``word`` (for the message when it is not understood)."""
+        import difflib
+
+        known = sorted({p for c in self.vocab.concepts for p in map(str, c["phrases"])})
+        return difflib.get_close_matches(word.lower(), known, n=2, cutoff=0.8)
+
     def plan(self, request: str, meta: ImageMeta | None = None) -> AnalysisPlan:
         """The plan for ``request`` on an image described by ``meta``."""
         from scopebot.code.plan_rules import assemble
