@@ -85,7 +85,15 @@ class AnswerPipeline:
             iter_chunks = getattr(self.retriever, "iter_chunks", None)
             if iter_chunks is None:
                 return None
-            self._vocabulary = corpus_vocabulary(c.text for c in iter_chunks())
+            derived = getattr(self.retriever, "derived", None)
+            if derived is None:
+                self._vocabulary = corpus_vocabulary(c.text for c in iter_chunks())
+            else:  # computed once per index build and kept beside it (a CLI start then costs ~0)
+                from scopebot.answer import abstain, text
+                from scopebot.index.derived import code_version
+                self._vocabulary = derived("corpus-vocabulary",
+                                           lambda: corpus_vocabulary(c.text for c in iter_chunks()),
+                                           code_version(abstain, text))
         return self._vocabulary
 
     @property
