@@ -169,3 +169,10 @@ def test_distance_direction_between_channels(planner: Planner, text: str, object
     plan = planner.plan(text, ImageMeta(channels=2))
     assert plan.inputs.channel == objects
     assert [(m.kind, m.channel) for m in plan.measurements] == [("object_distance", partner)]
+
+
+def test_a_histogram_of_pixel_values_is_of_the_pixels_not_of_objects(planner: Planner) -> None:
+    plan = planner.plan("plot a histogram of the pixel intensities", ImageMeta())
+    assert plan.outputs.figure == "histogram" and plan.measurements == [] and plan.segmentation is None
+    per_object = planner.plan("measure the mean pixel intensity of each nucleus", ImageMeta())
+    assert [m.kind for m in per_object.measurements] == ["intensity"]

@@ -67,6 +67,9 @@ class Outputs(BaseModel):
     table: bool = True
     figure: Literal["none", "overlay", "histogram"] = "overlay"
     histogram_of: str = Field(default="intensity", description="'intensity' (pixels) or a table column.")
+    pixel_values: bool = Field(default=False, description="The request names the image's pixel values "
+                                                           "('pixel intensities', 'grey values'): a histogram "
+                                                           "is of the pixels, not of objects.")
 
 
 class Promise(BaseModel):

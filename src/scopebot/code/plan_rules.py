@@ -279,6 +279,10 @@ def _assign_channels(plan: AnalysisPlan, parse: Parse, clause: list[int], roles:
 def _defaults(plan: AnalysisPlan, anything: bool) -> None:
     meta, kinds = plan.meta, plan.kinds()
     seg = plan.segmentation
+    if plan.outputs.figure == "histogram" and plan.outputs.pixel_values:
+        # "a histogram of the pixel intensities": of the image's pixels, not of per-object means
+        plan.measurements = [m for m in plan.measurements if m.kind != "intensity"]
+        plan.understood.append("histogram of pixel values -> the image's pixels, no objects needed")
     if not plan.measurements and anything and plan.outputs.figure != "histogram":
         plan.measurements = [Measurement(kind="count"), Measurement(kind="size")]
         plan.understood.append("segmentation only -> count and size (default)")
