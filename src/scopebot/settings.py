@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     embedding_int8_activations: bool = Field(
         default=True, description="ONNX queries with int8 activations (true int8 matrix products, about 3× "
                                   "faster than float; held-out recall unchanged). Ingest always keeps float.")
+    embedding_worker: bool = Field(
+        default=True, description="Long-lived servers (the web UI, the MCP server) run the query embedder in a "
+                                  "child process that is restarted if it crashes, so native code a turn reaches "
+                                  "cannot take the server down. CLI commands embed in process.")
     embedding_tolerance: float = Field(
         default=0.98, ge=0, le=1,
         description="Smallest cosine allowed between an index's stored vectors and the configured backend's "

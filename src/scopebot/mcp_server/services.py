@@ -126,9 +126,10 @@ class ScopebotServices:
     @property
     def kb(self) -> Any:
         """The live knowledge base (raises MissingIndexError with a hint when none was built)."""
+        from scopebot.index.embed_worker import server_embedder
         from scopebot.knowledge import KnowledgeBase
 
-        return self._get("kb", lambda: KnowledgeBase.open(self.settings))
+        return self._get("kb", lambda: KnowledgeBase.open(self.settings, embedder=server_embedder(self.settings)))
 
     @property
     def model(self) -> ChatModel:

@@ -191,7 +191,7 @@ class Services:
             if self._knowledge is None:
                 from scopebot.knowledge import KnowledgeBase
 
-                self._knowledge = KnowledgeBase.open(self.settings)
+                self._knowledge = KnowledgeBase.open(self.settings, embedder=server_embedder(self.settings))
             return self._knowledge
 
     @property
@@ -303,9 +303,13 @@ class Services:
 
 
 def _embedder(settings: Settings) -> Any:
-    from scopebot.index.embeddings import make_embedder
+    return server_embedder(settings)
 
-    return make_embedder(settings)
+
+def server_embedder(settings: Settings) -> Any:
+    from scopebot.index.embed_worker import server_embedder as build
+
+    return build(settings)
 
 
 @contextmanager
