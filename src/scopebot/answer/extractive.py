@@ -21,7 +21,7 @@ from scopebot.answer.abstain import GENERIC
 from scopebot.answer.context import ContextPassage
 from scopebot.answer.evidence import is_exercise, names_side
 from scopebot.answer.qtype import QuestionType
-from scopebot.answer.synthesis import assign_subject, drifts, layout, section_label
+from scopebot.answer.synthesis import assign_subject, defines, drifts, layout, section_label
 from scopebot.answer.text import content_set, content_words, is_heading_like, split_sentences
 from scopebot.index.embeddings import Embedder
 
@@ -43,6 +43,20 @@ _ADVICE_RE = re.compile(r"^(?:use|try|keep|avoid|make sure|check|start|stop|add|
 ADVICE_BONUS = 0.1
 #: LaTeX left in the text ("$p_c(x)$", "\\frac"): unreadable when quoted.
 _MATH_RE = re.compile(r"\$[^$]*\$|\\(?:frac|sum|cdot|times|mathrm|left|right)\b|\$\$")
+
+
+def _with_definition(picked: list[Candidate], cands: list[Candidate], subject: str,
+                     max_sentences: int) -> list[Candidate]:
+    """A definition question gets the best sentence that defines its subject ("StarDist is a ..."),
+    even when relevance alone did not pick one; instructions ("Load ... and apply X") are not definitions."""
+    if any(defines(c, subject) for c in picked):
+        return picked
+    defining = [c for c in cands if defines(c, subject) and not c.code and not _ADVICE_RE.search(c.text)]
+    if not defining:
+        return picked
+    best = max(defining, key=lambda c: c.relevance)
+    kept = sorted(picked, key=lambda c: c.relevance, reverse=True)[: max_sentences - 1]
+    return sorted([best, *kept], key=lambda c: (c.rank, c.position))
 
 
 @dataclass
@@ -177,7 +191,10 @@ class ExtractiveSynthesizer:
             if picked:
                 return sorted(picked, key=lambda c: (c.rank, c.position))
         advice = qtype is not None and qtype.kind == "howto"
-        return self._mmr(question, cands, self.max_sentences, self.min_sentences, advice=advice)
+        picked = self._mmr(question, cands, self.max_sentences, self.min_sentences, advice=advice)
+        if qtype is not None and qtype.kind == "definition" and qtype.subject and picked:
+            picked = _with_definition(picked, cands, qtype.subject, self.max_sentences)
+        return picked
 
     def _mmr(self, question: str, cands: list[Candidate], max_sentences: int,
              min_sentences: int, advice: bool = False) -> list[Candidate]:

@@ -24,7 +24,7 @@ _BETWEEN_RE = re.compile(r"(?:between|compare|compared?)\s+(.+?)\s+(?:and|with|t
                          re.IGNORECASE)
 _OR_RE = re.compile(r"([\w\-+.]+(?:\s[\w\-+.]+){0,3})\s+(?:or|vs\.?|versus)\s+([\w\-+.]+(?:\s[\w\-+.]+){0,3})",
                     re.IGNORECASE)
-_NAME_RE = re.compile(r"\b([A-Z][a-z]*[A-Z0-9][\w\-]*|[A-Z]{2,}[\w\-]*|[a-z]+[A-Z][\w\-]*|[A-Z][a-z]{2,}[\w\-]*)\b")
+_NAME_RE = re.compile(r"\b([A-Z][A-Za-z0-9]*-[A-Za-z0-9][\w\-]*|[A-Z][a-z]*[A-Z0-9][\w\-]*|[A-Z]{2,}[\w\-]*|[a-z]+[A-Z][\w\-]*|[A-Z][a-z]{2,}[\w\-]*)\b")
 
 
 class QuestionType(BaseModel):
