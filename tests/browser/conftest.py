@@ -57,8 +57,10 @@ def chromium_path() -> str:
     return found
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
+    """One Chromium for the browser tests; closed after them, since playwright's sync API keeps an event
+    loop running in this thread while it is open (later tests that call ``asyncio.run`` need none)."""
     try:
         from playwright import sync_api
     except ImportError as exc:

@@ -109,7 +109,7 @@ def results(url: str, allowed: Path) -> dict[str, Any]:
                                                                  "run": True})
         return out
 
-    return asyncio.run(main())
+    return run_coroutine(main)
 
 
 def test_http_lists_tools_and_searches_the_book(results: dict[str, Any]) -> None:
@@ -139,3 +139,24 @@ def test_analyse_image_runs_the_code_assistant_on_an_allowed_image(results: dict
     assert re.search(r"\b4 objects", data["stdout"]), data["stdout"]  # the synthetic image has 4 blobs
     assert data["image"]["shape"] == [96, 96]
     assert any(block.type == "image" for block in analyse.content)  # the labelled figure, inline
+
+
+def run_coroutine(factory):  # type: ignore[no-untyped-def]
+    """``asyncio.run(factory())`` in a fresh thread: works even when this thread already runs an event loop
+    (as playwright's sync API does while a browser is open)."""
+    import threading
+
+    box: dict = {}
+
+    def target() -> None:
+        try:
+            box["value"] = asyncio.run(factory())
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
+            box["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]

@@ -68,7 +68,7 @@ def session() -> dict[str, Any]:
             out["passage"] = await client.read_resource(f"scopebot://passage/{key}")
         return out
 
-    return asyncio.run(main())
+    return run_coroutine(main)
 
 
 def test_lists_the_tools_with_schemas(session: dict[str, Any]) -> None:
@@ -137,9 +137,30 @@ def test_fresh_home_lists_tools_and_errors_carry_the_cli_hint(tmp_path: Path) ->
         async with Client(params, read_timeout_seconds=120) as client:
             return (await client.list_tools()).tools, await client.call_tool("search", {"query": "noise2void"})
 
-    tools, search = asyncio.run(main())
+    tools, search = run_coroutine(main)
     assert {t.name for t in tools} == TOOLS
     assert search.is_error
     assert "No index found" in search.content[0].text and "How to fix: build it with `scopebot ingest`" in \
         search.content[0].text
     assert not (tmp_path / "fresh-home" / "index").exists()
+
+
+def run_coroutine(factory):  # type: ignore[no-untyped-def]
+    """``asyncio.run(factory())`` in a fresh thread: works even when this thread already runs an event loop
+    (as playwright's sync API does while a browser is open)."""
+    import threading
+
+    box: dict = {}
+
+    def target() -> None:
+        try:
+            box["value"] = asyncio.run(factory())
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
+            box["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]

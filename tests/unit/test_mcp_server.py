@@ -26,7 +26,7 @@ def with_client(services: ScopebotServices, body: Callable[[Client], Awaitable[A
         async with Client(build_server(services)) as client:
             return await body(client)
 
-    return asyncio.run(main())
+    return run_coroutine(main)
 
 
 @pytest.fixture
@@ -104,3 +104,24 @@ def test_tools_are_listed_before_any_index_exists(tmp_path: Path) -> None:
     services = ScopebotServices(Settings(home=tmp_path / "fresh", embedding_model="hash"))
     assert {t.name for t in with_client(services, lambda c: c.list_tools()).tools} == TOOLS
     assert not (tmp_path / "fresh").exists()  # listing opened nothing
+
+
+def run_coroutine(factory):  # type: ignore[no-untyped-def]
+    """``asyncio.run(factory())`` in a fresh thread: works even when this thread already runs an event loop
+    (as playwright's sync API does while a browser is open)."""
+    import threading
+
+    box: dict = {}
+
+    def target() -> None:
+        try:
+            box["value"] = asyncio.run(factory())
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
+            box["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
