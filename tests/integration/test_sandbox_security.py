@@ -184,6 +184,18 @@ CASES: list[tuple[str, str, set[str] | None, tuple[str, ...]]] = [
     ("memory_bomb_bytes", "x = bytearray(8 * 1024 ** 3)", {"memory"}, ("MemoryError",)),
     ("memory_bomb_growth", "chunks = []\nwhile True:\n    chunks.append(' ' * 10 ** 8)", {"memory"}, ("Memory",)),
     ("memory_bomb_numpy", "import numpy as np\na = np.ones((60000, 60000))", {"memory"}, ("Memory",)),
+    # memory outside RLIMIT_AS and the run's tmpfs, and exec past the noexec run folder (held-out red team)
+    ("memfd_memory_bomb", "import os\nfds = []\nfor i in range(64):\n    fd = os.memfd_create('m%d' % i)\n"
+     "    for _ in range(64):\n        os.write(fd, b'x' * 2 ** 20)\n    fds.append(fd)", None, ("not permitted",)),
+    ("memfd_exec_unhooked", DISABLE_HOOK + "import os\nfd = os.memfd_create('t')\n"
+     "os.write(fd, open('/bin/true', 'rb').read())\nos.execve('/proc/self/fd/%d' % fd, ['t'], dict())", None,
+     ("not permitted",)),
+    ("sysv_shm_unhooked", DISABLE_HOOK + "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+     "ids = [libc.shmget(0, 600 * 2 ** 20, 0o1600) for _ in range(6)]\n"
+     "assert all(i < 0 for i in ids), ids\nraise PermissionError('shmget refused')", None, ("refused",)),
+    ("dev_shm_flood_unhooked", DISABLE_HOOK + "for i in range(40):\n"
+     "    open('/dev/shm/f%d' % i, 'wb').write(b'x' * (60 * 2 ** 20))", None,
+     ("No space left", "File too large", "disk")),
     ("memory_bomb_many_processes", DISABLE_HOOK + "import os, time\nfor _ in range(6):\n"
      "    if os.fork() == 0:\n        x = b'x' * (400 * 2 ** 20)\n        time.sleep(30)\n        os._exit(0)\n"
      "time.sleep(30)", {"memory"}, ("",)),

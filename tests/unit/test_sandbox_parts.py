@@ -164,3 +164,24 @@ def test_hook_only_setting_is_ignored_for_a_ui_beyond_localhost(tmp_path: Path) 
     local = Sandbox.from_settings(settings.model_copy(update={"host": "127.0.0.1"}))
     assert local.isolation.kind == "hook-only"
     local.close()
+
+
+def test_data_folders_are_copied_without_following_any_link(tmp_path: Path) -> None:
+    """The host copies inputs as its own user: links inside a data folder (to a file or a folder) and
+    special files are skipped, files are opened with O_NOFOLLOW relative to their folder."""
+    from scopebot.sandbox.runner import _copy_tree
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOPSECRET")
+    data = tmp_path / "data"
+    (data / "sub").mkdir(parents=True)
+    (data / "a.txt").write_text("a")
+    (data / "sub" / "b.txt").write_text("bb")
+    (data / "link.txt").symlink_to(secret)
+    (data / "dirlink").symlink_to(tmp_path)
+    os.mkfifo(data / "fifo")
+    out = tmp_path / "out"
+    copied = _copy_tree(data, out)
+    found = sorted(str(p.relative_to(out)) for p in out.rglob("*"))
+    assert found == ["a.txt", "sub", "sub/b.txt"] and copied == 3
+    assert all("TOPSECRET" not in p.read_text() for p in out.rglob("*.txt"))

@@ -199,6 +199,9 @@ _DENIED: dict[str, tuple[int | None, int | None]] = {
     "settimeofday": (164, 170), "clock_settime": (227, 112), "adjtimex": (159, 171),
     "clock_adjtime": (305, 266), "vhangup": (153, 58), "iopl": (172, None), "ioperm": (173, None),
     "uselib": (134, None),
+    # anonymous memory outside every limit (not in RLIMIT_AS, not on the run's sized tmpfs) and a way to
+    # execute code the run wrote past the noexec run folder: memfds and SysV shared memory
+    "memfd_create": (319, 279), "memfd_secret": (447, 447), "shmget": (29, 194), "shmat": (30, 196),
 }
 _ARCHES = {"x86_64": (0xC000003E, 0), "amd64": (0xC000003E, 0), "aarch64": (0xC00000B7, 1),
            "arm64": (0xC00000B7, 1)}

@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import signal
+import stat
 import sys
 import tempfile
 import threading
@@ -315,18 +316,38 @@ def check_exposure(isolation: Isolation, listen_host: str) -> None:
 
 
 def _copy_tree(src: Path, dst: Path) -> int:
-    """Copy the regular files and folders of ``src`` (sub-folders included, links skipped)."""
+    """Copy the regular files and folders of ``src`` (sub-folders included, links skipped).
+
+    The host copies as its own user (root for a server), so every entry below ``src`` is opened relative
+    to its folder's descriptor with ``O_NOFOLLOW`` and checked with ``fstat`` on that descriptor: a link
+    swapped in between a check and the copy can never make it read a file outside ``src``."""
+    fd = os.open(src, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        return _copy_dir_fd(fd, dst)
+    finally:
+        os.close(fd)
+
+
+def _copy_dir_fd(dir_fd: int, dst: Path) -> int:
+    dst.mkdir(parents=True, exist_ok=True)
     total = 0
-    for root, dirs, names in os.walk(src, followlinks=False):
-        rel = Path(root).relative_to(src)
-        dirs[:] = [d for d in dirs if not d.startswith(".") and not os.path.islink(os.path.join(root, d))]
-        (dst / rel).mkdir(parents=True, exist_ok=True)
-        for name in names:
-            path = Path(root) / name
-            if name.startswith(".") or path.is_symlink() or not path.is_file():
-                continue
-            shutil.copyfile(path, dst / rel / name)
-            total += path.stat().st_size
+    with os.scandir(dir_fd) as entries:
+        names = sorted(e.name for e in entries if not e.name.startswith("."))
+    for name in names:
+        try:
+            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dir_fd)
+        except OSError:  # a link (ELOOP), or gone
+            continue
+        try:
+            st = os.fstat(fd)
+            if stat.S_ISDIR(st.st_mode):
+                total += _copy_dir_fd(fd, dst / name)
+            elif stat.S_ISREG(st.st_mode):
+                with open(fd, "rb", closefd=False) as fin, open(dst / name, "wb") as fout:
+                    shutil.copyfileobj(fin, fout)
+                total += st.st_size
+        finally:
+            os.close(fd)
     return total
 
 
