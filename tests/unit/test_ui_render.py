@@ -83,3 +83,11 @@ def test_tool_cards_have_names_links_and_why() -> None:
     assert html.count('class="sb-card"') == 2
     assert 'href="https://fiji.sc"' in html and ">homepage</a>" in html
     assert "point-and-click segmentation" in html and "GPL" in html
+
+
+def test_check_report_shows_an_extract_label_in_bold_and_the_rest_as_text() -> None:
+    from scopebot.ui.render import _labelled
+
+    assert _labelled("**Denoising**: keep <b>this</b> literal") == \
+        "<b>Denoising</b>: keep &lt;b&gt;this&lt;/b&gt; literal"
+    assert _labelled("no label <img src=x>") == "no label &lt;img src=x&gt;"

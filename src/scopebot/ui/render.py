@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import html
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -210,7 +211,7 @@ def checks_html(answer: Any) -> str:
         removed = list(getattr(checks, "removed_sentences", []) or [])
         if flagged:
             parts.append('<div class="sb-flagged"><b>Flagged sentences</b> (weak support):<ul>' +
-                         "".join(f'<li><mark class="sb-flag">{esc(s)}</mark></li>' for s in flagged) + "</ul></div>")
+                         "".join(f'<li><mark class="sb-flag">{_labelled(s)}</mark></li>' for s in flagged) + "</ul></div>")
         if removed:
             parts.append('<div class="sb-removed"><b>Removed sentences</b>:<ul>' +
                          "".join(f"<li><s>{esc(s)}</s></li>" for s in removed) + "</ul></div>")
@@ -218,7 +219,7 @@ def checks_html(answer: Any) -> str:
     if sentences:
         spans = "".join(
             f'<span class="{"sb-sup" if getattr(s, "supported", True) else "sb-unsup"}" '
-            f'title="support {float(getattr(s, "support", 0)):.2f}">{esc(s.text)} </span>' for s in sentences)
+            f'title="support {float(getattr(s, "support", 0)):.2f}">{_labelled(s.text)} </span>' for s in sentences)
         parts.append(f'<div class="sb-annotated"><b>Sentence by sentence</b><p>{spans}</p></div>')
     return one_block('<div class="sb-checks">' + "".join(parts) + "</div>")
 
@@ -272,3 +273,15 @@ def _link(url: Any, text: Any, css: str = "") -> str:
         return esc(text)
     cls = f' class="{css}"' if css else ""
     return f'<a{cls} href="{esc(href)}" target="_blank" rel="noopener noreferrer">{esc(text)}</a>'
+
+
+_LABEL_RE = re.compile(r"^\*\*(?P<label>[^*]{1,120})\*\*:\s*(?P<rest>.*)$", re.DOTALL)
+
+
+def _labelled(text: str) -> str:
+    """An extract as HTML: its ``**label**:`` prefix (the method or section it is about) in bold, the
+    rest escaped; any other text is escaped as it is."""
+    m = _LABEL_RE.match(text)
+    if m is None:
+        return esc(text)
+    return f"<b>{esc(m.group('label'))}</b>: {esc(m.group('rest'))}"
