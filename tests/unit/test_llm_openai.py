@@ -265,3 +265,15 @@ def test_no_messages_is_a_configuration_error() -> None:
     with pytest.raises(ConfigurationError):
         model.complete([])
     assert rec.requests == []
+
+
+def test_an_unparsable_endpoint_url_is_a_configuration_error_with_a_hint() -> None:
+    import pytest
+
+    from scopebot.errors import ConfigurationError
+    from scopebot.llm.openai_compat import OpenAICompatibleModel
+
+    for url in ("http://[::1", "http://127.0.0.1:80\x00/v1"):
+        with pytest.raises(ConfigurationError) as info:
+            OpenAICompatibleModel(url, "m", None)
+        assert "not a valid URL" in str(info.value) and "SCOPEBOT_LLM_BASE_URL" in (info.value.hint or "")

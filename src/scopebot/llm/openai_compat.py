@@ -70,8 +70,12 @@ class OpenAICompatibleModel(ChatModel):
         self.temperature = temperature
         self.is_small = is_small
         self.tool_choice = tool_choice
-        self._client = openai.OpenAI(base_url=self.base_url, api_key=secret or DUMMY_API_KEY,
-                                     timeout=timeout, max_retries=max_retries, http_client=http_client)
+        try:
+            self._client = openai.OpenAI(base_url=self.base_url, api_key=secret or DUMMY_API_KEY,
+                                         timeout=timeout, max_retries=max_retries, http_client=http_client)
+        except Exception as exc:  # noqa: BLE001 - an unparsable URL ("http://[::1", spaces, ...)
+            raise ConfigurationError(f"the endpoint URL {self.base_url!r} is not a valid URL ({exc})",
+                                     hint="check SCOPEBOT_LLM_BASE_URL: e.g. http://127.0.0.1:8080/v1") from None
 
     # -- identity (never shows the key) ----------------------------------------------------------
     @property
