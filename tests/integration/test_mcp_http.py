@@ -7,7 +7,6 @@ assistant running on an allowed image, and that a file outside the allowed folde
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import shutil
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from async_helpers import run_coroutine  # noqa: E402
 
 from scopebot.settings import Settings
 
@@ -139,24 +139,3 @@ def test_analyse_image_runs_the_code_assistant_on_an_allowed_image(results: dict
     assert re.search(r"\b4 objects", data["stdout"]), data["stdout"]  # the synthetic image has 4 blobs
     assert data["image"]["shape"] == [96, 96]
     assert any(block.type == "image" for block in analyse.content)  # the labelled figure, inline
-
-
-def run_coroutine(factory):  # type: ignore[no-untyped-def]
-    """``asyncio.run(factory())`` in a fresh thread: works even when this thread already runs an event loop
-    (as playwright's sync API does while a browser is open)."""
-    import threading
-
-    box: dict = {}
-
-    def target() -> None:
-        try:
-            box["value"] = asyncio.run(factory())
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
-            box["error"] = exc
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join()
-    if "error" in box:
-        raise box["error"]
-    return box["value"]

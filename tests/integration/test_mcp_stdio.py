@@ -8,7 +8,6 @@ abstention for an invented Fiji plugin, and that running code is refused by defa
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import sys
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from async_helpers import run_coroutine  # noqa: E402
 
 from scopebot.citations import KEY_PATTERN, NOT_IN_SOURCES
 from scopebot.settings import Settings
@@ -143,24 +143,3 @@ def test_fresh_home_lists_tools_and_errors_carry_the_cli_hint(tmp_path: Path) ->
     assert "No index found" in search.content[0].text and "How to fix: build it with `scopebot ingest`" in \
         search.content[0].text
     assert not (tmp_path / "fresh-home" / "index").exists()
-
-
-def run_coroutine(factory):  # type: ignore[no-untyped-def]
-    """``asyncio.run(factory())`` in a fresh thread: works even when this thread already runs an event loop
-    (as playwright's sync API does while a browser is open)."""
-    import threading
-
-    box: dict = {}
-
-    def target() -> None:
-        try:
-            box["value"] = asyncio.run(factory())
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
-            box["error"] = exc
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join()
-    if "error" in box:
-        raise box["error"]
-    return box["value"]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from async_helpers import run_coroutine  # noqa: E402
 
 pytest.importorskip("mcp", reason="the scopebot[mcp] extra is not installed")
 
@@ -104,24 +104,3 @@ def test_tools_are_listed_before_any_index_exists(tmp_path: Path) -> None:
     services = ScopebotServices(Settings(home=tmp_path / "fresh", embedding_model="hash"))
     assert {t.name for t in with_client(services, lambda c: c.list_tools()).tools} == TOOLS
     assert not (tmp_path / "fresh").exists()  # listing opened nothing
-
-
-def run_coroutine(factory):  # type: ignore[no-untyped-def]
-    """``asyncio.run(factory())`` in a fresh thread: works even when this thread already runs an event loop
-    (as playwright's sync API does while a browser is open)."""
-    import threading
-
-    box: dict = {}
-
-    def target() -> None:
-        try:
-            box["value"] = asyncio.run(factory())
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
-            box["error"] = exc
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join()
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
