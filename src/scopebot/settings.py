@@ -6,6 +6,7 @@ Every field can be set from the environment with the ``SCOPEBOT_`` prefix (for e
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
@@ -232,3 +233,13 @@ class Settings(BaseSettings):
 def load_settings(**overrides: object) -> Settings:
     """Build settings from the environment, with explicit overrides taking precedence."""
     return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def is_loopback(host: str) -> bool:
+    """True when ``host`` (the ``host`` setting a server listens on) is 127.0.0.1, ::1 or localhost."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

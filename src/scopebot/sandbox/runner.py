@@ -37,6 +37,7 @@ from scopebot.sandbox.isolation import (
 )
 from scopebot.sandbox.models import RunResult, SandboxLimits
 from scopebot.sandbox.pool import DEFAULT_PRELOAD, SandboxPool, WorkerProcess
+from scopebot.settings import is_loopback
 
 if TYPE_CHECKING:
     from scopebot.settings import Settings
@@ -107,7 +108,7 @@ class Sandbox:
         """
         limits = SandboxLimits(timeout_s=settings.sandbox_timeout, memory_mb=settings.sandbox_memory_mb,
                                disk_mb=settings.sandbox_disk_mb)
-        unsafe = settings.sandbox_unsafe_hook_only and _is_loopback(listen_host or settings.host)
+        unsafe = settings.sandbox_unsafe_hook_only and is_loopback(listen_host or settings.host)
         return cls(limits, workers=settings.sandbox_workers if workers is None else workers,
                    output_dir=output_dir or settings.home / "runs", enabled=settings.allow_code_execution,
                    isolation=settings.sandbox_isolation, python=python or settings.sandbox_python,
@@ -298,19 +299,9 @@ def _check_python(python: str) -> str:
     return os.path.abspath(path)
 
 
-def _is_loopback(host: str) -> bool:
-    import ipaddress
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def check_exposure(isolation: Isolation, listen_host: str) -> None:
     """Refuse the unsafe hook-only mode for a server listening beyond localhost (the UI calls this)."""
-    if isolation.kind == "hook-only" and not _is_loopback(listen_host):
+    if isolation.kind == "hook-only" and not is_loopback(listen_host):
         raise SandboxUnavailable(f"code execution without a kernel sandbox is refused for a server listening "
                                  f"on {listen_host}", hint=INSTALL_HINT)
 

@@ -13,7 +13,6 @@ The UI talks to this module only through the :class:`UIServices` protocol, so te
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -25,7 +24,7 @@ from typing import Any, Protocol, runtime_checkable
 from pydantic import SecretStr
 
 from scopebot.errors import ConfigurationError
-from scopebot.settings import Settings
+from scopebot.settings import Settings, is_loopback
 from scopebot.ui.safety import inline_text
 
 #: Backends a user may pick in the settings panel (``gguf``/``scripted`` are for operators and tests).
@@ -120,16 +119,6 @@ class UIServices(Protocol):
     def code_execution(self) -> bool:
         """Whether the Run button (and sandboxed code answers) are enabled."""
         ...
-
-
-def is_loopback(host: str) -> bool:
-    """True for 127.0.0.1, ::1 and localhost."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def code_execution_allowed(settings: Settings) -> bool:
