@@ -58,8 +58,7 @@ class ProcessEmbedder(Embedder):
         self._proc: subprocess.Popen[bytes] | None = None
         self._lines: queue.Queue[bytes | None] = queue.Queue()
         self._lock = threading.Lock()
-        with self._lock:
-            self._start()
+        self._start()
 
     @classmethod
     def from_settings(cls, settings: Any, **kwargs: Any) -> ProcessEmbedder:

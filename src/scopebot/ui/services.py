@@ -180,7 +180,7 @@ class Services:
             if self._knowledge is None:
                 from scopebot.knowledge import KnowledgeBase
 
-                self._knowledge = KnowledgeBase.open(self.settings, embedder=server_embedder(self.settings))
+                self._knowledge = KnowledgeBase.open(self.settings, embedder=_embedder(self.settings))
             return self._knowledge
 
     @property
@@ -292,13 +292,10 @@ class Services:
 
 
 def _embedder(settings: Settings) -> Any:
+    """The server's query embedder (in a restartable child process, see ``index/embed_worker.py``)."""
+    from scopebot.index.embed_worker import server_embedder
+
     return server_embedder(settings)
-
-
-def server_embedder(settings: Settings) -> Any:
-    from scopebot.index.embed_worker import server_embedder as build
-
-    return build(settings)
 
 
 @contextmanager
