@@ -145,6 +145,16 @@ def _save_figures(workdir: str) -> list[str]:
 
 
 # --- the run ----------------------------------------------------------------------------------------
+def build_font_list() -> None:
+    """Load matplotlib's font list once (it scans the system font folders), outside the audit hook."""
+    if "matplotlib.font_manager" in sys.modules:
+        return
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.font_manager
+    _ = matplotlib.font_manager.fontManager
+
+
 def _confine(job: dict, kernel) -> list[str]:  # noqa: ANN001
     """Kernel layers of the run, in order; raises when a requested layer cannot be set up."""
     layers: list[str] = []
@@ -210,13 +220,10 @@ def run_job(job: dict, code_text: str, res_fd: int) -> None:
     result: dict = {"ok": False, "error": None, "traceback": None, "limit": None, "violation": None}
     try:
         compiled = compile(code_text, filename, "exec")
-        if "matplotlib" in code_text and "matplotlib.font_manager" not in sys.modules:
+        if "matplotlib" in code_text:
             # a cold run has no warm template that built matplotlib's font list: build it before the
             # audit hook, which would refuse the scan of system font folders (the kernel layers apply)
-            import matplotlib
-            matplotlib.use("Agg")
-            import matplotlib.font_manager
-            _ = matplotlib.font_manager.fontManager
+            build_font_list()
         guard.install(workdir, job["read_roots"], own_pid=os.getpid())
         exec(compiled, namespace)  # noqa: S102 - this is the sandbox
         result["ok"] = True

@@ -34,7 +34,7 @@ sys.path.insert(0, _HERE)
 try:
     import guard  # noqa: F401 - loaded before any fork so runs share it
     import kernel
-    from runjob import _confine
+    from runjob import _confine, build_font_list
     from warden import _parse, _prepare_namespaces, run_warden
 finally:
     sys.path.remove(_HERE)
@@ -51,8 +51,7 @@ def _preload(names: list[str]) -> list[str]:
         except Exception:  # noqa: BLE001 - a missing optional package just is not warm
             continue
     if "matplotlib.pyplot" in sys.modules:
-        import matplotlib.font_manager
-        _ = matplotlib.font_manager.fontManager
+        build_font_list()
     return done
 
 
