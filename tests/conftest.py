@@ -40,9 +40,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> objec
     outcome = yield
     report = outcome.get_result()
     if FAIL_ON_SKIP and report.skipped and not hasattr(report, "wasxfail"):
-        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
-        report.outcome = "failed"
-        report.longrepr = f"skipped under CI, which counts as a failure: {reason}"
+        _fail_skip(report, "skipped")
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -50,6 +48,10 @@ def pytest_make_collect_report(collector: pytest.Collector) -> object:  # type: 
     outcome = yield
     report = outcome.get_result()
     if FAIL_ON_SKIP and report.skipped:
-        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
-        report.outcome = "failed"
-        report.longrepr = f"module skipped under CI, which counts as a failure: {reason}"
+        _fail_skip(report, "module skipped")
+
+
+def _fail_skip(report: pytest.TestReport | pytest.CollectReport, what: str) -> None:
+    reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    report.outcome = "failed"
+    report.longrepr = f"{what} under CI, which counts as a failure: {reason}"
