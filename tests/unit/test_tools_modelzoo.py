@@ -126,3 +126,20 @@ def test_cli_bad_input_exits_2(args: list[str], message: str, tmp_path: Path) ->
     result = CliRunner().invoke(app, args, env={"SCOPEBOT_HOME": str(tmp_path)})
     assert result.exit_code == 2
     assert message in result.output
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"request": " "}, "empty"), ({"interface": "touch"}, "Unknown interface"),
+     ({"dims": "4d"}, "Unknown dimensionality"), ({"k": 0}, "between 1 and 50"), ({"k": 51}, "between 1 and 50")],
+)
+def test_one_argument_check_for_every_front_end(kwargs: dict, message: str) -> None:
+    from scopebot.errors import ConfigurationError
+    from scopebot.tools.query import check_arguments
+
+    args = {"request": "segment nuclei", "interface": "any", "dims": "any", "k": 5} | kwargs
+    with pytest.raises(ConfigurationError, match=message):
+        check_arguments(**args)
+    retriever = InMemoryRetriever([])
+    with pytest.raises(ConfigurationError, match=message):  # the recommender itself refuses too (UI, MCP)
+        Recommender(retriever, ToolCatalog.from_retriever(retriever)).recommend(**args)

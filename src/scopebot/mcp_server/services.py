@@ -197,15 +197,6 @@ class ScopebotServices:
     def recommend(self, request: str, *, interface: str = "any", dims: str = "any",
                   k: int = 5) -> tuple[ToolsOutput, Recommendation]:
         """Ranked tools and Model Zoo models from the registries in the index."""
-        if interface not in ("gui", "code", "any"):
-            raise ConfigurationError(f"Unknown interface {interface!r}", hint="use interface gui, code or any")
-        if dims not in ("2d", "3d", "any"):
-            raise ConfigurationError(f"Unknown dimensionality {dims!r}", hint="use dims 2d, 3d or any")
-        if not request.strip():
-            raise ConfigurationError("The request is empty",
-                                     hint='describe the task, e.g. "track cells in 2D time-lapse"')
-        if not 1 <= k <= 50:
-            raise ConfigurationError(f"k must be between 1 and 50, not {k}", hint="ask for e.g. k=5 tools")
         rec = self.recommender.recommend(request, interface=interface, dims=dims, k=k)
         return tools_output(rec), rec
 

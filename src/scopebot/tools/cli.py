@@ -22,17 +22,11 @@ def recommend(
     no_citations: Annotated[bool, typer.Option("--no-citations", help="Skip book/training citations.")] = False,
 ) -> None:
     """Recommend tools and Model Zoo models from BIII, the awesome list and bioimage.io, with reasons."""
-    from scopebot.errors import ConfigurationError
-
     settings = get_settings()
     with error_boundary():
-        if interface not in ("gui", "code", "any"):
-            raise ConfigurationError(f"Unknown interface {interface!r}", hint="use --interface gui, code or any")
-        if dims not in ("2d", "3d", "any"):
-            raise ConfigurationError(f"Unknown dimensionality {dims!r}", hint="use --dims 2d, 3d or any")
-        if not request.strip():
-            raise ConfigurationError("The request is empty",
-                                     hint='describe the task, e.g. scopebot recommend "track cells in 2D"')
+        from scopebot.tools.query import check_arguments
+
+        check_arguments(request, interface, dims, k)  # before the index loads: a typo fails fast
         from scopebot.tools.factory import build_recommender
 
         recommender = build_recommender(settings)

@@ -237,6 +237,19 @@ def _matches(concepts: list[tuple[Concept, re.Pattern[str]]], text: str) -> tupl
     return found, words
 
 
+def check_arguments(request: str, interface: str, dims: str, k: int) -> None:
+    """The one check of a recommendation's arguments (CLI, UI and MCP all go through it)."""
+    if interface not in ("gui", "code", "any"):
+        raise ConfigurationError(f"Unknown interface {interface!r}", hint="use interface gui, code or any")
+    if dims not in ("2d", "3d", "any"):
+        raise ConfigurationError(f"Unknown dimensionality {dims!r}", hint="use dims 2d, 3d or any")
+    if not request.strip():
+        raise ConfigurationError("The request is empty",
+                                 hint='describe the task, e.g. "track cells in a 2D time-lapse"')
+    if not 1 <= k <= 50:
+        raise ConfigurationError(f"k must be between 1 and 50, not {k}", hint="ask for e.g. k=5 tools")
+
+
 def parse_request(text: str, *, interface: Interface = "any", dims: Dims = "any") -> ParsedRequest:
     """Parse a free-text request; explicit ``interface``/``dims`` options override the text.
 

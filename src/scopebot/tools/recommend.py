@@ -66,6 +66,7 @@ from scopebot.tools.query import (
     PATTERNS,
     PLATFORMS,
     TASK_BY_NAME,
+    check_arguments,
     normalise_spelling,
     parse_request,
 )
@@ -151,9 +152,11 @@ class Recommender:
     # ---- public -----------------------------------------------------------------------------------
     def recommend(self, request: str, interface: Interface = "any", dims: Dims = "any", k: int = 5,
                   *, with_citations: bool = True) -> Recommendation:
-        """Ranked tools for ``request``; raises ConfigurationError for empty or meaningless input."""
-        if k < 1:
-            raise ConfigurationError("k must be at least 1", hint="pass --k 5 (or any positive number)")
+        """Ranked tools for ``request``; raises ConfigurationError for bad arguments or meaningless input.
+
+        The argument checks are :func:`scopebot.tools.query.check_arguments`, one place for every front end.
+        """
+        check_arguments(request, interface, dims, k)
         parsed = parse_request(request, interface=interface, dims=dims)
         known = [w for w in parsed.keywords if w in self._vocab or _stem(w) in self._vocab]
         if not parsed.understood and not known and not parsed.platforms:
