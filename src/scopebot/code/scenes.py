@@ -25,6 +25,7 @@ class Scene(BaseModel):
     pixel_size_um: float | None = None
     z_step_um: float | None = None
     time_step_s: float | None = None
+    channel_names: list[str] | None = Field(default=None, description="Stain names (written to OME-XML).")
     truth: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -39,8 +40,11 @@ def _finish(img: np.ndarray, rng: np.random.Generator, noise: float, bg: float =
 
 def nuclei(rng: np.random.Generator, count: int = 10, radius: float = 8, size: int = 192, noise: float = 20,
            channels: int = 1, pixel_size: float = 0.5, positive: int = 0, radii: list[float] | None = None,
-           border: int = 0) -> Scene:
-    """Disks in channel 1; channel 2 holds 100, 200, ... inside each nucleus, or a marker in `positive`."""
+           border: int = 0, names: list[str] | None = None) -> Scene:
+    """Disks in channel 1; channel 2 holds 100, 200, ... inside each nucleus, or a marker in `positive`.
+
+    ``names``: the channels' stain names (e.g. ['DAPI', 'GFP']), written to OME-XML.
+    """
     radii = radii or [radius] * count
     shape = (size, size)
     shift = int(2 * radius + 6) if border else 0  # keep interior disks clear of the border half-disks
@@ -62,8 +66,12 @@ def nuclei(rng: np.random.Generator, count: int = 10, radius: float = 8, size: i
     truth = {"count": len(radii), "areas_px": areas, "areas_um2": [a * pixel_size ** 2 for a in areas],
              "intensities_c2": [100.0 * (i + 1) for i in range(len(radii))], "count_with_border": len(radii) + border,
              "positive_count": positive, "positive_percent": 100.0 * positive / len(radii)}
+    truth["integrated_c1"] = [1600.0 * a for a in areas]
+    truth["integrated_c2"] = [(float(ch2[_disk(shape, cy, cx, r)].max()) + 100.0) * a
+                              for (cy, cx), r, a in zip(centers, radii, areas, strict=False)]
     data = np.stack([_finish(ch1, rng, noise), _finish(ch2, rng, noise)]) if channels == 2 else _finish(ch1, rng, noise)
-    return Scene(data=data, axes="CYX" if channels == 2 else "YX", pixel_size_um=pixel_size, truth=truth)
+    return Scene(data=data, axes="CYX" if channels == 2 else "YX", pixel_size_um=pixel_size, truth=truth,
+                 channel_names=names)
 
 
 def nuclei_3d(rng: np.random.Generator, count: int = 6, radius_um: float = 5.0, z_step: float = 2.0,
@@ -161,7 +169,7 @@ def partners(rng: np.random.Generator, count: int = 8, offset: float = 10.0, siz
                  truth={"count": count, "distance_px": offset, "distance_um": offset * pixel_size})
 
 
-def coloc(rng: np.random.Generator, same: bool = True, size: int = 160) -> Scene:
+def coloc(rng: np.random.Generator, same: bool = True, size: int = 160, names: list[str] | None = None) -> Scene:
     """Two channels with the same spots (Pearson near 1) or spots in different places (near 0 or below)."""
     centers = disk_centers(16, 5, (size, size), rng, gap=8)
     a = np.zeros((size, size))
@@ -180,7 +188,7 @@ def coloc(rng: np.random.Generator, same: bool = True, size: int = 160) -> Scene
                 a[_disk((size, size), cy, cx, 5)] = 1000
     da, db = _finish(a, rng, 10), _finish(b, rng, 10)
     r = float(np.corrcoef(da.ravel().astype(float), db.ravel().astype(float))[0, 1])
-    return Scene(data=np.stack([da, db]), axes="CYX", truth={"pearson_r": r, "same": same})
+    return Scene(data=np.stack([da, db]), axes="CYX", truth={"pearson_r": r, "same": same}, channel_names=names)
 
 
 def moving_spot(rng: np.random.Generator, frames: int = 10, step: tuple[float, float] = (0.0, 3.0),
@@ -194,11 +202,13 @@ def moving_spot(rng: np.random.Generator, frames: int = 10, step: tuple[float, f
     px = float(np.hypot(*step))
     return Scene(data=_finish(img, rng, 15), axes="TYX", pixel_size_um=pixel_size, time_step_s=time_step,
                  truth={"tracks": spots, "speed_px_per_frame": px, "speed_um_per_s": px * pixel_size / time_step,
-                        "path_px": px * (frames - 1), "path_um": px * (frames - 1) * pixel_size})
+                        "path_px": px * (frames - 1), "path_um": px * (frames - 1) * pixel_size,
+                        "counts_per_frame": [spots] * frames})
 
 
 def shapes(rng: np.random.Generator, size: int = 200) -> Scene:
-    """Three circles and three 4:1 ellipses: eccentricity 0 and about 0.97."""
+    """Three circles (radius 12) and three 4:1 ellipses (semi-axes 24 and 6): eccentricity 0 and about 0.97;
+    perimeters 2 pi r and Ramanujan's ellipse formula; axis lengths 24/24 and 48/12 px."""
     img = np.zeros((size, size))
     yy, xx = np.mgrid[:size, :size]
     for k in range(3):
@@ -206,7 +216,15 @@ def shapes(rng: np.random.Generator, size: int = 200) -> Scene:
         img[((yy - (40 + 60 * k)) / 6) ** 2 + ((xx - 140) / 24) ** 2 <= 1] = 1500
     return Scene(data=_finish(img, rng, 15), axes="YX", truth={"count": 6, "eccentricities": [0.0] * 3 + [0.968] * 3,
                                                      "circularities": [1.0] * 3 + [0.537] * 3,
-                                                     "aspect_ratios": [1.0] * 3 + [4.0] * 3})
+                                                     "aspect_ratios": [1.0] * 3 + [4.0] * 3,
+                                                     "perimeters_px": [2 * np.pi * 12] * 3 + [_ellipse_perimeter(24, 6)] * 3,
+                                                     "major_axes_px": [24.0] * 3 + [48.0] * 3,
+                                                     "minor_axes_px": [24.0] * 3 + [12.0] * 3})
+
+
+def _ellipse_perimeter(a: float, b: float) -> float:
+    """Ramanujan's approximation of an ellipse's perimeter."""
+    return float(np.pi * (3 * (a + b) - np.sqrt((3 * a + b) * (a + 3 * b))))
 
 
 def salt_pepper(rng: np.random.Generator, count: int = 9, size: int = 160) -> Scene:
@@ -243,6 +261,8 @@ def write_scene(scene: Scene, path: Path, fmt: Literal["ome", "imagej", "plain"]
             md.update(PhysicalSizeZ=scene.z_step_um, PhysicalSizeZUnit="µm")
         if scene.time_step_s:
             md.update(TimeIncrement=scene.time_step_s, TimeIncrementUnit="s")
+        if scene.channel_names:
+            md["Channel"] = {"Name": list(scene.channel_names)}
         tifffile.imwrite(path, data, ome=True, metadata=md)
     elif fmt == "imagej":
         md = {"axes": scene.axes, "unit": "um"}
