@@ -153,6 +153,10 @@ class Settings(BaseSettings):
     sandbox_disk_mb: int = Field(default=512, ge=1,
                                  description="Disk space of a run's working folder (a sized tmpfs; inputs come "
                                              "on top), MiB.")
+    sandbox_runs_keep_mb: int = Field(default=1024, ge=0,
+                                      description="Size cap of the folder of run outputs (SCOPEBOT_HOME/runs): "
+                                                  "past it the oldest runs' figures and files are deleted "
+                                                  "after each run (0: keep only the latest run).")
     sandbox_python: str | None = Field(default=None,
                                        description="Python interpreter of sandbox runs, e.g. your analysis "
                                                    "venv's or conda env's bin/python (its packages are used); "

@@ -136,3 +136,14 @@ def test_cli_eval_code_scores_samples(tmp_path: Path) -> None:
     report = json.loads((out / "report.json").read_text())
     assert report["metrics"]["pass@1"] == pytest.approx(1 / 3, abs=1e-3)
     assert report["items"][0]["outputs"]["limits"] == ["timeout"] or "cpu" in report["items"][0]["outputs"]["limits"]
+
+
+def test_runs_folder_is_capped_after_each_run(tmp_path: Path) -> None:
+    code = "import matplotlib.pyplot as plt\nplt.plot([1, 2])\n"
+    with Sandbox(SandboxLimits(timeout_s=20), output_dir=tmp_path, keep_outputs_mb=0) as sb:
+        first = sb.run(code)
+        second = sb.run(code)
+    assert first.ok and second.ok, (first.error, second.error)
+    assert not Path(first.figures[0]).exists()  # over the cap: the older run's folder went
+    assert Path(second.figures[0]).read_bytes()[:4] == b"\x89PNG"  # the newest run is never removed
+    assert [p.name for p in tmp_path.iterdir()] == [Path(second.figures[0]).parent.name]

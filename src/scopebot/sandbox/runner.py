@@ -37,6 +37,7 @@ from scopebot.sandbox.isolation import (
 )
 from scopebot.sandbox.models import RunResult, SandboxLimits
 from scopebot.sandbox.pool import DEFAULT_PRELOAD, SandboxPool, WorkerProcess
+from scopebot.sandbox.retention import prune_runs
 from scopebot.settings import is_loopback
 
 if TYPE_CHECKING:
@@ -67,8 +68,10 @@ class Sandbox:
                  output_dir: Path | None = None, isolation: str = "auto",
                  preload: Sequence[str] = DEFAULT_PRELOAD, python: str | None = None,
                  root_dir: Path | None = None, enabled: bool = True, unsafe_hook_only: bool = False,
-                 bwrap: str | None = None) -> None:
+                 bwrap: str | None = None, keep_outputs_mb: int | None = None) -> None:
         self.limits = limits or SandboxLimits()
+        #: Size cap of ``output_dir`` (MiB; None: no cap), applied after each run (:mod:`.retention`).
+        self.keep_outputs_mb = keep_outputs_mb
         self.enabled = enabled
         self.python = _check_python(python or sys.executable)
         self.isolation: Isolation = (probe(isolation, self.python, bwrap, unsafe_hook_only) if enabled
@@ -112,7 +115,8 @@ class Sandbox:
         return cls(limits, workers=settings.sandbox_workers if workers is None else workers,
                    output_dir=output_dir or settings.home / "runs", enabled=settings.allow_code_execution,
                    isolation=settings.sandbox_isolation, python=python or settings.sandbox_python,
-                   unsafe_hook_only=unsafe, bwrap=settings.sandbox_bwrap)
+                   unsafe_hook_only=unsafe, bwrap=settings.sandbox_bwrap,
+                   keep_outputs_mb=settings.sandbox_runs_keep_mb)
 
     # --- lifecycle ----------------------------------------------------------------------------
     def warm_up(self) -> None:
@@ -160,7 +164,10 @@ class Sandbox:
             job = self._job(run_id, limits, globals, filename, input_bytes)
             started = time.monotonic()
             reply = self._submit(job, limits)
-            result = self._collect(reply, job_dir, limits, output_dir or self.output_dir / run_id)
+            dest = output_dir or self.output_dir / run_id
+            result = self._collect(reply, job_dir, limits, dest)
+            if self.keep_outputs_mb is not None and output_dir is None:
+                prune_runs(self.output_dir, self.keep_outputs_mb * 1024 * 1024, protect=dest)
             result.warm = self._pool is not None
             if result.duration_s <= 0:
                 result.duration_s = time.monotonic() - started
