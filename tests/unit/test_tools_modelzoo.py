@@ -74,6 +74,27 @@ def test_catalog_file_loading(tmp_path: Path) -> None:
     assert ModelZooCatalog.from_sources_dir(tmp_path / "nowhere") is None
 
 
+def test_stored_checks_give_the_same_records_without_validating_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    from scopebot.tools.models import ToolRecord
+
+    def record() -> ToolRecord:
+        return ToolRecord(id="bmz:made-up-lynx", name="made-up VESICLE finder", kind="model",
+                          bioimageio_id="made-up-lynx")
+
+    zoo = ModelZooCatalog([entry()])
+    fresh = record()
+    zoo.enrich([fresh])
+    table = json.loads(json.dumps(zoo.checked_table()))  # as kept beside the index build
+    again = ModelZooCatalog([entry()])
+    again.use_checked(table)
+    monkeypatch.setattr(again, "validate", lambda e: pytest.fail("validated although stored"))
+    stored = record()
+    again.enrich([stored])
+    assert stored.model_dump() == fresh.model_dump() and stored.validation == "valid"
+    assert again.checks_version() == zoo.checks_version()
+    assert ModelZooCatalog([entry(license="CC-BY-4.0")]).checks_version() != zoo.checks_version()
+
+
 @pytest.mark.parametrize(
     ("name", "expected"),
     [("propagate (EBImage)", "propagate"), ("Cell-ACDC", "cellacdc"), ("  Fiji ", "fiji"), ("Ångström Tool", "angstromtool")],

@@ -18,12 +18,17 @@ def build_recommender(settings: Settings, retriever: Retriever | None = None, *,
     """A recommender over ``retriever`` (default: the live index of ``settings.home``).
 
     The Model Zoo catalog file under ``settings.sources_dir`` is used, when present, for offline
-    ``bioimageio.spec`` validation, model inputs and run options.
+    ``bioimageio.spec`` validation, model inputs and run options; with a knowledge base the validation
+    results are kept beside its build (:meth:`KnowledgeBase.derived`).
     """
     if retriever is None:
         from scopebot.knowledge import KnowledgeBase
 
         retriever = KnowledgeBase.open(settings)
     zoo = ModelZooCatalog.from_sources_dir(settings.sources_dir, validate=validate_model_zoo)
+    derived = getattr(retriever, "derived", None)
+    if zoo is not None and validate_model_zoo and callable(derived):
+        # validated once per index build and catalog file, not at every start (about a second)
+        zoo.use_checked(derived("modelzoo-checks", zoo.checked_table, version=zoo.checks_version()))
     catalog = ToolCatalog.from_retriever(retriever, model_zoo=zoo)
     return Recommender(retriever, catalog, candidates=max(60, settings.candidates))

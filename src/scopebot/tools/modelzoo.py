@@ -15,6 +15,7 @@ description without the bulky parts (inputs/outputs/weights and test logs). We:
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable
 from pathlib import Path
@@ -55,6 +56,11 @@ class ModelZooCatalog:
         self._by_id = {str(e["id"]): e for e in self.entries if e.get("id")}
         self._by_name = {str(e["name"]).strip().lower(): e for e in self.entries if e.get("name")}
         self._validation: dict[int, tuple[str, str, Any]] = {}
+        #: Results of :meth:`checked_table` computed earlier (e.g. kept beside the index build).
+        self._checked: dict[str, dict[str, Any]] = {}
+        #: Changes whenever the entries change (part of the key of a stored :meth:`checked_table`).
+        self.fingerprint = hashlib.sha256(json.dumps(self.entries, sort_keys=True, default=str)
+                                          .encode()).hexdigest()[:10]
 
     @classmethod
     def load(cls, path: str | Path, *, validate: bool = True) -> ModelZooCatalog:
@@ -139,6 +145,31 @@ class ModelZooCatalog:
             return "invalid: " + "; ".join(problems[:3]), scope, descr
         return "valid", scope, descr
 
+    def checked_table(self) -> dict[str, dict[str, Any]]:
+        """Validation, scope and inputs of every entry with an id, as JSON (to keep beside the index)."""
+        table: dict[str, dict[str, Any]] = {}
+        for rid, entry in self._by_id.items():
+            validation, scope, descr = self.validate(entry)
+            table[rid] = {"validation": validation, "scope": scope,
+                          "inputs": model_inputs(entry, descr).model_dump(mode="json")}
+        return table
+
+    def use_checked(self, table: dict[str, dict[str, Any]]) -> None:
+        """Use a :meth:`checked_table` computed before instead of validating again (seconds per start)."""
+        self._checked = dict(table)
+
+    def checks_version(self) -> str:
+        """Key of a stored :meth:`checked_table`: this module's code, bioimageio.spec's version, the entries."""
+        from importlib.metadata import PackageNotFoundError, version
+
+        from scopebot.index.derived import code_version
+
+        try:
+            spec = version("bioimageio.spec").replace("+", "-").lower()
+        except PackageNotFoundError:  # pragma: no cover - a dependency
+            spec = "none"
+        return f"{code_version(ModelZooCatalog)}-{spec}-{self.fingerprint}"[:80]
+
     # ---- enrichment -------------------------------------------------------------------------------
     def enrich(self, records: Iterable[ToolRecord]) -> None:
         """Fill validation, inputs, run options and links of Model Zoo records in place."""
@@ -150,10 +181,14 @@ class ModelZooCatalog:
                 if not rec.validation.startswith(("valid", "invalid")):
                     rec.validation = "not validated: not in the offline catalog snapshot (legacy entry)"
                 continue
-            validation, scope, descr = self.validate(entry)
+            rid = str(entry.get("id") or rec.bioimageio_id)
+            stored = self._checked.get(rid) if self.validate_entries else None
+            if stored is not None:
+                validation, scope, descr = stored["validation"], stored["scope"], None
+            else:
+                validation, scope, descr = self.validate(entry)
             rec.validation, rec.validation_scope = validation, scope
             rec.status = rec.status or str(entry.get("_status") or "")
-            rid = str(entry.get("id") or rec.bioimageio_id)
             if rid:
                 rec.bioimageio_id = rid
                 rec.links["bioimage.io"] = rec.links.get("bioimage.io") or bioimageio_url(rid)
@@ -165,7 +200,8 @@ class ModelZooCatalog:
             if isinstance(git_repo, str) and git_repo.startswith("http"):
                 rec.links.setdefault("git_repo", git_repo)
             if rec.kind == "model":
-                rec.inputs = model_inputs(entry, descr)
+                rec.inputs = (ModelInputs.model_validate(stored["inputs"]) if stored is not None
+                              else model_inputs(entry, descr))
                 rec.run_with = run_options(entry)
                 if rec.inputs.dims:
                     rec.dims = sorted(set(rec.dims) | set(rec.inputs.dims))
