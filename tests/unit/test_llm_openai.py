@@ -222,6 +222,15 @@ def test_404_without_model_list_points_at_the_base_url() -> None:
     assert "SCOPEBOT_LLM_BASE_URL" in info.value.hint
 
 
+def test_empty_404_everywhere_says_nothing_openai_compatible_answers() -> None:
+    # e.g. a firewall or proxy that answers 404 with no body for an address it cannot reach
+    model, _ = make_model(lambda r: httpx2.Response(404, content=b""))
+    with pytest.raises(ConfigurationError) as info:
+        model.complete(USER)
+    assert "no OpenAI-compatible server answers at http://llm.test/v1" in info.value.message
+    assert "proxy" in info.value.hint and "SCOPEBOT_LLM_BASE_URL" in info.value.hint
+
+
 @pytest.mark.parametrize(("msg", "code"), [
     ("This model's maximum context length is 2048 tokens. However, you requested 3000 tokens.",
      "context_length_exceeded"),

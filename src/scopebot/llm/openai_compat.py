@@ -243,6 +243,13 @@ class OpenAICompatibleModel(ChatModel):
         except ScopebotError:
             available = None
         if available is None:
+            if not detail or detail.lower().startswith("error code"):
+                # no OpenAI-style error body and no model list: something else answers at this address
+                return ConfigurationError(
+                    f"no OpenAI-compatible server answers at {self.base_url}: it gave HTTP {status} with no "
+                    "error message, and no model list",
+                    hint="check SCOPEBOT_LLM_BASE_URL (host, port, and usually a /v1 ending); a proxy or "
+                         "firewall may be answering for an address it cannot reach")
             return ConfigurationError(f"{self.base_url} answered HTTP {status} ({detail})",
                                       hint="check SCOPEBOT_LLM_BASE_URL (usually ends in /v1) and "
                                            "SCOPEBOT_LLM_MODEL")
