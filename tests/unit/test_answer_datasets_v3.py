@@ -1,0 +1,81 @@
+"""The issue-16 follow-up held-out sets load, and they are not near-duplicates of data tuned on or seen before.
+
+``answers_holdout_v3.yaml`` is compared with the tuning sets (answers_v1, answers_entities_v1, the tune
+split of usefulness_v1) and with the older held-out questions, so it measures something new;
+``hallucination_holdout_v2.yaml`` is compared with hallucination_v1/v2 (answers and passage texts).
+Failure messages name only the new items, never the older held-out text.
+"""
+
+from __future__ import annotations
+
+from scopebot.answer.text import content_set
+from scopebot.evals.datasets import load_dataset
+from scopebot.evals.suites.hallucination import load_hallucination_dataset
+from scopebot.evals.suites.usefulness import load_usefulness_dataset
+from scopebot.settings import PROJECT_ROOT
+
+DS = PROJECT_ROOT / "evals" / "datasets"
+MAX_JACCARD = 0.6
+ANSWERS_V3 = DS / "answers_holdout_v3.yaml"
+HAL_V2 = DS / "hallucination_holdout_v2.yaml"
+
+
+def _jaccard(a: str, b: str) -> float:
+    x, y = content_set(a), content_set(b)
+    return len(x & y) / max(1, len(x | y))
+
+
+def _near(new: list[str], pool: list[str]) -> list[tuple[str, float]]:
+    """New texts whose nearest text in ``pool`` reaches MAX_JACCARD (only the new text is reported)."""
+    scores = [(t, max((_jaccard(t, p) for p in pool), default=0.0)) for t in new]
+    return [(t, round(s, 2)) for t, s in scores if s >= MAX_JACCARD]
+
+
+def _answer_questions(name: str) -> list[str]:
+    return [it.question for it in load_dataset(DS / name, "answers").items]
+
+
+def _usefulness(split: str) -> list[str]:
+    return [it.question for it in load_usefulness_dataset(DS / "usefulness_v1.yaml").items if it.split == split]
+
+
+def test_answers_v3_loads_with_its_three_groups() -> None:
+    items = load_dataset(ANSWERS_V3, "answers").items
+    answerable = [it for it in items if it.answerable]
+    unanswerable = [it for it in items if not it.answerable and it.id.startswith("h3-u")]
+    fake = [it for it in items if not it.answerable and it.id.startswith("h3-f")]
+    assert len(answerable) >= 30 and len(unanswerable) >= 10 and len(fake) >= 10
+    assert len(answerable) + len(unanswerable) + len(fake) == len(items)
+    assert len({it.id for it in items}) == len(items)
+    assert all(it.key_facts and it.expected_sources for it in answerable)
+    assert all(it.reason and not it.key_facts for it in unanswerable + fake)
+
+
+def test_answers_v3_is_not_a_near_duplicate_of_tuning_or_older_held_out_questions() -> None:
+    v3 = _answer_questions("answers_holdout_v3.yaml")
+    assert len(set(v3)) == len(v3)
+    tuning = _answer_questions("answers_v1.yaml") + _answer_questions("answers_entities_v1.yaml") + _usefulness("tune")
+    assert _near(v3, tuning) == []
+    older_held_out = _answer_questions("answers_holdout_v1.yaml") + _answer_questions("answers_holdout_v2.yaml") + \
+        _usefulness("holdout")
+    assert _near(v3, older_held_out) == []
+
+
+def test_hallucination_v2_loads_balanced_and_realistic() -> None:
+    ds = load_hallucination_dataset(HAL_V2)
+    unsupported = [it for it in ds.items if it.labels.get("unsupported")]
+    clean = [it for it in ds.items if not any(it.labels.values())]
+    assert len(unsupported) >= 30 and len(clean) >= 25
+    assert len(unsupported) + len(clean) == len(ds.items)
+    assert len({it.id for it in ds.items}) == len(ds.items)
+    # every answer cites at least one of its own passages, so only meaning (not citations) is under test
+    assert all(any("{" + p + "}" in it.answer for p in it.passages) for it in ds.items)
+
+
+def test_hallucination_v2_is_not_a_near_duplicate_of_the_tuned_sets() -> None:
+    new = load_hallucination_dataset(HAL_V2)
+    old = [load_hallucination_dataset(DS / n) for n in ("hallucination_v1.yaml", "hallucination_v2.yaml")]
+    old_answers = [it.answer for ds in old for it in ds.items]
+    old_passages = [p.text for ds in old for p in ds.passages.values()]
+    assert _near([it.answer for it in new.items], old_answers) == []
+    assert _near([p.text for p in new.passages.values()], old_passages) == []
