@@ -154,3 +154,20 @@ def test_login_is_required_when_auth_is_set(serve, browser) -> None:
     page.get_by_role("button", name="Login").click()
     page.wait_for_selector("#question textarea", timeout=30_000)
     ctx.close()
+
+
+def test_enter_pressed_again_while_answering_queues_the_next_question(serve, open_page) -> None:
+    served = serve(lambda settings: DemoServices(settings, delay_s=2.0))
+    page = open_page(served)
+    box = page.locator("#question textarea")
+    box.fill("How do I choose a threshold for nuclei?")
+    box.press("Enter")
+    page.wait_for_function("() => (document.querySelector('#question textarea')?.value || '') === ''")
+    box.fill("Which tool tracks cells?")
+    box.press("Enter")  # the first answer is still being written
+    page.wait_for_function(
+        "() => (document.querySelector('#chat')?.innerText || '').split('Route:').length - 1 >= 2"
+        " && (document.querySelector('#progress')?.innerText || '').startsWith('Done in')", timeout=90_000)
+    users = [u.inner_text().strip() for u in page.locator("#chat [data-testid='user']").all()]
+    assert users == ["How do I choose a threshold for nuclei?", "Which tool tracks cells?"]
+    assert page.locator("#chat").inner_text().count("Route:") == 2

@@ -107,3 +107,23 @@ def test_feedback_export_and_settings(tmp_path: Path) -> None:
     assert "sk-hidden" not in msg and "API key set (hidden)" in msg
     list(session.ask("again"))
     assert svc.assistants[-1][0].strict is True  # a new assistant was built with the new settings
+
+
+def test_a_question_sent_during_another_waits_and_both_are_answered_in_order(tmp_path: Path) -> None:
+    import threading
+
+    session, _ = _session(tmp_path)
+    first = session.ask("How do I choose a threshold?")
+    assert next(first).status == "Working: routing…"  # the first turn holds the session now
+    second_views: list = []
+    second = threading.Thread(target=lambda: second_views.extend(session.ask("write python code to count nuclei")))
+    second.start()
+    second.join(0.5)
+    assert second.is_alive()  # waiting, not dropped and not interleaved
+    rest = list(first)
+    second.join(30)
+    assert not second.is_alive() and rest[-1].status.startswith("Done in ")
+    assert second_views[0].status == "Working: waiting for the previous question to finish…"
+    assert second_views[-1].status.startswith("Done") and second_views[-1].tab == "code"
+    users = [m["content"] for m in session.chat if m["role"] == "user"]
+    assert users == ["How do I choose a threshold?", "write python code to count nuclei"]

@@ -65,6 +65,8 @@ def create_app(services: UIServices | Callable[[SessionSettings], Any], settings
     with gr.Blocks(title="scopebot", analytics_enabled=False) as demo:
         # per-session state; its temporary files go when Gradio drops the session
         state = gr.State(None, delete_callback=_close_session)
+        # the session exists from page load, so two questions sent at once belong to the same one
+        demo.load(session_of, [state], [state], api_name=False, show_progress="hidden")
         gr.Markdown(INTRO, elem_id="intro")
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=420):
@@ -160,8 +162,11 @@ def create_app(services: UIServices | Callable[[SessionSettings], Any], settings
             return plan_panel.plan_values(found[1] if found else None)
 
         for trigger in (send.click, question.submit):
+            # "multiple": Enter pressed again while an answer streams queues the new question (the
+            # session runs its turns in order) instead of Gradio's default of ignoring it
             trigger(on_send, [question, route, state], send_outputs, concurrency_id="turn",
-                    show_progress="minimal", api_name="ask" if trigger == send.click else False
+                    show_progress="minimal", trigger_mode="multiple",
+                    api_name="ask" if trigger == send.click else False
                     ).then(on_plan_refresh, [state], plan_box.fields, api_name=False)
 
         def on_plan_rerun(*args: Any) -> list[Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -63,6 +64,8 @@ class ChatSession:
     image: ImageInfo | None = None
     _assistant: Any = None
     _workdir: Path | None = None
+    #: One turn at a time per session: a question sent while another is answered waits, in order.
+    _turn_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     # --- plumbing ---------------------------------------------------------------------------
     @property
@@ -84,7 +87,20 @@ class ChatSession:
 
     # --- chat -------------------------------------------------------------------------------
     def ask(self, text: str, route: str = "auto") -> Iterator[View]:
-        """Stream one turn: progress lines, streamed text, then the final reply and side panels."""
+        """Stream one turn: progress lines, streamed text, then the final reply and side panels.
+
+        Questions sent while an earlier one is still answered (Enter pressed again) wait for it and then
+        run in order; none is dropped.
+        """
+        if not self._turn_lock.acquire(blocking=False):
+            yield View(status=f"{WORKING} waiting for the previous question to finish…")
+            self._turn_lock.acquire()
+        try:
+            yield from self._ask(text, route)
+        finally:
+            self._turn_lock.release()
+
+    def _ask(self, text: str, route: str) -> Iterator[View]:
         text = (text or "").strip()
         if not text:
             yield View(status="Type a question, a code request or a tool request first.")
