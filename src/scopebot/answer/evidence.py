@@ -74,10 +74,10 @@ def select_evidence(retriever: Retriever, query: str, qtype: QuestionType, k: in
     base = list(base) if base is not None else _search(retriever, query, k)
     if qtype.kind == "comparison" and len(qtype.sides) == 2:
         per_side: list[list[SearchResult]] = []
-        for side in qtype.sides:
+        for side, key in zip(qtype.sides, qtype.side_keys(), strict=True):
             side_query = f"{side} {qtype.topic}".strip()
             hits = [r for r in _unique(_search(retriever, side_query, k) + base)
-                    if names_side(f"{r.chunk.title} {r.chunk.section} {r.chunk.body}", side)]
+                    if names_side(f"{r.chunk.title} {r.chunk.section} {r.chunk.body}", key)]
             per_side.append(_explanations_first(hits)[:PER_SIDE])
         mixed: list[SearchResult] = []
         for i in range(PER_SIDE):

@@ -14,15 +14,28 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
+import yaml
 
 from scopebot.answer.abstain import GENERIC
 from scopebot.answer.context import ContextPassage
 from scopebot.answer.evidence import is_exercise, names_side
 from scopebot.answer.qtype import QuestionType
-from scopebot.answer.synthesis import assign_subject, defines, drifts, layout, section_label
-from scopebot.answer.text import content_set, content_words, is_heading_like, split_sentences
+from scopebot.answer.synthesis import (
+    assign_subject,
+    defines,
+    drifts,
+    find_aliases,
+    is_subject,
+    layout,
+    names_in,
+    section_label,
+    subject_names,
+)
+from scopebot.answer.text import content_set, content_words, is_heading_like, split_sentences, stem
 from scopebot.index.embeddings import Embedder
 
 _FIGURE_RE = re.compile(r"^(?:fig(?:ure)?\.?\s*\d|table\s+\d|\(?source:|image credit|credit:)", re.IGNORECASE)
@@ -34,24 +47,60 @@ _SENTENCE_END_RE = re.compile(r"[.!?][\"')\]]?$")
 _CODE_HINT_RE = re.compile(r"[=(]|\bimport\b|\.\w+\(")
 #: Catalogue metadata and link lines ("Tags: ...", "See https://..."): not statements about the topic.
 _METADATA_RE = re.compile(r"^(?:tags|keywords|authors?|license|licen[cs]e|doi|cite|citation|documentation|source|"
-                          r"inputs?|outputs?|format)\s*:|https?://|www\.", re.IGNORECASE)
+                          r"inputs?|outputs?|format|can be used with)\s*:|https?://|www\.|\bTags:", re.IGNORECASE)
+#: A catalogue entry's trailing metadata ("... nuclei. Tags: 2d, fluorescence"): cut, the statement kept.
+_TRAILING_METADATA_RE = re.compile(r"(?<=[.!?])\s+(?:Tags|Keywords|Authors?|Can be used with|License)\s*:.*$")
+#: Display maths (``\[ ... \]``, ``$$ ... $$``) sits between sentences; it is cut out before splitting.
+_DISPLAY_MATH_RE = re.compile(r"\\\[.*?\\\]|\$\$.*?\$\$", re.DOTALL)
 #: Advice in a how-to answer: imperatives and "you can / should" sentences.
 _ADVICE_RE = re.compile(r"^(?:use|try|keep|avoid|make sure|check|start|stop|add|apply|increase|decrease|reduce|"
                         r"lower|choose|split|train|annotate|augment|monitor|set|consider|collect|include)\b|"
                         r"\b(?:you (?:can|should|could|may|need to)|it is (?:important|helpful|useful|recommended)|"
                         r"is recommended|helps? (?:to )?(?:avoid|prevent|reduce))\b", re.IGNORECASE)
 ADVICE_BONUS = 0.1
+#: Added to a sentence that defines the subject of a "What is X?" question.
+DEFINITION_BONUS = 0.3
+CUES_PATH = Path(__file__).resolve().parent.parent / "data" / "sentence_cues.yaml"
+#: A sentence shorter than this that ends a thought too early ("Noise2Void removes the other half.") is
+#: quoted together with the sentence after it in the same paragraph.
+SHORT_SENTENCE = 50
+#: An exercise's file ("Load `../../data/blobs.tif` ..."): the sentence is a step of that exercise.
+_EXERCISE_FILE_RE = re.compile(r"`[^`]*(?:/|\.(?:tif|tiff|png|jpg|csv|czi|nd2|zarr|npy|h5))[^`]*`", re.IGNORECASE)
+_ACRONYM_RE = re.compile(r"\b[A-Z][A-Z0-9]{1,9}\b")
+
+
+@lru_cache(maxsize=1)
+def sentence_cues() -> dict:
+    """Instruction verbs and signpost phrases (``data/sentence_cues.yaml``)."""
+    return yaml.safe_load(CUES_PATH.read_text(encoding="utf-8"))
+
+
+def is_instruction(sentence: str) -> bool:
+    """A step the reader is told to do ("Load ... and apply StarDist to it."), not a statement."""
+    first = sentence.strip().split(maxsplit=1)[:1]
+    if _EXERCISE_FILE_RE.search(sentence):
+        return True
+    return bool(first) and first[0].lower().strip(",:") in set(sentence_cues()["instruction_verbs"])
+
+
+def is_signpost(sentence: str) -> bool:
+    """A sentence that points to other text ("In the next section we ...") rather than stating something."""
+    low = sentence.lower()
+    return any(cue in low for cue in sentence_cues()["signposts"])
+
+
 #: LaTeX left in the text ("$p_c(x)$", "\\frac"): unreadable when quoted.
 _MATH_RE = re.compile(r"\$[^$]*\$|\\(?:frac|sum|cdot|times|mathrm|left|right)\b|\$\$")
 
 
-def _with_definition(picked: list[Candidate], cands: list[Candidate], subject: str,
+def _with_definition(picked: list[Candidate], cands: list[Candidate], subject: str | Sequence[str],
                      max_sentences: int) -> list[Candidate]:
     """A definition question gets the best sentence that defines its subject ("StarDist is a ..."),
     even when relevance alone did not pick one; instructions ("Load ... and apply X") are not definitions."""
     if any(defines(c, subject) for c in picked):
         return picked
-    defining = [c for c in cands if defines(c, subject) and not c.code and not _ADVICE_RE.search(c.text)]
+    defining = [c for c in cands if defines(c, subject) and not c.code and not c.instruction
+                and not _ADVICE_RE.search(c.text)]
     if not defining:
         return picked
     best = max(defining, key=lambda c: c.relevance)
@@ -70,6 +119,10 @@ class Candidate:
     heading: str = ""
     subject: str = ""
     label: str = ""
+    first: bool = False
+    defining: bool = False
+    instruction: bool = False
+    signpost: bool = False
 
 
 def _letters_ratio(text: str) -> float:
@@ -82,24 +135,30 @@ def candidates(passages: Sequence[ContextPassage], max_passages: int = 5) -> lis
     for p in passages[:max_passages]:
         pos = 0
         heading = f"{p.result.chunk.title} {p.result.chunk.section}"
+        section = p.result.chunk.section
         label = section_label(p.result.chunk.section, p.result.chunk.title)
         prose: list[str] = []
         in_code = False
 
-        def flush(prose: list[str], rank: int, key: str, heading: str, label: str = label) -> None:
+        def flush(prose: list[str], rank: int, key: str, heading: str, label: str = label,
+                  section: str = section) -> None:
             nonlocal pos
             merged: list[str] = []
-            for sentence in split_sentences("\n".join(prose)):
+            for sentence in split_sentences(_DISPLAY_MATH_RE.sub("\n", "\n".join(prose))):
                 # "This is shortcut learning." names what the sentence before it explains: keep them together
                 if merged and len(sentence) < 40 and _NAMING_RE.match(sentence) and merged[-1].endswith((".", "!")) \
                         and len(merged[-1]) < 400:
+                    merged[-1] = f"{merged[-1]} {sentence}"
+                elif merged and len(merged[-1]) < SHORT_SENTENCE and merged[-1].endswith(".") \
+                        and len(merged[-1].split()) >= 3 and len(sentence) < 400 and not is_heading_like(sentence):
+                    # "Noise2Void removes the other half." says little without the sentence that follows it
                     merged[-1] = f"{merged[-1]} {sentence}"
                 else:
                     merged.append(sentence)
             previous = ""
             for sentence in merged:
                 pos += 1
-                s = sentence.strip()
+                s = _TRAILING_METADATA_RE.sub("", sentence.strip())
                 prev, previous = previous, s
                 if (len(s) < 30 or len(s) > 450 or is_heading_like(s) or not _SENTENCE_END_RE.search(s)
                         or _FIGURE_RE.match(s) or _PANEL_RE.search(s) or _letters_ratio(s) < 0.75
@@ -109,8 +168,13 @@ def candidates(passages: Sequence[ContextPassage], max_passages: int = 5) -> lis
                 subject, ok = assign_subject(s, prev, heading)
                 if not ok:
                     continue  # "It ..." with no antecedent to name: quoted alone it would mislead
+                first = pos == 1
+                if first and not subject:  # a glossary entry's first sentence is about its headword
+                    head_names = names_in(section)
+                    subject = head_names[0] if head_names else ""
                 out.append(Candidate(text=s, key=key, rank=rank, position=pos, heading=heading, subject=subject,
-                                     label=label))
+                                     label=label, first=first, instruction=is_instruction(s),
+                                     signpost=is_signpost(s)))
             prose.clear()
 
         for line in p.text.split("\n"):
@@ -134,7 +198,9 @@ class ExtractiveSynthesizer:
 
     def __init__(self, embedder: Embedder | None = None, *, max_sentences: int = 5, min_sentences: int = 3,
                  max_passages: int = 5, diversity: float = 0.3, relative_cutoff: float = 0.45,
-                 min_similarity: float = 0.55) -> None:
+                 min_similarity: float = 0.55, per_side: int = 3, signpost_weight: float = 0.5) -> None:
+        self.per_side = per_side
+        self.signpost_weight = signpost_weight
         self.min_similarity = min_similarity
         self.embedder = embedder
         self.max_sentences = max_sentences
@@ -143,17 +209,33 @@ class ExtractiveSynthesizer:
         self.diversity = diversity
         self.relative_cutoff = relative_cutoff
 
-    def _relevance(self, question: str, cands: list[Candidate]) -> tuple[np.ndarray, np.ndarray | None]:
+    def _relevance(self, question: str, cands: list[Candidate],
+                   qtype: QuestionType | None = None) -> tuple[np.ndarray, np.ndarray | None]:
         """Relevance of each candidate; ineligible ones (no specific question word, code without a
-        question term, weak similarity) get -1."""
+        question term, weak similarity, an instruction for a question that is not a how-to) get -1."""
         q = list(dict.fromkeys(content_words(question)))
         weights = {s: (0.4 if s in GENERIC else 1.0) for s in q}
         total = sum(weights.values()) or 1.0
-        sets = [content_set(c.text.replace("_", " ")) | content_set(c.text) for c in cands]
-        heads = {c.heading: content_set(c.heading) for c in cands}
+        # an acronym written in capitals ("CARE") counts only where it is written so, never as "care"
+        acronyms = {stem(a.lower()): a for a in _ACRONYM_RE.findall(question) if not a.isdigit()}
+        names = subject_names(qtype) if qtype is not None else []
+        subject_stems = content_set(names[0]) if names else set()
+
+        def terms(text: str) -> set[str]:
+            found = content_set(text.replace("_", " ")) | content_set(text)
+            for st, acronym in acronyms.items():
+                if st in found and not re.search(rf"(?<![\w-]){re.escape(acronym)}(?![\w-])", text):
+                    found.discard(st)
+            if any(names_side(text, n) for n in names[1:]):  # an alias names the subject too
+                found |= subject_stems
+            return found
+
+        sets = [terms(c.text) for c in cands]
+        heads = {c.heading: terms(c.heading) for c in cands}
         lex = np.array([sum(w for s, w in weights.items() if s in cs) / total for cs in sets])
         specific_q = [s for s in weights if s not in GENERIC]
-        specific = np.array([any(s in cs for s in specific_q) for cs in sets])
+        about = np.array([qtype is not None and is_subject(c.subject, qtype) for c in cands])
+        specific = np.array([any(s in cs for s in specific_q) for cs in sets]) | about
         # a sentence under a heading that names the question's specific terms is on topic too
         on_topic = np.array([bool(specific_q) and any(s in heads[c.heading] for s in specific_q) for c in cands])
         vecs = None
@@ -168,7 +250,14 @@ class ExtractiveSynthesizer:
             rel = lex
             eligible = specific | on_topic | ((lex > 0) & (not specific_q))
         rel = rel + HEADING_BONUS * on_topic
+        kind = qtype.kind if qtype is not None else "conceptual"
+        if kind == "definition" and names:
+            rel = rel + np.array([DEFINITION_BONUS if defines(c, names) else 0.0 for c in cands])
+        rel = rel * np.array([self.signpost_weight if c.signpost else 1.0 for c in cands])
         eligible &= np.array([not c.code or bool(sp) for c, sp in zip(cands, specific, strict=True)])
+        # instructions and exercise steps are not statements; a how-to keeps its steps, not an exercise's
+        eligible &= np.array([not c.instruction or (kind == "howto" and not _EXERCISE_FILE_RE.search(c.text))
+                              for c in cands])
         prior = np.array([0.06 / c.rank for c in cands])
         return np.where(eligible, rel + prior, -1.0), vecs
 
@@ -176,30 +265,35 @@ class ExtractiveSynthesizer:
                qtype: QuestionType | None = None) -> list[Candidate]:
         """The chosen sentences, in passage-rank order (for a comparison: up to three per side)."""
         cands = candidates(passages, self.max_passages + (2 if qtype is not None and qtype.sides else 0))
+        if qtype is not None and qtype.subject:
+            texts = [f"{p.result.chunk.section}\n{p.text}" for p in passages]
+            qtype = qtype.model_copy(update={"aliases": find_aliases(qtype.subject, texts)})
         if qtype is not None:
             cands = [c for c in cands if not drifts(c, qtype)]
         if not cands:
             return []
         if qtype is not None and qtype.kind == "comparison" and len(qtype.sides) == 2:
             picked: list[Candidate] = []
-            for side in qtype.sides:  # a sentence about the side (its subject), or naming it without a subject
-                mine = [c for c in cands if c not in picked and (names_side(c.subject, side) or
-                                                                  (not c.subject and names_side(c.text, side)))]
+            for side, key in zip(qtype.sides, qtype.side_keys(), strict=True):
+                # a sentence about the side (its subject), or naming it without a subject
+                mine = [c for c in cands if c not in picked and (names_side(c.subject, key) or
+                                                                  (not c.subject and names_side(c.text, key)))]
                 if mine:
                     side_q = f"{side} {qtype.topic} {question}"
-                    picked += self._mmr(side_q, mine, max_sentences=3, min_sentences=1)
+                    picked += self._mmr(side_q, mine, self.per_side, min_sentences=1, qtype=qtype)
             if picked:
                 return sorted(picked, key=lambda c: (c.rank, c.position))
-        advice = qtype is not None and qtype.kind == "howto"
-        picked = self._mmr(question, cands, self.max_sentences, self.min_sentences, advice=advice)
+        picked = self._mmr(question, cands, self.max_sentences, self.min_sentences, qtype=qtype)
         if qtype is not None and qtype.kind == "definition" and qtype.subject and picked:
-            picked = _with_definition(picked, cands, qtype.subject, self.max_sentences)
+            picked = _with_definition(picked, cands, subject_names(qtype), self.max_sentences)
+            for c in picked:  # the layout puts it first (it knows no aliases)
+                c.defining = defines(c, subject_names(qtype))
         return picked
 
     def _mmr(self, question: str, cands: list[Candidate], max_sentences: int,
-             min_sentences: int, advice: bool = False) -> list[Candidate]:
-        rel, vecs = self._relevance(question, cands)
-        if advice:  # a how-to wants steps: sentences that tell the reader what to do
+             min_sentences: int, qtype: QuestionType | None = None) -> list[Candidate]:
+        rel, vecs = self._relevance(question, cands, qtype)
+        if qtype is not None and qtype.kind == "howto":  # a how-to wants steps: sentences that tell the reader what to do
             rel = rel + np.array([ADVICE_BONUS if r > 0 and _ADVICE_RE.search(c.text) else 0.0
                                   for c, r in zip(cands, rel, strict=True)])
         for c, r in zip(cands, rel, strict=True):

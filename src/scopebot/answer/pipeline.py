@@ -275,6 +275,7 @@ class AnswerPipeline:
         entity_report = self.entity_checker.check("\n".join(v.text for _, v in pieces), context_texts)
         unknown = set(entity_report.unknown)
         kept: list[tuple[str, SentenceCheck]] = []
+        cited_as: dict[str, str] = {}  # a kept sentence without a key, as shown: with its supporting passage's key
         for raw, verdict in pieces:
             has_unknown = any(name in verdict.text for name in unknown)
             if verdict.text in followed:
@@ -289,7 +290,7 @@ class AnswerPipeline:
                 checks.removed_sentences.append(verdict.text)
             else:
                 if not verdict.keys and verdict.supported and verdict.best_key and not _is_code(raw):
-                    raw = f"{raw.rstrip()} [{verdict.best_key}]"  # cite the passage that supports it
+                    cited_as[raw] = f"{raw.rstrip()} [{verdict.best_key}]"  # cite the passage that supports it
                     verdict.keys = [verdict.best_key]
                 kept.append((raw, verdict))
         verdicts = [v for _, v in pieces]
@@ -302,7 +303,7 @@ class AnswerPipeline:
         if not any(v.supported and not self.scorer.is_trivial(v.text) for _, v in kept):
             base.sentences = verdicts
             return None
-        text_keys = _assemble(sources, kept)
+        text_keys = _assemble(sources, kept, cited_as)
         numbered, citations = number_citations(text_keys, by_key)
         return base.model_copy(update={"answer": numbered, "answer_keys": text_keys, "citations": citations,
                                        "sentences": verdicts, "checks": checks})
@@ -320,22 +321,26 @@ class AnswerPipeline:
         yield AnswerEvent(type="final", answer=answer)
 
 
-def _assemble(sources: dict[str, str], kept: Sequence[tuple[str, SentenceCheck]]) -> str:
+def _assemble(sources: dict[str, str], kept: Sequence[tuple[str, SentenceCheck]],
+              cited_as: dict[str, str] | None = None) -> str:
     """The verified answer: the model's lead (if any), the computed result (if any), then the extractive
-    lines (their layout kept) or the model's text, with removed sentences taken out."""
-    lead = " ".join(raw for raw, v in kept if v.source == "model")
-    computed = " ".join(raw for raw, v in kept if v.source == "computed")
+    lines (their layout kept) or the model's text, with removed sentences taken out. ``cited_as`` gives
+    a kept sentence that had no key as it is shown (with the key of the passage that supports it)."""
+    cited_as = cited_as or {}
+    shown = [(cited_as.get(raw, raw), v) for raw, v in kept]
+    lead = " ".join(raw for raw, v in shown if v.source == "model")
+    computed = " ".join(raw for raw, v in shown if v.source == "computed")
     if sources["extractive"].strip():
-        body = _keep_lines(sources["extractive"], {raw for raw, v in kept if v.source == "extractive"})
+        body = _keep_lines(sources["extractive"], {raw for raw, v in kept if v.source == "extractive"}, cited_as)
         return "\n\n".join(x for x in (lead, computed, body) if x)
-    model = _rebuild_model_text(sources["model"], [(r, v) for r, v in kept if v.source == "model"])
+    model = _rebuild_model_text(sources["model"], [(r, v) for r, v in shown if v.source == "model"])
     return "\n\n".join(x for x in (computed, model) if x)
 
 
 _MARKER_RE = re.compile(r"^(\s*)([-*+]|\d+[.)])\s+")
 
 
-def _keep_lines(text: str, keep: set[str]) -> str:
+def _keep_lines(text: str, keep: set[str], cited_as: dict[str, str] | None = None) -> str:
     """``text`` with only the kept sentences; list markers kept (numbers renumbered), blocks left with
     nothing but their header ("**Cellpose**:") dropped."""
     blocks = []
@@ -343,7 +348,7 @@ def _keep_lines(text: str, keep: set[str]) -> str:
         lines: list[str] = []
         n = 0
         for line in block.split("\n"):
-            sentences = [s for s in split_sentences(line) if s in keep]
+            sentences = [(cited_as or {}).get(s, s) for s in split_sentences(line) if s in keep]
             if not sentences:
                 continue
             m = _MARKER_RE.match(line)

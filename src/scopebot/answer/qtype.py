@@ -34,6 +34,22 @@ class QuestionType(BaseModel):
     sides: list[str] = Field(default_factory=list, description="The two compared things of a comparison.")
     topic: str = Field(default="", description="What a comparison is about, without the sides.")
     subject: str = Field(default="", description="The first tool/method name the question mentions.")
+    aliases: list[str] = Field(default_factory=list,
+                               description="Other names of the subject found in the passages (\"N2V\" for Noise2Void).")
+
+
+    def side_keys(self) -> list[str]:
+        """What identifies each side in a passage: its words not shared with the other side
+        ("local training" / "cloud training" -> "local" / "cloud"), else the whole side."""
+        if len(self.sides) != 2:
+            return list(self.sides)
+        words = [s.split() for s in self.sides]
+        shared = {w.lower() for w in words[0]} & {w.lower() for w in words[1]}
+        keys = []
+        for side, toks in zip(self.sides, words, strict=True):
+            own = [t for t in toks if t.lower() not in shared]
+            keys.append(" ".join(own) if own else side)
+        return keys
 
 
 @lru_cache(maxsize=1)
@@ -81,8 +97,22 @@ def comparison_sides(question: str) -> tuple[list[str], str]:
         rest = question[end + len(b):] if end >= 0 else question[m.end():]
     if not a or not b or a.lower() == b.lower():
         return [], ""
+    if m.re is not _BETWEEN_RE and not _real_choice(question, a, b):
+        return [], ""
     topic = re.sub(r"^\W*(?:for|when|if|to|in|on|with)\b", "", rest.strip(" ?.!,"), flags=re.IGNORECASE).strip()
     return [a, b], topic
+
+
+def _real_choice(question: str, a: str, b: str) -> bool:
+    """An "A or B" that offers a choice, not a pair of adjectives inside another question ("Why do
+    denoised images look smooth or waxy?"): the question opens with the first side, a side is a
+    name, or the question asks to choose (cue words in the data file)."""
+    if _words(question).strip().startswith(_words(a).strip()):
+        return True
+    if any(_NAME_RE.search(side) for side in (a, b)):
+        return True
+    text = _words(question)
+    return any(f" {c} " in text for c in _cues().get("choice_words", []))
 
 
 def subject_of(question: str) -> str:

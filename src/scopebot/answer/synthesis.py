@@ -34,7 +34,8 @@ _NUMBERED_HEADING_RE = re.compile(r"^\s*(?:\d+(?:\.\d+)*\.?\s+|note:\s*)", re.IG
 #: Well-known names that are stains, cell lines or platforms, never the method a sentence is about.
 NOT_SUBJECTS = frozenset("dapi hoechst gfp egfp mcherry hela python python3 github youtube colab googlecolab "
                          "jupyter anaconda conda pip macos ios iphone javascript powerpoint phd bioimage".split())
-_DEFINES_RE = r"(?:is|are|refers to|means|describes|denotes|measures|computes|is defined as)\b"
+_DEFINES_RE = (r"(?:(?:is|are)\s+(?:a|an|the|one|used|designed|trained|based)|refers to|means|describes|denotes|"
+               r"measures|computes|is defined as|stands for)\b")
 
 
 def names_in(text: str) -> list[str]:
@@ -85,14 +86,42 @@ def assign_subject(text: str, previous: str, heading: str) -> tuple[str, bool]:
     return (own[0] if own else ""), True
 
 
+def subject_names(qtype: QuestionType) -> list[str]:
+    """The question's subject and its aliases found in the passages."""
+    return [n for n in [qtype.subject, *qtype.aliases] if n]
+
+
+def is_subject(name: str, qtype: QuestionType) -> bool:
+    return bool(name) and norm(name) in {norm(n) for n in subject_names(qtype)}
+
+
 def drifts(c: Candidate, qtype: QuestionType) -> bool:
     """The sentence is about another named method than the question's subject (not for comparisons)."""
     if qtype.kind == "comparison" or not qtype.subject or not c.subject:
         return False
-    if norm(c.subject) == norm(qtype.subject) or names_side(c.text, qtype.subject):
+    if is_subject(c.subject, qtype) or any(names_side(c.text, n) for n in subject_names(qtype)):
         return False
     return norm(c.subject) in WELL_KNOWN or any(ch.isupper() for ch in c.subject[1:]) or \
         any(ch.isdigit() for ch in c.subject)
+
+
+#: "Noise2Void (N2V)" and "N2V (Noise2Void)": one name followed by another in brackets.
+_ALIAS_RE = re.compile(r"([A-Za-z][\w\-]*[A-Za-z0-9])\s*\(([A-Za-z][\w\-]*[A-Za-z0-9])\)")
+
+
+def find_aliases(subject: str, texts: Sequence[str]) -> list[str]:
+    """Other single-word names of ``subject`` that the texts give in brackets ("Noise2Void (N2V)")."""
+    if not subject:
+        return []
+    found: list[str] = []
+    for text in texts:
+        for m in _ALIAS_RE.finditer(text):
+            a, b = m.group(1), m.group(2)
+            if norm(a) == norm(subject) and norm(b) != norm(subject):
+                found.append(b)
+            elif norm(b) == norm(subject) and norm(a) != norm(subject) and (a[0].isupper() or a.isupper()):
+                found.append(a)
+    return list(dict.fromkeys(found))
 
 
 def label_of(c: Candidate) -> str:
@@ -109,9 +138,17 @@ def _line(c: Candidate, with_label: bool = True) -> str:
     return f"{text} [{c.key}]"
 
 
-def defines(c: Candidate, subject: str) -> bool:
-    return bool(subject) and re.search(rf"\b{re.escape(subject)}\b[^.]{{0,40}}?\b{_DEFINES_RE}", c.text,
-                                       re.IGNORECASE) is not None
+def defines(c: Candidate, subject: str | Sequence[str]) -> bool:
+    """The sentence defines one of the names ("StarDist is a ...", "Noise2Void (N2V) is ..."), or it is
+    the first sentence of a passage headed by the name (a glossary entry)."""
+    names = [subject] if isinstance(subject, str) else list(subject)
+    for name in (n for n in names if n):
+        if re.search(rf"\b{re.escape(name)}\b[^.]{{0,40}}?\b{_DEFINES_RE}", c.text,
+                     0 if name.isupper() else re.IGNORECASE):
+            return True
+        if c.first and c.subject and norm(c.subject) == norm(name) and not names_in(c.text)[:1]:
+            return True
+    return False
 
 
 def layout(selected: Sequence[Candidate], qtype: QuestionType | None) -> str:
@@ -122,19 +159,25 @@ def layout(selected: Sequence[Candidate], qtype: QuestionType | None) -> str:
     if kind == "comparison" and qtype is not None and len(qtype.sides) == 2:
         blocks = []
         used: set[int] = set()
-        for side in qtype.sides:
+        keys = qtype.side_keys()
+        both = [c for c in selected if all(names_side(c.text, k) for k in keys) and
+                not any(names_side(label_of(c), k) for k in keys)]
+        used.update(id(c) for c in both)
+        for side, key in zip(qtype.sides, keys, strict=True):
             mine = [c for c in selected if id(c) not in used and
-                    (names_side(c.text, side) or names_side(label_of(c), side))]
+                    (names_side(c.text, key) or names_side(label_of(c), key))]
             used.update(id(c) for c in mine)
+            if not mine and both:  # the sentences that speak of both sides answer for this one
+                continue
             lines = [f"- {_line(c)}" for c in mine] or [f"- {NOT_IN_SOURCES}"]
             blocks.append(f"**{side}**:\n" + "\n".join(lines))
-        rest = [c for c in selected if id(c) not in used]
+        rest = both + [c for c in selected if id(c) not in used]
         if rest:
             blocks.append("**Both / in general**:\n" + "\n".join(f"- {_line(c)}" for c in rest))
         return "\n\n".join(blocks)
     ordered = list(selected)
     if kind == "definition" and qtype is not None and qtype.subject:
-        first = [c for c in ordered if defines(c, qtype.subject)][:1]
+        first = [c for c in ordered if c.defining or defines(c, subject_names(qtype))][:1]
         ordered = first + [c for c in ordered if c not in first]
     if kind == "howto":
         return "\n".join(f"{i}. {_line(c)}" for i, c in enumerate(ordered, start=1))
