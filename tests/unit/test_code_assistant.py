@@ -38,7 +38,7 @@ def test_small_model_plans_compiles_and_answers_with_the_right_numbers(tmp_path:
     assert model.calls == []  # the tiny model is not asked to write code
     got = sorted(result.columns["mean_intensity_c2"])
     assert got == pytest.approx(scene.truth["intensities_c2"], rel=0.05)
-    assert "def mean_intensity" in result.code and "channel 1" in (result.plan_text or "")
+    assert "def object_intensity" in result.code and "channel 1" in (result.plan_text or "")
     assert any("mean_intensity_c2" in a for a in result.answer)
 
 

@@ -164,3 +164,38 @@ def test_report_prints_units_and_one_json_line(capsys: pytest.CaptureFixture[str
     assert data["columns_file"] == str(result_file)
     saved = json.loads(result_file.read_text())
     assert saved["columns"]["area_um2"] == [1, 2] and (tmp_path / "results.csv").is_file()
+
+
+def test_ome_channel_names_are_read(tmp_path: Path) -> None:
+    scene = make_scene("nuclei", seed=3, channels=2, count=3, names=["DAPI", "GFP"])
+    assert io.read_metadata(write_scene(scene, tmp_path / "n.ome.tif", "ome"))["channel_names"] == ["DAPI", "GFP"]
+    assert io.read_metadata(write_scene(scene, tmp_path / "n.tif", "plain"))["channel_names"] == []
+
+
+def test_intensity_statistics_inside_objects() -> None:
+    scene = make_scene("nuclei", seed=5, channels=2, count=6, noise=0)  # noise-free disks of 100, 200, ...
+    labels = _segment(scene.data[0])  # the smoothed mask takes in a thin ring of background (100)
+    signal = scene.data[1].astype(float)
+    want = scene.truth["intensities_c2"]
+    assert sorted(measure.object_intensity(labels, signal, "max")) == pytest.approx(want, abs=1e-6)
+    assert sorted(measure.object_intensity(labels, signal, "median")) == pytest.approx(want, abs=1e-6)
+    assert sorted(measure.object_intensity(labels, signal, "mean")) == pytest.approx(want, rel=0.05)
+    assert set(measure.object_intensity(labels, signal, "min")) == {100.0}
+    noisy = make_scene("nuclei", seed=5, channels=2, count=6)
+    labels = _segment(noisy.data[0])
+    integrated = measure.object_intensity(labels, noisy.data[1].astype(float), "sum")
+    assert sorted(integrated) == pytest.approx(sorted(noisy.truth["integrated_c2"]), rel=0.1)
+    assert sorted(measure.object_intensity(labels, noisy.data[1].astype(float), "median")) == pytest.approx(
+        want, abs=10)
+
+
+def test_shape_perimeter_and_axis_lengths_in_px_and_um() -> None:
+    shapes = make_scene("shapes", seed=4)
+    labels = _segment(shapes.data)
+    table = measure.shape_table(labels)
+    for column, truth in (("perimeter_px", "perimeters_px"), ("major_axis_px", "major_axes_px"),
+                          ("minor_axis_px", "minor_axes_px")):
+        assert sorted(table[column]) == pytest.approx(sorted(shapes.truth[truth]), rel=0.08), column
+    in_um = measure.shape_table(labels, pixel_size=0.5)
+    assert sorted(in_um["major_axis_um"]) == pytest.approx([0.5 * v for v in sorted(shapes.truth["major_axes_px"])],
+                                                           rel=0.08)

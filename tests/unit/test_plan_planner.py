@@ -139,8 +139,11 @@ def test_a_times_sign_is_not_an_axis(planner: Planner) -> None:
 
 
 @pytest.mark.parametrize(("text", "flagged"), [
-    ("report the maximum intensity in each nucleus", "maximum"),  # only the mean is in the vocabulary
-    ("count the nuclei in every frame", "frame"),  # per-frame counts are not in the plan
+    ("report the intensity variance in each nucleus", "variance"),  # no variance statistic
+    ("measure the area of the nuclei in every frame", "per-frame"),  # only counts per frame
+    ("do not subtract the background, count the spots", "not"),  # a negation is never dropped
+    ("how many spots per nucleus", "spot"),  # counting one kind of object inside another
+    ("report the maximum in each nucleus", "maximum"),  # a statistic with no intensity word
     ("surface area of each nucleus in 3D", "surface"),  # not the volume
     ("ratio of channel 2 to channel 1 intensity", "ratio"),  # not positivity
 ])
@@ -176,3 +179,77 @@ def test_a_histogram_of_pixel_values_is_of_the_pixels_not_of_objects(planner: Pl
     assert plan.outputs.figure == "histogram" and plan.measurements == [] and plan.segmentation is None
     per_object = planner.plan("measure the mean pixel intensity of each nucleus", ImageMeta())
     assert [m.kind for m in per_object.measurements] == ["intensity"]
+
+
+# --- stains, statistics, negations, per-frame results, speed units (dev set v2 work) ---------------
+_NAMED = ImageMeta(axes="CYX", channels=2, channel_names=["DAPI", "GFP"], pixel_size_um=0.5)
+
+
+@pytest.mark.parametrize(("text", "meta", "objects", "measured"), [
+    ("segment nuclei on DAPI and give me the mean GFP intensity in each one", _NAMED, 0, ("intensity", 1)),
+    ("GFP intensity inside the DAPI nuclei", ImageMeta(axes="CYX", channels=2, channel_names=["GFP", "DAPI"]),
+     1, ("intensity", 0)),  # the file's channel names decide, not the usual order
+    ("mean GFP intensity in each DAPI nucleus (DAPI is channel 2, GFP is channel 1)", ImageMeta(channels=2), 1,
+     ("intensity", 0)),
+    ("count the Hoechst-stained nuclei", ImageMeta(), 0, ("count", None)),  # one stain, one channel
+])
+def test_stain_names_become_channels(planner: Planner, text: str, meta: ImageMeta, objects: int,
+                                     measured: tuple[str, int | None]) -> None:
+    plan = planner.plan(text, meta)
+    assert not plan.not_understood and not plan.missing, (plan.not_understood, plan.missing)
+    assert plan.inputs.channel == objects
+    assert (plan.measurements[0].kind, plan.measurements[0].channel) == measured
+
+
+def test_a_stain_no_channel_is_known_for_is_missing_not_guessed(planner: Planner) -> None:
+    plan = planner.plan("mean intensity of GFP inside the nuclei", ImageMeta(axes="CYX", channels=2))
+    assert any("which channel is gfp" in m for m in plan.missing)
+
+
+@pytest.mark.parametrize(("text", "stats"), [
+    ("max intensity in channel 2 inside each nucleus from channel 1", ["max"]),
+    ("median GFP signal per nucleus", ["median"]),
+    ("total GFP fluorescence of each nucleus", ["sum"]),
+    ("integrated density of the GFP channel in every nucleus", ["sum"]),
+    ("mean and maximum GFP intensity per nucleus", ["mean", "max"]),
+    ("GFP intensity in each nucleus", ["mean"]),
+])
+def test_intensity_statistics(planner: Planner, text: str, stats: list[str]) -> None:
+    plan = planner.plan(text, _NAMED)
+    assert not plan.not_understood, plan.not_understood
+    intensity = next(m for m in plan.measurements if m.kind == "intensity")
+    assert intensity.stats == stats and intensity.channel == 1
+    assert {p.name for p in plan.promised()} >= {f"{'integrated' if s == 'sum' else s}_intensity_c2" for s in stats}
+
+
+def test_a_statistic_word_keeps_its_other_meanings(planner: Planner) -> None:
+    plan = planner.plan("maximum intensity projection, then count the objects", ImageMeta(z=5))
+    assert plan.inputs.z == "max" and plan.kinds() == {"count"} and not plan.not_understood
+    seg = planner.plan("count objects, maximum size 500 px").segmentation
+    assert seg is not None and seg.max_size_px == 500
+    assert planner.plan("denoise with a median filter and count the cells").preprocessing.denoise
+
+
+@pytest.mark.parametrize("text", ["count nuclei but not the ones cut off at the image border",
+                                  "count the cells, not those touching the edge"])
+def test_a_negated_border_is_an_exclusion(planner: Planner, text: str) -> None:
+    plan = planner.plan(text)
+    assert plan.segmentation is not None and plan.segmentation.exclude_border and not plan.not_understood
+
+
+def test_per_frame_counts_and_speed_units(planner: Planner) -> None:
+    lapse = ImageMeta(axes="TYX", t=10, pixel_size_um=0.2, time_step_s=0.5)
+    for text in ("number of cells in each frame", "count the spots over time"):
+        plan = planner.plan(text, lapse)
+        assert plan.outputs.per_frame and not plan.not_understood
+        assert [(p.name, p.where) for p in plan.promised()] == [("count", "column"), ("mean_count_per_frame",
+                                                                                     "summary")]
+    assert "a time-lapse" in " ".join(planner.plan("count the spots in every frame", ImageMeta()).missing)
+    tracked = planner.plan("track the particle and tell me how fast it moves in um per minute", lapse)
+    assert not tracked.outputs.per_frame and tracked.speed_unit() == "um/min" and not tracked.not_understood
+    assert planner.plan("speed of the spot in microns/sec", lapse).speed_unit() == "um/s"
+
+
+def test_a_size_limit_in_um2_may_come_before_the_pixel_size(planner: Planner) -> None:
+    plan = planner.plan("count nuclei, ignore anything under 30 um2, pixel size 0.5um")
+    assert plan.segmentation is not None and plan.segmentation.min_size_px == 120 and not plan.missing

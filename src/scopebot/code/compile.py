@@ -12,7 +12,7 @@ import ast
 from functools import lru_cache
 from pathlib import Path
 
-from scopebot.code.plan import AnalysisPlan
+from scopebot.code.plan import STAT_COLUMN, AnalysisPlan
 
 BLOCKS_DIR = Path(__file__).with_name("blocks")
 
@@ -57,7 +57,7 @@ def compile_plan(plan: AnalysisPlan) -> str:
     s = _Script()
     inp, pre, seg, meta = plan.inputs, plan.preprocessing, plan.segmentation, plan.meta
     kinds = plan.kinds()
-    needs_labels = seg is not None and bool(kinds - {"colocalisation"})
+    needs_labels = seg is not None and bool(kinds - {"colocalisation"}) and not plan.outputs.per_frame
     phys = plan.physical()
     s.use("load_image", "read_metadata", "to_tczyx", "pick_channel", "report")
     s.add("IMAGE_PATH = globals().get('IMAGE_PATH', 'image.tif')",
@@ -112,6 +112,14 @@ def compile_plan(plan: AnalysisPlan) -> str:
         s.add(f"image = prepare({inp.channel}, time={frame})", "labels = segment_image(image)",
               "table = object_table(labels, spacing)")
         _measure(s, plan, frame)
+    if plan.outputs.per_frame and seg is not None:
+        s.add("import pandas as pd", "counts = []", "for t in range(data.shape[0]):",
+              f"    frame_labels = segment_image(prepare({inp.channel}, time=t))",
+              "    counts.append(int(len(np.unique(frame_labels)) - 1))",
+              "table = pd.DataFrame({'frame': np.arange(1, len(counts) + 1), 'count': counts})",
+              "summary['frames'] = (len(counts), 'frames')",
+              "summary['mean_count_per_frame'] = (float(np.mean(counts)), 'objects')",
+              f"image = prepare({inp.channel}, time=0)", "labels = segment_image(image)")
     if "tracking" in kinds:
         s.use("object_table", "link_tracks", "track_table")
         s.add("points = []", "for t in range(data.shape[0]):",
@@ -122,7 +130,9 @@ def compile_plan(plan: AnalysisPlan) -> str:
               "table = track_table(tracks, pixel_size" + (", time_step)" if phys else ", None)"),
               "moving = table[table['frames'] > 1]",
               "summary['tracks'] = (len(moving), 'tracks')")
-        if phys and meta.time_step_s is not None:
+        if plan.speed_unit() == "um/min":
+            s.add("summary['mean_speed'] = (60.0 * float(moving['speed_um_per_s'].mean()), 'um/min')")
+        elif plan.speed_unit() == "um/s":
             s.add("summary['mean_speed'] = (float(moving['speed_um_per_s'].mean()), 'um/s')")
         else:
             s.add("summary['mean_speed'] = (float(moving['speed_px_per_frame'].mean()), 'px/frame')")
@@ -140,7 +150,8 @@ def compile_plan(plan: AnalysisPlan) -> str:
         s.add(f"image = prepare({inp.channel}, time={frame})")
     _figure(s, plan, needs_labels or "tracking" in kinds)
     s.add("report(summary, table if plan_table else None)")
-    table_flag = "True" if plan.outputs.table and (needs_labels or "tracking" in kinds) else "False"
+    table_flag = "True" if plan.outputs.table and (needs_labels or "tracking" in kinds or plan.outputs.per_frame) \
+        else "False"
     body = "\n".join(s.lines).replace("table if plan_table else None", "table" if table_flag == "True" else "None")
     header = '"""Analysis compiled by scopebot from this plan:\n\n' + plan.describe().replace('"""', "'''") + '\n"""\n'
     sources = block_sources()
@@ -178,13 +189,16 @@ def _measure(s: _Script, plan: AnalysisPlan, frame: int) -> None:
             name = "mean_volume" if plan.is_3d else "mean_area"
             s.add(f"summary[{name!r}] = (float(table[{col!r}].mean()) if len(table) else 0.0, {unit!r})")
         elif m.kind == "intensity":
-            s.use("mean_intensity")
-            s.add(f"table['mean_intensity_{c}'] = mean_intensity(labels, prepare({m.channel}, time={frame}))",
-                  f"summary['mean_intensity_{c}'] = (float(table['mean_intensity_{c}'].mean()) "
-                  "if len(table) else float('nan'), '')")
+            s.use("object_intensity")
+            s.add(f"signal = prepare({m.channel}, time={frame})")
+            for stat in m.stats:
+                col = f"{STAT_COLUMN[stat]}_{c}"
+                s.add(f"table[{col!r}] = object_intensity(labels, signal, {stat!r})",
+                      f"summary[{col!r}] = (float(table[{col!r}].mean()) if len(table) else float('nan'), '')")
         elif m.kind == "shape":
             s.use("shape_table")
-            s.add("import pandas as pd", "shape = shape_table(labels if labels.ndim == 2 else labels.max(axis=0))",
+            s.add("import pandas as pd", "shape = shape_table(labels if labels.ndim == 2 else labels.max(axis=0)"
+                  + (", pixel_size)" if phys and not plan.is_3d else ")"),
                   "table = pd.concat([table, shape.reset_index(drop=True)], axis=1)")
         elif m.kind == "skeleton_length":
             s.use("skeleton_lengths")

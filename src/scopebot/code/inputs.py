@@ -21,7 +21,7 @@ def image_meta(path: Path) -> ImageMeta:
     sizes = dict(zip(axes, raw["shape"], strict=False))
     return ImageMeta(axes=raw["axes"], channels=sizes.get("C", 1), z=sizes.get("Z", sizes.get("Q", 1)),
                      t=sizes.get("T", 1), pixel_size_um=raw["pixel_size_um"], z_step_um=raw["z_step_um"],
-                     time_step_s=raw["time_step_s"])
+                     time_step_s=raw["time_step_s"], channel_names=raw.get("channel_names", []))
 
 
 def scene_for(plan: AnalysisPlan) -> tuple[str, dict[str, object]]:

@@ -14,6 +14,10 @@ from pydantic import BaseModel, Field
 
 MeasureKind = Literal["count", "size", "intensity", "shape", "skeleton_length", "nn_distance",
                       "object_distance", "colocalisation", "positivity", "tracking"]
+IntensityStat = Literal["mean", "median", "max", "min", "sum"]
+#: The column prefix of each per-object intensity statistic ("sum" is the integrated intensity).
+STAT_COLUMN = {"mean": "mean_intensity", "median": "median_intensity", "max": "max_intensity",
+               "min": "min_intensity", "sum": "integrated_intensity"}
 
 
 class ImageMeta(BaseModel):
@@ -26,6 +30,7 @@ class ImageMeta(BaseModel):
     pixel_size_um: float | None = Field(default=None, gt=0, description="Pixel size in y/x (um).")
     z_step_um: float | None = Field(default=None, gt=0, description="Distance between z planes (um).")
     time_step_s: float | None = Field(default=None, gt=0, description="Time between frames (s).")
+    channel_names: list[str] = Field(default_factory=list, description="Channel (stain) names from OME-XML.")
     stated: list[str] = Field(default_factory=list, description="Fields taken from the request text.")
 
 
@@ -61,6 +66,8 @@ class Measurement(BaseModel):
                                                                   "marker, partner objects or colocalised "
                                                                   "channel (0-based).")
     threshold: float | None = Field(default=None, description="Positivity threshold (default: Otsu).")
+    stats: list[IntensityStat] = Field(default_factory=lambda: ["mean"],
+                                       description="Per-object intensity statistics (kind 'intensity').")
 
 
 class Outputs(BaseModel):
@@ -70,6 +77,8 @@ class Outputs(BaseModel):
     pixel_values: bool = Field(default=False, description="The request names the image's pixel values "
                                                            "('pixel intensities', 'grey values'): a histogram "
                                                            "is of the pixels, not of objects.")
+    per_frame: bool = Field(default=False, description="Results for every frame of a time-lapse (counts).")
+    time_unit: Literal["s", "min"] = Field(default="s", description="Time unit of speeds (um/s or um/min).")
 
 
 class Promise(BaseModel):
@@ -110,6 +119,12 @@ class AnalysisPlan(BaseModel):
             return False
         return not self.is_3d or self.meta.z_step_um is not None
 
+    def speed_unit(self) -> str:
+        """'um/s', 'um/min' (as asked) when calibrated in space and time, else 'px/frame'."""
+        if (self.physical() or self.units == "physical") and self.meta.time_step_s:
+            return f"um/{self.outputs.time_unit}"
+        return "px/frame"
+
     def promised(self) -> list[Promise]:
         """Every quantity the compiled script must print (summary) or tabulate (column), with units."""
         out: list[Promise] = []
@@ -125,12 +140,15 @@ class AnalysisPlan(BaseModel):
                 out += [Promise(name=col, unit=unit, where="column"),
                         Promise(name=f"mean_{size[0]}", unit=unit)]
             elif m.kind == "intensity":
-                out += [Promise(name=f"mean_intensity_{c}", unit="", where="column"),
-                        Promise(name=f"mean_intensity_{c}", unit="")]
+                for stat in m.stats:
+                    out += [Promise(name=f"{STAT_COLUMN[stat]}_{c}", unit="", where="column"),
+                            Promise(name=f"{STAT_COLUMN[stat]}_{c}", unit="")]
             elif m.kind == "shape":
                 out += [Promise(name=n, unit="", where="column") for n in ("eccentricity", "solidity",
                                                                              "circularity", "aspect_ratio")]
-                out.append(Promise(name="perimeter_px", unit="px", where="column"))
+                unit = "um" if phys and not self.is_3d else "px"
+                out += [Promise(name=f"{n}_{unit}", unit=unit, where="column")
+                        for n in ("perimeter", "major_axis", "minor_axis")]
             elif m.kind == "skeleton_length":
                 unit = "um" if phys else "px"
                 out += [Promise(name=f"skeleton_length_{unit}", unit=unit, where="column"),
@@ -146,9 +164,12 @@ class AnalysisPlan(BaseModel):
                 out += [Promise(name="positive_count", unit="objects"), Promise(name="positive_percent",
                                                                                 unit="%")]
             elif m.kind == "tracking":
-                speed = "um/s" if phys and self.meta.time_step_s else "px/frame"
+                speed = self.speed_unit()
                 out += [Promise(name="tracks", unit="tracks"), Promise(name="mean_speed", unit=speed),
                         Promise(name="mean_path_length", unit="um" if phys else "px")]
+        if self.outputs.per_frame:
+            out = [Promise(name="count", unit="objects", where="column"),
+                   Promise(name="mean_count_per_frame", unit="objects")]
         if self.outputs.figure == "histogram":
             out.append(Promise(name="histogram", unit="", where="figure"))
         seen: set[tuple[str, str]] = set()
@@ -172,8 +193,9 @@ class AnalysisPlan(BaseModel):
             size = f"min size {s.min_size_px} px" + (f", max size {s.max_size_px} px" if s.max_size_px else "")
             lines.append(f"- segmentation ({'3-D' if self.is_3d else '2-D'}): " + ", ".join([thr, size, *extra]))
         lines.append("- measurements: " + (", ".join(
-            m.kind + (f" (channel {m.channel + 1})" if m.channel is not None else "") for m in self.measurements)
-            or "none"))
+            m.kind + (f" ({'/'.join(m.stats)})" if m.kind == "intensity" and m.stats != ["mean"] else "")
+            + (f" (channel {m.channel + 1})" if m.channel is not None else "") for m in self.measurements)
+            or "none") + (", in every frame" if self.outputs.per_frame else ""))
         units = "um" if self.physical() else "px"
         lines.append(f"- units: {units}" + (f" (pixel {self.meta.pixel_size_um:g} um" if self.meta.pixel_size_um
                                             else "") + (f", z step {self.meta.z_step_um:g} um"

@@ -78,10 +78,19 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
     contexts: list[tuple[int, str]] = []
     roles: list[tuple[int, str]] = []
     removal_clauses = set()
+    stats: list[str] = [stat for _, stat in parse.stats]
+    kinds_of_objects: dict[str, str] = {}
     for pos, idx in parse.concepts:
         concept = vocab.concepts[idx]
         phrase = _phrase(parse, pos)
         fields = []
+        if concept.get("stat"):
+            stats.append(str(concept["stat"]))
+            fields.append(f"statistic {concept['stat']}")
+        if concept.get("object_nouns"):
+            key = " ".join(t.stem for t in parse.tokens[pos:pos + len(phrase.split())])
+            if key not in vocab.generic_objects:
+                kinds_of_objects.setdefault(vocab.object_kinds.get(key, key), phrase)
         for dotted, value in (concept.get("set") or {}).items():
             _set(plan, dotted, value)
             fields.append(f"{dotted}={value}")
@@ -112,12 +121,28 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
         kinds.pop("nn_distance", None)
     measures = [(pos, vocab.concepts[idx]["measure"]) for pos, idx in parse.concepts
                 if "measure" in vocab.concepts[idx]]
+    _negations(plan, parse, vocab, clause, contexts, removal_clauses)
+    if len(kinds_of_objects) > 1 and len(parse.channels) < 2:
+        plan.not_understood.append(" and ".join(kinds_of_objects.values()) + " (two kinds of objects: "
+                                   "measuring one inside the other is not in the plan)")
+    for word in parse.unresolved_stains:
+        plan.missing.append(f"which channel is {word} (say e.g. '{word} is channel 2', or use an OME-TIFF "
+                            "with channel names)")
     used_contexts = _numbers(plan, parse, clause, contexts, removal_clauses, kinds, measures)
     _unused_contexts(plan, parse, clause, contexts, used_contexts, removal_clauses, kinds)
     _assign_channels(plan, parse, clause, roles, kinds)
     for kind in sorted(kinds, key=kinds.get):
         if not any(m.kind == kind for m in plan.measurements):
             plan.measurements.append(Measurement(kind=kind))  # type: ignore[arg-type]
+    for p, stat in parse.stats:
+        plan.understood.append(f"'{parse.tokens[p].text}' -> intensity statistic {stat}")
+    if stats:
+        target = next((m for m in plan.measurements if m.kind == "intensity"), None)
+        if target is None:
+            plan.not_understood.append(f"{', '.join(dict.fromkeys(stats))} (a statistic with no intensity "
+                                       "measurement in the plan)")
+        else:
+            target.stats = list(dict.fromkeys(stats))  # type: ignore[assignment]
     _defaults(plan, bool(roles) or bool(parse.concepts))
     plan.not_understood = [t.text for t in parse.tokens if not t.used] + plan.not_understood
     used = {plan.inputs.channel} | {m.channel for m in plan.measurements if m.channel is not None}
@@ -134,7 +159,8 @@ def _numbers(plan: AnalysisPlan, parse: Parse, clause: list[int], contexts: list
     in_voxel = any(t.stem == "voxel" for t in toks)
     used_labels: set[str] = set()
     z_numbers: list[float] = []
-    for q in parse.quantities:
+    # size limits in um^2 last: they need the pixel size, which may be stated after them
+    for q in sorted(parse.quantities, key=lambda x: x.dim == "area_um"):
         fits = _CONTEXT_DIMS.get(q.dim, ())
         ctx = _nearest(q.pos, [c for c in contexts if c[1] in fits], clause, end=q.end)
         used_labels.add(f"{clause[q.pos]}:{ctx}")
@@ -223,6 +249,27 @@ def _unused_contexts(plan: AnalysisPlan, parse: Parse, clause: list[int], contex
             plan.not_understood.append(f"{word} (per-slice results are not in the plan)")
 
 
+def _negations(plan: AnalysisPlan, parse: Parse, vocab: Vocabulary, clause: list[int],
+               contexts: list[tuple[int, str]], removal: set[int]) -> None:
+    """A negation is never dropped: before a border or size filter it is the exclusion it says ("not the
+    ones at the border", "not smaller than"); before any other concept of its clause it is reported."""
+    for pos in parse.negations:
+        word = parse.tokens[pos].text
+        after = [(cpos, idx) for cpos, idx in parse.concepts if cpos > pos and clause[cpos] == clause[pos]]
+        if not after or after[0][0] - pos > 5:
+            plan.understood.append(f"'{word}' -> negates nothing in the plan")
+            continue
+        cpos, idx = after[0]
+        concept = vocab.concepts[idx]
+        if (concept.get("set") or {}).get("segmentation.exclude_border") or \
+                concept.get("context") in ("remove", *_SIZE_CTX):
+            contexts.append((pos, "remove"))
+            removal.add(clause[pos])
+            plan.understood.append(f"'{word}' -> exclusion")
+        else:
+            plan.not_understood.append(f"{word} (a negation before '{_phrase(parse, cpos)}')")
+
+
 def _marker_threshold(plan: AnalysisPlan, value: float) -> None:
     plan.measurements = [m for m in plan.measurements if m.kind != "positivity"]
     plan.measurements.append(Measurement(kind="positivity", threshold=value))
@@ -286,6 +333,18 @@ def _defaults(plan: AnalysisPlan, anything: bool) -> None:
     if not plan.measurements and anything and plan.outputs.figure != "histogram":
         plan.measurements = [Measurement(kind="count"), Measurement(kind="size")]
         plan.understood.append("segmentation only -> count and size (default)")
+    if plan.outputs.per_frame and "tracking" in kinds:
+        plan.outputs.per_frame = False  # "track ... over time": tracking already uses every frame
+        if "count" in kinds:
+            plan.not_understood.append("per-frame counts together with tracking (not in the plan)")
+    elif plan.outputs.per_frame:
+        other = sorted(kinds - {"count"})
+        if other:
+            plan.not_understood.append(f"per-frame {', '.join(other)} (only counts per frame are in the plan)")
+        plan.measurements = [Measurement(kind="count")]
+        plan.inputs.time = "all"
+        if meta.t < 2:
+            plan.missing.append("a time-lapse (the image has one time point)")
     if "tracking" in kinds:
         plan.inputs.time = "all"
         if meta.t < 2:

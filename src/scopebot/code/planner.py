@@ -48,6 +48,11 @@ class Vocabulary:
     units: dict[str, dict[str, Any]]
     per_words: set[str]
     axis_words: dict[str, str]
+    statistics: dict[str, str] = field(default_factory=dict)  # stemmed word -> intensity statistic
+    negations: set[str] = field(default_factory=set)
+    stains: set[str] = field(default_factory=set)
+    object_kinds: dict[str, str] = field(default_factory=dict)  # stemmed phrase -> kind
+    generic_objects: set[str] = field(default_factory=set)  # stemmed phrases that name no kind
 
 
 @lru_cache(maxsize=4)
@@ -61,15 +66,24 @@ def load_vocabulary(path: Path = VOCABULARY_PATH) -> Vocabulary:
             if toks:
                 phrases.append((toks, i))
     phrases.sort(key=lambda p: -len(p[0]))
+
+    def stemmed(phrase: object) -> str:
+        return " ".join(stem(t) for t in _tokenise(str(phrase)))
+
     return Vocabulary(version=int(data["version"]), fillers={stem(w) for w in data["fillers"]},
                       concepts=data["concepts"], phrases=phrases, ordinals=data["ordinals"],
                       cardinals=data.get("cardinals", {}),
                       channel_words=set(data["channel_words"]), units=data["units"],
-                      per_words=set(data["per_words"]), axis_words=data["axis_words"])
+                      per_words=set(data["per_words"]), axis_words=data["axis_words"],
+                      statistics={stemmed(k): str(v) for k, v in (data.get("statistics") or {}).items()},
+                      negations={str(w).lower() for w in data.get("negations", [])},
+                      stains={str(w).lower() for w in data.get("stains", [])},
+                      object_kinds={stemmed(k): stemmed(v) for k, v in (data.get("object_kinds") or {}).items()},
+                      generic_objects={stemmed(w) for w in data.get("generic_objects", [])})
 
 
 def _tokenise(text: str) -> list[str]:
-    text = text.lower().replace("²", "2").replace("³", "3")
+    text = text.lower().replace("²", "2").replace("³", "3").replace("’", "'")
     for pattern, repl in _UNIT_NORM:
         text = pattern.sub(repl, text)
     return _TOKEN_RE.findall(text)
@@ -98,6 +112,19 @@ class Parse:
     concepts: list[tuple[int, int]] = field(default_factory=list)  # (token position, concept index)
     channels: list[tuple[int, int]] = field(default_factory=list)  # (token position, 0-based channel)
     quantities: list[Quantity] = field(default_factory=list)
+    stats: list[tuple[int, str]] = field(default_factory=list)  # (token position, intensity statistic)
+    negations: list[int] = field(default_factory=list)  # token positions
+    unresolved_stains: list[str] = field(default_factory=list)  # stains no channel could be found for
+
+
+#: Words that may stand between a stain and its channel in a definition ("DAPI is channel 1").
+_DEFINE_LINKS = {"is", "=", "in", "on", "(", ")", ":", "as", "the", "-", "channel", "ch", "are", "was"}
+#: Words that may stand between a statistic and its intensity word ("max of the GFP intensity").
+_STAT_LINKS = {"of", "the", "a", "an", "and", "or", ",", "pixel", "channel"}
+
+
+def _alnum(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
 
 
 class Planner:
@@ -219,6 +246,30 @@ class Planner:
                 toks[k].used = "axis"
         return axes
 
+    def _match(self, toks: list[Token], i: int) -> tuple[int, int] | None:
+        """The longest vocabulary phrase at token i: (length, concept index)."""
+        for phrase, concept in self.vocab.phrases:
+            n = len(phrase)
+            window = toks[i:i + n]
+            if len(window) == n and all(not t.used for t in window) and tuple(t.stem for t in window) == phrase:
+                return n, concept
+        return None
+
+    def _modifies_intensity(self, toks: list[Token], i: int) -> bool:
+        """Whether an intensity phrase follows token i within three words (links, channels, stats skipped)."""
+        steps = 0
+        for j in range(i + 1, len(toks)):
+            tok = toks[j]
+            if tok.used in ("channel", "stain") or tok.text in _STAT_LINKS or tok.stem in self.vocab.statistics:
+                continue
+            steps += 1
+            hit = self._match(toks, j)
+            if hit is not None and self.vocab.concepts[hit[1]].get("measure") == "intensity":
+                return True
+            if steps >= 3 or tok.text in _BREAKS:
+                return False
+        return False
+
     def _phrases(self, parse: Parse) -> None:
         toks = parse.tokens
         i = 0
@@ -226,16 +277,18 @@ class Planner:
             if toks[i].used:
                 i += 1
                 continue
-            for phrase, concept in self.vocab.phrases:
-                n = len(phrase)
-                window = toks[i:i + n]
-                if len(window) == n and all(not t.used for t in window) and \
-                        tuple(t.stem for t in window) == phrase:
-                    for t in window:
-                        t.used = f"concept:{concept}"
-                    parse.concepts.append((i, concept))
-                    i += n
-                    break
+            hit = self._match(toks, i)
+            stat = self.vocab.statistics.get(toks[i].stem)
+            if stat is not None and (hit is None or hit[0] == 1) and self._modifies_intensity(toks, i):
+                toks[i].used = f"stat:{stat}"  # "max GFP intensity": a statistic, not a size limit
+                parse.stats.append((i, stat))
+                i += 1
+            elif hit is not None:
+                n, concept = hit
+                for t in toks[i:i + n]:
+                    t.used = f"concept:{concept}"
+                parse.concepts.append((i, concept))
+                i += n
             else:
                 i += 1
 
@@ -276,12 +329,68 @@ class Planner:
                 out.append(tok)
         return out
 
-    def parse(self, request: str) -> Parse:
+    def _stains(self, parse: Parse, meta: ImageMeta | None) -> None:
+        """Stain names ('DAPI', 'GFP', or any OME channel name) -> channel references.
+
+        A stain next to a channel number ("DAPI is channel 1", "GFP (ch2)") defines it; other
+        mentions are found by that definition, by the image's channel names, or, for one stain on a
+        single-channel image, as that channel. Otherwise the stain is reported as unresolved.
+        """
+        toks = parse.tokens
+        names = [_alnum(n) for n in (meta.channel_names if meta else [])]
+
+        def by_name(word: str) -> int | None:
+            hits = [k for k, name in enumerate(names) if name and (name == word or (
+                word in self.vocab.stains and word in name) or (len(word) >= 3 and name.startswith(word)))]
+            return hits[0] if len(hits) == 1 else None
+
+        mentions = []
+        for i, tok in enumerate(toks):
+            word = _alnum(tok.text)
+            if tok.used or not word or (word not in self.vocab.stains and (len(word) < 3 or by_name(word) is None)):
+                continue
+            mentions.append((i, word))
+        defined: dict[str, int] = {}
+        definitions: dict[str, list[int]] = {}  # stain -> positions of the channel mentions defining it
+        uses = []
+        for i, word in mentions:
+            for pos, channel in parse.channels:
+                lo, hi = sorted((i, pos))
+                if 0 < hi - lo <= 4 and all(t.text in _DEFINE_LINKS for t in toks[lo + 1:hi]):
+                    defined[word] = channel
+                    definitions.setdefault(word, []).append(pos)
+                    toks[i].used = "stain"
+                    break
+            else:
+                uses.append((i, word))
+        single = meta is None or meta.channels == 1
+        distinct = {w for _, w in uses if w not in defined and by_name(w) is None}
+        for i, word in uses:
+            channel = defined.get(word, by_name(word))
+            if channel is None and single and len(distinct) == 1:
+                channel = 0
+            if channel is None:
+                toks[i].used = "stain"
+                parse.unresolved_stains.append(toks[i].text)
+            else:
+                toks[i].used = "channel"
+                parse.channels.append((i, channel))
+        # a definition is a reference only when its stain is not named elsewhere ("... (DAPI is channel 1)")
+        named = {word for _, word in uses}
+        drop = {pos for word, positions in definitions.items() if word in named for pos in positions}
+        parse.channels = sorted(c for c in parse.channels if c[0] not in drop)
+
+    def parse(self, request: str, meta: ImageMeta | None = None) -> Parse:
         toks = self._split_unknown_compounds([Token(t, stem(t)) for t in _tokenise(request)])
         parse = Parse(tokens=toks)
         self._channels(parse)
+        self._stains(parse, meta)
         self._quantities(parse)
         self._phrases(parse)
+        for i, tok in enumerate(toks):
+            if not tok.used and tok.text in self.vocab.negations:
+                tok.used = "negation"  # never a filler: assemble decides what it negates
+                parse.negations.append(i)
         for tok in toks:
             if tok.used:
                 continue
@@ -302,4 +411,4 @@ class Planner:
         """The plan for ``request`` on an image described by ``meta``."""
         from scopebot.code.plan_rules import assemble
 
-        return assemble(self.parse(request), self.vocab, meta or ImageMeta())
+        return assemble(self.parse(request, meta), self.vocab, meta or ImageMeta())

@@ -7,12 +7,13 @@ def read_metadata(path):
     """Axes, sizes and calibration of a TIFF / OME-TIFF (or PNG) without keeping the pixels.
 
     Returns a dict: axes (tifffile's, e.g. 'ZCYX'), shape, pixel_size_um (y/x), z_step_um,
-    time_step_s (None when the file does not say).
+    time_step_s (None when the file does not say), channel_names (OME channel names, else []).
     """
     import re
     from pathlib import Path
 
-    meta = {"axes": "YX", "shape": [], "pixel_size_um": None, "z_step_um": None, "time_step_s": None}
+    meta = {"axes": "YX", "shape": [], "pixel_size_um": None, "z_step_um": None, "time_step_s": None,
+            "channel_names": []}
     if Path(str(path)).suffix.lower() not in (".tif", ".tiff", ".btf"):
         from PIL import Image
 
@@ -41,6 +42,10 @@ def read_metadata(path):
             meta["pixel_size_um"] = _field("PhysicalSizeX", unit_factor, "µm")
             meta["z_step_um"] = _field("PhysicalSizeZ", unit_factor, "µm")
             meta["time_step_s"] = _field("TimeIncrement", time_factor, "s")
+            channels = re.findall(r"<Channel\b([^>]*)>", ome)
+            names = [re.search(r'\bName="([^"]*)"', c) for c in channels]
+            if channels and all(names):
+                meta["channel_names"] = [n.group(1) for n in names]
         else:
             ij = tif.imagej_metadata or {}
             tag = tif.pages[0].tags.get("XResolution")

@@ -31,9 +31,19 @@ def mean_intensity(labels, image):
     return np.asarray(ndi.mean(image, labels=labels, index=ids), dtype=float)
 
 
-def shape_table(labels):
-    """Eccentricity, solidity, circularity (4 pi area / perimeter^2), aspect ratio (major / minor axis)
-    and perimeter (px) of each 2-D object."""
+def object_intensity(labels, image, stat="mean"):
+    """One statistic of ``image`` (any channel) inside each object, in label order: 'mean', 'median',
+    'max', 'min' or 'sum' (the integrated intensity, ImageJ's RawIntDen)."""
+    from scipy import ndimage as ndi
+
+    ids = np.arange(1, int(labels.max()) + 1)
+    func = {"mean": ndi.mean, "median": ndi.median, "max": ndi.maximum, "min": ndi.minimum, "sum": ndi.sum}[stat]
+    return np.asarray(func(image, labels=labels, index=ids), dtype=float)
+
+
+def shape_table(labels, pixel_size=None):
+    """Eccentricity, solidity, circularity (4 pi area / perimeter^2), aspect ratio (major / minor axis),
+    perimeter and major/minor axis lengths (px, or um with a pixel size) of each 2-D object."""
     import pandas as pd
     from skimage import measure
 
@@ -42,8 +52,14 @@ def shape_table(labels):
     table = pd.DataFrame(props)
     table["circularity"] = (4 * np.pi * table["area"] / np.maximum(table["perimeter"], 1e-9) ** 2).clip(upper=1)
     table["aspect_ratio"] = table["axis_major_length"] / np.maximum(table["axis_minor_length"], 1e-9)
-    table = table.rename(columns={"perimeter": "perimeter_px"})
-    return table[["eccentricity", "solidity", "circularity", "aspect_ratio", "perimeter_px"]]
+    table = table.rename(columns={"perimeter": "perimeter", "axis_major_length": "major_axis",
+                                  "axis_minor_length": "minor_axis"})
+    unit, scale = ("um", float(pixel_size)) if pixel_size else ("px", 1.0)
+    lengths = []
+    for name in ("perimeter", "major_axis", "minor_axis"):
+        table[f"{name}_{unit}"] = table[name] * scale
+        lengths.append(f"{name}_{unit}")
+    return table[["eccentricity", "solidity", "circularity", "aspect_ratio", *lengths]]
 
 
 def skeleton_lengths(labels, pixel_size=1.0):
