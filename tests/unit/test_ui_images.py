@@ -116,3 +116,16 @@ def test_given_pixel_size_makes_a_calibrated_copy_for_the_analysis(tmp_path: Pat
     for bad in ("", "abc", "-1", "0"):
         with pytest.raises(ConfigurationError, match="not a pixel size"):
             with_pixel_size(info, bad, tmp_path / "work")
+
+
+def test_preview_of_a_huge_plane_keeps_small_bright_objects(tmp_path: Path) -> None:
+    import numpy as np
+    from PIL import Image
+
+    from scopebot.ui.images import PREVIEW_MAX_SIDE, write_preview
+
+    plane = np.zeros((6000, 4000), np.uint16)
+    plane[3001, 2002] = 60000  # one bright pixel: plain striding would lose it
+    out = write_preview(plane, "YX", tmp_path / "p.png")
+    arr = np.asarray(Image.open(out))
+    assert max(arr.shape) <= PREVIEW_MAX_SIDE and arr.max() > 0

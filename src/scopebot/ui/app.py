@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 from scopebot.settings import Settings
@@ -18,7 +19,7 @@ from scopebot.ui import plan_panel
 from scopebot.ui.controls import ui_message
 from scopebot.ui.history import FeedbackStore
 from scopebot.ui.images import DEFAULT_MAX_MB
-from scopebot.ui.render import ERROR
+from scopebot.ui.render import ERROR, WORKING
 from scopebot.ui.safety import LATEX_DELIMITERS, text_markdown
 from scopebot.ui.services import ANSWER_MODES, Services, SessionSettings, UIServices, parse_auth
 from scopebot.ui.session import ChatSession, View
@@ -197,10 +198,13 @@ def create_app(services: UIServices | Callable[[SessionSettings], Any], settings
         run.click(on_run, [code, state], [*panel_outputs, state], concurrency_id="sandbox",
                   show_progress="full", api_name="run")
 
-        def on_upload(path: str | None, st: ChatSession | None) -> tuple[Any, str, ChatSession]:
+        def on_upload(path: str | None, st: ChatSession | None) -> Iterator[tuple[Any, str, ChatSession]]:
             session = session_of(st)
+            if path:  # a large stack takes seconds to decode: say so at once
+                name = text_markdown(Path(path).name)
+                yield gr.skip(), f"_{WORKING} reading {name} and making a preview…_", session
             pre, meta = session.upload(path)
-            return pre, meta, session
+            yield pre, meta, session
 
         upload.change(on_upload, [upload, state], [preview, image_meta, state], api_name=False)
 
