@@ -171,3 +171,13 @@ def test_enter_pressed_again_while_answering_queues_the_next_question(serve, ope
     users = [u.inner_text().strip() for u in page.locator("#chat [data-testid='user']").all()]
     assert users == ["How do I choose a threshold for nuclei?", "Which tool tracks cells?"]
     assert page.locator("#chat").inner_text().count("Route:") == 2
+
+
+def test_an_export_error_goes_when_the_next_question_is_asked(serve, open_page) -> None:
+    served = serve(demo)
+    page = open_page(served)
+    page.click("#export")  # nothing to export yet
+    page.wait_for_function(
+        "() => (document.querySelector('#feedback-status')?.innerText || '').includes('nothing to export')")
+    ask(page, "How do I choose a threshold for nuclei?")
+    assert "nothing to export" not in page.locator("#feedback-status").inner_text()

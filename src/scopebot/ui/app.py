@@ -163,6 +163,8 @@ def create_app(services: UIServices | Callable[[SessionSettings], Any], settings
             return plan_panel.plan_values(found[1] if found else None)
 
         for trigger in (send.click, question.submit):
+            # a new turn clears the line of the last rating or export (an old error must not linger)
+            trigger(lambda: "", None, feedback_status, api_name=False, queue=False, show_progress="hidden")
             # "multiple": Enter pressed again while an answer streams queues the new question (the
             # session runs its turns in order) instead of Gradio's default of ignoring it
             trigger(on_send, [question, route, state], send_outputs, concurrency_id="turn",
