@@ -253,3 +253,21 @@ def test_per_frame_counts_and_speed_units(planner: Planner) -> None:
 def test_a_size_limit_in_um2_may_come_before_the_pixel_size(planner: Planner) -> None:
     plan = planner.plan("count nuclei, ignore anything under 30 um2, pixel size 0.5um")
     assert plan.segmentation is not None and plan.segmentation.min_size_px == 120 and not plan.missing
+
+
+def test_one_channel_named_after_both_objects_and_intensity_is_reported(planner: Planner) -> None:
+    two = ImageMeta(axes="CYX", channels=2)
+    plan = planner.plan("What is the brightest pixel value inside each nucleus in the second channel?", two)
+    assert any(w.startswith("channel 2 (the objects' channel") for w in plan.not_understood)
+    clear = planner.plan("segment the nuclei in channel 2 and measure their mean intensity", two)
+    assert not clear.not_understood and clear.inputs.channel == 1
+
+
+def test_voxel_sizes_joined_by_by_and_everyday_words(planner: Planner) -> None:
+    plan = planner.plan("segment them in three dimensions, volume of each in cubic micrometres; the voxels are "
+                        "0.5 by 0.5 by 2 microns", ImageMeta(z=10))
+    assert (plan.meta.pixel_size_um, plan.meta.z_step_um, plan.inputs.z) == (0.5, 2.0, "3d")
+    assert not plan.not_understood and not plan.missing
+    for text in ("How many neurons are in this picture?", "how far does the bead travel in total, in um",
+                 "Several nuclei are stuck together: separate them and count them"):
+        assert not planner.plan(text, ImageMeta(t=5, pixel_size_um=0.2, time_step_s=1.0)).not_understood, text

@@ -131,6 +131,7 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
     used_contexts = _numbers(plan, parse, clause, contexts, removal_clauses, kinds, measures)
     _unused_contexts(plan, parse, clause, contexts, used_contexts, removal_clauses, kinds)
     _assign_channels(plan, parse, clause, roles, kinds)
+    _ambiguous_channel(plan, parse, clause, roles, kinds)
     for kind in sorted(kinds, key=kinds.get):
         if not any(m.kind == kind for m in plan.measurements):
             plan.measurements.append(Measurement(kind=kind))  # type: ignore[arg-type]
@@ -268,6 +269,19 @@ def _negations(plan: AnalysisPlan, parse: Parse, vocab: Vocabulary, clause: list
             plan.understood.append(f"'{word}' -> exclusion")
         else:
             plan.not_understood.append(f"{word} (a negation before '{_phrase(parse, cpos)}')")
+
+
+def _ambiguous_channel(plan: AnalysisPlan, parse: Parse, clause: list[int], roles: list[tuple[int, str]],
+                       kinds: dict[str, int]) -> None:
+    """'the brightest value inside each nucleus in the second channel' on a multi-channel image: one
+    channel named after both the objects and the intensity; it may be either's. Reported, not guessed."""
+    if plan.meta.channels < 2 or len(parse.channels) != 1 or "intensity" not in kinds:
+        return
+    pos, channel = parse.channels[0]
+    before = {role for rpos, role in roles if rpos < pos and clause[rpos] == clause[pos] and pos - rpos <= 12}
+    if {"objects", "intensity"} <= before:
+        plan.not_understood.append(f"channel {channel + 1} (the objects' channel or the measured one? name both, "
+                                   "e.g. 'nuclei in channel 1, intensity of channel 2')")
 
 
 def _marker_threshold(plan: AnalysisPlan, value: float) -> None:

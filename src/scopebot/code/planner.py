@@ -83,7 +83,7 @@ def load_vocabulary(path: Path = VOCABULARY_PATH) -> Vocabulary:
 
 
 def _tokenise(text: str) -> list[str]:
-    text = text.lower().replace("²", "2").replace("³", "3").replace("’", "'")
+    text = text.lower().replace("²", "2").replace("³", "3").replace("\u2019", "'").replace("\u00d7", " x ")
     for pattern, repl in _UNIT_NORM:
         text = pattern.sub(repl, text)
     return _TOKEN_RE.findall(text)
@@ -201,7 +201,7 @@ class Planner:
             while i + len(group) < len(qs):
                 nxt, last = qs[i + len(group)], group[-1]
                 between = [t.text for t in toks[last.end + 1:nxt.pos]] if last.end >= last.pos else []
-                if last.dim == "bare" and nxt.pos - last.pos == 2 and between in (["x"], [","], ["*"]):
+                if last.dim == "bare" and nxt.pos - last.pos == 2 and between in (["x"], [","], ["*"], ["by"]):
                     group.append(nxt)
                 else:
                     break
@@ -212,7 +212,7 @@ class Planner:
             for q in group[:-1]:
                 q.value, q.dim = q.value * unit_factor, "length"
             for q in group:
-                if q.pos + 1 < len(toks) and toks[q.pos + 1].text in ("x", ",", "*"):
+                if q.pos + 1 < len(toks) and toks[q.pos + 1].text in ("x", ",", "*", "by"):
                     toks[q.pos + 1].used = "axis"
             axes = self._axis_list(toks, group[0].pos, group[-1].end)
             if len(axes) == len(group):
@@ -260,12 +260,12 @@ class Planner:
         steps = 0
         for j in range(i + 1, len(toks)):
             tok = toks[j]
-            if tok.used in ("channel", "stain") or tok.text in _STAT_LINKS or tok.stem in self.vocab.statistics:
-                continue
-            steps += 1
             hit = self._match(toks, j)
             if hit is not None and self.vocab.concepts[hit[1]].get("measure") == "intensity":
                 return True
+            if tok.used in ("channel", "stain") or tok.text in _STAT_LINKS or tok.stem in self.vocab.statistics:
+                continue
+            steps += 1
             if steps >= 3 or tok.text in _BREAKS:
                 return False
         return False
