@@ -145,6 +145,17 @@ class Settings(BaseSettings):
                                      description="Minimum evidence score below which scopebot abstains.")
     support_threshold: float = Field(default=0.5, ge=0, le=1,
                                      description="Minimum support score for an answer sentence.")
+    answer_max_sentences: int = Field(default=5, ge=1, le=20,
+                                      description="Most passage sentences an extractive answer quotes: more covers "
+                                                  "more of what was asked, fewer keeps answers short.")
+    answer_max_passages: int = Field(default=5, ge=1, le=20,
+                                     description="Passages whose sentences an extractive answer may quote.")
+    answer_sentences_per_side: int = Field(default=3, ge=1, le=10,
+                                           description="Most sentences per side of a comparison (\"A or B?\").")
+    answer_sentence_scorer: Literal["learned", "fixed"] = Field(
+        default="learned", description="How extractive answers rank passage sentences: 'learned' (the logistic "
+                                       "scorer in data/sentence_scorer_v1.yaml, fitted on our training "
+                                       "questions) or 'fixed' (term overlap + similarity with fixed bonuses).")
 
     # --- sandbox ----------------------------------------------------------------------------------
     sandbox_timeout: float = Field(default=30.0, gt=0, description="Wall-clock seconds per sandbox run.")

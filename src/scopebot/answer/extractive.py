@@ -11,6 +11,7 @@ the question's terms are kept verbatim as inline code.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from scopebot.answer.abstain import GENERIC
 from scopebot.answer.context import ContextPassage
 from scopebot.answer.evidence import is_exercise, names_side
 from scopebot.answer.qtype import QuestionType
+from scopebot.answer.scorer import FEATURES, SentenceScorer
 from scopebot.answer.synthesis import (
     assign_subject,
     defines,
@@ -121,6 +123,7 @@ class Candidate:
     label: str = ""
     first: bool = False
     defining: bool = False
+    kind: str = "book"
     instruction: bool = False
     signpost: bool = False
 
@@ -141,7 +144,7 @@ def candidates(passages: Sequence[ContextPassage], max_passages: int = 5) -> lis
         in_code = False
 
         def flush(prose: list[str], rank: int, key: str, heading: str, label: str = label,
-                  section: str = section) -> None:
+                  section: str = section, kind: str = p.result.chunk.kind) -> None:
             nonlocal pos
             merged: list[str] = []
             for sentence in split_sentences(_DISPLAY_MATH_RE.sub("\n", "\n".join(prose))):
@@ -174,7 +177,7 @@ def candidates(passages: Sequence[ContextPassage], max_passages: int = 5) -> lis
                     subject = head_names[0] if head_names else ""
                 out.append(Candidate(text=s, key=key, rank=rank, position=pos, heading=heading, subject=subject,
                                      label=label, first=first, instruction=is_instruction(s),
-                                     signpost=is_signpost(s)))
+                                     signpost=is_signpost(s), kind=kind))
             prose.clear()
 
         for line in p.text.split("\n"):
@@ -198,7 +201,9 @@ class ExtractiveSynthesizer:
 
     def __init__(self, embedder: Embedder | None = None, *, max_sentences: int = 5, min_sentences: int = 3,
                  max_passages: int = 5, diversity: float = 0.3, relative_cutoff: float = 0.45,
-                 min_similarity: float = 0.55, per_side: int = 3, signpost_weight: float = 0.5) -> None:
+                 min_similarity: float = 0.55, per_side: int = 3, signpost_weight: float = 0.5,
+                 scorer: SentenceScorer | None = None) -> None:
+        self.scorer = scorer
         self.per_side = per_side
         self.signpost_weight = signpost_weight
         self.min_similarity = min_similarity
@@ -209,10 +214,12 @@ class ExtractiveSynthesizer:
         self.diversity = diversity
         self.relative_cutoff = relative_cutoff
 
-    def _relevance(self, question: str, cands: list[Candidate],
-                   qtype: QuestionType | None = None) -> tuple[np.ndarray, np.ndarray | None]:
-        """Relevance of each candidate; ineligible ones (no specific question word, code without a
-        question term, weak similarity, an instruction for a question that is not a how-to) get -1."""
+    def features(self, question: str, cands: list[Candidate],
+                 qtype: QuestionType | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """The scorer's features of each candidate (columns in :data:`scopebot.answer.scorer.FEATURES`
+        order), whether it may be quoted at all (a specific question word or enough similarity; no
+        code without a question term; no instruction unless a how-to asks for steps), and the sentence
+        embeddings (None without an embedder)."""
         q = list(dict.fromkeys(content_words(question)))
         weights = {s: (0.4 if s in GENERIC else 1.0) for s in q}
         total = sum(weights.values()) or 1.0
@@ -230,44 +237,81 @@ class ExtractiveSynthesizer:
                 found |= subject_stems
             return found
 
+        n = len(cands)
         sets = [terms(c.text) for c in cands]
         heads = {c.heading: terms(c.heading) for c in cands}
         lex = np.array([sum(w for s, w in weights.items() if s in cs) / total for cs in sets])
         specific_q = [s for s in weights if s not in GENERIC]
-        about = np.array([qtype is not None and is_subject(c.subject, qtype) for c in cands])
-        specific = np.array([any(s in cs for s in specific_q) for cs in sets]) | about
+        about = np.array([qtype is not None and is_subject(c.subject, qtype) for c in cands], dtype=bool)
+        specific = np.array([any(s in cs for s in specific_q) for cs in sets], dtype=bool) | about
         # a sentence under a heading that names the question's specific terms is on topic too
-        on_topic = np.array([bool(specific_q) and any(s in heads[c.heading] for s in specific_q) for c in cands])
+        on_topic = np.array([bool(specific_q) and any(s in heads[c.heading] for s in specific_q) for c in cands],
+                            dtype=bool)
+        sem = np.zeros(n)
+        head_sem = np.zeros(n)
         vecs = None
         if self.embedder is not None and cands:
+            qv = self.embedder.embed_one(question)
             vecs = self.embedder.embed([c.text for c in cands])
-            sem = np.clip(vecs @ self.embedder.embed_one(question), 0.0, 1.0)
-            rel = 0.5 * lex + 0.5 * sem
+            sem = np.clip(vecs @ qv, 0.0, 1.0)
+            headings = list(dict.fromkeys(c.heading for c in cands))
+            hs = dict(zip(headings, np.clip(self.embedder.embed(headings) @ qv, 0.0, 1.0), strict=True))
+            head_sem = np.array([hs[c.heading] for c in cands])
             eligible = specific | (on_topic & (sem >= 0.2)) | (sem >= self.min_similarity)
             if not specific_q:  # only generic words: fall back on similarity
                 eligible |= (lex > 0) & (sem >= 0.3)
         else:
-            rel = lex
             eligible = specific | on_topic | ((lex > 0) & (not specific_q))
-        rel = rel + HEADING_BONUS * on_topic
         kind = qtype.kind if qtype is not None else "conceptual"
-        if kind == "definition" and names:
-            rel = rel + np.array([DEFINITION_BONUS if defines(c, names) else 0.0 for c in cands])
-        rel = rel * np.array([self.signpost_weight if c.signpost else 1.0 for c in cands])
-        eligible &= np.array([not c.code or bool(sp) for c, sp in zip(cands, specific, strict=True)])
+        last = {}
+        for c in cands:
+            last[c.key] = max(last.get(c.key, 1), c.position)
+        cols = {
+            "lex": lex, "sem": sem, "heading_sem": head_sem, "on_topic": on_topic,
+            "prior": [1.0 / c.rank for c in cands], "first": [c.first for c in cands],
+            "position": [(c.position - 1) / max(1, last[c.key] - 1) for c in cands], "about": about,
+            "defining": [kind == "definition" and bool(names) and defines(c, names) for c in cands],
+            "signpost": [c.signpost for c in cands], "instruction": [c.instruction for c in cands],
+            "advice": [kind == "howto" and bool(_ADVICE_RE.search(c.text)) for c in cands],
+            "explain": [c.kind in ("book", "training") for c in cands],
+            "length": [math.log(max(30, len(c.text)) / 30) for c in cands], "specific": specific,
+        }
+        x = np.column_stack([np.asarray(cols[f], dtype=float) for f in FEATURES]) if cands else np.zeros((0, 0))
+        eligible &= np.array([not c.code or bool(sp) for c, sp in zip(cands, specific, strict=True)], dtype=bool)
         # instructions and exercise steps are not statements; a how-to keeps its steps, not an exercise's
         eligible &= np.array([not c.instruction or (kind == "howto" and not _EXERCISE_FILE_RE.search(c.text))
-                              for c in cands])
-        prior = np.array([0.06 / c.rank for c in cands])
-        return np.where(eligible, rel + prior, -1.0), vecs
+                              for c in cands], dtype=bool)
+        return x, eligible, vecs
+
+    def _relevance(self, question: str, cands: list[Candidate],
+                   qtype: QuestionType | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+        """Relevance of each candidate (-1: may not be quoted): the learned scorer's probability when
+        one is given, else term overlap and similarity with fixed bonuses."""
+        x, eligible, vecs = self.features(question, cands, qtype)
+        col = {f: x[:, i] for i, f in enumerate(FEATURES)} if len(cands) else {}
+        if not len(cands):
+            return np.zeros(0), None
+        if self.scorer is not None:
+            rel = self.scorer.score(x)
+        else:
+            rel = (0.5 * col["lex"] + 0.5 * col["sem"]) if self.embedder is not None else col["lex"].copy()
+            rel = rel + HEADING_BONUS * col["on_topic"] + DEFINITION_BONUS * col["defining"]
+            rel = rel * np.where(col["signpost"] > 0, self.signpost_weight, 1.0)
+            rel = rel + ADVICE_BONUS * col["advice"] + 0.06 * col["prior"]
+        return np.where(eligible, rel, -1.0), vecs
+
+    def with_aliases(self, qtype: QuestionType | None, passages: Sequence[ContextPassage]) -> QuestionType | None:
+        """``qtype`` with the other names of its subject that the passages give ("Noise2Void (N2V)")."""
+        if qtype is None or not qtype.subject:
+            return qtype
+        texts = [f"{p.result.chunk.section}\n{p.text}" for p in passages]
+        return qtype.model_copy(update={"aliases": find_aliases(qtype.subject, texts)})
 
     def select(self, question: str, passages: Sequence[ContextPassage],
                qtype: QuestionType | None = None) -> list[Candidate]:
         """The chosen sentences, in passage-rank order (for a comparison: up to three per side)."""
         cands = candidates(passages, self.max_passages + (2 if qtype is not None and qtype.sides else 0))
-        if qtype is not None and qtype.subject:
-            texts = [f"{p.result.chunk.section}\n{p.text}" for p in passages]
-            qtype = qtype.model_copy(update={"aliases": find_aliases(qtype.subject, texts)})
+        qtype = self.with_aliases(qtype, passages)
         if qtype is not None:
             cands = [c for c in cands if not drifts(c, qtype)]
         if not cands:
@@ -293,9 +337,6 @@ class ExtractiveSynthesizer:
     def _mmr(self, question: str, cands: list[Candidate], max_sentences: int,
              min_sentences: int, qtype: QuestionType | None = None) -> list[Candidate]:
         rel, vecs = self._relevance(question, cands, qtype)
-        if qtype is not None and qtype.kind == "howto":  # a how-to wants steps: sentences that tell the reader what to do
-            rel = rel + np.array([ADVICE_BONUS if r > 0 and _ADVICE_RE.search(c.text) else 0.0
-                                  for c, r in zip(cands, rel, strict=True)])
         for c, r in zip(cands, rel, strict=True):
             c.relevance = round(float(r), 4)
         sets = [content_set(c.text) for c in cands]

@@ -32,6 +32,7 @@ from scopebot.answer.models import Answer, AnswerEvent, CheckReport, Mode, Sente
 from scopebot.answer.qtype import QuestionType, classify, shape_hint
 from scopebot.answer.render import abstained_text, number_citations
 from scopebot.answer.rewrite import rewrite_query
+from scopebot.answer.scorer import SentenceScorer
 from scopebot.answer.support import SupportScorer, check_sentence, supported_fraction
 from scopebot.answer.text import split_sentences, strip_citations
 from scopebot.citations import NOT_IN_SOURCES
@@ -76,7 +77,11 @@ class AnswerPipeline:
             prompts = PromptLibrary(settings.prompts_dir)
         self.prompts = prompts
         self.scorer = SupportScorer(self.embedder, settings.support_threshold)
-        self.synthesizer = ExtractiveSynthesizer(self.embedder)
+        self.synthesizer = ExtractiveSynthesizer(self.embedder, max_sentences=settings.answer_max_sentences,
+                                                 max_passages=settings.answer_max_passages,
+                                                 per_side=settings.answer_sentences_per_side,
+                                                 scorer=SentenceScorer.load()
+                                                 if settings.answer_sentence_scorer == "learned" else None)
 
     @property
     def vocabulary(self) -> dict[str, int] | None:

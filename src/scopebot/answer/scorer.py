@@ -1,0 +1,128 @@
+"""A learned sentence scorer for extractive answers: which passage sentence states what was asked.
+
+Each candidate sentence is described by a few features (term overlap with the question, MiniLM
+similarity of the sentence and of its heading to the question, passage rank, position in its passage,
+whether it is about or defines the question's subject, whether it is a signpost, an instruction, advice
+for a how-to, a book or training passage, its length). A logistic regression over these features,
+fitted on our own training questions (``evals/datasets/answers_train_v1.yaml``: a sentence is a
+positive example when it states one of the question's key facts), gives its relevance. The weights
+are versioned data (``data/sentence_scorer_v1.yaml``) with the training set and the dev figures they
+were chosen on; refit them with::
+
+    python -m scopebot.answer.scorer evals/datasets/answers_train_v1.yaml
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+DATA_PATH = Path(__file__).resolve().parent.parent / "data" / "sentence_scorer_v1.yaml"
+FEATURES = ("lex", "sem", "heading_sem", "on_topic", "prior", "first", "position", "about", "defining",
+            "signpost", "instruction", "advice", "explain", "length", "specific")
+
+
+@dataclass(frozen=True)
+class SentenceScorer:
+    """``score(X)``: the probability that each row's sentence states a key fact (a logistic model)."""
+
+    weights: tuple[float, ...]
+    bias: float
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    version: str = "1"
+
+    def score(self, x: np.ndarray) -> np.ndarray:
+        z = (x - np.asarray(self.mean)) / np.asarray(self.scale)
+        return 1.0 / (1.0 + np.exp(-(z @ np.asarray(self.weights) + self.bias)))
+
+    @classmethod
+    def load(cls, path: Path = DATA_PATH) -> SentenceScorer:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if tuple(data["features"]) != FEATURES:
+            raise ValueError(f"{path}: its features {data['features']} are not {FEATURES}; refit the scorer")
+        return cls(tuple(data["weights"]), float(data["bias"]), tuple(data["mean"]), tuple(data["scale"]),
+                   str(data.get("version", "1")))
+
+
+def fit(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 3000, lr: float = 0.1) -> SentenceScorer:
+    """L2-regularised logistic regression by gradient descent on standardised features (numpy only)."""
+    mean = x.mean(axis=0)
+    scale = np.where(x.std(axis=0) > 1e-9, x.std(axis=0), 1.0)
+    z = (x - mean) / scale
+    w = np.zeros(z.shape[1])
+    b = 0.0
+    n = len(y)
+    pos = max(1.0, float(y.sum()))
+    sample = np.where(y > 0, n / (2 * pos), n / (2 * max(1.0, n - pos)))  # balanced classes
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-(z @ w + b)))
+        g = (p - y) * sample
+        w -= lr * (z.T @ g / n + l2 * w / n)
+        b -= lr * float(g.mean())
+    return SentenceScorer(tuple(float(v) for v in w), float(b), tuple(float(v) for v in mean),
+                          tuple(float(v) for v in scale))
+
+
+def labels(texts: Sequence[str], question: str, key_facts: Sequence[Sequence[str]]) -> np.ndarray:
+    """1 for a sentence that states a key fact (a keyword alternative that the question does not contain)."""
+    q = question.lower()
+    facts = [[a.lower() for a in alts if a.lower() not in q] for alts in key_facts]
+    return np.array([float(any(any(a in t.lower() for a in alts) for alts in facts if alts)) for t in texts])
+
+
+def _collect(dataset: Path) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - needs the real index
+    from scopebot.answer.context import build_context
+    from scopebot.answer.evidence import select_evidence
+    from scopebot.answer.extractive import candidates
+    from scopebot.answer.factory import build_answer_pipeline
+    from scopebot.answer.qtype import classify
+    from scopebot.evals.datasets import load_dataset
+    from scopebot.settings import Settings
+
+    settings = Settings()
+    pipeline = build_answer_pipeline(settings, extractive_only=True)
+    synth = pipeline.synthesizer
+    xs, ys = [], []
+    for item in load_dataset(dataset, "answers").items:
+        if not item.answerable:
+            continue
+        qtype = classify(item.question)
+        top = pipeline.retriever.search(item.question, k=settings.top_k)
+        passages = build_context(select_evidence(pipeline.retriever, item.question, qtype, settings.top_k, top))
+        cands = candidates(passages, synth.max_passages)
+        if not cands:
+            continue
+        feats, eligible, _ = synth.features(item.question, cands, synth.with_aliases(qtype, passages))
+        keep = eligible
+        xs.append(feats[keep])
+        ys.append(labels([c.text for c in cands], item.question, item.key_facts)[keep])
+    return np.vstack(xs), np.concatenate(ys)
+
+
+def main(argv: Sequence[str]) -> int:  # pragma: no cover - a maintenance command
+    dataset = Path(argv[0]) if argv else Path("evals/datasets/answers_train_v1.yaml")
+    x, y = _collect(dataset)
+    model = fit(x, y)
+    p = model.score(x)
+    loss = -float(np.mean(y * np.log(p + 1e-9) + (1 - y) * np.log(1 - p + 1e-9)))
+    out = {"version": "1", "features": list(FEATURES), "weights": [round(v, 5) for v in model.weights],
+           "bias": round(model.bias, 5), "mean": [round(v, 5) for v in model.mean],
+           "scale": [round(v, 5) for v in model.scale],
+           "trained_on": str(dataset), "examples": int(len(y)), "positives": int(y.sum()),
+           "train_log_loss": round(loss, 4)}
+    header = "# The learned sentence scorer of extractive answers (scopebot.answer.scorer); written by its fit.\n"
+    DATA_PATH.write_text(header + yaml.safe_dump(out, sort_keys=False), encoding="utf-8")
+    print(json.dumps({k: v for k, v in out.items() if k not in {"mean", "scale"}}, indent=1))
+    return 0 if math.isfinite(loss) else 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main(sys.argv[1:]))
