@@ -271,3 +271,15 @@ def test_voxel_sizes_joined_by_by_and_everyday_words(planner: Planner) -> None:
     for text in ("How many neurons are in this picture?", "how far does the bead travel in total, in um",
                  "Several nuclei are stuck together: separate them and count them"):
         assert not planner.plan(text, ImageMeta(t=5, pixel_size_um=0.2, time_step_s=1.0)).not_understood, text
+
+
+def test_safety_of_the_new_words(planner: Planner) -> None:
+    bright = ImageMeta(axes="CYX", channels=2, channel_names=["Brightfield", "GFP"])
+    assert planner.plan("count the bright spots", bright).inputs.channel == 0  # 'bright' is no channel name
+    assert "highest" in planner.plan("which nucleus has the highest mean intensity").not_understood
+    lapse = ImageMeta(t=5, pixel_size_um=0.2, time_step_s=2.0)
+    assert "minute" in planner.plan("one frame per minute; track the spot, speed in um/s", lapse).not_understood
+    seg = planner.plan("count objects no larger than 500 px").segmentation
+    assert seg is not None and seg.max_size_px == 500
+    assert any(w.startswith("don't") for w in planner.plan("don't count the cells at the border",
+                                                           ImageMeta()).not_understood)

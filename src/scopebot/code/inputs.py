@@ -29,6 +29,8 @@ def scene_for(plan: AnalysisPlan) -> tuple[str, dict[str, object]]:
     kinds = plan.kinds()
     if "tracking" in kinds:
         return "moving_spot", {}
+    if plan.outputs.per_frame:
+        return "moving_spot", {"spots": 3}
     if plan.inputs.z == "3d":
         return "nuclei_3d", {}
     if "object_distance" in kinds:

@@ -262,7 +262,8 @@ class Planner:
             tok = toks[j]
             hit = self._match(toks, j)
             if hit is not None and self.vocab.concepts[hit[1]].get("measure") == "intensity":
-                return True
+                # "highest mean intensity" is a statistic over objects, not of pixels: not this one
+                return not any(t.stem in self.vocab.statistics for t in toks[j:j + hit[0]])
             if tok.used in ("channel", "stain") or tok.text in _STAT_LINKS or tok.stem in self.vocab.statistics:
                 continue
             steps += 1
@@ -339,9 +340,16 @@ class Planner:
         toks = parse.tokens
         names = [_alnum(n) for n in (meta.channel_names if meta else [])]
 
+        known = {w for phrase, _ in self.vocab.phrases for w in phrase} | self.vocab.fillers | STOPWORDS
+        parts = [{p for p in re.split(r"[^a-z0-9]+", n.lower()) if len(p) >= 3 and not p.isdigit()}
+                 for n in (meta.channel_names if meta else [])]
+
         def by_name(word: str) -> int | None:
-            hits = [k for k, name in enumerate(names) if name and (name == word or (
-                word in self.vocab.stains and word in name) or (len(word) >= 3 and name.startswith(word)))]
+            """The channel whose name is ``word``, contains the stain ``word``, or has the otherwise
+            unknown word as one of its parts ('Alexa 488 phalloidin'); None when not exactly one."""
+            hits = [k for k, name in enumerate(names) if name and (
+                name == word or (word in self.vocab.stains and word in name)
+                or (stem(word) not in known and word in parts[k]))]
             return hits[0] if len(hits) == 1 else None
 
         mentions = []
