@@ -283,3 +283,23 @@ def test_safety_of_the_new_words(planner: Planner) -> None:
     assert seg is not None and seg.max_size_px == 500
     assert any(w.startswith("don't") for w in planner.plan("don't count the cells at the border",
                                                            ImageMeta()).not_understood)
+
+
+def test_region_words_are_reported_unless_they_describe_the_illumination(planner: Planner) -> None:
+    assert any(w.startswith("left") for w in planner.plan("count the nuclei on the left side").not_understood)
+    assert any(w.startswith("upper") for w in planner.plan("count the nuclei in the upper half").not_understood)
+    plan = planner.plan("there is an intensity gradient from left to right; correct it and count the spots")
+    assert plan.preprocessing.background and not plan.not_understood
+
+
+def test_projection_type_reporter_channel_and_channel_name_parts(planner: Planner) -> None:
+    plan = planner.plan("z-project (max) and then count the blobs", ImageMeta(z=5))
+    assert plan.inputs.z == "max" and not plan.not_understood
+    plan = planner.plan("my nuclei are in ch1 and a reporter in ch2. the reporter's mean level per nucleus?",
+                        ImageMeta(channels=2))
+    assert not plan.not_understood and [(m.kind, m.channel) for m in plan.measurements] == [("intensity", 1)]
+    named = ImageMeta(channels=2, channel_names=["DAPI", "Alexa 488"])
+    plan = planner.plan("For each DAPI nucleus give me the maximum Alexa 488 intensity.", named)
+    assert not plan.not_understood and plan.measurements[0].stats == ["max"] and plan.measurements[0].channel == 1
+    plan = planner.plan("Objects that are cut by the image edge should not be counted. How many remain?")
+    assert plan.segmentation is not None and plan.segmentation.exclude_border and not plan.not_understood

@@ -122,6 +122,14 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
     measures = [(pos, vocab.concepts[idx]["measure"]) for pos, idx in parse.concepts
                 if "measure" in vocab.concepts[idx]]
     _negations(plan, parse, vocab, clause, contexts, removal_clauses)
+    background = {clause[pos] for pos, idx in parse.concepts
+                  if (vocab.concepts[idx].get("set") or {}).get("preprocessing.background")}
+    for pos in parse.spatial:
+        word = parse.tokens[pos].text
+        if clause[pos] in background:
+            plan.understood.append(f"'{word}' -> where the illumination is uneven")
+        else:
+            plan.not_understood.append(f"{word} (a region of the image: not in the plan)")
     if len(kinds_of_objects) > 1 and len(parse.channels) < 2:
         plan.not_understood.append(" and ".join(kinds_of_objects.values()) + " (two kinds of objects: "
                                    "measuring one inside the other is not in the plan)")
@@ -262,8 +270,12 @@ def _negations(plan: AnalysisPlan, parse: Parse, vocab: Vocabulary, clause: list
             continue
         cpos, idx = after[0]
         concept = vocab.concepts[idx]
+        filters_before = [c for p, c in parse.concepts if p < pos and clause[p] == clause[pos] and (
+            (vocab.concepts[c].get("set") or {}).get("segmentation.exclude_border")
+            or vocab.concepts[c].get("context") in _SIZE_CTX)]
         if (concept.get("set") or {}).get("segmentation.exclude_border") or \
-                concept.get("context") in ("remove", *_SIZE_CTX):
+                concept.get("context") in ("remove", *_SIZE_CTX) or \
+                (concept.get("measure") == "count" and filters_before):  # "objects at the edge should not be counted"
             contexts.append((pos, "remove"))
             removal.add(clause[pos])
             plan.understood.append(f"'{word}' -> exclusion")

@@ -53,6 +53,7 @@ class Vocabulary:
     stains: set[str] = field(default_factory=set)
     object_kinds: dict[str, str] = field(default_factory=dict)  # stemmed phrase -> kind
     generic_objects: set[str] = field(default_factory=set)  # stemmed phrases that name no kind
+    spatial: set[str] = field(default_factory=set)  # region words (stemmed)
 
 
 @lru_cache(maxsize=4)
@@ -79,7 +80,8 @@ def load_vocabulary(path: Path = VOCABULARY_PATH) -> Vocabulary:
                       negations={str(w).lower() for w in data.get("negations", [])},
                       stains={str(w).lower() for w in data.get("stains", [])},
                       object_kinds={stemmed(k): stemmed(v) for k, v in (data.get("object_kinds") or {}).items()},
-                      generic_objects={stemmed(w) for w in data.get("generic_objects", [])})
+                      generic_objects={stemmed(w) for w in data.get("generic_objects", [])},
+                      spatial={stemmed(w) for w in data.get("spatial", [])})
 
 
 def _tokenise(text: str) -> list[str]:
@@ -115,6 +117,7 @@ class Parse:
     stats: list[tuple[int, str]] = field(default_factory=list)  # (token position, intensity statistic)
     negations: list[int] = field(default_factory=list)  # token positions
     unresolved_stains: list[str] = field(default_factory=list)  # stains no channel could be found for
+    spatial: list[int] = field(default_factory=list)  # token positions of region words
 
 
 #: Words that may stand between a stain and its channel in a definition ("DAPI is channel 1").
@@ -271,6 +274,19 @@ class Planner:
                 return False
         return False
 
+    def _names_projection(self, parse: Parse, i: int, stat: str) -> bool:
+        """Whether the statistic at token i names the type of a projection next to it ("project (max)")."""
+        toks = parse.tokens
+        near = [k for k in range(max(0, i - 3), min(len(toks), i + 4)) if k != i
+                and all(t.text in ("(", ")", "-", "by", "a", "the", "using") for t in toks[min(i, k) + 1:max(i, k)])]
+        for k in near:
+            hit = self._match(toks, k) if not toks[k].used else None
+            concept = self.vocab.concepts[hit[1]] if hit else next(
+                (self.vocab.concepts[c] for p, c in parse.concepts if p <= k and toks[k].used == f"concept:{c}"), None)
+            if concept is not None and (concept.get("set") or {}).get("inputs.z") == stat:
+                return True
+        return False
+
     def _phrases(self, parse: Parse) -> None:
         toks = parse.tokens
         i = 0
@@ -283,6 +299,9 @@ class Planner:
             if stat is not None and (hit is None or hit[0] == 1) and self._modifies_intensity(toks, i):
                 toks[i].used = f"stat:{stat}"  # "max GFP intensity": a statistic, not a size limit
                 parse.stats.append((i, stat))
+                i += 1
+            elif stat is not None and (hit is None or hit[0] == 1) and self._names_projection(parse, i, stat):
+                toks[i].used = f"projection:{stat}"  # "z-project (max)"
                 i += 1
             elif hit is not None:
                 n, concept = hit
@@ -383,6 +402,12 @@ class Planner:
             else:
                 toks[i].used = "channel"
                 parse.channels.append((i, channel))
+                name_parts = set(re.split(r"[^a-z0-9]+", (meta.channel_names[channel] if meta and channel < len(
+                    meta.channel_names) else "").lower()))
+                for nxt in toks[i + 1:i + 3]:  # "Alexa 488", "Alexa Fluor 488": the rest of the channel's name
+                    if nxt.used or _alnum(nxt.text) not in name_parts - {""}:
+                        break
+                    nxt.used = "channel"
         # a definition is a reference only when its stain is not named elsewhere ("... (DAPI is channel 1)")
         named = {word for _, word in uses}
         drop = {pos for word, positions in definitions.items() if word in named for pos in positions}
@@ -399,6 +424,9 @@ class Planner:
             if not tok.used and tok.text in self.vocab.negations:
                 tok.used = "negation"  # never a filler: assemble decides what it negates
                 parse.negations.append(i)
+            elif not tok.used and tok.stem in self.vocab.spatial:
+                tok.used = "spatial"  # a region, unless its clause is about the illumination
+                parse.spatial.append(i)
         for tok in toks:
             if tok.used:
                 continue
