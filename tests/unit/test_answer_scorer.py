@@ -60,3 +60,10 @@ def test_features_have_one_column_per_feature_and_the_learned_scorer_ranks() -> 
     question = "What does the learning rate control?"
     picked = synth.select(question, passages, classify(question))
     assert picked and all("next section" not in c.text for c in picked)
+
+
+def test_the_learned_scorer_is_used_only_with_the_embedder_it_was_fitted_with() -> None:
+    scorer = SentenceScorer.load()
+    assert scorer.embedder == "all-MiniLM-L6-v2"
+    assert not scorer.fits(HashEmbedder())
+    assert scorer.fits(type("MiniLM", (), {"name": "all-MiniLM-L6-v2"})())

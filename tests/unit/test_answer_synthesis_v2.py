@@ -114,3 +114,25 @@ def test_a_kept_sentence_without_a_key_is_shown_with_the_key_that_supports_it() 
                     {"**Noise2Void**: Noise2Void drops even that.":
                      "**Noise2Void**: Noise2Void drops even that. [bk-1234abcd]"})
     assert out == "- **Noise2Void**: Noise2Void drops even that. [bk-1234abcd] One noisy image is enough. [bk-1234abcd]"
+
+
+def test_a_howto_about_a_named_model_also_searches_for_the_task_itself() -> None:
+    from scopebot.answer.evidence import task_query
+
+    qt = classify("How do I avoid overfitting a U-Net trained on 20 images?")
+    assert task_query("How do I avoid overfitting a U-Net trained on 20 images?", qt) == \
+        "How do I avoid overfitting a trained on 20 images?"
+    assert task_query("What is a U-Net?", classify("What is a U-Net?")) == ""
+
+
+def test_a_second_name_the_question_asks_about_is_not_subject_drift() -> None:
+    body = ("IoU divides the overlap of prediction and truth by their union. "
+            "F1 is the harmonic mean of precision and recall over matched objects.")
+    picked, _ = _answer("How are IoU and F1 computed?", [_result(body, "Metrics")])
+    assert any(c.text.startswith("F1 is") for c in picked)
+
+
+def test_simple_inline_maths_is_written_out() -> None:
+    body = r"A prediction counts as a true positive when its overlap with a real object is \(\geq 0.5\) in IoU."
+    texts = [c.text for c in candidates(build_context([_result(body, "Metrics")]))]
+    assert texts == ["A prediction counts as a true positive when its overlap with a real object is ≥ 0.5 in IoU."]

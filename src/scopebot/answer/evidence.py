@@ -22,6 +22,7 @@ from collections.abc import Sequence
 
 from scopebot.answer.entities import norm
 from scopebot.answer.qtype import QuestionType
+from scopebot.answer.text import content_words
 from scopebot.index.models import SearchResult
 from scopebot.index.protocols import Retriever
 
@@ -92,7 +93,23 @@ def select_evidence(retriever: Retriever, query: str, qtype: QuestionType, k: in
         rest = [r for r in base if r.chunk.kind not in TOOL_KINDS]
         return _exercises_last(_unique(tools[:k - 1] + rest))[:k]
     extra = _search(retriever, query, k, EXPLAIN_KINDS)
-    return _exercises_last(_explanations_first(_unique(base + extra), qtype.subject))[:k]
+    ordered = _exercises_last(_explanations_first(_unique(base + extra), qtype.subject))
+    task = task_query(query, qtype)
+    if task:  # "How do I avoid overfitting a U-Net ...": the advice is rarely in the passages about U-Nets
+        hits = [r for r in _search(retriever, task, k, EXPLAIN_KINDS) if _exercise_share(r) < 0.5]
+        mixed = [r for pair in zip(ordered, hits, strict=False) for r in pair]
+        ordered = _unique(mixed + ordered + hits)
+    return ordered[:k]
+
+
+def task_query(query: str, qtype: QuestionType) -> str:
+    """A how-to question without its subject ("How do I avoid overfitting a U-Net on 20 images?" ->
+    "How do I avoid overfitting a on 20 images?"), or "" when nothing specific would remain."""
+    if qtype.kind != "howto" or not qtype.subject:
+        return ""
+    rest = re.sub(rf"(?<![\w-]){re.escape(qtype.subject)}(?![\w-])", " ", query)
+    rest = re.sub(r"\s+", " ", rest).strip()
+    return rest if len(content_words(rest)) >= 2 else ""
 
 
 def _explanations_first(results: Sequence[SearchResult], subject: str = "") -> list[SearchResult]:

@@ -91,8 +91,21 @@ def is_signpost(sentence: str) -> bool:
     return any(cue in low for cue in sentence_cues()["signposts"])
 
 
+#: Inline maths (``\\(\\geq 0.5\\)``): simple symbols are written out, anything else leaves the sentence out.
+_INLINE_MATH_RE = re.compile(r"\\\((.{1,60}?)\\\)")
+_MATH_SYMBOLS = {r"\geq": "≥", r"\leq": "≤", r"\times": "×", r"\cap": "∩", r"\cup": "∪", r"\approx": "≈",
+                 r"\pm": "±", r"\mu": "µ", r"\sigma": "σ", r"\lambda": "λ", r"\,": " "}
+
+
+def _plain_math(match: re.Match[str]) -> str:
+    text = re.sub(r"\\text\{([^{}]*)\}", r"\1", match.group(1))
+    for tex, char in _MATH_SYMBOLS.items():
+        text = text.replace(tex, char)
+    return text.strip() if "\\" not in text and "{" not in text else match.group(0)
+
+
 #: LaTeX left in the text ("$p_c(x)$", "\\frac"): unreadable when quoted.
-_MATH_RE = re.compile(r"\$[^$]*\$|\\(?:frac|sum|cdot|times|mathrm|left|right)\b|\$\$")
+_MATH_RE = re.compile(r"\$[^$]*\$|\\(?:frac|sum|cdot|times|mathrm|left|right)\b|\$\$|\\\(|\\\[")
 
 
 def _with_definition(picked: list[Candidate], cands: list[Candidate], subject: str | Sequence[str],
@@ -161,7 +174,7 @@ def candidates(passages: Sequence[ContextPassage], max_passages: int = 5) -> lis
             previous = ""
             for sentence in merged:
                 pos += 1
-                s = _TRAILING_METADATA_RE.sub("", sentence.strip())
+                s = _INLINE_MATH_RE.sub(_plain_math, _TRAILING_METADATA_RE.sub("", sentence.strip()))
                 prev, previous = previous, s
                 if (len(s) < 30 or len(s) > 450 or is_heading_like(s) or not _SENTENCE_END_RE.search(s)
                         or _FIGURE_RE.match(s) or _PANEL_RE.search(s) or _letters_ratio(s) < 0.75
@@ -202,8 +215,9 @@ class ExtractiveSynthesizer:
     def __init__(self, embedder: Embedder | None = None, *, max_sentences: int = 5, min_sentences: int = 3,
                  max_passages: int = 5, diversity: float = 0.3, relative_cutoff: float = 0.45,
                  min_similarity: float = 0.55, per_side: int = 3, signpost_weight: float = 0.5,
-                 scorer: SentenceScorer | None = None) -> None:
+                 scorer: SentenceScorer | None = None, min_probability: float = 0.2) -> None:
         self.scorer = scorer
+        self.min_probability = min_probability
         self.per_side = per_side
         self.signpost_weight = signpost_weight
         self.min_similarity = min_similarity
@@ -343,11 +357,14 @@ class ExtractiveSynthesizer:
         best = float(rel.max())
         if best <= 0:
             return []
+        # too weak to quote: below the floor always, below the relative cut-off once enough are chosen
+        floor = self.min_probability if self.scorer is not None else 0.25 * best
         chosen: list[int] = []
+        skipped: set[int] = set()
         while len(chosen) < min(max_sentences, len(cands)):
             scores = []
             for i in range(len(cands)):
-                if i in chosen:
+                if i in chosen or i in skipped:
                     scores.append(-1e9)
                     continue
                 if vecs is not None and chosen:
@@ -364,10 +381,9 @@ class ExtractiveSynthesizer:
             if scores[i] <= -1e8:
                 break
             enough = len(chosen) >= min_sentences
-            if rel[i] < self.relative_cutoff * best and enough:
-                break
-            if rel[i] <= 0 or rel[i] < 0.25 * best:
-                break
+            if rel[i] <= 0 or rel[i] < floor or (enough and rel[i] < self.relative_cutoff * best):
+                skipped.add(i)  # a weak sentence that MMR preferred for its novelty: try the others
+                continue
             chosen.append(i)
         picked = [cands[i] for i in chosen]
         return sorted(picked, key=lambda c: (c.rank, c.position))

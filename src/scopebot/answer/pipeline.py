@@ -80,8 +80,18 @@ class AnswerPipeline:
         self.synthesizer = ExtractiveSynthesizer(self.embedder, max_sentences=settings.answer_max_sentences,
                                                  max_passages=settings.answer_max_passages,
                                                  per_side=settings.answer_sentences_per_side,
-                                                 scorer=SentenceScorer.load()
-                                                 if settings.answer_sentence_scorer == "learned" else None)
+                                                 scorer=self._sentence_scorer())
+
+    def _sentence_scorer(self) -> SentenceScorer | None:
+        """The learned sentence scorer, when asked for and fitted with this embedder's similarities."""
+        if self.settings.answer_sentence_scorer != "learned":
+            return None
+        scorer = SentenceScorer.load()
+        if scorer.fits(self.embedder):
+            return scorer
+        _log.info("the learned sentence scorer was fitted with %s, not %s: fixed sentence scores are used",
+                  scorer.embedder, getattr(self.embedder, "name", None))
+        return None
 
     @property
     def vocabulary(self) -> dict[str, int] | None:

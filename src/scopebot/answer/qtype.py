@@ -34,6 +34,8 @@ class QuestionType(BaseModel):
     sides: list[str] = Field(default_factory=list, description="The two compared things of a comparison.")
     topic: str = Field(default="", description="What a comparison is about, without the sides.")
     subject: str = Field(default="", description="The first tool/method name the question mentions.")
+    mentioned: list[str] = Field(default_factory=list,
+                                 description="Every tool/method name the question mentions (\"IoU\", \"F1\").")
     aliases: list[str] = Field(default_factory=list,
                                description="Other names of the subject found in the passages (\"N2V\" for Noise2Void).")
 
@@ -115,24 +117,32 @@ def _real_choice(question: str, a: str, b: str) -> bool:
     return any(f" {c} " in text for c in _cues().get("choice_words", []))
 
 
-def subject_of(question: str) -> str:
-    """The first name-like word of the question (not its first word): ``Noise2Void``, ``StarDist``."""
+def names_of(question: str) -> list[str]:
+    """The name-like words of the question, in order (not its first word): ``IoU``, ``F1``."""
     first = question.split()[:1]
+    out = []
     for m in _NAME_RE.finditer(question):
         w = m.group(1)
         if first and w == first[0].strip("?,.!"):
             continue
         if w.lower() in {"what", "which", "how", "why", "when", "where", "can", "should", "does", "is", "i"}:
             continue
-        return w
-    return ""
+        out.append(w)
+    return list(dict.fromkeys(out))
+
+
+def subject_of(question: str) -> str:
+    """The first name-like word of the question (not its first word): ``Noise2Void``, ``StarDist``."""
+    names = names_of(question)
+    return names[0] if names else ""
 
 
 def classify(question: str) -> QuestionType:
     """The question type (first matching cue wins, in the data file's order)."""
     text = _words(question)
     start = text.strip()
-    qt = QuestionType(subject=subject_of(question))
+    names = names_of(question)
+    qt = QuestionType(subject=names[0] if names else "", mentioned=names)
     for kind, cues in _cues()["types"].items():
         hit = any(start.startswith(c) for c in cues.get("starts", [])) or \
             any(c in text for c in cues.get("contains", []))

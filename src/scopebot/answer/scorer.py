@@ -38,6 +38,11 @@ class SentenceScorer:
     mean: tuple[float, ...]
     scale: tuple[float, ...]
     version: str = "1"
+    embedder: str = ""
+
+    def fits(self, embedder: object) -> bool:
+        """True when ``embedder`` is the one the features were fitted with (its similarities mean the same)."""
+        return bool(self.embedder) and getattr(embedder, "name", None) == self.embedder
 
     def score(self, x: np.ndarray) -> np.ndarray:
         z = (x - np.asarray(self.mean)) / np.asarray(self.scale)
@@ -49,7 +54,7 @@ class SentenceScorer:
         if tuple(data["features"]) != FEATURES:
             raise ValueError(f"{path}: its features {data['features']} are not {FEATURES}; refit the scorer")
         return cls(tuple(data["weights"]), float(data["bias"]), tuple(data["mean"]), tuple(data["scale"]),
-                   str(data.get("version", "1")))
+                   str(data.get("version", "1")), str(data.get("embedder", "")))
 
 
 def fit(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 3000, lr: float = 0.1) -> SentenceScorer:
@@ -78,7 +83,7 @@ def labels(texts: Sequence[str], question: str, key_facts: Sequence[Sequence[str
     return np.array([float(any(any(a in t.lower() for a in alts) for alts in facts if alts)) for t in texts])
 
 
-def _collect(dataset: Path) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - needs the real index
+def _collect(dataset: Path) -> tuple[np.ndarray, np.ndarray, str]:  # pragma: no cover - needs the real index
     from scopebot.answer.context import build_context
     from scopebot.answer.evidence import select_evidence
     from scopebot.answer.extractive import candidates
@@ -104,19 +109,19 @@ def _collect(dataset: Path) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cove
         keep = eligible
         xs.append(feats[keep])
         ys.append(labels([c.text for c in cands], item.question, item.key_facts)[keep])
-    return np.vstack(xs), np.concatenate(ys)
+    return np.vstack(xs), np.concatenate(ys), getattr(pipeline.embedder, "name", "")
 
 
 def main(argv: Sequence[str]) -> int:  # pragma: no cover - a maintenance command
     dataset = Path(argv[0]) if argv else Path("evals/datasets/answers_train_v1.yaml")
-    x, y = _collect(dataset)
+    x, y, embedder = _collect(dataset)
     model = fit(x, y)
     p = model.score(x)
     loss = -float(np.mean(y * np.log(p + 1e-9) + (1 - y) * np.log(1 - p + 1e-9)))
     out = {"version": "1", "features": list(FEATURES), "weights": [round(v, 5) for v in model.weights],
            "bias": round(model.bias, 5), "mean": [round(v, 5) for v in model.mean],
            "scale": [round(v, 5) for v in model.scale],
-           "trained_on": str(dataset), "examples": int(len(y)), "positives": int(y.sum()),
+           "embedder": embedder, "trained_on": str(dataset), "examples": int(len(y)), "positives": int(y.sum()),
            "train_log_loss": round(loss, 4)}
     header = "# The learned sentence scorer of extractive answers (scopebot.answer.scorer); written by its fit.\n"
     DATA_PATH.write_text(header + yaml.safe_dump(out, sort_keys=False), encoding="utf-8")

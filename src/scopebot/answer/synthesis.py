@@ -101,6 +101,8 @@ def drifts(c: Candidate, qtype: QuestionType) -> bool:
         return False
     if is_subject(c.subject, qtype) or any(names_side(c.text, n) for n in subject_names(qtype)):
         return False
+    if any(norm(c.subject) == norm(n) for n in qtype.mentioned):  # "How are IoU and F1 computed?"
+        return False
     return norm(c.subject) in WELL_KNOWN or any(ch.isupper() for ch in c.subject[1:]) or \
         any(ch.isdigit() for ch in c.subject)
 
