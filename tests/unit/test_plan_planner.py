@@ -303,3 +303,16 @@ def test_projection_type_reporter_channel_and_channel_name_parts(planner: Planne
     assert not plan.not_understood and plan.measurements[0].stats == ["max"] and plan.measurements[0].channel == 1
     plan = planner.plan("Objects that are cut by the image edge should not be counted. How many remain?")
     assert plan.segmentation is not None and plan.segmentation.exclude_border and not plan.not_understood
+
+
+def test_comparison_without_number_kernel_width_and_elliptical_channel(planner: Planner) -> None:
+    plan = planner.plan("count the nuclei that are brighter than the average nucleus")
+    assert any(w.startswith("brighter than") for w in plan.not_understood)
+    seg = planner.plan("count the nuclei brighter than 500").segmentation
+    assert seg is not None and (seg.method, seg.threshold) == ("manual", 500)
+    plan = planner.plan("Denoise (median 5x5), then count nuclei.")
+    assert plan.preprocessing.denoise and plan.preprocessing.denoise_size == 5 and not plan.not_understood
+    plan = planner.plan("per-nucleus median intensity of the second channel, nuclei from the first",
+                        ImageMeta(channels=2))
+    assert not plan.not_understood and plan.inputs.channel == 0
+    assert [(m.kind, m.channel, m.stats) for m in plan.measurements] == [("intensity", 1, ["median"])]

@@ -89,7 +89,7 @@ def compile_plan(plan: AnalysisPlan) -> str:
             s.add(f"    image = subtract_background(image, radius={pre.background_radius:g})")
         if pre.denoise:
             s.use("denoise")
-            s.add("    image = denoise(image, size=3)")
+            s.add(f"    image = denoise(image, size={pre.denoise_size})")
         if pre.smooth_sigma:
             s.use("smooth")
             s.add(f"    image = smooth(image, sigma={pre.smooth_sigma:g}, spacing=spacing)")

@@ -47,6 +47,7 @@ class Preprocessing(BaseModel):
     background: bool = Field(default=False, description="Subtract an uneven background.")
     background_radius: float = Field(default=25.0, gt=0)
     denoise: bool = Field(default=False, description="Median filter.")
+    denoise_size: int = Field(default=3, ge=1, le=15, description="Median filter width in px.")
     smooth_sigma: float | None = Field(default=1.0, ge=0, description="Gaussian sigma in px (None: off).")
 
 

@@ -20,8 +20,9 @@ _SIZE_CTX = ("less", "greater", "min", "max", "less_prep", "greater_prep")
 _CONTEXT_DIMS = {
     "length": ("pixelsize", "pixel", "zstep", "radius"),
     "time": ("timestep", "frame"),
-    "bare": ("threshold", "sigma", "radius", "slice", "frame", "pixelsize", "zstep", *_SIZE_CTX),
-    "px": ("radius", *_SIZE_CTX),
+    "bare": ("threshold", "threshold_cmp", "sigma", "radius", "slice", "frame", "pixelsize", "zstep", "kernel",
+             *_SIZE_CTX),
+    "px": ("radius", "kernel", *_SIZE_CTX),
     "area_um": _SIZE_CTX,
 }
 _ROLE_OF_KIND = {"intensity": "intensity", "object_distance": "partner", "colocalisation": "partner",
@@ -173,6 +174,11 @@ def _numbers(plan: AnalysisPlan, parse: Parse, clause: list[int], contexts: list
         fits = _CONTEXT_DIMS.get(q.dim, ())
         ctx = _nearest(q.pos, [c for c in contexts if c[1] in fits], clause, end=q.end)
         used_labels.add(f"{clause[q.pos]}:{ctx}")
+        if ctx == "threshold_cmp":
+            ctx = "threshold"  # "brighter than 500"
+        if ctx == "kernel" and not (float(q.value).is_integer() and 1 <= q.value <= 15):
+            toks[q.pos].used = None  # not a filter width: report it
+            continue
         if q.dim == "bare" and (q.axis is not None or ctx in ("pixelsize", "zstep")):
             q.dim = "length"  # "voxel 2.0 z, 0.5 y/x", "pixel size 0.5": calibration in um
         if q.dim == "bare" and ctx in _SIZE_CTX and \
@@ -199,6 +205,8 @@ def _numbers(plan: AnalysisPlan, parse: Parse, clause: list[int], contexts: list
                 _marker_threshold(plan, q.value)
                 continue
             plan.segmentation.method, plan.segmentation.threshold = "manual", q.value  # type: ignore[union-attr]
+        elif q.dim in ("bare", "px") and ctx == "kernel":
+            plan.preprocessing.denoise_size = int(q.value)
         elif q.dim == "bare" and ctx == "sigma":
             plan.preprocessing.smooth_sigma = q.value
         elif q.dim in ("bare", "px", "length") and ctx == "radius":
@@ -252,6 +260,8 @@ def _unused_contexts(plan: AnalysisPlan, parse: Parse, clause: list[int], contex
         word = parse.tokens[pos].text
         if label in ("less", "greater", "min", "max") and clause[pos] not in removal:
             plan.not_understood.append(f"{word} (no number or object filter for it)")
+        elif label == "threshold_cmp":
+            plan.not_understood.append(f"{_phrase(parse, pos)} (a comparison without a number)")
         elif label == "frame" and "tracking" not in kinds:
             plan.not_understood.append(f"{word} (per-frame results are not in the plan)")
         elif label == "slice" and plan.inputs.z not in ("max", "mean", "sum", "3d", "range"):

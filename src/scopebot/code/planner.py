@@ -25,7 +25,8 @@ _TOKEN_RE = re.compile(r"[23]-?d\b|\d+(?:\.\d+)?|[a-zµ][a-zµ0-9'\-]*|[%/,;:.?!
 _UNIT_NORM = [(re.compile(r"\b(?:µm|um|microns?)\s*(?:\^|\*\*)?\s*([23²³])(?!\d|\.\d)"), r"um\1"),
               (re.compile(r"(\w)'s\b"), r"\1"),  # possessives: "blob's" -> "blob", "pearson's" -> "pearson"
               (re.compile(r"\b(?:px|pixels?)\s*(?:\^|\*\*)\s*2"), "px2"),
-              (re.compile(r"(\d)(µm|um|nm|px|ms|s|min)\b"), r"\1 \2")]
+              (re.compile(r"(\d)(µm|um|nm|px|ms|s|min)\b"), r"\1 \2"),
+              (re.compile(r"(\d)x(\d)"), r"\1 x \2")]  # "3x3"
 _BREAKS = {",", ";", ".", "?", "!", ":", "(", ")"}
 
 
@@ -336,6 +337,13 @@ class Planner:
             elif re.fullmatch(r"(?:c|ch)(\d)", text):
                 parse.channels.append((i, int(text.lstrip("ch")) - 1))
                 tok.used = "channel"
+        if parse.channels:  # "nuclei from the first", "partners in the second": the channel word left out
+            for i, tok in enumerate(toks):
+                if not tok.used and tok.text in self.vocab.ordinals and i > 0 and toks[i - 1].text == "the" and (
+                        i + 1 == len(toks) or toks[i + 1].text in _BREAKS):
+                    parse.channels.append((i, self.vocab.ordinals[tok.text] - 1))
+                    tok.used = "channel"
+            parse.channels.sort()
 
     # --- main ------------------------------------------------------------------------------------
     def _split_unknown_compounds(self, toks: list[Token]) -> list[Token]:
