@@ -316,3 +316,23 @@ def test_comparison_without_number_kernel_width_and_elliptical_channel(planner: 
                         ImageMeta(channels=2))
     assert not plan.not_understood and plan.inputs.channel == 0
     assert [(m.kind, m.channel, m.stats) for m in plan.measurements] == [("intensity", 1, ["median"])]
+
+
+@pytest.mark.parametrize(("text", "flagged"), [
+    ("count the large nuclei", "large"),  # a subset, and no number for it
+    ("remove large objects and count the rest", "large"),  # no default removes large objects
+    ("count the weakly stained cells", "weakly"),
+    ("count the nuclei in the top left corner", "top"),
+    ("mean intensity of the whole image", "whole"),
+    ("what fraction of the image is covered by cells", "fraction"),
+    ("measure the amount of GFP in each cell", "amount"),
+])
+def test_subsets_regions_and_fractions_are_not_silently_dropped(planner: Planner, text: str, flagged: str) -> None:
+    plan = planner.plan(text, ImageMeta(channels=2, channel_names=["DAPI", "GFP"]))
+    assert any(w.startswith(flagged) for w in plan.not_understood), plan.not_understood
+
+
+def test_qualifiers_of_the_preprocessing_problem_are_fine(planner: Planner) -> None:
+    for text in ("there is heavy noise; denoise and count the nuclei", "remove small debris and count the cells",
+                 "the background is strong on the left: subtract it and count the spots"):
+        assert not planner.plan(text).not_understood, text

@@ -123,14 +123,15 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
     measures = [(pos, vocab.concepts[idx]["measure"]) for pos, idx in parse.concepts
                 if "measure" in vocab.concepts[idx]]
     _negations(plan, parse, vocab, clause, contexts, removal_clauses)
-    background = {clause[pos] for pos, idx in parse.concepts
-                  if (vocab.concepts[idx].get("set") or {}).get("preprocessing.background")}
-    for pos in parse.spatial:
+    preprocessing = {clause[pos] for pos, idx in parse.concepts
+                     if any(k.startswith("preprocessing.") for k in (vocab.concepts[idx].get("set") or {}))
+                     or vocab.concepts[idx].get("context") == "sigma"}
+    for pos in parse.qualifiers:
         word = parse.tokens[pos].text
-        if clause[pos] in background:
-            plan.understood.append(f"'{word}' -> where the illumination is uneven")
+        if clause[pos] in preprocessing:
+            plan.understood.append(f"'{word}' -> describes the preprocessing problem")
         else:
-            plan.not_understood.append(f"{word} (a region of the image: not in the plan)")
+            plan.not_understood.append(f"{word} (a region of the image or a subset of the objects: not in the plan)")
     if len(kinds_of_objects) > 1 and len(parse.channels) < 2:
         plan.not_understood.append(" and ".join(kinds_of_objects.values()) + " (two kinds of objects: "
                                    "measuring one inside the other is not in the plan)")
@@ -154,6 +155,10 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
         else:
             target.stats = list(dict.fromkeys(stats))  # type: ignore[assignment]
     _defaults(plan, bool(roles) or bool(parse.concepts))
+    for pos, idx in parse.concepts:
+        need = vocab.concepts[idx].get("needs")
+        if need and need not in plan.kinds():
+            plan.not_understood.append(f"{_phrase(parse, pos)} (only a percentage of {need} objects is in the plan)")
     plan.not_understood = [t.text for t in parse.tokens if not t.used] + plan.not_understood
     used = {plan.inputs.channel} | {m.channel for m in plan.measurements if m.channel is not None}
     for _, channel in parse.channels:
@@ -260,6 +265,8 @@ def _unused_contexts(plan: AnalysisPlan, parse: Parse, clause: list[int], contex
         word = parse.tokens[pos].text
         if label in ("less", "greater", "min", "max") and clause[pos] not in removal:
             plan.not_understood.append(f"{word} (no number or object filter for it)")
+        elif label == "large":
+            plan.not_understood.append(f"{word} (no number for it: say e.g. 'larger than 500 px')")
         elif label == "threshold_cmp":
             plan.not_understood.append(f"{_phrase(parse, pos)} (a comparison without a number)")
         elif label == "frame" and "tracking" not in kinds:

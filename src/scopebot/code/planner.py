@@ -54,7 +54,7 @@ class Vocabulary:
     stains: set[str] = field(default_factory=set)
     object_kinds: dict[str, str] = field(default_factory=dict)  # stemmed phrase -> kind
     generic_objects: set[str] = field(default_factory=set)  # stemmed phrases that name no kind
-    spatial: set[str] = field(default_factory=set)  # region words (stemmed)
+    qualifiers: set[str] = field(default_factory=set)  # region / subset words (stemmed)
 
 
 @lru_cache(maxsize=4)
@@ -82,7 +82,7 @@ def load_vocabulary(path: Path = VOCABULARY_PATH) -> Vocabulary:
                       stains={str(w).lower() for w in data.get("stains", [])},
                       object_kinds={stemmed(k): stemmed(v) for k, v in (data.get("object_kinds") or {}).items()},
                       generic_objects={stemmed(w) for w in data.get("generic_objects", [])},
-                      spatial={stemmed(w) for w in data.get("spatial", [])})
+                      qualifiers={stemmed(w) for w in data.get("qualifiers", [])})
 
 
 def _tokenise(text: str) -> list[str]:
@@ -118,7 +118,7 @@ class Parse:
     stats: list[tuple[int, str]] = field(default_factory=list)  # (token position, intensity statistic)
     negations: list[int] = field(default_factory=list)  # token positions
     unresolved_stains: list[str] = field(default_factory=list)  # stains no channel could be found for
-    spatial: list[int] = field(default_factory=list)  # token positions of region words
+    qualifiers: list[int] = field(default_factory=list)  # token positions of region / subset words
 
 
 #: Words that may stand between a stain and its channel in a definition ("DAPI is channel 1").
@@ -432,9 +432,9 @@ class Planner:
             if not tok.used and tok.text in self.vocab.negations:
                 tok.used = "negation"  # never a filler: assemble decides what it negates
                 parse.negations.append(i)
-            elif not tok.used and tok.stem in self.vocab.spatial:
-                tok.used = "spatial"  # a region, unless its clause is about the illumination
-                parse.spatial.append(i)
+            elif not tok.used and (tok.stem in self.vocab.qualifiers or tok.text in self.vocab.qualifiers):
+                tok.used = "qualifier"  # a region or a subset, unless its clause is about preprocessing
+                parse.qualifiers.append(i)
         for tok in toks:
             if tok.used:
                 continue
