@@ -336,3 +336,21 @@ def test_qualifiers_of_the_preprocessing_problem_are_fine(planner: Planner) -> N
     for text in ("there is heavy noise; denoise and count the nuclei", "remove small debris and count the cells",
                  "the background is strong on the left: subtract it and count the spots"):
         assert not planner.plan(text).not_understood, text
+
+
+@pytest.mark.parametrize(("text", "flagged"), [
+    ("count nuclei without splitting them", "without"),  # was: split, because 'without' read as a removal
+    ("skip the background correction and count", "skip"),
+    ("track the spot, speed in um/h", "um / h"),  # was: um/s, the unit asked for silently replaced
+    ("track the spot and give its speed in um per frame", "um per frame"),
+])
+def test_skipped_steps_and_units_the_plan_cannot_give(planner: Planner, text: str, flagged: str) -> None:
+    plan = planner.plan(text, ImageMeta(t=5, pixel_size_um=0.2, time_step_s=1.0))
+    assert any(w.startswith(flagged) for w in plan.not_understood), plan.not_understood
+
+
+def test_skip_words_before_an_object_filter_are_exclusions(planner: Planner) -> None:
+    seg = planner.plan("ignore objects smaller than 50 px and count").segmentation
+    assert seg is not None and seg.min_size_px == 50
+    plan = planner.plan("count all nuclei except the ones touching the border")
+    assert plan.segmentation is not None and plan.segmentation.exclude_border and not plan.not_understood

@@ -88,6 +88,8 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
         if concept.get("stat"):
             stats.append(str(concept["stat"]))
             fields.append(f"statistic {concept['stat']}")
+        if concept.get("unsupported"):
+            plan.not_understood.append(f"{phrase} (not in the plan)")
         if concept.get("object_nouns"):
             key = " ".join(t.stem for t in parse.tokens[pos:pos + len(phrase.split())])
             if key not in vocab.generic_objects:
@@ -281,8 +283,9 @@ def _negations(plan: AnalysisPlan, parse: Parse, vocab: Vocabulary, clause: list
     ones at the border", "not smaller than"); before any other concept of its clause it is reported."""
     for pos in parse.negations:
         word = parse.tokens[pos].text
-        after = [(cpos, idx) for cpos, idx in parse.concepts if cpos > pos and clause[cpos] == clause[pos]]
-        if not after or after[0][0] - pos > 5:
+        after = [(cpos, idx) for cpos, idx in parse.concepts if cpos > pos and clause[cpos] == clause[pos]
+                 and not vocab.concepts[idx].get("object_nouns")]  # "ignore objects smaller than": the filter
+        if not after or after[0][0] - pos > 6:
             plan.understood.append(f"'{word}' -> negates nothing in the plan")
             continue
         cpos, idx = after[0]
