@@ -145,7 +145,7 @@ class Settings(BaseSettings):
                                      description="Minimum evidence score below which scopebot abstains.")
     support_threshold: float = Field(default=0.5, ge=0, le=1,
                                      description="Minimum support score for an answer sentence.")
-    answer_max_sentences: int = Field(default=5, ge=1, le=20,
+    answer_max_sentences: int = Field(default=6, ge=1, le=20,
                                       description="Most passage sentences an extractive answer quotes: more covers "
                                                   "more of what was asked, fewer keeps answers short.")
     answer_max_passages: int = Field(default=5, ge=1, le=20,

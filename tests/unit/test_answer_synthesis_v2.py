@@ -136,3 +136,11 @@ def test_simple_inline_maths_is_written_out() -> None:
     body = r"A prediction counts as a true positive when its overlap with a real object is \(\geq 0.5\) in IoU."
     texts = [c.text for c in candidates(build_context([_result(body, "Metrics")]))]
     assert texts == ["A prediction counts as a true positive when its overlap with a real object is ≥ 0.5 in IoU."]
+
+
+def test_question_types_for_choices_and_tool_requests() -> None:
+    qt = classify("How do semantic and instance segmentation differ?")
+    assert qt.kind == "comparison" and qt.sides == ["semantic", "instance segmentation"]
+    assert classify("What is the risk of using a generative model for image restoration?").kind != "which_tool"
+    assert classify("Is there a good tool for tracking bacteria?").kind == "which_tool"
+    assert classify("Which software can stitch tiles?").kind == "which_tool"

@@ -23,7 +23,7 @@ import yaml
 
 from scopebot.answer.abstain import GENERIC
 from scopebot.answer.context import ContextPassage
-from scopebot.answer.evidence import is_exercise, names_side
+from scopebot.answer.evidence import is_exercise, names_side, task_query
 from scopebot.answer.qtype import QuestionType
 from scopebot.answer.scorer import FEATURES, SentenceScorer
 from scopebot.answer.synthesis import (
@@ -307,6 +307,11 @@ class ExtractiveSynthesizer:
             return np.zeros(0), None
         if self.scorer is not None:
             rel = self.scorer.score(x)
+            task = task_query(question, qtype) if qtype is not None else ""
+            if task:  # a how-to about a named model: advice for the task itself counts as much
+                tx, task_ok, _ = self.features(task, cands, qtype)
+                rel = np.where(task_ok, np.maximum(rel, self.scorer.score(tx)), rel)
+                eligible = eligible | task_ok
         else:
             rel = (0.5 * col["lex"] + 0.5 * col["sem"]) if self.embedder is not None else col["lex"].copy()
             rel = rel + HEADING_BONUS * col["on_topic"] + DEFINITION_BONUS * col["defining"]

@@ -22,6 +22,8 @@ DATA_PATH = Path(__file__).resolve().parent.parent / "data" / "question_types.ya
 _SPLIT_RE = re.compile(r"\s+(?:or|vs\.?|versus|and)\s+", re.IGNORECASE)
 _BETWEEN_RE = re.compile(r"(?:between|compare|compared?)\s+(.+?)\s+(?:and|with|to|vs\.?|versus)\s+(.+?)(?:[?.!,]|$)",
                          re.IGNORECASE)
+_DIFFER_RE = re.compile(r"(?:how|in what ways?|where)\s+(?:do|does|did|are|is)\s+(.+?)\s+and\s+(.+?)\s+"
+                        r"(?:differ|compare)\b", re.IGNORECASE)
 _OR_RE = re.compile(r"([\w\-+.]+(?:\s[\w\-+.]+){0,3})\s+(?:or|vs\.?|versus)\s+([\w\-+.]+(?:\s[\w\-+.]+){0,3})",
                     re.IGNORECASE)
 _NAME_RE = re.compile(r"\b([A-Z][A-Za-z0-9]*-[A-Za-z0-9][\w\-]*|[A-Z][a-z]*[A-Z0-9][\w\-]*|[A-Z]{2,}[\w\-]*|[a-z]+[A-Z][\w\-]*|[A-Z][a-z]{2,}[\w\-]*)\b")
@@ -85,7 +87,7 @@ def _clean_side(side: str, stop: set[str], *, from_end: bool) -> str:
 def comparison_sides(question: str) -> tuple[list[str], str]:
     """The compared sides and the remaining topic words, or ``([], "")``."""
     stop = set(_cues()["side_stopwords"])
-    m = _BETWEEN_RE.search(question)
+    m = _BETWEEN_RE.search(question) or _DIFFER_RE.search(question)
     if m:
         a, b = _clean_side(m.group(1), stop, from_end=True), _clean_side(m.group(2), stop, from_end=False)
         rest = question[m.end():]
@@ -99,7 +101,7 @@ def comparison_sides(question: str) -> tuple[list[str], str]:
         rest = question[end + len(b):] if end >= 0 else question[m.end():]
     if not a or not b or a.lower() == b.lower():
         return [], ""
-    if m.re is not _BETWEEN_RE and not _real_choice(question, a, b):
+    if m.re is _OR_RE and not _real_choice(question, a, b):
         return [], ""
     topic = re.sub(r"^\W*(?:for|when|if|to|in|on|with)\b", "", rest.strip(" ?.!,"), flags=re.IGNORECASE).strip()
     return [a, b], topic
@@ -137,6 +139,13 @@ def subject_of(question: str) -> str:
     return names[0] if names else ""
 
 
+def _contains(text: str, cue: str, after: list[str] | None) -> bool:
+    """``cue`` occurs in ``text``; with ``after``, only right after one of those words."""
+    if after is None:
+        return cue in text
+    return any(f" {word} {cue.strip()}" in text for word in after)
+
+
 def classify(question: str) -> QuestionType:
     """The question type (first matching cue wins, in the data file's order)."""
     text = _words(question)
@@ -145,7 +154,7 @@ def classify(question: str) -> QuestionType:
     qt = QuestionType(subject=names[0] if names else "", mentioned=names)
     for kind, cues in _cues()["types"].items():
         hit = any(start.startswith(c) for c in cues.get("starts", [])) or \
-            any(c in text for c in cues.get("contains", []))
+            any(_contains(text, c, cues.get("contains_after")) for c in cues.get("contains", []))
         if not hit:
             continue
         if kind == "comparison":
