@@ -354,3 +354,13 @@ def test_skip_words_before_an_object_filter_are_exclusions(planner: Planner) -> 
     assert seg is not None and seg.min_size_px == 50
     plan = planner.plan("count all nuclei except the ones touching the border")
     assert plan.segmentation is not None and plan.segmentation.exclude_border and not plan.not_understood
+
+
+def test_total_and_mean_lengths_and_voxel_dimensions(planner: Planner) -> None:
+    plan = planner.plan("Total filament length in microns after skeletonising, please.", ImageMeta(pixel_size_um=0.25))
+    assert not plan.not_understood
+    assert {p.name for p in plan.promised()} >= {"total_skeleton_length", "mean_skeleton_length"}
+    assert "max" in " ".join(planner.plan("the maximum filament length").not_understood)
+    plan = planner.plan("Segment nuclei in 3-D, volumes in cubic microns. Voxel dimensions are z 2.0 um, x and y 0.5 um.",
+                        ImageMeta(z=10))
+    assert not plan.not_understood and (plan.meta.pixel_size_um, plan.meta.z_step_um) == (0.5, 2.0)

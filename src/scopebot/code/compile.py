@@ -206,7 +206,9 @@ def _measure(s: _Script, plan: AnalysisPlan, frame: int) -> None:
                   "labels if labels.ndim == 2 else labels.max(axis=0)"
                   + (", pixel_size)" if phys else ")"),
                   f"summary['total_skeleton_length'] = (float(table['skeleton_length_{unit_len}'].sum()), "
-                  f"{unit_len!r})")
+                  f"{unit_len!r})",
+                  f"summary['mean_skeleton_length'] = (float(table['skeleton_length_{unit_len}'].mean()) "
+                  f"if len(table) else float('nan'), {unit_len!r})")
         elif m.kind == "nn_distance":
             s.use("nearest_neighbour_distances")
             s.add(f"table['nn_distance_{unit_len}'] = nearest_neighbour_distances(table[{dims}].to_numpy() * {scale})",

@@ -153,7 +153,8 @@ class AnalysisPlan(BaseModel):
             elif m.kind == "skeleton_length":
                 unit = "um" if phys else "px"
                 out += [Promise(name=f"skeleton_length_{unit}", unit=unit, where="column"),
-                        Promise(name="total_skeleton_length", unit=unit)]
+                        Promise(name="total_skeleton_length", unit=unit),
+                        Promise(name="mean_skeleton_length", unit=unit)]
             elif m.kind in ("nn_distance", "object_distance"):
                 unit = "um" if phys else "px"
                 base = "nn_distance" if m.kind == "nn_distance" else f"distance_to_{c}"

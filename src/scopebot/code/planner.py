@@ -259,15 +259,18 @@ class Planner:
                 return n, concept
         return None
 
-    def _modifies_intensity(self, toks: list[Token], i: int) -> bool:
-        """Whether an intensity phrase follows token i within three words (links, channels, stats skipped)."""
+    def _modifies(self, toks: list[Token], i: int, measure: str = "intensity") -> bool:
+        """Whether a phrase measuring ``measure`` follows token i within three words (links, channels,
+        statistics and object nouns skipped: "total nuclear fluorescence", "total filament length")."""
         steps = 0
         for j in range(i + 1, len(toks)):
             tok = toks[j]
             hit = self._match(toks, j)
-            if hit is not None and self.vocab.concepts[hit[1]].get("measure") == "intensity":
+            if hit is not None and self.vocab.concepts[hit[1]].get("measure") == measure:
                 # "highest mean intensity" is a statistic over objects, not of pixels: not this one
                 return not any(t.stem in self.vocab.statistics for t in toks[j:j + hit[0]])
+            if hit is not None and self.vocab.concepts[hit[1]].get("object_nouns"):
+                continue
             if tok.used in ("channel", "stain") or tok.text in _STAT_LINKS or tok.stem in self.vocab.statistics:
                 continue
             steps += 1
@@ -297,9 +300,12 @@ class Planner:
                 continue
             hit = self._match(toks, i)
             stat = self.vocab.statistics.get(toks[i].stem)
-            if stat is not None and (hit is None or hit[0] == 1) and self._modifies_intensity(toks, i):
+            if stat is not None and (hit is None or hit[0] == 1) and self._modifies(toks, i):
                 toks[i].used = f"stat:{stat}"  # "max GFP intensity": a statistic, not a size limit
                 parse.stats.append((i, stat))
+                i += 1
+            elif stat in ("sum", "mean") and (hit is None or hit[0] == 1) and self._modifies(toks, i, "skeleton_length"):
+                toks[i].used = f"length:{stat}"  # "total filament length": the total (and mean) are reported
                 i += 1
             elif stat is not None and (hit is None or hit[0] == 1) and self._names_projection(parse, i, stat):
                 toks[i].used = f"projection:{stat}"  # "z-project (max)"
