@@ -289,6 +289,7 @@ class ExtractiveSynthesizer:
             "advice": [kind == "howto" and bool(_ADVICE_RE.search(c.text)) for c in cands],
             "explain": [c.kind in ("book", "training") for c in cands],
             "length": [math.log(max(30, len(c.text)) / 30) for c in cands], "specific": specific,
+            "heading_lex": [sum(w for t, w in weights.items() if t in heads[c.heading]) / total for c in cands],
         }
         x = np.column_stack([np.asarray(cols[f], dtype=float) for f in FEATURES]) if cands else np.zeros((0, 0))
         eligible &= np.array([not c.code or bool(sp) for c, sp in zip(cands, specific, strict=True)], dtype=bool)

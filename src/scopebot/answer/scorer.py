@@ -1,7 +1,8 @@
 """A learned sentence scorer for extractive answers: which passage sentence states what was asked.
 
 Each candidate sentence is described by a few features (term overlap with the question, MiniLM
-similarity of the sentence and of its heading to the question, passage rank, position in its passage,
+similarity of the sentence and of its heading to the question, term overlap of its heading, passage
+rank, position in its passage,
 whether it is about or defines the question's subject, whether it is a signpost, an instruction, advice
 for a how-to, a book or training passage, its length). A logistic regression over these features,
 fitted on our own training questions (``evals/datasets/answers_train_v1.yaml``: a sentence is a
@@ -26,7 +27,7 @@ import yaml
 
 DATA_PATH = Path(__file__).resolve().parent.parent / "data" / "sentence_scorer_v1.yaml"
 FEATURES = ("lex", "sem", "heading_sem", "on_topic", "prior", "first", "position", "about", "defining",
-            "signpost", "instruction", "advice", "explain", "length", "specific")
+            "signpost", "instruction", "advice", "explain", "length", "specific", "heading_lex")
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ def _collect(dataset: Path) -> tuple[np.ndarray, np.ndarray, str]:  # pragma: no
     from scopebot.evals.datasets import load_dataset
     from scopebot.settings import Settings
 
-    settings = Settings()
+    settings = Settings(answer_sentence_scorer="fixed")  # the features do not depend on the scorer
     pipeline = build_answer_pipeline(settings, extractive_only=True)
     synth = pipeline.synthesizer
     xs, ys = [], []
