@@ -144,3 +144,13 @@ def test_question_types_for_choices_and_tool_requests() -> None:
     assert classify("What is the risk of using a generative model for image restoration?").kind != "which_tool"
     assert classify("Is there a good tool for tracking bacteria?").kind == "which_tool"
     assert classify("Which software can stitch tiles?").kind == "which_tool"
+
+
+def test_an_antecedent_after_an_opening_adverb_and_a_chain_of_its_carry_the_subject() -> None:
+    body = ("Noise2Noise needs two noisy exposures of the same field for training. It maps one noisy acquisition "
+            "of a field onto the other noisy acquisition. Essentially, it learns to map noisy image A to noisy "
+            "image B.")
+    cands = candidates(build_context([_result(body, "Denoising")]))
+    assert [c.subject for c in cands] == ["Noise2Noise", "Noise2Noise", "Noise2Noise"]
+    picked, _ = _answer("What does Noise2Void need for training?", [_result(body, "Denoising"), N2V_TEXT])
+    assert all("noisy image A" not in c.text for c in picked)  # said of Noise2Noise, never quoted for N2V

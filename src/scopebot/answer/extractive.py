@@ -171,17 +171,19 @@ def candidates(passages: Sequence[ContextPassage], max_passages: int = 5) -> lis
                     merged[-1] = f"{merged[-1]} {sentence}"
                 else:
                     merged.append(sentence)
-            previous = ""
+            previous = last_subject = ""
             for sentence in merged:
                 pos += 1
                 s = _INLINE_MATH_RE.sub(_plain_math, _TRAILING_METADATA_RE.sub("", sentence.strip()))
                 prev, previous = previous, s
+                prev_subject, last_subject = last_subject, ""
                 if (len(s) < 30 or len(s) > 450 or is_heading_like(s) or not _SENTENCE_END_RE.search(s)
                         or _FIGURE_RE.match(s) or _PANEL_RE.search(s) or _letters_ratio(s) < 0.75
                         or len(content_words(s)) < 3 or s.endswith("?") or is_exercise(s) or _MATH_RE.search(s)
                         or _METADATA_RE.search(s)):
                     continue
-                subject, ok = assign_subject(s, prev, heading)
+                subject, ok = assign_subject(s, prev, heading, prev_subject)
+                last_subject = subject if ok else ""
                 if not ok:
                     continue  # "It ..." with no antecedent to name: quoted alone it would mislead
                 first = pos == 1

@@ -27,7 +27,8 @@ from scopebot.citations import NOT_IN_SOURCES
 if TYPE_CHECKING:
     from scopebot.answer.extractive import Candidate
 
-ANAPHOR_RE = re.compile(r"^(?:it|its|this|these|they|their|such|those|that (?:method|model|approach|network|tool)|"
+ANAPHOR_RE = re.compile(r"^(?:[A-Za-z]+(?: [a-z]+){0,2}, )?"  # "Essentially, it ...", "As a result, they ..."
+                        r"(?:it|its|this|these|they|their|such|those|that (?:method|model|approach|network|tool)|"
                         r"the (?:method|model|approach|network|tool|algorithm))\b", re.IGNORECASE)
 _WORD_RE = re.compile(r"[A-Za-z][A-Za-z0-9\-+]*[A-Za-z0-9]")
 _NUMBERED_HEADING_RE = re.compile(r"^\s*(?:\d+(?:\.\d+)*\.?\s+|note:\s*)", re.IGNORECASE)
@@ -66,8 +67,10 @@ def section_label(section: str, title: str = "") -> str:
 DEPENDENT_RE = re.compile(r"^(?:if not|if so|otherwise|in that case|in this case|then)\b", re.IGNORECASE)
 
 
-def assign_subject(text: str, previous: str, heading: str) -> tuple[str, bool]:
-    """``(subject, ok)`` of a sentence: its own first name, or (for "It ...") the antecedent's subject.
+def assign_subject(text: str, previous: str, heading: str, previous_subject: str = "") -> tuple[str, bool]:
+    """``(subject, ok)`` of a sentence: its own first name, or (for "It ...") the antecedent's subject:
+    the first name of the sentence before, else that sentence's own subject (a chain of "It ..."
+    sentences), else the heading's.
 
     ``ok`` is False for an antecedent sentence whose subject cannot be found, and for a sentence that
     continues the one before it ("If not, ..."): quoted alone, either would mislead, so it is skipped.
@@ -79,6 +82,8 @@ def assign_subject(text: str, previous: str, heading: str) -> tuple[str, bool]:
         prev = names_in(previous) if previous else []
         if prev:
             return prev[0], True
+        if previous_subject:
+            return previous_subject, True
         head = names_in(heading)
         if head:
             return head[0], True
