@@ -364,3 +364,12 @@ def test_total_and_mean_lengths_and_voxel_dimensions(planner: Planner) -> None:
     plan = planner.plan("Segment nuclei in 3-D, volumes in cubic microns. Voxel dimensions are z 2.0 um, x and y 0.5 um.",
                         ImageMeta(z=10))
     assert not plan.not_understood and (plan.meta.pixel_size_um, plan.meta.z_step_um) == (0.5, 2.0)
+
+
+def test_a_channel_in_parentheses_belongs_to_the_words_before_it(planner: Planner) -> None:
+    plan = planner.plan("What percent of nuclei express the marker (channel 2)?", ImageMeta(channels=2))
+    assert plan.inputs.channel == 0 and [(m.kind, m.channel) for m in plan.measurements] == [("positivity", 1)]
+    plan = planner.plan("What percent of nuclei express the marker; use channel 2.", ImageMeta(channels=2))
+    assert any(w.startswith("channel 2 (no word next to it") for w in plan.not_understood)
+    plan = planner.plan("Please get rid of any objects that touch the image border and count what's left.")
+    assert not plan.not_understood and plan.segmentation is not None and plan.segmentation.exclude_border

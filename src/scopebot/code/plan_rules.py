@@ -38,6 +38,16 @@ def _clauses(parse: Parse) -> list[int]:
     return out
 
 
+def _role_clauses(parse: Parse) -> list[int]:
+    """Clauses for channel roles: a parenthesis belongs to the words around it ("the marker (channel 2)")."""
+    out, n = [], 0
+    for tok in parse.tokens:
+        if tok.text in _BREAKS and tok.text not in ("(", ")"):
+            n += 1
+        out.append(n)
+    return out
+
+
 def _phrase(parse: Parse, pos: int) -> str:
     used = parse.tokens[pos].used
     words = []
@@ -142,7 +152,7 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
                             "with channel names)")
     used_contexts = _numbers(plan, parse, clause, contexts, removal_clauses, kinds, measures)
     _unused_contexts(plan, parse, clause, contexts, used_contexts, removal_clauses, kinds)
-    _assign_channels(plan, parse, clause, roles, kinds)
+    _assign_channels(plan, parse, _role_clauses(parse), roles, kinds)
     _ambiguous_channel(plan, parse, clause, roles, kinds)
     for kind in sorted(kinds, key=kinds.get):
         if not any(m.kind == kind for m in plan.measurements):
@@ -341,8 +351,12 @@ def _assign_channels(plan: AnalysisPlan, parse: Parse, clause: list[int], roles:
                      kinds: dict[str, int]) -> None:
     found: dict[str, list[int]] = {}
     directed = _distance_direction(parse, clause) if "object_distance" in kinds else {}
+    two_channel = {"positivity", "object_distance", "colocalisation", "intensity"} & set(kinds)
     for pos, channel in parse.channels:
-        role = directed.get(pos) or _nearest(pos, roles, clause, window=10) or "objects"
+        role = directed.get(pos) or _nearest(pos, roles, clause, window=10)
+        if role is None and two_channel:  # "...express the marker; use channel 2": whose channel is it?
+            plan.not_understood.append(f"channel {channel + 1} (no word next to it says which step it is for)")
+        role = role or "objects"
         found.setdefault(role, []).append(channel)
         plan.understood.append(f"channel {channel + 1} -> {role}")
     objects = found.get("objects", [])
