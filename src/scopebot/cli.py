@@ -55,6 +55,7 @@ COMMAND_MODULES = [
     "scopebot.evals.cli",      # eval ...
     "scopebot.llm.cli",        # models
     "scopebot.answer.cli",     # ask
+    "scopebot.answer.support_cli",  # support train
     "scopebot.sandbox.cli",    # run
     "scopebot.code.cli",       # code
     "scopebot.tools.cli",      # recommend
@@ -73,6 +74,7 @@ COMMAND_HINTS = {
     "code": "scopebot.code.cli",
     "recommend": "scopebot.tools.cli", "sync": "scopebot.forum.cli", "chat": "scopebot.agent.cli",
     "router": "scopebot.agent.router_cli", "serve": "scopebot.ui.cli", "mcp": "scopebot.mcp_server.cli",
+    "support": "scopebot.answer.support_cli",
 }
 
 _LOADED: dict[str, Any] = {}  # command name -> click command, filled as modules are imported

@@ -49,3 +49,19 @@ def test_a_question_naming_an_invented_api_abstains_about_that_name(tmp_path: Pa
         answer = p.answer(question)
         assert answer.abstained, question
         assert name in answer.abstain_reason
+
+
+def test_lowercase_hyphenated_and_snake_case_names_found_nowhere_are_named() -> None:
+    from scopebot.answer.abstain import unseen_names
+
+    vocabulary = {"threshold": 40, "plugin": 30, "fiji": 25, "napari": 20, "nuclei": 50, "count": 12,
+                  "python": 9, "packag": 9, "segment": 30, "skimag": 8}
+    checker = EntityChecker()
+    assert unseen_names("What does the nucleoquant plugin for Fiji compute?", vocabulary, checker) == ["nucleoquant"]
+    assert unseen_names("How do I install napari-nucleus-wizard?", vocabulary, checker) == ["napari-nucleus-wizard"]
+    assert unseen_names("Call threshold_triangle_plus on my image.", vocabulary, checker) == ["threshold_triangle_plus"]
+    assert unseen_names("Is segmentron a good Python package for nuclei?", vocabulary, checker) == ["segmentron"]
+    # words the corpus uses, registry names and ordinary questions are not names found nowhere
+    assert unseen_names("Which threshold plugin in Fiji counts nuclei?", vocabulary, checker) == []
+    assert unseen_names("Is the Cellpose plugin good?", vocabulary, checker) == []
+    assert unseen_names("How do I segment nuclei in 3D?", vocabulary, checker) == []

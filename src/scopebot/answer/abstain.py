@@ -5,7 +5,10 @@ The decision looks at the question and the retrieved passages only, before anyth
 1. **Named things that exist nowhere.** Every tool/plugin/model/function name in the question
    (:func:`scopebot.answer.entities.find_entities`) must occur in a retrieved passage, in the tool
    catalog or in the installed APIs; a made-up Fiji plugin or ``skimage.filters.threshold_magic``
-   ends here.
+   ends here. Names the patterns cannot see (lowercase, hyphenated or snake_case: "the nucleoquant
+   plugin", ``napari-nucleus-wizard``, ``threshold_triangle_plus``) count too (:func:`unseen_names`):
+   a name-shaped word, or a word just before "plugin", "package", "function" ..., that no passage of
+   the whole corpus uses and no registry or inventory knows.
 2. **Evidence strength** in [0, 1]: the share of the question's content words found in the best
    passages (with more weight on the rarer, more specific words), averaged with the best cosine
    similarity between question and passage when an embedder is available; capitalised names of the
@@ -51,6 +54,38 @@ MISSING_WORD_PENALTY = 0.1
 RARE_SHARE = 0.0015
 DENSE_SHARE = 0.5
 _CAPITAL_RE = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][A-Za-z]+|[A-Z]{2,}[0-9]*)\b")
+
+
+#: Nouns after which a word names a thing ("the nucleoquant plugin", "segmentron, a Python package").
+NAME_HEADS = frozenset("""plugin plugins plug-in package packages library libraries toolbox toolboxes module modules
+macro macros extension extensions add-on function functions method methods class classes model models tool tools
+software command commands""".split())
+NAME_HEAD_WINDOW = 4
+_NAME_SHAPED_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-_][A-Za-z0-9]+)+|[A-Za-z]+\d[A-Za-z0-9]*")
+
+
+def unseen_names(question: str, vocabulary: Mapping[str, int], checker: EntityChecker,
+                 verified: Iterable[str] = ()) -> list[str]:
+    """Words of ``question`` that name something (name-shaped, or within :data:`NAME_HEAD_WINDOW` words
+    before a noun of :data:`NAME_HEADS`) and that no passage of the corpus, no registry and no inventory
+    knows. ``vocabulary`` is the corpus document frequency of each stem (:func:`corpus_vocabulary`)."""
+    toks = words(question)
+    verified = set(verified)
+    out: list[str] = []
+    for i, tok in enumerate(toks):
+        low = tok.lower()
+        if low in STOPWORDS or low in NAME_HEADS or len(low) < 4 or low.isdigit():
+            continue
+        shaped = _NAME_SHAPED_RE.fullmatch(tok) is not None
+        if not shaped and not any(t.lower() in NAME_HEADS for t in toks[i + 1: i + 1 + NAME_HEAD_WINDOW]):
+            continue
+        stems = content_words(tok)
+        if not stems or any(vocabulary.get(s, 0) > 0 or s in verified for s in stems):
+            continue  # the sources use it
+        if norm(tok) in checker.names or checker.inventory.knows(tok) or tok in checker.identifiers:
+            continue
+        out.append(tok)
+    return list(dict.fromkeys(out))
 
 
 @dataclass
@@ -125,6 +160,9 @@ def assess_evidence(question: str, passages: Sequence[Evidence], *, threshold: f
     # words of names verified elsewhere (an inventory, the installed packages) are not missing evidence
     verified = {w for e, st in statuses if st == "exists" for w in content_words(e.name.replace(".", " "))} | \
         {w for e, st in statuses if st == "exists" for w in content_words(e.name)}
+    if vocabulary is not None:
+        missing_entities += [n for n in unseen_names(focus, vocabulary, checker, verified)
+                             if not any(norm(n) in norm(m) for m in missing_entities) and n not in context_index]
     best = passages[:top]
     context_stems = set(content_words(" ".join(p.text for p in best)))
     coverage, _ = _coverage(question, context_stems)

@@ -9,9 +9,12 @@ Score of a sentence against a passage (in [0, 1]):
 * **semantic** (when an embedder is injected): the best cosine between the sentence and any
   sentence of the passage, combined as 0.6 × lexical + 0.4 × semantic.
 
-A sentence that contradicts its best passage (:mod:`scopebot.answer.meaning`: negation or polarity,
-a tool the passage is not about, a number or unit the passage does not give) is unsupported whatever
-its score. A sentence's support is its best score over the passages it cites, or 0.9 × its best score over the
+A sentence that contradicts its best passage is unsupported whatever its score. That verdict is
+learned (:mod:`scopebot.answer.support_model`: a small classifier over pairwise features of claim and
+passage, :mod:`scopebot.answer.support_features`, trained on claims written from the knowledge sources by
+``scopebot support train``, with a threshold calibrated on a dev split for a target false-flag rate); the
+rule checks of :mod:`scopebot.answer.meaning` (negation or polarity, a tool the passage is not about, a
+number or unit the passage does not give) are among its features and explain a flag in words. A sentence's support is its best score over the passages it cites, or 0.9 × its best score over the
 rest of the context when that is higher (an uncited but true sentence is still supported, a little
 less). A sentence copied from a passage scores 1.0. Sentences with fewer than two content words
 ("In short:") carry no claim and are not scored. Thresholds come from ``Settings.support_threshold``
@@ -22,11 +25,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from typing import Literal
 
 import numpy as np
 
 from scopebot.answer.meaning import conflicts
 from scopebot.answer.models import SentenceCheck, SentenceSource
+from scopebot.answer.support_features import pair_features, passage_sentences
+from scopebot.answer.support_model import SupportModel, default_support_model
 from scopebot.answer.text import bigrams, content_words, numbers, split_sentences, strip_citations
 from scopebot.citations import NOT_IN_SOURCES, find_citations
 from scopebot.index.embeddings import Embedder
@@ -41,9 +47,12 @@ LEXICAL_SHARE = 0.6
 class SupportScorer:
     """Scores sentences against passages; caches passage features between calls."""
 
-    def __init__(self, embedder: Embedder | None = None, threshold: float = 0.5) -> None:
+    def __init__(self, embedder: Embedder | None = None, threshold: float = 0.5,
+                 model: SupportModel | None | Literal["default"] = "default") -> None:
         self.embedder = embedder
         self.threshold = threshold
+        #: the learned meaning check ("default": the shipped model; None: the rules of :mod:`meaning` alone)
+        self.model = default_support_model() if model == "default" else model
         self._passage_cache: dict[str, tuple[set[str], set[tuple[str, str]], set[str], np.ndarray | None]] = {}
 
     # ------------------------------------------------------------------ features
@@ -54,8 +63,7 @@ class SupportScorer:
         stems = content_words(text)
         vecs = None
         if self.embedder is not None:
-            sents = [s for s in split_sentences(text) if len(content_words(s)) >= 2][:60] or [text[:1000]]
-            vecs = self.embedder.embed(sents)
+            vecs = self.embedder.embed(passage_sentences(text))
         feats = (set(stems), bigrams(stems), numbers(text), vecs)
         if len(self._passage_cache) > 512:
             self._passage_cache.clear()
@@ -106,6 +114,33 @@ class SupportScorer:
                 best_score, best_key = s, key
         return round(best_score, 4), best_key
 
+    def passage_vectors(self, passage: str) -> np.ndarray | None:
+        """Vectors of :func:`passage_sentences` of ``passage`` (None without an embedder); cached."""
+        return self._passage(passage)[3]
+
+    def p_unsupported(self, claim: str, passage: str, claim_vec: np.ndarray | None = None) -> float | None:
+        """The learned probability that ``passage`` does not back ``claim`` (None without a model)."""
+        if self.model is None:
+            return None
+        cosines = None
+        if self.model.uses_cosine(self.embedder):
+            body = LABEL_RE.sub("", strip_citations(claim)) or strip_citations(claim)
+            if claim_vec is None:
+                claim_vec = self.embedder.embed_one(body)  # type: ignore[union-attr]
+            vecs = self.passage_vectors(passage)
+            cosines = vecs @ claim_vec if vecs is not None else None
+        return float(self.model.p_unsupported(pair_features(claim, passage, cosines=cosines))[0])
+
+    def meaning(self, claim: str, passage: str) -> list[str]:
+        """Where ``claim`` says something ``passage`` does not ([] when it is backed): the learned verdict,
+        explained by the rule checks; the rules alone when no model is loaded."""
+        p = self.p_unsupported(claim, passage)
+        if p is None:
+            return conflicts(claim, passage)
+        if p < self.model.threshold:  # type: ignore[union-attr]
+            return []
+        return conflicts(claim, passage) or [f"meaning: the passage does not say this (learned check, p={p:.2f})"]
+
     def is_trivial(self, sentence: str) -> bool:
         """No claim to check: fewer than two content words, or the abstention phrase."""
         return len(set(content_words(sentence))) < 2 or strip_citations(sentence).startswith(NOT_IN_SOURCES)
@@ -123,10 +158,10 @@ def check_sentence(sentence: str, context: Mapping[str, str], scorer: SupportSco
                              best_key=keys[0] if keys else None)
     body = LABEL_RE.sub("", plain)  # "**Noise2Void**: ..." labels an extract; the label is checked as a claim
     score, best_key = scorer.best(body or plain, {k: context[k] for k in keys}, context)
-    found = conflicts(plain, context[best_key]) if best_key is not None and score >= scorer.threshold else []
+    found = scorer.meaning(plain, context[best_key]) if best_key is not None and score >= scorer.threshold else []
     if found and keys and best_key not in keys:  # a cited passage without the conflict counts too
         for k in keys:
-            if scorer.score(plain, context[k]) >= scorer.threshold and not conflicts(plain, context[k]):
+            if scorer.score(plain, context[k]) >= scorer.threshold and not scorer.meaning(plain, context[k]):
                 found, best_key = [], k
                 break
     return SentenceCheck(text=plain, keys=keys, support=score, supported=score >= scorer.threshold and not found,

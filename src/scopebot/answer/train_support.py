@@ -1,0 +1,205 @@
+"""Rebuild the learned support check: ``scopebot support train`` (or ``python -m scopebot.answer.train_support``).
+
+1. Take passages from the live index (book, training material, registries; read from the sources at run
+   time) and write faithful and unsupported claims from their sentences (:mod:`scopebot.answer.support_data`);
+   documents are split train / dev / test by a hash of their name, so no passage is in two splits.
+   The tuned hallucination sets (``hallucination_v1`` / ``v2``: clean answers' sentences, and unsupported
+   answers with a single claim) join the training split. Held-out sets are never read.
+2. Features (:mod:`scopebot.answer.support_features`) with the MiniLM cosine and, for every training
+   pair a second time, without it (so the model also runs without an embedder).
+3. Fit logistic regression and a small MLP (:class:`scopebot.agent.classifier.RouteClassifier`), keep the
+   one with the lower dev log-loss, fit its temperature on dev, and pick the threshold on dev: the lowest
+   one whose false-flag rate on faithful dev claims, combined with the lexical/semantic support threshold
+   as the pipeline applies it, is at most :data:`TARGET_FALSE_FLAG`.
+4. Score the test split once and write ``data/support_model.npz`` and ``data/support_model_card.json``
+   (figures and counts only: no source text is written).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from scopebot.agent.classifier import RouteClassifier
+from scopebot.answer.support import LABEL_RE, SupportScorer
+from scopebot.answer.support_data import Pair, make_pairs, passages_from_chunks
+from scopebot.answer.support_features import FEATURE_NAMES, FEATURE_VERSION, lexicon, pair_features
+from scopebot.answer.support_model import CARD_PATH, DATA_DIR, LABELS, MODEL_PATH
+from scopebot.answer.text import split_sentences, strip_citations
+
+MODEL_VERSION = "support-1"
+#: Share of faithful dev claims the check may flag: a false flag drops a correct extract, so essentially never.
+TARGET_FALSE_FLAG = 0.0025
+MAX_PASSAGES = 900
+SUPPORT_THRESHOLD = 0.5
+#: The hand-written tuned items are few; each counts this many extra times in training.
+TUNED_REPEAT = 5
+TUNED_SETS = ("hallucination_v1.yaml", "hallucination_v2.yaml")
+CANDIDATES: list[dict[str, Any]] = [
+    {"name": "logreg", "hidden": 0, "l2": 1e-2, "epochs": 600, "lr": 0.02},
+    {"name": "mlp32", "hidden": 32, "l2": 1e-2, "epochs": 500, "lr": 0.005},
+]
+
+
+def tuned_pairs(datasets_dir: Path) -> list[Pair]:
+    """Training pairs from the tuned hallucination sets (never the held-out ones)."""
+    from scopebot.answer.support_data import split_of  # noqa: F401  (documents here are all "train")
+    from scopebot.answer.text import clean_markdown
+    from scopebot.evals.suites.hallucination import _PLACEHOLDER, load_hallucination_dataset
+
+    out: list[Pair] = []
+    for name in TUNED_SETS:
+        ds = load_hallucination_dataset(datasets_dir / name)
+        for item in ds.items:
+            labels = item.labels
+            if labels.get("invalid_citation") or labels.get("invented_entity") or labels.get("injection_followed"):
+                continue
+            answer = _PLACEHOLDER.sub("", item.answer.strip())
+            claims = [strip_citations(s) for s in split_sentences(answer) if len(s.split()) >= 4]
+            unsupported = bool(labels.get("unsupported"))
+            if unsupported and len(claims) != 1:
+                continue
+            for claim in claims:
+                for pname in item.passages:
+                    p = ds.passages[pname]
+                    out.append(Pair(claim=claim, passage=f"{p.section}\n{clean_markdown(p.text)}", heading="",
+                                    label=int(unsupported), kind=f"tuned-{'unsupported' if unsupported else 'clean'}",
+                                    document=f"{name}::{pname}", split="train"))
+    return out
+
+
+def featurise(pairs: list[Pair], scorer: SupportScorer, *, with_cos: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Feature rows and the pipeline's support scores of ``pairs`` (grouped by passage for the cache)."""
+    bodies = [LABEL_RE.sub("", strip_citations(p.claim)) or p.claim for p in pairs]
+    vecs = scorer.embedder.embed(bodies) if with_cos and scorer.embedder is not None else None
+    rows, scores = [], []
+    for i, p in enumerate(pairs):
+        cv = vecs[i] if vecs is not None else None
+        pv = scorer.passage_vectors(p.passage) if cv is not None else None
+        rows.append(pair_features(p.claim, p.passage, cosines=(pv @ cv) if pv is not None else None))
+        scores.append(scorer.score(bodies[i], p.passage, cv) if cv is not None else scorer.lexical(bodies[i], p.passage))
+    return np.stack(rows), np.asarray(scores, np.float32)
+
+
+def pick_threshold(p: np.ndarray, y: np.ndarray, score: np.ndarray, target: float) -> float:
+    """The lowest threshold whose false-flag rate on faithful rows (with the support score rule) is <= target."""
+    faithful = y == 0
+    for t in np.linspace(0.05, 0.99, 95):
+        flagged = (p >= t) | (score < SUPPORT_THRESHOLD)
+        if float(flagged[faithful].mean()) <= target:
+            return float(round(t, 3))
+    return 0.99
+
+
+def rates(p: np.ndarray, y: np.ndarray, score: np.ndarray, t: float, kinds: list[str]) -> dict[str, Any]:
+    flagged = (p >= t) | (score < SUPPORT_THRESHOLD)
+    by_kind: dict[str, Any] = {}
+    for k in sorted(set(kinds)):
+        m = np.array([x == k for x in kinds])
+        by_kind[k] = {"n": int(m.sum()), "flagged": round(float(flagged[m].mean()), 4)}
+    return {"recall_unsupported": round(float(flagged[y == 1].mean()), 4) if (y == 1).any() else None,
+            "false_flag_rate": round(float(flagged[y == 0].mean()), 4) if (y == 0).any() else None,
+            "by_kind": by_kind}
+
+
+def train(kb: Any, embedder: Any, *, datasets_dir: Path, out_dir: Path = DATA_DIR,
+          max_passages: int = MAX_PASSAGES, seed: int = 0, log: Any = print) -> dict[str, Any]:
+    """Write the pairs, train, calibrate, test, and save the model and its card; returns the card."""
+    t0 = time.time()
+    passages = passages_from_chunks(kb.iter_chunks())
+    rng = np.random.default_rng(seed)
+    if len(passages) > max_passages:
+        passages = [passages[i] for i in sorted(rng.choice(len(passages), max_passages, replace=False))]
+    pairs = make_pairs(passages, seed=seed) + tuned_pairs(datasets_dir)
+    pairs.sort(key=lambda p: p.passage)
+    log(f"{len(pairs)} pairs from {len(passages)} passages of {len({p.document for p in passages})} documents; "
+        f"embedding with {embedder.name}")
+    scorer = SupportScorer(embedder, SUPPORT_THRESHOLD, model=None)
+    x_cos, s_cos = featurise(pairs, scorer, with_cos=True)
+    x_lex, s_lex = featurise(pairs, scorer, with_cos=False)
+    y = np.array([p.label for p in pairs])
+    split = np.array([p.split for p in pairs])
+    tr, dev, test = (np.where(split == s)[0] for s in ("train", "dev", "test"))
+    tuned = np.array([i for i in tr if pairs[i].kind.startswith("tuned-")], dtype=int)
+    x_train = np.vstack([x_cos[tr], x_lex[tr], *[x_cos[tuned]] * TUNED_REPEAT])
+    y_train = np.concatenate([y[tr], y[tr], *[y[tuned]] * TUNED_REPEAT])
+    data_sha = hashlib.sha256("\n".join(f"{p.label}\t{p.kind}\t{p.split}\t{p.claim}\t{p.passage}"
+                                        for p in pairs).encode()).hexdigest()[:16]
+    meta = {"version": MODEL_VERSION, "embedder": embedder.name, "embedder_variant": getattr(embedder, "variant", ""),
+            "feature_version": FEATURE_VERSION, "features": list(FEATURE_NAMES),
+            "lexicon_version": lexicon().version, "data_sha256": data_sha}
+    fitted = []
+    for cand in CANDIDATES:
+        model = RouteClassifier.fit(x_train, y_train, LABELS, hidden=cand["hidden"], l2=cand["l2"],
+                                    epochs=cand["epochs"], lr=cand["lr"], seed=seed, meta=meta)
+        model.calibrate(x_cos[dev], y[dev])
+        pd = model.predict_proba(x_cos[dev])[np.arange(len(dev)), y[dev]]
+        loss = float(-np.log(np.clip(pd, 1e-12, 1)).mean())
+        log(f"  {cand['name']}: dev log-loss {loss:.4f}, T={model.temperature:.2f}")
+        fitted.append((loss, cand["name"], model))
+    loss, name, model = min(fitted, key=lambda f: f[0])
+    p_dev = model.predict_proba(x_cos[dev])[:, 1]
+    threshold = pick_threshold(p_dev, y[dev], s_cos[dev], TARGET_FALSE_FLAG)
+    model.meta.update({"candidate": name, "dev_log_loss": round(loss, 4), "threshold": threshold})
+    kinds = [p.kind for p in pairs]
+    report = {}
+    for sname, idx in (("train", tr), ("dev", dev), ("test", test)):
+        ks = [kinds[i] for i in idx]
+        report[sname] = {"with_cosine": rates(model.predict_proba(x_cos[idx])[:, 1], y[idx], s_cos[idx], threshold, ks),
+                         "without_cosine": rates(model.predict_proba(x_lex[idx])[:, 1], y[idx], s_lex[idx],
+                                                 threshold, ks)}
+    counts = Counter((p.split, p.label) for p in pairs)
+    flagged_by = {round(float(t), 2): rates(p_dev, y[dev], s_cos[dev], float(t), [kinds[i] for i in dev])
+                  for t in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)}
+    curve = {t: {"recall_unsupported": r["recall_unsupported"], "false_flag_rate": r["false_flag_rate"]}
+             for t, r in flagged_by.items()}
+    card = {"version": MODEL_VERSION, "model": name, "embedder": embedder.name,
+            "embedder_variant": getattr(embedder, "variant", ""), "feature_version": FEATURE_VERSION,
+            "features": list(FEATURE_NAMES), "lexicon_version": lexicon().version, "data_sha256": data_sha,
+            "temperature": round(model.temperature, 4), "threshold": threshold,
+            "target_false_flag_rate": TARGET_FALSE_FLAG, "support_threshold": SUPPORT_THRESHOLD,
+            "passages": len(passages), "documents": len({p.document for p in passages}),
+            "pairs": {s: {"faithful": counts.get((s, 0), 0), "unsupported": counts.get((s, 1), 0)}
+                      for s in ("train", "dev", "test")},
+            "tuned_sets_in_train": list(TUNED_SETS),
+            "candidates": {n: round(lo, 4) for lo, n, _ in fitted},
+            "weights_logreg": ({f: round(float(w), 3) for f, w in
+                                zip(FEATURE_NAMES, (model.weights[0][:, 1] - model.weights[0][:, 0]) / model.std,
+                                    strict=True)} if len(model.weights) == 1 else None),
+            "dev_threshold_curve": curve, "splits": report, "seconds": round(time.time() - t0, 1)}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model.save(out_dir / MODEL_PATH.name)
+    (out_dir / CARD_PATH.name).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    for sname in ("dev", "test"):
+        r = report[sname]["with_cosine"]
+        log(f"{sname}: recall[unsupported] {r['recall_unsupported']}, false-flag rate {r['false_flag_rate']} "
+            f"(threshold {threshold})")
+    return card
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    from scopebot.index.embeddings import make_embedder
+    from scopebot.knowledge import KnowledgeBase
+    from scopebot.settings import Settings
+
+    parser = argparse.ArgumentParser(description="Rebuild the learned support check.")
+    parser.add_argument("--out", type=Path, default=DATA_DIR)
+    parser.add_argument("--max-passages", type=int, default=MAX_PASSAGES)
+    parser.add_argument("--datasets", type=Path, default=Path("evals/datasets"))
+    args = parser.parse_args(argv)
+    settings = Settings()
+    emb = make_embedder(settings)
+    train(KnowledgeBase.open(settings, embedder=emb), emb, datasets_dir=args.datasets, out_dir=args.out,
+          max_passages=args.max_passages)
+
+
+if __name__ == "__main__":
+    main()
