@@ -373,3 +373,21 @@ def test_a_channel_in_parentheses_belongs_to_the_words_before_it(planner: Planne
     assert any(w.startswith("channel 2 (no word next to it") for w in plan.not_understood)
     plan = planner.plan("Please get rid of any objects that touch the image border and count what's left.")
     assert not plan.not_understood and plan.segmentation is not None and plan.segmentation.exclude_border
+
+
+@pytest.mark.parametrize(("text", "flagged"), [
+    ("measure intensity in both channels for each nucleus", "both channels"),  # was: one channel only
+    ("mean intensity of channels 1 and 2 in each nucleus", "channels 1 and 2"),  # was: ch1 in ch2 objects
+])
+def test_two_intensity_channels_are_not_silently_reduced_to_one(planner: Planner, text: str, flagged: str) -> None:
+    plan = planner.plan(text, ImageMeta(channels=2))
+    assert any(w.startswith(flagged) for w in plan.not_understood), plan.not_understood
+
+
+def test_channel_pairs_for_colocalisation_and_distances_still_work(planner: Planner) -> None:
+    for text, kind in (("pearson correlation between both channels", "colocalisation"),
+                       ("colocalization of channels 1 and 2 in this image", "colocalisation"),
+                       ("distance between channels 1 and 2 objects", "object_distance")):
+        plan = planner.plan(text, ImageMeta(channels=2))
+        assert not plan.not_understood and plan.inputs.channel == 0
+        assert [(m.kind, m.channel) for m in plan.measurements] == [(kind, 1)]

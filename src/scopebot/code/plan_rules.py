@@ -170,7 +170,7 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
     for pos, idx in parse.concepts:
         need = vocab.concepts[idx].get("needs")
         if need and need not in plan.kinds():
-            plan.not_understood.append(f"{_phrase(parse, pos)} (only a percentage of {need} objects is in the plan)")
+            plan.not_understood.append(f"{_phrase(parse, pos)} (only with {need} in this plan)")
     plan.not_understood = [t.text for t in parse.tokens if not t.used] + plan.not_understood
     used = {plan.inputs.channel} | {m.channel for m in plan.measurements if m.channel is not None}
     for _, channel in parse.channels:
@@ -334,8 +334,8 @@ def _marker_threshold(plan: AnalysisPlan, value: float) -> None:
 def _distance_direction(parse: Parse, clause: list[int]) -> dict[int, str]:
     """For distances between two channels' objects: which mention is the partner ("nearest X",
     "closest X", else "to X") and which the objects measured from. Empty when it cannot tell."""
-    if len(parse.channels) != 2:
-        return {}
+    if len(parse.channels) != 2 or parse.channels[0][0] == parse.channels[1][0]:
+        return {}  # "channels 1 and 2": one phrase, no direction in it
     marks = {}
     for pos, _ in parse.channels:
         before = [t.text for k, t in enumerate(parse.tokens[max(0, pos - 6):pos], start=max(0, pos - 6))
@@ -367,6 +367,9 @@ def _assign_channels(plan: AnalysisPlan, parse: Parse, clause: list[int], roles:
             found["partner"] = objects[1:]
     for role in ("intensity", "partner", "marker"):
         chans = found.get(role, [])
+        if len(chans) > 1 and role != "partner":  # "intensity of channels 1 and 2": one channel per measurement
+            plan.not_understood.append(f"channels {' and '.join(str(c + 1) for c in chans)} (one {role} channel "
+                                       "per plan; say which channel holds the objects)")
         if len(chans) > 1 and not objects:
             plan.inputs.channel = chans[0]
             chans = chans[1:]

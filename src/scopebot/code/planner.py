@@ -338,7 +338,7 @@ class Planner:
                     tok.used = toks[i + 1].used = "channel"
                     if i + 3 < len(toks) and toks[i + 2].text in ("and", ",", "&", "vs", "versus") and \
                             _number(toks[i + 3].text) is not None:  # "channels 1 and 2"
-                        parse.channels.append((i + 2, int(float(toks[i + 3].text)) - 1))
+                        parse.channels.append((i, int(float(toks[i + 3].text)) - 1))  # one phrase, one role
                         toks[i + 2].used = toks[i + 3].used = "channel"
             elif re.fullmatch(r"(?:c|ch)(\d)", text):
                 parse.channels.append((i, int(text.lstrip("ch")) - 1))
