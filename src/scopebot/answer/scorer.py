@@ -113,17 +113,29 @@ def _collect(dataset: Path) -> tuple[np.ndarray, np.ndarray, str]:  # pragma: no
     return np.vstack(xs), np.concatenate(ys), getattr(pipeline.embedder, "name", "")
 
 
+def auc(scores: np.ndarray, y: np.ndarray) -> float:
+    """Probability that a positive sentence scores above a negative one (ties count half)."""
+    pos, neg = scores[y > 0], scores[y == 0]
+    if not len(pos) or not len(neg):
+        return float("nan")
+    return float(np.mean([(p > neg).mean() + 0.5 * (p == neg).mean() for p in pos]))
+
+
 def main(argv: Sequence[str]) -> int:  # pragma: no cover - a maintenance command
+    """``python -m scopebot.answer.scorer [TRAIN.yaml [DEV.yaml]]``: fit on TRAIN, report AUC on DEV."""
     dataset = Path(argv[0]) if argv else Path("evals/datasets/answers_train_v1.yaml")
+    dev = Path(argv[1]) if len(argv) > 1 else Path("evals/datasets/answers_dev_v1.yaml")
     x, y, embedder = _collect(dataset)
     model = fit(x, y)
     p = model.score(x)
     loss = -float(np.mean(y * np.log(p + 1e-9) + (1 - y) * np.log(1 - p + 1e-9)))
+    dx, dy, _ = _collect(dev)
     out = {"version": "1", "features": list(FEATURES), "weights": [round(v, 5) for v in model.weights],
            "bias": round(model.bias, 5), "mean": [round(v, 5) for v in model.mean],
            "scale": [round(v, 5) for v in model.scale],
            "embedder": embedder, "trained_on": str(dataset), "examples": int(len(y)), "positives": int(y.sum()),
-           "train_log_loss": round(loss, 4)}
+           "train_log_loss": round(loss, 4), "train_auc": round(auc(p, y), 3), "dev_set": str(dev),
+           "dev_examples": int(len(dy)), "dev_auc": round(auc(model.score(dx), dy), 3)}
     header = "# The learned sentence scorer of extractive answers (scopebot.answer.scorer); written by its fit.\n"
     DATA_PATH.write_text(header + yaml.safe_dump(out, sort_keys=False), encoding="utf-8")
     print(json.dumps({k: v for k, v in out.items() if k not in {"mean", "scale"}}, indent=1))
