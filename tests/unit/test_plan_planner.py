@@ -391,3 +391,26 @@ def test_channel_pairs_for_colocalisation_and_distances_still_work(planner: Plan
         plan = planner.plan(text, ImageMeta(channels=2))
         assert not plan.not_understood and plan.inputs.channel == 0
         assert [(m.kind, m.channel) for m in plan.measurements] == [(kind, 1)]
+
+
+def test_results_in_pixels_on_a_calibrated_image(planner: Planner) -> None:
+    lapse = ImageMeta(t=10, axes="TYX", pixel_size_um=0.2, time_step_s=0.5)
+    plan = planner.plan("nearest neighbour distance between nuclei in pixels", lapse)
+    assert [(p.name, p.unit) for p in plan.promised()] == [("nn_distance_px", "px"), ("mean_nn_distance", "px")]
+    speed = planner.plan("what is the average speed of the spots in pixels per frame?", lapse)
+    assert speed.speed_unit() == "px/frame"
+    assert planner.plan("area in um^2, ignore objects under 50 pixels", lapse).physical()
+
+
+@pytest.mark.parametrize(("text", "flagged"), [
+    ("median area of the nuclei", "median"),  # was: the mean area (and a median filter)
+    ("track the spot, median speed", "median"),
+    ("maximum nearest neighbour distance", "maximum"),
+    ("how long does each track last", "how long does"),  # a duration, not the path length
+    ("give the speed in pixels per second", "pixels per second"),
+    ("measure the nuclei in each slice", "each slice"),
+    ("measure the nuclei in the slices", "slices"),  # the default projection is no per-slice answer
+])
+def test_statistics_durations_and_slices_the_plan_cannot_give(planner: Planner, text: str, flagged: str) -> None:
+    plan = planner.plan(text, ImageMeta(z=8, t=10, pixel_size_um=0.2, time_step_s=0.5))
+    assert any(w.startswith(flagged) for w in plan.not_understood), plan.not_understood

@@ -151,7 +151,8 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
         plan.missing.append(f"which channel is {word} (say e.g. '{word} is channel 2', or use an OME-TIFF "
                             "with channel names)")
     used_contexts = _numbers(plan, parse, clause, contexts, removal_clauses, kinds, measures)
-    _unused_contexts(plan, parse, clause, contexts, used_contexts, removal_clauses, kinds)
+    explicit_z = any("inputs.z" in (vocab.concepts[idx].get("set") or {}) for _, idx in parse.concepts)
+    _unused_contexts(plan, parse, clause, contexts, used_contexts, removal_clauses, kinds, explicit_z)
     _assign_channels(plan, parse, _role_clauses(parse), roles, kinds)
     _ambiguous_channel(plan, parse, clause, roles, kinds)
     for kind in sorted(kinds, key=kinds.get):
@@ -159,6 +160,8 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
             plan.measurements.append(Measurement(kind=kind))  # type: ignore[arg-type]
     for p, stat in parse.stats:
         plan.understood.append(f"'{parse.tokens[p].text}' -> intensity statistic {stat}")
+    for p in parse.other_stats:
+        plan.not_understood.append(f"{parse.tokens[p].text} (only the mean of this quantity is in the plan)")
     if stats:
         target = next((m for m in plan.measurements if m.kind == "intensity"), None)
         if target is None:
@@ -264,7 +267,7 @@ def _numbers(plan: AnalysisPlan, parse: Parse, clause: list[int], contexts: list
 
 
 def _unused_contexts(plan: AnalysisPlan, parse: Parse, clause: list[int], contexts: list[tuple[int, str]],
-                     used: set[str], removal: set[int], kinds: dict[str, int]) -> None:
+                     used: set[str], removal: set[int], kinds: dict[str, int], explicit_z: bool = True) -> None:
     """Words that only mean something with a number ('maximum', 'in each frame') must not vanish.
 
     A comparison without a number is fine only inside a removal ("remove small objects": the
@@ -275,7 +278,10 @@ def _unused_contexts(plan: AnalysisPlan, parse: Parse, clause: list[int], contex
         if f"{clause[pos]}:{label}" in used:
             continue
         word = parse.tokens[pos].text
-        if label in ("less", "greater", "min", "max") and clause[pos] not in removal:
+        if label == "pixel" and plan.units != "physical":  # "nearest-neighbour distance in pixels"
+            plan.units = "px"
+            plan.understood.append(f"'{word}' -> results in px")
+        elif label in ("less", "greater", "min", "max") and clause[pos] not in removal:
             plan.not_understood.append(f"{word} (no number or object filter for it)")
         elif label == "large":
             plan.not_understood.append(f"{word} (no number for it: say e.g. 'larger than 500 px')")
@@ -283,7 +289,8 @@ def _unused_contexts(plan: AnalysisPlan, parse: Parse, clause: list[int], contex
             plan.not_understood.append(f"{_phrase(parse, pos)} (a comparison without a number)")
         elif label == "frame" and "tracking" not in kinds:
             plan.not_understood.append(f"{word} (per-frame results are not in the plan)")
-        elif label == "slice" and plan.inputs.z not in ("max", "mean", "sum", "3d", "range"):
+        elif label == "slice" and (plan.inputs.z not in ("max", "mean", "sum", "3d", "range") or (
+                not explicit_z and plan.inputs.z != "range")):  # the default projection is no answer to "slices"
             plan.not_understood.append(f"{word} (per-slice results are not in the plan)")
 
 

@@ -118,6 +118,7 @@ class Parse:
     stats: list[tuple[int, str]] = field(default_factory=list)  # (token position, intensity statistic)
     negations: list[int] = field(default_factory=list)  # token positions
     unresolved_stains: list[str] = field(default_factory=list)  # stains no channel could be found for
+    other_stats: list[int] = field(default_factory=list)  # statistics of a quantity the plan only gives as a mean
     qualifiers: list[int] = field(default_factory=list)  # token positions of region / subset words
 
 
@@ -306,6 +307,12 @@ class Planner:
                 i += 1
             elif stat in ("sum", "mean") and (hit is None or hit[0] == 1) and self._modifies(toks, i, "skeleton_length"):
                 toks[i].used = f"length:{stat}"  # "total filament length": the total (and mean) are reported
+                i += 1
+            elif stat is not None and stat != "mean" and (hit is None or hit[0] == 1) and any(
+                    self._modifies(toks, i, kind) for kind in ("size", "nn_distance", "object_distance", "tracking",
+                                                               "shape")):
+                toks[i].used = "other-stat"  # "median area", "maximum speed": only means are in the plan
+                parse.other_stats.append(i)
                 i += 1
             elif stat is not None and (hit is None or hit[0] == 1) and self._names_projection(parse, i, stat):
                 toks[i].used = f"projection:{stat}"  # "z-project (max)"
