@@ -67,3 +67,14 @@ def test_the_learned_scorer_is_used_only_with_the_embedder_it_was_fitted_with() 
     assert scorer.embedder == "all-MiniLM-L6-v2"
     assert not scorer.fits(HashEmbedder())
     assert scorer.fits(type("MiniLM", (), {"name": "all-MiniLM-L6-v2"})())
+
+
+def test_a_rare_binary_feature_cannot_swamp_the_score() -> None:
+    rng = np.random.default_rng(1)
+    x = np.column_stack([rng.normal(size=500), np.zeros(500)])
+    x[0, 1] = 1.0  # one example of a rare 0/1 feature, a negative one
+    y = (x[:, 0] > 0).astype(float)
+    y[0] = 0.0
+    model = fit(x, y)
+    assert model.mean[1] == 0.0 and model.scale[1] == 1.0  # kept as 0/1, not standardised
+    assert abs(model.weights[1]) < 1.0

@@ -59,9 +59,12 @@ class SentenceScorer:
 
 
 def fit(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 3000, lr: float = 0.1) -> SentenceScorer:
-    """L2-regularised logistic regression by gradient descent on standardised features (numpy only)."""
-    mean = x.mean(axis=0)
-    scale = np.where(x.std(axis=0) > 1e-9, x.std(axis=0), 1.0)
+    """L2-regularised logistic regression by gradient descent (numpy only). Continuous features are
+    standardised; 0/1 features are kept as they are, so a rare one (advice sentences: one training
+    example) cannot get a huge standardised value and swamp the others."""
+    binary = np.array([set(np.unique(col)) <= {0.0, 1.0} for col in x.T], dtype=bool)
+    mean = np.where(binary, 0.0, x.mean(axis=0))
+    scale = np.where(binary | (x.std(axis=0) <= 1e-9), 1.0, x.std(axis=0))
     z = (x - mean) / scale
     w = np.zeros(z.shape[1])
     b = 0.0
