@@ -414,3 +414,20 @@ def test_results_in_pixels_on_a_calibrated_image(planner: Planner) -> None:
 def test_statistics_durations_and_slices_the_plan_cannot_give(planner: Planner, text: str, flagged: str) -> None:
     plan = planner.plan(text, ImageMeta(z=8, t=10, pixel_size_um=0.2, time_step_s=0.5))
     assert any(w.startswith(flagged) for w in plan.not_understood), plan.not_understood
+
+
+def test_positivity_negatives_thresholds_and_ambiguous_marker_channels(planner: Planner) -> None:
+    two = ImageMeta(channels=2, axes="CYX")
+    names = {p.name for p in planner.plan("how many nuclei are negative for the marker in channel 2", two).promised()}
+    assert {"negative_count", "negative_percent", "positive_count"} <= names
+    plan = planner.plan("threshold channel 2 at 500 and count positive nuclei", two)
+    assert any(w.startswith("500 (a threshold for the segmentation or for the marker") for w in plan.not_understood)
+    plan = planner.plan("percentage of marker-negative nuclei (channel 2)", two)
+    assert any(w.startswith("channel 2 (the objects' channel") for w in plan.not_understood)
+    plan = planner.plan("percentage of nuclei positive for channel 2 with a threshold of 400", two)
+    assert not plan.not_understood and [(m.kind, m.channel, m.threshold) for m in plan.measurements] == [
+        ("positivity", 1, 400.0)]
+    assert "ratio" in planner.plan("ratio of positive to negative nuclei for channel 2", two).not_understood
+    plan = planner.plan("count nuclei, min area 20 px, max area 400 px")
+    assert plan.segmentation is not None and (plan.segmentation.min_size_px, plan.segmentation.max_size_px) == (20, 400)
+    assert planner.plan("plot the size distribution").outputs.figure == "histogram"

@@ -232,7 +232,9 @@ def _measure(s: _Script, plan: AnalysisPlan, frame: int) -> None:
                   "marker_threshold)",
                   f"summary['positive_count'] = (int(table['positive_{c}'].sum()), 'objects')",
                   f"summary['positive_percent'] = (100.0 * float(table['positive_{c}'].mean()) "
-                  "if len(table) else 0.0, '%')")
+                  "if len(table) else 0.0, '%')",
+                  f"summary['negative_count'] = (int((~table['positive_{c}']).sum()), 'objects')",
+                  "summary['negative_percent'] = (100.0 - summary['positive_percent'][0] if len(table) else 0.0, '%')")
 
 
 def _figure(s: _Script, plan: AnalysisPlan, has_labels: bool) -> None:

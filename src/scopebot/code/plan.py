@@ -163,8 +163,8 @@ class AnalysisPlan(BaseModel):
             elif m.kind == "colocalisation":
                 out += [Promise(name=n, unit="") for n in ("pearson_r", "manders_m1", "manders_m2")]
             elif m.kind == "positivity":
-                out += [Promise(name="positive_count", unit="objects"), Promise(name="positive_percent",
-                                                                                unit="%")]
+                out += [Promise(name="positive_count", unit="objects"), Promise(name="positive_percent", unit="%"),
+                        Promise(name="negative_count", unit="objects"), Promise(name="negative_percent", unit="%")]
             elif m.kind == "tracking":
                 speed = self.speed_unit()
                 out += [Promise(name="tracks", unit="tracks"), Promise(name="mean_speed", unit=speed),

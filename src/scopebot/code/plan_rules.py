@@ -154,7 +154,7 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
     explicit_z = any("inputs.z" in (vocab.concepts[idx].get("set") or {}) for _, idx in parse.concepts)
     _unused_contexts(plan, parse, clause, contexts, used_contexts, removal_clauses, kinds, explicit_z)
     _assign_channels(plan, parse, _role_clauses(parse), roles, kinds)
-    _ambiguous_channel(plan, parse, clause, roles, kinds)
+    _ambiguous_channel(plan, parse, _role_clauses(parse), roles, kinds)
     for kind in sorted(kinds, key=kinds.get):
         if not any(m.kind == kind for m in plan.measurements):
             plan.measurements.append(Measurement(kind=kind))  # type: ignore[arg-type]
@@ -223,6 +223,9 @@ def _numbers(plan: AnalysisPlan, parse: Parse, clause: list[int], contexts: list
             if "positivity" in kinds and _nearest(q.pos, measures, clause, window=12) in ("positivity", "intensity"):
                 plan.understood.append(f"{label} -> positivity threshold")
                 _marker_threshold(plan, q.value)
+                continue
+            if "positivity" in kinds:  # "threshold channel 2 at 500 and count positive nuclei": which one?
+                plan.not_understood.append(f"{toks[q.pos].text} (a threshold for the segmentation or for the marker?)")
                 continue
             plan.segmentation.method, plan.segmentation.threshold = "manual", q.value  # type: ignore[union-attr]
         elif q.dim in ("bare", "px") and ctx == "kernel":
@@ -324,11 +327,18 @@ def _ambiguous_channel(plan: AnalysisPlan, parse: Parse, clause: list[int], role
                        kinds: dict[str, int]) -> None:
     """'the brightest value inside each nucleus in the second channel' on a multi-channel image: one
     channel named after both the objects and the intensity; it may be either's. Reported, not guessed."""
-    if plan.meta.channels < 2 or len(parse.channels) != 1 or "intensity" not in kinds:
+    if plan.meta.channels < 2 or len(parse.channels) != 1 or not {"intensity", "positivity"} & set(kinds):
         return
     pos, channel = parse.channels[0]
-    before = {role for rpos, role in roles if rpos < pos and clause[rpos] == clause[pos] and pos - rpos <= 12}
-    if {"objects", "intensity"} <= before:
+    near: dict[str, int] = {}
+    for rpos, role in roles:
+        if rpos < pos and clause[rpos] == clause[pos] and pos - rpos <= 12:
+            near[role] = min(near.get(role, 99), pos - rpos)
+    # intensity: any objects word before it makes it ambiguous; a marker: when the objects word is nearest
+    # but the marker word is close behind ("marker-negative nuclei (channel 2)"), not "positive for channel 2"
+    if ("intensity" in kinds and "objects" in near and "intensity" in near) or (
+            "positivity" in kinds and "objects" in near and "marker" in near
+            and near["objects"] < near["marker"] <= near["objects"] + 3):
         plan.not_understood.append(f"channel {channel + 1} (the objects' channel or the measured one? name both, "
                                    "e.g. 'nuclei in channel 1, intensity of channel 2')")
 
