@@ -250,7 +250,8 @@ class Sandbox:
         job = {"id": job["id"], "job_dir": job["job_dir"], "timeout_s": job["timeout_s"]}
         wait_s = limits.timeout_s + 30.0
         if self._pool is not None:
-            return self._pool.submit(job, wait_s)
+            started = (self._root / job["id"] / "ctl" / "started").exists
+            return self._pool.submit(job, wait_s, started=started)
         worker = WorkerProcess(preload=(), **self._worker_args)  # type: ignore[arg-type]
         try:
             return worker.submit(job, wait_s)

@@ -264,6 +264,8 @@ def run_warden(job: dict) -> int:
             os._exit(70)
     for fd in (out_w, err_w, res_w, go_r):
         os.close(fd)
+    # the host re-sends a job whose template died only when this marker is missing: the code never started
+    _write_file(ctl_fd, "started", b"")
     os.write(go_w, b"g")
     os.close(go_w)
     state = _supervise(job, pid, out_r, err_r, res_r, ctl_fd, work, disk_bytes, kernel is None)
