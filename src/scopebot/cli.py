@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 from typing import Any
 
 import typer
@@ -23,6 +24,21 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 class LazyCommands(TyperGroup):
     """The top-level group: a command's module is imported when the command is looked up."""
+
+    def main(self, args: Any = None, *rest: Any, **kwargs: Any) -> Any:
+        """Run the command line with undecodable bytes in the arguments replaced (U+FFFD) and output
+        streams that replace what they cannot encode instead of raising."""
+        from scopebot.usertext import clean_text
+
+        args = [clean_text(a) for a in (sys.argv[1:] if args is None else args)]
+        for stream in (sys.stdout, sys.stderr):
+            reconfigure = getattr(stream, "reconfigure", None)
+            if callable(reconfigure):
+                try:
+                    reconfigure(errors="replace")
+                except (ValueError, OSError):  # a closed or detached stream
+                    pass
+        return super().main(args, *rest, **kwargs)
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         if cmd_name not in _LOADED:

@@ -126,3 +126,15 @@ def test_onnx_graph_cache_is_reused_and_gives_the_same_vectors(onnx_cache: Path,
     assert np.allclose(dq_again.embed_one(texts[1]), onnx_dq.embed_one(texts[1]), atol=1e-5)
     many = again.embed(texts * 10)  # > 8 texts: the bulk session, token-budget batches, original order
     assert np.allclose(many[:2], before, atol=1e-5) and np.allclose(many[-2:], before, atol=1e-5)
+
+
+@pytest.mark.integration
+def test_minilm_embedder_does_not_crash_on_undecodable_text() -> None:
+    """The tokenizer raises TypeError on a lone surrogate; the seam replaces it (same vector as U+FFFD)."""
+    from scopebot.index.onnx_embedder import OnnxEmbedder
+
+    emb = OnnxEmbedder()
+    bad = b"segment \xff nuclei".decode("utf-8", "surrogateescape")
+    vecs = emb.embed([bad, "segment \ufffd nuclei"])
+    assert vecs.shape == (2, emb.dim)
+    assert float(vecs[0] @ vecs[1]) > 0.999

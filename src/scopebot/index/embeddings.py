@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from scopebot.errors import ConfigurationError, ModelError
+from scopebot.usertext import clean_text, clean_texts
 
 if TYPE_CHECKING:
     from scopebot.settings import Settings
@@ -166,7 +167,7 @@ class SentenceTransformerEmbedder(Embedder):
             return self.embed([text])[0]
         tok, hf = self._direct
         with self._torch.inference_mode():
-            batch = tok([text], return_tensors="pt", truncation=True, max_length=self.max_length)
+            batch = tok([clean_text(text)], return_tensors="pt", truncation=True, max_length=self.max_length)
             hidden = hf(**batch).last_hidden_state
             mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
             vec = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
@@ -180,7 +181,7 @@ class SentenceTransformerEmbedder(Embedder):
         if bulk:
             self._torch.set_num_threads(self.bulk_threads)
         try:
-            vecs = self.model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
+            vecs = self.model.encode(clean_texts(list(texts)), batch_size=self.batch_size, normalize_embeddings=True,
                                      convert_to_numpy=True, show_progress_bar=False)
         finally:
             if bulk:
