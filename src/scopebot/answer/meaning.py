@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from scopebot.answer.entities import WELL_KNOWN, NameIndex, find_entities, norm
 from scopebot.answer.text import content_set, split_sentences, strip_citations
@@ -67,10 +68,16 @@ def clauses(text: str) -> list[str]:
     return [c.strip() for c in _CLAUSE_RE.split(text) if c and c.strip()]
 
 
+@lru_cache(maxsize=256)
+def _clause_sets(sentences: tuple[str, ...]) -> list[tuple[str, set[str]]]:
+    """The clauses of a passage's sentences with their content words (two or more), computed once."""
+    pcs = [(c, content_set(c)) for s in sentences for c in clauses(s)]
+    return [(c, cs) for c, cs in pcs if len(cs) >= 2]
+
+
 def polarity_conflict(claim: str, sentences: list[str]) -> str:
     """A clause of ``claim`` whose closest passage clauses all have the opposite polarity ("" if none)."""
-    pcs = [(c, content_set(c)) for s in sentences for c in clauses(s)]
-    pcs = [(c, cs) for c, cs in pcs if len(cs) >= 2]
+    pcs = _clause_sets(tuple(sentences))
     for cc in clauses(claim):
         want = content_set(cc)
         if len(want) < 2:

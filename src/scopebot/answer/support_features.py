@@ -116,8 +116,12 @@ def _bound_words(text: str, window: int = BINDING_WINDOW) -> dict[str, set[str]]
 def binding_mismatch(claim: str, passage: str) -> float:
     """Number-subject binding: for a number both state, the share of the claim's words next to it that the
     passage uses, but not next to that number (the right number attached to another subject); the worst."""
-    p_stems = set(content_words(passage))
-    cb, pb = _bound_words(claim), _bound_words(passage, 2 * BINDING_WINDOW)
+    return _binding(claim, passage_view(passage))
+
+
+def _binding(claim: str, view: PassageView) -> float:
+    p_stems, pb = view.stems, view.bound
+    cb = _bound_words(claim)
     worst = 0.0
     for n, near in cb.items():
         near = near & p_stems
@@ -130,6 +134,34 @@ def _coverage(want: list[str], have: set[str]) -> float:
     return sum(1 for w in want if w in have) / len(want) if want else 1.0
 
 
+@dataclass(frozen=True)
+class PassageView:
+    """What the features read from a passage, computed once per passage text."""
+
+    sentences: list[str]
+    sentence_stems: list[set[str]]
+    stems_list: list[str]
+    stems: set[str]
+    bigrams: set[tuple[str, str]]
+    number_units: set[tuple[str, str]]
+    names: set[str]
+    index: NameIndex
+    flat: str
+    normed: str
+    bound: dict[str, set[str]]
+
+
+@lru_cache(maxsize=256)
+def passage_view(passage: str, known: frozenset[str] = WELL_KNOWN) -> PassageView:
+    sents = passage_sentences(passage)
+    stems_list = content_words(passage)
+    return PassageView(sentences=sents, sentence_stems=[set(content_words(x)) for x in sents], stems_list=stems_list,
+                       stems=set(stems_list), bigrams=bigrams(stems_list), number_units=number_units(passage),
+                       names=tool_names(passage, known), index=NameIndex(passage),
+                       flat=_WS_RE.sub(" ", passage.lower()), normed=_norm_text(passage),
+                       bound=_bound_words(passage, 2 * BINDING_WINDOW))
+
+
 def pair_features(claim: str, passage: str, *, heading: str = "", cosines: np.ndarray | None = None,
                   known: frozenset[str] = WELL_KNOWN) -> np.ndarray:
     """The feature vector (layout :data:`FEATURE_NAMES`) of ``claim`` against ``passage``.
@@ -139,12 +171,12 @@ def pair_features(claim: str, passage: str, *, heading: str = "", cosines: np.nd
     claim = strip_citations(claim)
     label = _LABEL_RE.match(claim)
     body = _PARTICLE_RE.sub("", claim[label.end():] if label else claim)
-    sents = passage_sentences(passage)
+    view = passage_view(passage, known)
+    sents = view.sentences
     c_stems = list(dict.fromkeys(content_words(claim)))
-    p_stems_list = content_words(passage)
-    p_stems = set(p_stems_list)
-    lexical = [len(set(c_stems) & set(content_words(s))) / max(1, len(set(c_stems) | set(content_words(s))))
-               for s in sents]
+    c_set = set(c_stems)
+    p_stems = view.stems
+    lexical = [len(c_set & ss) / max(1, len(c_set | ss)) for ss in view.sentence_stems]
     has_cos = cosines is not None and len(cosines) == len(sents)
     if has_cos:
         cos = np.clip(np.asarray(cosines, np.float32), 0.0, 1.0)
@@ -154,22 +186,25 @@ def pair_features(claim: str, passage: str, *, heading: str = "", cosines: np.nd
         i = int(np.argmax(lexical))
         cos_best = cos_closest = 0.0
     target = sents[i]
-    t_stems = set(content_words(target))
+    t_stems = view.sentence_stems[i]
     uni = _coverage(c_stems, p_stems)
     cb = bigrams(content_words(claim))
-    bi = len(cb & bigrams(p_stems_list)) / len(cb) if cb else uni
+    bi = len(cb & view.bigrams) / len(cb) if cb else uni
     uni_closest = _coverage(c_stems, t_stems)
-    rev_closest = _coverage(list(t_stems), set(c_stems))
+    rev_closest = _coverage(list(t_stems), c_set)
     novel = math.log1p(sum(1 for w in c_stems if w not in p_stems))
-    verbatim = float(_WS_RE.sub(" ", body.lower()).strip(" .") in _WS_RE.sub(" ", passage.lower()))
+    verbatim = float(_WS_RE.sub(" ", body.lower()).strip(" .") in view.flat)
     parity = negated(body) != negated(target)
     clause_flip = float(bool(polarity_conflict(body, sents)))
     # the parity of a whole sentence says little when it has several clauses ("does not depend ..., so no
     # ... are needed"); there the clause-level comparison decides
     neg_mismatch = float(parity and (len(clauses(body)) <= 1 or bool(clause_flip)))
     ant_close = min(2, antonym_swaps(body, target))
-    ant_passage = min(2, antonym_swaps(body, passage))
-    pairs = number_units(passage)
+    c_norm = _norm_text(body)
+    ant_passage = min(2, sum(1 for a, b in lexicon().antonyms for x, y in ((a, b), (b, a))
+                             if _has(x, c_norm) and _has(y, view.normed) and not _has(x, view.normed)
+                             and not _has(y, c_norm)))
+    pairs = view.number_units
     nums = {n for n, _ in pairs}
     missing = mism = 0
     for n, unit in number_units(body):
@@ -183,18 +218,21 @@ def pair_features(claim: str, passage: str, *, heading: str = "", cosines: np.nd
     claim_names = tool_names(claim, known)
     not_about = absent = 0
     if claim_names:
-        about = tool_names(about_text, known) or tool_names(f"{heading} {passage}", known)
-        idx_about, idx_all = NameIndex(about_text), NameIndex(f"{heading} {passage}")
+        whole = view.names if not heading else tool_names(f"{heading} {passage}", known)
+        about = tool_names(about_text, known) or whole
+        idx_about = NameIndex(about_text)
+        idx_all = view.index if not heading else NameIndex(f"{heading} {passage}")
         not_about = sum(1 for n in claim_names if about and n not in about and n not in idx_about)
-        absent = sum(1 for n in claim_names if n not in idx_all and n not in tool_names(passage, known))
+        absent = sum(1 for n in claim_names if n not in idx_all and n not in view.names)
     subject = content_words(body)[:SUBJECT_WORDS]
-    prev = set(content_words(sents[i - 1])) if i > 0 else set()
-    subject_closest = _coverage(subject, t_stems | prev | set(content_words(heading)))
-    subject_passage = _coverage(subject, p_stems | set(content_words(heading)))
+    prev = view.sentence_stems[i - 1] if i > 0 else set()
+    head = set(content_words(heading))
+    subject_closest = _coverage(subject, t_stems | prev | head)
+    subject_passage = _coverage(subject, p_stems | head)
     close = uni_closest
     vec = [float(has_cos), cos_best, cos_closest, uni, bi, uni_closest, rev_closest, novel, verbatim,
            neg_mismatch, clause_flip, float(ant_close), float(ant_passage), float(min(missing, 3)),
-           float(min(mism, 2)), binding_mismatch(body, passage), float(min(not_about, 2)), float(min(absent, 2)),
+           float(min(mism, 2)), _binding(body, view), float(min(not_about, 2)), float(min(absent, 2)),
            subject_closest, subject_passage, math.log1p(len(c_stems)),
            neg_mismatch * close, float(ant_close) * close, novel * close]
     return np.asarray(vec, dtype=np.float32)

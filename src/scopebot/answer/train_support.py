@@ -11,7 +11,8 @@
    one with the lower dev log-loss, fit its temperature on dev, and pick the threshold on dev: the lowest
    one whose false-flag rate on faithful dev claims, combined with the lexical/semantic support threshold
    as the pipeline applies it, is at most :data:`TARGET_FALSE_FLAG`.
-4. Score the test split once and write ``data/support_model.npz`` and ``data/support_model_card.json``
+4. Score the test split once (and, for comparison, the rule checks of :mod:`scopebot.answer.meaning` alone
+   on dev and test) and write ``data/support_model.npz`` and ``data/support_model_card.json``
    (figures and counts only: no source text is written).
 """
 
@@ -27,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from scopebot.agent.classifier import RouteClassifier
+from scopebot.answer.meaning import conflicts
 from scopebot.answer.support import LABEL_RE, SupportScorer
 from scopebot.answer.support_data import Pair, make_pairs, passages_from_chunks
 from scopebot.answer.support_features import FEATURE_NAMES, FEATURE_VERSION, lexicon, pair_features
@@ -154,6 +156,9 @@ def train(kb: Any, embedder: Any, *, datasets_dir: Path, out_dir: Path = DATA_DI
         report[sname] = {"with_cosine": rates(model.predict_proba(x_cos[idx])[:, 1], y[idx], s_cos[idx], threshold, ks),
                          "without_cosine": rates(model.predict_proba(x_lex[idx])[:, 1], y[idx], s_lex[idx],
                                                  threshold, ks)}
+    for sname, idx in (("dev", dev), ("test", test)):  # the rule checks alone (before this model), same pairs
+        rule = np.array([float(bool(conflicts(pairs[i].claim, pairs[i].passage))) for i in idx])
+        report[sname]["rules_only"] = rates(rule, y[idx], s_cos[idx], 0.5, [kinds[i] for i in idx])
     counts = Counter((p.split, p.label) for p in pairs)
     flagged_by = {round(float(t), 2): rates(p_dev, y[dev], s_cos[dev], float(t), [kinds[i] for i in dev])
                   for t in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)}
@@ -177,9 +182,9 @@ def train(kb: Any, embedder: Any, *, datasets_dir: Path, out_dir: Path = DATA_DI
     model.save(out_dir / MODEL_PATH.name)
     (out_dir / CARD_PATH.name).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
     for sname in ("dev", "test"):
-        r = report[sname]["with_cosine"]
+        r, b = report[sname]["with_cosine"], report[sname]["rules_only"]
         log(f"{sname}: recall[unsupported] {r['recall_unsupported']}, false-flag rate {r['false_flag_rate']} "
-            f"(threshold {threshold})")
+            f"(threshold {threshold}); the rules alone: {b['recall_unsupported']}, {b['false_flag_rate']}")
     return card
 
 
