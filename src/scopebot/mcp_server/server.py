@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import base64
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Literal, TypeVar
 
-from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
 from mcp.types import CallToolResult, ContentBlock, ImageContent, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
@@ -35,6 +35,7 @@ from pydantic import BaseModel, Field
 from scopebot import __version__
 from scopebot.errors import ConfigurationError, ScopebotError, user_message
 from scopebot.mcp_server import render
+from scopebot.mcp_server.calls import ScopebotMCPServer
 from scopebot.mcp_server.models import (
     SCHEME,
     AnalysisOutput,
@@ -85,9 +86,9 @@ def _resource(fn: Callable[[], R]) -> R:
         raise ResourceError(user_message(exc)) from exc
 
 
-def build_server(services: ScopebotServices) -> MCPServer:
+def build_server(services: ScopebotServices) -> ScopebotMCPServer:
     """The MCP server over ``services`` (tools and resources registered, nothing opened yet)."""
-    mcp = MCPServer("scopebot", title="scopebot", version=__version__, instructions=INSTRUCTIONS,
+    mcp = ScopebotMCPServer("scopebot", title="scopebot", version=__version__, instructions=INSTRUCTIONS,
                     log_level="WARNING")
     read_only = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 
@@ -197,6 +198,8 @@ def serve(services: ScopebotServices, transport: Literal["stdio", "http"] = "std
         if transport == "stdio":
             server.run("stdio")
         else:
+            print(f"scopebot MCP server on http://127.0.0.1:{port}{path} (streamable HTTP; Ctrl+C to stop)",
+                  file=sys.stderr, flush=True)
             server.run("streamable-http", host="127.0.0.1", port=port, streamable_http_path=path)
     finally:
         services.close()
