@@ -431,3 +431,15 @@ def test_positivity_negatives_thresholds_and_ambiguous_marker_channels(planner: 
     plan = planner.plan("count nuclei, min area 20 px, max area 400 px")
     assert plan.segmentation is not None and (plan.segmentation.min_size_px, plan.segmentation.max_size_px) == (20, 400)
     assert planner.plan("plot the size distribution").outputs.figure == "histogram"
+
+
+def test_background_as_a_measured_region_and_axis_before_number(planner: Planner) -> None:
+    two = ImageMeta(channels=2, z=8)
+    plan = planner.plan("What is the mean intensity of the background around the nuclei?", two)
+    assert any(w.startswith("background (its intensity") for w in plan.not_understood)  # was: corrected and measured
+    assert not planner.plan("the mean background-corrected intensity of each nucleus", two).not_understood
+    plan = planner.plan("Please measure nuclear volume (µm³) in this z-stack. Voxel size x/y 0.5 µm, z 2 µm.", two)
+    assert (plan.meta.pixel_size_um, plan.meta.z_step_um) == (0.5, 2.0) and not plan.missing
+    plan = planner.plan("Channel 1 has the nuclei, channel 2 the protein of interest. Quantify the protein's "
+                        "average intensity in every nucleus.", two)
+    assert not plan.not_understood and [(m.kind, m.channel) for m in plan.measurements] == [("intensity", 1)]

@@ -158,6 +158,7 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
     for kind in sorted(kinds, key=kinds.get):
         if not any(m.kind == kind for m in plan.measurements):
             plan.measurements.append(Measurement(kind=kind))  # type: ignore[arg-type]
+    _background_as_region(plan, parse, vocab)
     for p, stat in parse.stats:
         plan.understood.append(f"'{parse.tokens[p].text}' -> intensity statistic {stat}")
     for p in parse.other_stats:
@@ -341,6 +342,23 @@ def _ambiguous_channel(plan: AnalysisPlan, parse: Parse, clause: list[int], role
             and near["objects"] < near["marker"] <= near["objects"] + 3):
         plan.not_understood.append(f"channel {channel + 1} (the objects' channel or the measured one? name both, "
                                    "e.g. 'nuclei in channel 1, intensity of channel 2')")
+
+
+def _background_as_region(plan: AnalysisPlan, parse: Parse, vocab: Vocabulary) -> None:
+    """'the mean intensity of the background': the background as what is measured, not a step to run."""
+    toks = parse.tokens
+    intensity = {f"concept:{i}" for i, c in enumerate(vocab.concepts) if c.get("measure") == "intensity"}
+    for pos, idx in parse.concepts:
+        if not (vocab.concepts[idx].get("set") or {}).get("preprocessing.background") or \
+                _phrase(parse, pos) != "background":  # "background correction" / "-corrected" is the step
+            continue
+        k = pos - 1
+        while k >= 0 and toks[k].text in ("of", "the", "in", "within", "inside"):
+            k -= 1
+        after = toks[pos + len(_phrase(parse, pos).split())] if pos + len(_phrase(parse, pos).split()) < len(
+            toks) else None
+        if (k >= 0 and k < pos - 1 and toks[k].used in intensity) or (after is not None and after.used in intensity):
+            plan.not_understood.append(f"{_phrase(parse, pos)} (its intensity as a result is not in the plan)")
 
 
 def _marker_threshold(plan: AnalysisPlan, value: float) -> None:
