@@ -58,7 +58,7 @@ def test_nothing_relevant_gives_no_sentences() -> None:
 
 
 def test_figure_caption_sentences_are_not_quoted() -> None:
-    from scopebot.answer.extractive import _PANEL_RE
+    from scopebot.answer.statements import PANEL_RE
 
-    assert _PANEL_RE.search("Training pairs. (left) A noisy frame and (right) the matching clean frame.")
-    assert not _PANEL_RE.search("Denoising (for example with Noise2Void) removes shot noise.")
+    assert PANEL_RE.search("Training pairs. (left) A noisy frame and (right) the matching clean frame.")
+    assert not PANEL_RE.search("Denoising (for example with Noise2Void) removes shot noise.")

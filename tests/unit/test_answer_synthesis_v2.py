@@ -4,10 +4,11 @@ signposts are not statements, short sentences keep their continuation, compariso
 from __future__ import annotations
 
 from scopebot.answer.context import build_context
-from scopebot.answer.extractive import ExtractiveSynthesizer, candidates, is_instruction, is_signpost
+from scopebot.answer.extractive import ExtractiveSynthesizer, candidates
 from scopebot.answer.models import SentenceCheck
 from scopebot.answer.pipeline import _assemble
 from scopebot.answer.qtype import classify
+from scopebot.answer.statements import is_instruction, is_signpost
 from scopebot.answer.synthesis import find_aliases
 from scopebot.citations import make_key
 from scopebot.index.models import Chunk, SearchResult

@@ -1,12 +1,14 @@
 """Grounded extractive synthesis: an answer built from the best sentences of the top passages.
 
-The embedded model is too small to write reliable answers, so by default scopebot quotes: every
-sentence of the top passages (cleaned, instructions removed) is a candidate; candidates are scored
-by relevance to the question (content-word overlap, weighted towards specific words, plus cosine
-similarity when an embedder is given, plus a small bonus for better-ranked passages); maximal
-marginal relevance picks 3–6 of them without repeating the same point; the chosen sentences are
-shown in passage-rank order, each followed by its citation key. Short code lines that mention
-the question's terms are kept verbatim as inline code.
+The embedded model is too small to write reliable answers, so by default scopebot quotes. Every
+sentence of the top passages is a candidate, except those that are not statements
+(:mod:`scopebot.answer.statements`: captions, metadata, maths, instructions, exercise steps). A sentence
+that ends a thought too early keeps the next one. Candidates that may be quoted (a specific question
+word, or enough similarity) are scored by the learned sentence scorer (:mod:`scopebot.answer.scorer`),
+or, without it, by term overlap and similarity with fixed bonuses. Maximal marginal relevance picks up
+to ``max_sentences`` without repeating the same point. The chosen sentences are laid out for the
+question type (:func:`scopebot.answer.synthesis.layout`), each followed by its citation key. Short code
+lines that mention the question's terms are kept verbatim as inline code.
 """
 
 from __future__ import annotations
@@ -15,17 +17,27 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
-import yaml
 
 from scopebot.answer.abstain import GENERIC
 from scopebot.answer.context import ContextPassage
 from scopebot.answer.evidence import is_exercise, names_side, task_query
 from scopebot.answer.qtype import QuestionType
 from scopebot.answer.scorer import FEATURES, SentenceScorer
+from scopebot.answer.statements import (
+    DISPLAY_MATH_RE,
+    EXERCISE_FILE_RE,
+    FIGURE_RE,
+    INLINE_MATH_RE,
+    MATH_RE,
+    METADATA_RE,
+    PANEL_RE,
+    TRAILING_METADATA_RE,
+    is_instruction,
+    is_signpost,
+    plain_math,
+)
 from scopebot.answer.synthesis import (
     assign_subject,
     defines,
@@ -40,20 +52,10 @@ from scopebot.answer.synthesis import (
 from scopebot.answer.text import content_set, content_words, is_heading_like, split_sentences, stem
 from scopebot.index.embeddings import Embedder
 
-_FIGURE_RE = re.compile(r"^(?:fig(?:ure)?\.?\s*\d|table\s+\d|\(?source:|image credit|credit:)", re.IGNORECASE)
-#: Figure-panel references mark caption text ("(left) noisy input and (right) restored image").
-_PANEL_RE = re.compile(r"\((?:left|right|top|bottom|middle|centre|center|inset|[a-h])\)", re.IGNORECASE)
 HEADING_BONUS = 0.2
 _NAMING_RE = re.compile(r"^(?:This|That|These|Those|It|Such)\b.*[.!?]$")
 _SENTENCE_END_RE = re.compile(r"[.!?][\"')\]]?$")
 _CODE_HINT_RE = re.compile(r"[=(]|\bimport\b|\.\w+\(")
-#: Catalogue metadata and link lines ("Tags: ...", "See https://..."): not statements about the topic.
-_METADATA_RE = re.compile(r"^(?:tags|keywords|authors?|license|licen[cs]e|doi|cite|citation|documentation|source|"
-                          r"inputs?|outputs?|format|can be used with)\s*:|https?://|www\.|\bTags:", re.IGNORECASE)
-#: A catalogue entry's trailing metadata ("... nuclei. Tags: 2d, fluorescence"): cut, the statement kept.
-_TRAILING_METADATA_RE = re.compile(r"(?<=[.!?])\s+(?:Tags|Keywords|Authors?|Can be used with|License)\s*:.*$")
-#: Display maths (``\[ ... \]``, ``$$ ... $$``) sits between sentences; it is cut out before splitting.
-_DISPLAY_MATH_RE = re.compile(r"\\\[.*?\\\]|\$\$.*?\$\$", re.DOTALL)
 #: Advice in a how-to answer: imperatives and "you can / should" sentences.
 _ADVICE_RE = re.compile(r"^(?:use|try|keep|avoid|make sure|check|start|stop|add|apply|increase|decrease|reduce|"
                         r"lower|choose|split|train|annotate|augment|monitor|set|consider|collect|include)\b|"
@@ -62,50 +64,11 @@ _ADVICE_RE = re.compile(r"^(?:use|try|keep|avoid|make sure|check|start|stop|add|
 ADVICE_BONUS = 0.1
 #: Added to a sentence that defines the subject of a "What is X?" question.
 DEFINITION_BONUS = 0.3
-CUES_PATH = Path(__file__).resolve().parent.parent / "data" / "sentence_cues.yaml"
 #: A sentence shorter than this that ends a thought too early ("Noise2Void removes the other half.") is
 #: quoted together with the sentence after it in the same paragraph.
 SHORT_SENTENCE = 50
-#: An exercise's file ("Load `../../data/blobs.tif` ..."): the sentence is a step of that exercise.
-_EXERCISE_FILE_RE = re.compile(r"`[^`]*(?:/|\.(?:tif|tiff|png|jpg|csv|czi|nd2|zarr|npy|h5))[^`]*`", re.IGNORECASE)
 _ACRONYM_RE = re.compile(r"\b[A-Z][A-Z0-9]{1,9}\b")
 
-
-@lru_cache(maxsize=1)
-def sentence_cues() -> dict:
-    """Instruction verbs and signpost phrases (``data/sentence_cues.yaml``)."""
-    return yaml.safe_load(CUES_PATH.read_text(encoding="utf-8"))
-
-
-def is_instruction(sentence: str) -> bool:
-    """A step the reader is told to do ("Load ... and apply StarDist to it."), not a statement."""
-    first = sentence.strip().split(maxsplit=1)[:1]
-    if _EXERCISE_FILE_RE.search(sentence):
-        return True
-    return bool(first) and first[0].lower().strip(",:") in set(sentence_cues()["instruction_verbs"])
-
-
-def is_signpost(sentence: str) -> bool:
-    """A sentence that points to other text ("In the next section we ...") rather than stating something."""
-    low = sentence.lower()
-    return any(cue in low for cue in sentence_cues()["signposts"])
-
-
-#: Inline maths (``\\(\\geq 0.5\\)``): simple symbols are written out, anything else leaves the sentence out.
-_INLINE_MATH_RE = re.compile(r"\\\((.{1,60}?)\\\)")
-_MATH_SYMBOLS = {r"\geq": "≥", r"\leq": "≤", r"\times": "×", r"\cap": "∩", r"\cup": "∪", r"\approx": "≈",
-                 r"\pm": "±", r"\mu": "µ", r"\sigma": "σ", r"\lambda": "λ", r"\,": " "}
-
-
-def _plain_math(match: re.Match[str]) -> str:
-    text = re.sub(r"\\text\{([^{}]*)\}", r"\1", match.group(1))
-    for tex, char in _MATH_SYMBOLS.items():
-        text = text.replace(tex, char)
-    return text.strip() if "\\" not in text and "{" not in text else match.group(0)
-
-
-#: LaTeX left in the text ("$p_c(x)$", "\\frac"): unreadable when quoted.
-_MATH_RE = re.compile(r"\$[^$]*\$|\\(?:frac|sum|cdot|times|mathrm|left|right)\b|\$\$|\\\(|\\\[")
 
 
 def _with_definition(picked: list[Candidate], cands: list[Candidate], subject: str | Sequence[str],
@@ -160,7 +123,7 @@ def candidates(passages: Sequence[ContextPassage], max_passages: int = 5) -> lis
                   section: str = section, kind: str = p.result.chunk.kind) -> None:
             nonlocal pos
             merged: list[str] = []
-            for sentence in split_sentences(_DISPLAY_MATH_RE.sub("\n", "\n".join(prose))):
+            for sentence in split_sentences(DISPLAY_MATH_RE.sub("\n", "\n".join(prose))):
                 # "This is shortcut learning." names what the sentence before it explains: keep them together
                 if merged and len(sentence) < 40 and _NAMING_RE.match(sentence) and merged[-1].endswith((".", "!")) \
                         and len(merged[-1]) < 400:
@@ -174,13 +137,13 @@ def candidates(passages: Sequence[ContextPassage], max_passages: int = 5) -> lis
             previous = last_subject = ""
             for sentence in merged:
                 pos += 1
-                s = _INLINE_MATH_RE.sub(_plain_math, _TRAILING_METADATA_RE.sub("", sentence.strip()))
+                s = INLINE_MATH_RE.sub(plain_math, TRAILING_METADATA_RE.sub("", sentence.strip()))
                 prev, previous = previous, s
                 prev_subject, last_subject = last_subject, ""
                 if (len(s) < 30 or len(s) > 450 or is_heading_like(s) or not _SENTENCE_END_RE.search(s)
-                        or _FIGURE_RE.match(s) or _PANEL_RE.search(s) or _letters_ratio(s) < 0.75
-                        or len(content_words(s)) < 3 or s.endswith("?") or is_exercise(s) or _MATH_RE.search(s)
-                        or _METADATA_RE.search(s)):
+                        or FIGURE_RE.match(s) or PANEL_RE.search(s) or _letters_ratio(s) < 0.75
+                        or len(content_words(s)) < 3 or s.endswith("?") or is_exercise(s) or MATH_RE.search(s)
+                        or METADATA_RE.search(s)):
                     continue
                 subject, ok = assign_subject(s, prev, heading, prev_subject)
                 last_subject = subject if ok else ""
@@ -296,7 +259,7 @@ class ExtractiveSynthesizer:
         x = np.column_stack([np.asarray(cols[f], dtype=float) for f in FEATURES]) if cands else np.zeros((0, 0))
         eligible &= np.array([not c.code or bool(sp) for c, sp in zip(cands, specific, strict=True)], dtype=bool)
         # instructions and exercise steps are not statements; a how-to keeps its steps, not an exercise's
-        eligible &= np.array([not c.instruction or (kind == "howto" and not _EXERCISE_FILE_RE.search(c.text))
+        eligible &= np.array([not c.instruction or (kind == "howto" and not EXERCISE_FILE_RE.search(c.text))
                               for c in cands], dtype=bool)
         return x, eligible, vecs
 
