@@ -56,3 +56,61 @@ def test_the_page_has_the_plan_checklist(tmp_path: Path) -> None:
                      "plan-max-size", "plan-units", "plan-split", "plan-border", "plan-background", "plan-rerun"):
             assert elem in comps, elem
         assert comps["plan-rerun"]["props"]["interactive"] is allowed
+
+
+def _rerun_session(tmp_path: Path, channels: int = 1) -> tuple[SimpleNamespace, list[str]]:
+    coder = CodeAssistant(ScriptedModel(["x"], is_small=True), ExecSandbox(tmp_path), None)  # type: ignore[arg-type]
+    first = coder.run("count the nuclei")
+    first.plan.meta.channels = channels
+    calls: list[str] = []
+
+    def code_assistant(_settings: object) -> CodeAssistant:
+        calls.append("run")
+        return coder
+
+    session = SimpleNamespace(turns=[SimpleNamespace(kind="code", payload=first, question="count the nuclei")],
+                              services=SimpleNamespace(code_assistant=code_assistant), settings=None, image=None,
+                              rerun_plan=None)
+    return session, calls
+
+
+def test_rerun_updates_the_checklist_text_and_later_reruns_start_from_it(tmp_path: Path) -> None:
+    session, _ = _rerun_session(tmp_path)
+    view = plan_panel.press_rerun(session, [1, "max", "li", None, 400, None, "px", False, True, False])
+    assert view.code and "answered" in view.status
+    assert view.plan_text is not None and "min size 400 px" in view.plan_text and "li threshold" in view.plan_text
+    assert "drop objects touching the border" in view.plan_text
+    request, plan = plan_panel.last_plan(session)  # type: ignore[misc]
+    assert request == "count the nuclei" and plan.segmentation.min_size_px == 400
+    assert plan_panel.plan_values(plan)[-1] == view.plan_text
+
+
+def test_rerun_with_a_channel_the_image_lacks_names_the_control(tmp_path: Path) -> None:
+    session, calls = _rerun_session(tmp_path, channels=2)
+    view = plan_panel.press_rerun(session, [5, "max", "otsu", None, 10, None, "auto", False, False, False])
+    assert view.status.startswith("Error:") and "Channel 5" in view.status and "2 channels" in view.status
+    assert "\n" not in view.status and "Traceback" not in view.plan_status
+    assert "choose a channel from 1 to 2" in view.plan_status
+    assert view.code is None and view.plan_text is None and not calls  # nothing was run
+    ok = plan_panel.press_rerun(session, [2, "max", "otsu", None, 10, None, "auto", False, False, False])
+    assert ok.plan_text is not None and "channel 2" in ok.plan_text
+
+
+def test_a_declined_request_with_an_empty_plan_offers_no_plan(tmp_path: Path) -> None:
+    coder = CodeAssistant(ScriptedModel(["x"], is_small=True), ExecSandbox(tmp_path), None)  # type: ignore[arg-type]
+    declined = coder.run("please frobnicate the quux")
+    assert declined.declined and not declined.plan.promised()
+    session = SimpleNamespace(turns=[SimpleNamespace(kind="code", payload=declined, question="q")], rerun_plan=None)
+    assert plan_panel.last_plan(session) is None
+
+
+def test_rerun_button_updates_the_checklist_text(tmp_path: Path) -> None:
+    from scopebot.settings import Settings
+    from scopebot.ui.app import create_app
+    from scopebot.ui.demo import DemoServices
+
+    config = create_app(DemoServices(Settings(home=tmp_path)), Settings(home=tmp_path)).get_config_file()
+    ids = {c["id"]: c.get("props", {}).get("elem_id") for c in config["components"]}
+    rerun_id = next(i for i, e in ids.items() if e == "plan-rerun")
+    dep = next(d for d in config["dependencies"] if [rerun_id, "click"] in [list(t) for t in d["targets"]])
+    assert "plan-text" in {ids.get(o) for o in dep["outputs"]}

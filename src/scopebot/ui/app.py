@@ -175,22 +175,14 @@ def create_app(services: UIServices | Callable[[SessionSettings], Any], settings
         def on_plan_rerun(*args: Any) -> list[Any]:
             *values, st = args
             session = session_of(st)
-            found = plan_panel.last_plan(session)
-            if found is None:
-                return [*to_updates(View(status=plan_panel.NO_PLAN)), plan_panel.NO_PLAN, session]
-            try:
-                outcome = plan_panel.rerun(session, plan_panel.edit_plan(found[1], *values))
-            except Exception as exc:  # noqa: BLE001 - shown to the user
-                return [*to_updates(View()), f"**{ERROR}** {text_markdown(ui_message(exc))}", session]
-            view = View(status=outcome.message, tab="code")
-            if outcome.result is not None:
-                from scopebot.ui import render
+            rv = plan_panel.press_rerun(session, values)
+            view = View(status=rv.status, code=rv.code, run_output=rv.run_output, figures=rv.figures,
+                        tab="code" if rv.code is not None else None)
+            text = gr.skip() if rv.plan_text is None else rv.plan_text
+            return [*to_updates(view), text, rv.plan_status, session]
 
-                view.code, view.figures = outcome.result.code, [str(f) for f in outcome.result.figures]
-                view.run_output = render.output_markdown(outcome.result) or "_No output._"
-            return [*to_updates(view), text_markdown(outcome.message), session]
-
-        plan_box.button.click(on_plan_rerun, [*plan_box.inputs, state], [*panel_outputs, plan_box.status, state],
+        plan_box.button.click(on_plan_rerun, [*plan_box.inputs, state],
+                              [*panel_outputs, plan_box.text, plan_box.status, state],
                               concurrency_id="sandbox", show_progress="full", api_name=False)
 
         def on_run(src: str, st: ChatSession | None) -> list[Any]:

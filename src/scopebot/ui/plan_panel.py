@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scopebot.code.plan import AnalysisPlan
+from scopebot.errors import ConfigurationError
 
 DIMS = [("2-D, max projection", "max"), ("2-D, mean projection", "mean"), ("2-D, sum projection", "sum"),
         ("3-D", "3d")]
@@ -19,12 +20,22 @@ UNITS = [("physical (um) when calibrated", "auto"), ("pixels", "px"), ("physical
 NO_PLAN = "_No plan yet: ask for an analysis (e.g. 'count the nuclei and give their area')._"
 
 
+def usable(plan: AnalysisPlan | None) -> bool:
+    """Whether ``plan`` would answer anything (an empty plan of a declined request is not offered)."""
+    return plan is not None and bool(plan.promised())
+
+
 def last_plan(session: Any) -> tuple[str, AnalysisPlan] | None:
-    """The request and plan of the session's latest code answer, if any."""
+    """The request and plan of the session's latest code answer, if any (the re-run one once re-run)."""
+    rerun_plan = getattr(session, "rerun_plan", None)
+    if rerun_plan is not None:
+        return rerun_plan
     for turn in reversed(getattr(session, "turns", []) or []):
         plan = getattr(getattr(turn, "payload", None), "plan", None)
-        if getattr(turn, "kind", "") == "code" and isinstance(plan, AnalysisPlan):
-            return str(getattr(turn.payload, "request", turn.question)), plan
+        if getattr(turn, "kind", "") == "code":
+            if isinstance(plan, AnalysisPlan) and usable(plan):
+                return str(getattr(turn.payload, "request", turn.question)), plan
+            return None  # the latest code turn has no usable plan: an older one's is not offered for it
     return None
 
 
@@ -52,7 +63,14 @@ def plan_markdown(plan: AnalysisPlan) -> str:
 def edit_plan(plan: AnalysisPlan, channel: float | None, dims: str, method: str, threshold: float | None,
               min_size: float | None, max_size: float | None, units: str, split: bool, border: bool,
               background: bool) -> AnalysisPlan:
-    """A validated copy of ``plan`` with the checklist's values (the user has now stated them)."""
+    """A validated copy of ``plan`` with the checklist's values (the user has now stated them).
+
+    Raises :class:`ConfigurationError` naming the control for a channel the image does not have."""
+    channels = int(plan.meta.channels or 1)
+    if channel is not None and not 1 <= int(channel) <= channels:
+        raise ConfigurationError(
+            f"Plan → Channel {int(channel)} does not exist: the image has {channels} channel"
+            + ("s" if channels != 1 else ""), hint=f"choose a channel from 1 to {channels}")
     data = plan.model_dump()
     data["inputs"].update(channel=max(0, int(channel or 1) - 1), z=dims)
     data["preprocessing"]["background"] = bool(background)
@@ -90,6 +108,49 @@ def rerun(session: Any, plan: AnalysisPlan) -> RerunOutcome:
     verdict = "answered" if result.ok else ("not run: " + "; ".join(result.problems) if result.declined
                                             else "NOT answered: " + "; ".join(result.problems))
     return RerunOutcome(result, f"Re-ran the edited plan in {time.perf_counter() - started:.1f}s: {verdict}")
+
+
+@dataclass
+class RerunView:
+    """What pressing Re-run changes: the status line, the code panel, the checklist text, the plan status."""
+
+    status: str
+    plan_status: str
+    code: str | None = None
+    run_output: str | None = None
+    figures: list[str] | None = None
+    plan_text: str | None = None
+
+
+def press_rerun(session: Any, values: list[Any]) -> RerunView:
+    """The Re-run button: edit the latest plan with the checklist's ``values`` and run it.
+
+    A bad value (a channel the image lacks) gives one line naming the control, never a traceback; after a
+    run the checklist text shows the plan that ran, and later re-runs start from it."""
+    from scopebot.ui.controls import ui_message
+    from scopebot.ui.render import ERROR, output_markdown
+    from scopebot.ui.safety import inline_text, text_markdown
+
+    found = last_plan(session)
+    if found is None:
+        return RerunView(status=NO_PLAN, plan_status=NO_PLAN)
+    try:
+        edited = edit_plan(found[1], *values)
+        outcome = rerun(session, edited)
+    except Exception as exc:  # noqa: BLE001 - shown to the user
+        msg = ui_message(exc)
+        return RerunView(status=f"{ERROR} {inline_text(msg.splitlines()[0])}",
+                         plan_status=f"**{ERROR}** {text_markdown(msg)}")
+    view = RerunView(status=outcome.message, plan_status=text_markdown(outcome.message))
+    result = outcome.result
+    if result is not None:
+        view.code, view.figures = result.code, [str(f) for f in result.figures]
+        view.run_output = output_markdown(result) or "_No output._"
+        ran = getattr(result, "plan", None)
+        if isinstance(ran, AnalysisPlan):
+            view.plan_text = plan_markdown(ran)
+            session.rerun_plan = (found[0], ran)
+    return view
 
 
 @dataclass

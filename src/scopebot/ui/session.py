@@ -62,6 +62,8 @@ class ChatSession:
     turns: list[TurnRecord] = field(default_factory=list)
     chat: list[dict[str, Any]] = field(default_factory=list)
     image: ImageInfo | None = None
+    #: (request, plan) of the last "Re-run plan" since the latest turn (the checklist edits start from it)
+    rerun_plan: tuple[str, Any] | None = None
     _assistant: Any = None
     _workdir: Path | None = None
     #: One turn at a time per session: a question sent while another is answered waits, in order.
@@ -158,6 +160,7 @@ class ChatSession:
                   "pixels. Type it in *Image → Pixel size* (µm per pixel) and ask again."
         record = TurnRecord.from_result(text, result, md, image=self.image.name if self.image else None)
         self.turns.append(record)
+        self.rerun_plan = None
         self.chat[-1] = {"role": "assistant", "content": md}
         view = View(status=f"{DONE} in {time.perf_counter() - started:.1f}s", sources=render.NO_SOURCES_HTML,
                     checks=render.NO_CHECKS_HTML)
