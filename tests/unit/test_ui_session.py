@@ -127,3 +127,39 @@ def test_a_question_sent_during_another_waits_and_both_are_answered_in_order(tmp
     assert second_views[-1].status.startswith("Done") and second_views[-1].tab == "code"
     users = [m["content"] for m in session.chat if m["role"] == "user"]
     assert users == ["How do I choose a threshold?", "write python code to count nuclei"]
+
+
+def _declined_session(tmp_path: Path, request: str) -> tuple[ChatSession, object]:
+    from scopebot.agent.models import AgentEvent, TurnResult
+    from scopebot.code.assistant import CodeAssistant
+    from scopebot.llm.scripted import ScriptedModel
+    from tests.unit.code_fakes import ExecSandbox
+
+    coder = CodeAssistant(ScriptedModel(["x"], is_small=True), ExecSandbox(tmp_path / "sb"), None)  # type: ignore[arg-type]
+    payload = coder.run(request)
+
+    class Declining:
+        def stream_turn(self, text: str, image: object = None, force_route: object = None):
+            yield AgentEvent(type="final", result=TurnResult(text=text, route="code", confidence=1.0, kind="code",
+                                                             payload=payload, markdown=""))
+
+    class Svc(DemoServices):
+        def make_assistant(self, session: SessionSettings) -> Declining:
+            return Declining()
+
+    session, _ = _session(tmp_path, Svc(Settings(home=tmp_path / "home")))
+    return session, payload
+
+
+def test_a_declined_code_request_does_not_invite_a_run_or_show_an_empty_plan(tmp_path: Path) -> None:
+    from scopebot.ui import plan_panel
+
+    session, payload = _declined_session(tmp_path, "please frobnicate the quux")
+    assert payload.declined and not payload.plan.promised()  # type: ignore[attr-defined]
+    final = list(session.ask("please frobnicate the quux", route="code"))[-1]
+    reply = final.chat[-1]["content"]
+    assert "did not run anything" in reply and "Nothing was run" in reply
+    assert "press **Run**" not in reply and "Not run yet" not in reply and "promised:" not in reply
+    assert final.code == "" and "Nothing was run" in final.run_output
+    assert plan_panel.last_plan(session) is None  # the checklist shows "no plan yet", not an empty plan
+    assert session.run_code(final.code).status.startswith("There is no code to run")

@@ -100,9 +100,27 @@ def checks_line(checks: Any) -> str:
     return f"**{'Checks passed' if ok else 'Checks flagged'}:** _{' · '.join(parts)}_"
 
 
+def has_usable_plan(code: Any) -> bool:
+    """Whether a code answer's plan would answer anything (a declined request's may promise nothing)."""
+    plan = getattr(code, "plan", None)
+    promised = getattr(plan, "promised", None)
+    return plan is None or not callable(promised) or bool(promised())
+
+
 def code_body(code: Any) -> str:
-    """A code answer: notes, the code in a fenced block, the run's outcome and stdout."""
+    """A code answer: notes, the code in a fenced block, the run's outcome and stdout.
+
+    A declined request (nothing was run) never invites a Run: its code is shown only when the closest plan
+    would answer something, as a starting point for editing the plan."""
     lines: list[str] = [f"_{n}_" for n in getattr(code, "notes", []) or []]
+    if getattr(code, "declined", False):
+        if has_usable_plan(code):
+            lines.append(fenced(getattr(code, "code", ""), "python"))
+            lines.append("**Nothing was run.** To run the closest plan, fix it in *Code → Plan* and press "
+                         "**Re-run plan**.")
+        else:
+            lines.append("**Nothing was run**, and there is no plan to run: rephrase the request.")
+        return "\n\n".join(x for x in lines if x)
     lines.append(fenced(getattr(code, "code", ""), "python"))
     if getattr(code, "ran", False):
         ok = getattr(code, "ok", not getattr(code, "error", None))

@@ -181,6 +181,11 @@ class ChatSession:
                 self.chat.append({"role": "assistant", "content": {"path": fig, "alt_text": "figure"}})
             view.code, view.figures = record.code, figures
             view.run_output = render.output_markdown(payload) or "_No output._"
+            if getattr(payload, "declined", False):  # nothing ran: no output, and no Run invited for nothing
+                usable = render.has_usable_plan(payload)
+                view.code = record.code if usable else ""
+                view.run_output = ("_Nothing was run: the request could not be answered as asked (see the "
+                                   "chat)._" + (" Fix the plan below and press **Re-run plan**." if usable else ""))
             view.rounds = render.rounds_markdown(payload)
             view.tab = "code"
         elif record.kind == "tools" and hasattr(payload, "results"):
