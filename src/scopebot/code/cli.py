@@ -54,24 +54,29 @@ def _model(settings: Settings) -> ChatModel:
 def register(app: typer.Typer) -> None:
     @app.command("code")
     def code(request: Annotated[str, typer.Argument(help="What to analyse, e.g. 'count the nuclei'.")],
-             image: Annotated[Path | None, typer.Option("--image", help="TIFF, OME-TIFF or PNG to analyse; "
+             image: Annotated[Path | None, typer.Option("--image", help="TIFF, OME-TIFF, PNG or JPEG to analyse; "
                                                                         "default: a synthetic image.")] = None,
              out: Annotated[Path | None, typer.Option("--out", help="Folder for figures and files (default: SCOPEBOT_HOME/runs).")] = None,
              as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False) -> None:
         """Write analysis code for a request, check it, run it in the sandbox and repair it."""
-        from scopebot.code.assistant import CodeAssistant, validate_image
+        import tempfile
+
+        from scopebot.code.assistant import CodeAssistant
+        from scopebot.imagefiles import checked_image
         from scopebot.sandbox.runner import Sandbox
 
         settings = get_settings()
-        with error_boundary():
-            if image is not None:
-                validate_image(image)
+        with error_boundary(), tempfile.TemporaryDirectory(prefix="scopebot-image-") as workdir:
+            notes: list[str] = []
+            if image is not None:  # one line for a folder, an empty or corrupt file; a JPEG becomes a PNG
+                image = checked_image(image, Path(workdir), notes=notes)
             model = _model(settings)
             with Sandbox.from_settings(settings, output_dir=out or settings.home / "runs",
                                        workers=0) as sandbox:
                 assistant = CodeAssistant(model, sandbox, _optional_kb(settings), prompts_dir=settings.prompts_dir,
                                           max_rounds=settings.code_repair_rounds)
                 result = assistant.run(request, image)
+            result.notes = notes + result.notes
         if as_json:
             data = result.to_json()
             print_json({**{k: data[k] for k in JSON_FIELDS}, **{k: v for k, v in data.items()
