@@ -105,3 +105,22 @@ def test_serve_skips_building_when_an_index_exists(tmp_path: Path) -> None:
     (settings.index_dir).mkdir(parents=True)
     (settings.index_dir / "manifest.json").write_text("{}")
     assert ensure_index(settings, progress=False) is False  # would fail on the missing manifest if it built
+
+
+def test_endpoint_url_must_be_http_with_a_host() -> None:
+    for bad in ("not a url", "http://", "ftp://host/v1", "localhost:8080", "http://host:port/v1"):
+        with pytest.raises(ConfigurationError, match="Endpoint URL"):
+            SessionSettings().updated(backend="openai", base_url=bad)
+    ok = SessionSettings().updated(backend="openai", base_url="https://api.example.org/v1")
+    assert ok.base_url == "https://api.example.org/v1"
+
+
+def test_embedded_backend_does_not_carry_the_endpoint_model(tmp_path: Path) -> None:
+    remote = SessionSettings().updated(backend="openai", base_url="http://127.0.0.1:9/v1", model="gpt-x",
+                                       api_key="sk-1")
+    local = remote.updated(backend="embedded")
+    assert "gpt-x" not in local.describe() and "127.0.0.1" not in local.describe()
+    assert "API key" not in local.describe() and local.describe().startswith("backend **embedded**")
+    applied = local.apply(Settings(home=tmp_path))
+    assert applied.llm_model is None and applied.llm_base_url is None and applied.effective_backend == "embedded"
+    assert local.model_key() == SessionSettings().model_key()  # one embedded model, whatever the form said

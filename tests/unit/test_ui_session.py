@@ -163,3 +163,20 @@ def test_a_declined_code_request_does_not_invite_a_run_or_show_an_empty_plan(tmp
     assert final.code == "" and "Nothing was run" in final.run_output
     assert plan_panel.last_plan(session) is None  # the checklist shows "no plan yet", not an empty plan
     assert session.run_code(final.code).status.startswith("There is no code to run")
+
+
+def test_a_refused_settings_form_shows_the_settings_still_active(tmp_path: Path) -> None:
+    session, _ = _session(tmp_path)
+    msg, backend, url, model, mode, strict = session.apply_settings_form(
+        backend="openai", base_url="http://127.0.0.1:9/v1", model="gpt-x", api_key="", answer_mode="extractive",
+        strict=True)
+    assert msg.startswith("Settings applied") and (backend, url, model) == ("openai", "http://127.0.0.1:9/v1", "gpt-x")
+    for bad_url in ("", "not a url"):
+        msg, backend, url, model, mode, strict = session.apply_settings_form(
+            backend="openai", base_url=bad_url, model="other", api_key="", answer_mode="generative", strict=False)
+        assert msg.startswith("**Error:** not applied") and "Still active: backend **openai** at http://127.0.0.1:9/v1" in msg
+        assert (backend, url, model, mode, strict) == ("openai", "http://127.0.0.1:9/v1", "gpt-x", "extractive", True)
+        assert session.settings.base_url == "http://127.0.0.1:9/v1"  # the form and the active settings agree
+    msg, backend, *_ = session.apply_settings_form(backend="embedded", base_url="http://127.0.0.1:9/v1",
+                                                   model="gpt-x", api_key="", answer_mode="auto", strict=False)
+    assert backend == "embedded" and "gpt-x" not in msg and "backend **embedded**" in msg

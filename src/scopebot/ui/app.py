@@ -229,17 +229,17 @@ def create_app(services: UIServices | Callable[[SessionSettings], Any], settings
         export.click(on_export, [state], [export_files, feedback_status, state], api_name=False)
 
         def on_apply(b: str, url: str, m: str, key: str, am: str, s: bool,
-                     st: ChatSession | None) -> tuple[str, str, ChatSession]:
+                     st: ChatSession | None) -> tuple[Any, ...]:
             session = session_of(st)
-            try:
-                msg = session.apply_settings(backend=b, base_url=url, model=m, api_key=key, answer_mode=am,
-                                             strict=bool(s))
-            except Exception as exc:  # noqa: BLE001 - shown to the user
-                msg = f"**{ERROR}** {text_markdown(ui_message(exc))}"
-            return msg, "", session  # the key field is cleared: the value never comes back to the page
+            msg, active_backend, *active = session.apply_settings_form(
+                backend=b, base_url=url, model=m, api_key=key, answer_mode=am, strict=bool(s))
+            shown = active_backend if active_backend in ("embedded", "openai") else gr.skip()
+            # the key field is cleared: the value never comes back to the page; the other fields show the
+            # settings now active (after a refusal: the ones still in use)
+            return msg, "", shown, *active, session
 
         apply.click(on_apply, [backend, base_url, model, api_key, mode, strict, state],
-                    [settings_status, api_key, state], api_name=False)
+                    [settings_status, api_key, backend, base_url, model, mode, strict, state], api_name=False)
     return demo
 
 

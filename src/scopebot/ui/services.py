@@ -74,27 +74,51 @@ class SessionSettings:
         if self.backend == "openai" and not self.base_url and self.api_key is None:
             raise ConfigurationError("the OpenAI-compatible backend needs an endpoint URL or an API key",
                                      hint="enter the endpoint URL (e.g. http://127.0.0.1:8080/v1) or a key")
+        if self.backend == "openai" and self.base_url:
+            check_endpoint_url(self.base_url)
 
     def apply(self, settings: Settings) -> Settings:
-        """``settings`` with this session's choices applied."""
+        """``settings`` with this session's choices applied (endpoint, model and key only for ``openai``)."""
+        remote = self.backend == "openai"
         return settings.model_copy(update={
-            "llm_backend": self.backend, "llm_base_url": self.base_url if self.backend == "openai" else None,
-            "llm_model": self.model, "llm_api_key": self.api_key, "answer_mode": self.answer_mode,
-            "strict": self.strict})
+            "llm_backend": self.backend, "llm_base_url": self.base_url if remote else None,
+            "llm_model": self.model if remote else None, "llm_api_key": self.api_key if remote else None,
+            "answer_mode": self.answer_mode, "strict": self.strict})
 
     def model_key(self) -> tuple[str, str, str, str]:
         """Cache key of the chat model: the key enters only as a short hash."""
+        if self.backend != "openai":  # the endpoint fields mean nothing to a local backend
+            return (self.backend, "", "", "")
         secret = self.api_key.get_secret_value() if self.api_key is not None else ""
         digest = hashlib.sha256(secret.encode()).hexdigest()[:12] if secret else ""
         return (self.backend, self.base_url or "", self.model or "", digest)
 
     def describe(self) -> str:
-        """One line for the UI; says whether a key is set, never what it is."""
-        where = f" at {inline_text(self.base_url)}" if self.backend == "openai" and self.base_url else ""
-        model = f", model {inline_text(self.model)}" if self.model else ""  # typed by the user: text, not markup
-        key = ", API key set (hidden)" if self.api_key is not None and self.api_key.get_secret_value() else ""
+        """One line for the UI; says whether a key is set, never what it is. Endpoint, model and key are
+        shown only for the ``openai`` backend, the only one that uses them."""
+        remote = self.backend == "openai"
+        where = f" at {inline_text(self.base_url)}" if remote and self.base_url else ""
+        # typed by the user: text, not markup
+        model = f", model {inline_text(self.model)}" if remote and self.model else ""
+        key = (", API key set (hidden)" if remote and self.api_key is not None
+               and self.api_key.get_secret_value() else "")
         return (f"backend **{self.backend}**{where}{model}{key} · answer mode **{self.answer_mode}** · "
                 f"strict **{'on' if self.strict else 'off'}**")
+
+
+def check_endpoint_url(url: str) -> None:
+    """Raise :class:`ConfigurationError` unless ``url`` is an http(s) URL with a host."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        ok = False
+    if not ok or any(c.isspace() for c in url):
+        raise ConfigurationError(f"the endpoint URL {url[:200]!r} is not an http(s) URL with a host",
+                                 hint="enter it like http://127.0.0.1:8080/v1 in Settings → Endpoint URL")
 
 
 @runtime_checkable

@@ -272,6 +272,20 @@ class ChatSession:
         self._assistant = None
         return "Settings applied: " + self.settings.describe()
 
+    def apply_settings_form(self, **changes: Any) -> tuple[str, str, str, str, str, bool]:
+        """The Settings tab's Apply: returns the status line and the form's backend, endpoint, model, answer
+        mode and strictness.
+
+        The returned form values are always the settings now active: after a refusal the form shows what
+        is still in use (not the refused input), and the status line says which settings are active."""
+        try:
+            msg = self.apply_settings(**changes)
+        except ScopebotError as exc:
+            msg = (f"**{ERROR}** not applied: {text_markdown(ui_message(exc))}\n\n"
+                   f"Still active: {self.settings.describe()}")
+        active = self.settings
+        return msg, active.backend, active.base_url or "", active.model or "", active.answer_mode, active.strict
+
 
 def _final_result(event: Any) -> Any:
     """The ``TurnResult`` carried by a stream event (or the event itself when it is one), else None."""
