@@ -89,3 +89,19 @@ def test_http_transport_prints_its_url_on_stderr(services: ScopebotServices, mon
     server_mod.serve(services, "http", port=8799, path="/mcp")
     assert started and started[0][0] == ("streamable-http",)
     assert "http://127.0.0.1:8799/mcp" in capsys.readouterr().err
+
+
+def test_corrupt_tiff_gives_a_message_and_a_hint_not_a_bare_tool_error(services: ScopebotServices,
+                                                                       caplog: pytest.LogCaptureFixture) -> None:
+    import base64
+
+    data = b"II*\x00" + (0xFFFFFFFF).to_bytes(4, "little") + bytes(496)  # first page far past the end
+    image = {"name": "corrupt.tif", "content_base64": base64.b64encode(data).decode()}
+    with caplog.at_level(logging.WARNING):
+        out = with_client(services, lambda c: c.call_tool("analyse_image", {"request": "count the nuclei",
+                                                                            "image": image}))
+    assert out.is_error
+    text = out.content[0].text
+    assert "truncated or corrupt" in text and "How to fix:" in text
+    assert not any(r.exc_info for r in caplog.records)
+    assert not any("invalid offset" in r.getMessage() for r in caplog.records)

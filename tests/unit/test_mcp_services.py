@@ -86,16 +86,34 @@ def test_bad_base64_is_a_usage_error(services: ScopebotServices) -> None:
         services.analyse_image("count the nuclei", upload=Upload(name="x.png", content_base64="***"))
 
 
-def test_analyse_image_without_running_gives_checked_recipe_code(services: ScopebotServices, tmp_path: Path) -> None:
+def test_analyse_image_without_running_shows_the_planned_code_and_is_not_ok(
+        services: ScopebotServices, tmp_path: Path) -> None:
     import numpy as np
     import tifffile
 
-    path = tmp_path / "cells.tif"
-    tifffile.imwrite(path, (np.random.default_rng(0).random((32, 32)) * 255).astype("uint8"))
-    up = Upload(name="cells.tif", content_base64=base64.b64encode(path.read_bytes()).decode())
-    out = services.analyse_image("count the nuclei and measure their area", upload=up)
-    assert not out.ran and out.recipe == "count_nuclei" and out.checks is not None and out.checks.ok
+    from scopebot.code.compile import compile_plan
+    from scopebot.code.inputs import image_meta
+    from scopebot.code.planner import Planner
+
+    path = tmp_path / "cells.ome.tif"
+    tifffile.imwrite(path, (np.random.default_rng(0).random((32, 32)) * 255).astype("uint8"), ome=True,
+                     metadata={"PhysicalSizeX": 0.2, "PhysicalSizeY": 0.2, "axes": "YX"})
+    request = "count the nuclei and measure their area in square microns"
+    up = Upload(name="cells.ome.tif", content_base64=base64.b64encode(path.read_bytes()).decode())
+    out = services.analyse_image(request, upload=up)
+    assert not out.ran and not out.ok and out.status == "not_run"
+    assert out.recipe is None and "Keywords:" not in out.code  # not the old recipe path
+    # the code shown is the code the CLI's plan compiles to (the OME pixel size was read: um^2 promised)
+    assert out.code == compile_plan(Planner().plan(request, image_meta(path)))
+    assert out.plan_text and "um^2" in out.plan_text
     assert "IMAGE_PATH" in out.code and out.image["shape"] == [32, 32]
+
+
+def test_analyse_image_declines_what_the_plan_cannot_answer_without_running(services: ScopebotServices) -> None:
+    out = services.analyse_image("count the nuclei and measure their area in square microns")
+    assert out.status in ("not_run", "declined") and not out.ok and not out.ran
+    out = services.analyse_image("frobnicate the quux with a gleeble")
+    assert out.status == "declined" and out.declined and not out.ok and out.problems
 
 
 def test_passage_and_contents_by_key(services: ScopebotServices) -> None:

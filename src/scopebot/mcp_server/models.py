@@ -7,7 +7,7 @@ the cited passage (``scopebot://passage/<key>``).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -104,14 +104,26 @@ class RunOutput(BaseModel):
     inputs: list[str] = Field(default_factory=list, description="Input file names in the working folder.")
 
 
+#: ``answered``: ran and printed every quantity the plan promised; ``not_answered``: ran (or tried) but did
+#: not; ``declined``: the request cannot be answered as asked (nothing ran); ``not_run``: code shown, not run.
+AnalysisStatus = Literal["answered", "not_answered", "declined", "not_run"]
+
+
 class AnalysisOutput(BaseModel):
-    """Result of ``analyse_image``: analysis code for an image, checked, and run when allowed."""
+    """Result of ``analyse_image``: the code assistant's plan and code for an image, run when asked."""
 
     request: str
-    code: str = Field(description="The Python code (reads the image from IMAGE_PATH).")
+    code: str = Field(description="The Python code (reads the image from IMAGE_PATH); the code a run would run.")
     checks: CodeCheckReport | None = Field(default=None, description="Static checks of the code.")
     ran: bool = Field(description="Whether the code was run in the sandbox.")
-    ok: bool = Field(description="Ran to the end (or, when not run, passed the static checks).")
+    ok: bool = Field(description="True only when the code ran and printed every quantity the plan promised "
+                                 "(never when nothing ran).")
+    status: AnalysisStatus = Field(default="not_run", description="answered, not_answered, declined or not_run.")
+    declined: bool = Field(default=False, description="The request cannot be answered as asked (see problems).")
+    plan_text: str | None = Field(default=None, description="The plan as a checklist.")
+    answer: list[str] = Field(default_factory=list, description="Promised quantities found, with units.")
+    problems: list[str] = Field(default_factory=list, description="Promises not kept / why not answered.")
+    values: dict[str, dict] = Field(default_factory=dict, description="Summary numbers {name: {value, unit}}.")
     stdout: str = ""
     error: str | None = None
     figures: list[str] = Field(default_factory=list)

@@ -80,17 +80,26 @@ def run_markdown(out: RunOutput) -> str:
 
 
 def analysis_markdown(out: AnalysisOutput) -> str:
-    parts = ["```python\n" + out.code.rstrip() + "\n```"]
+    status = {"answered": "**Answered** (the run printed every quantity the plan promised)",
+              "not_answered": "**Not answered** (ok: false)",
+              "declined": "**Not answered: declined** (nothing was run)",
+              "not_run": "**Not run** (ok: false: nothing was answered yet)"}[out.status]
+    parts = [status]
+    if out.plan_text:
+        parts.append("**Plan**\n" + out.plan_text)
+    if out.code.strip():
+        parts.append("```python\n" + out.code.rstrip() + "\n```")
     if out.image:
         parts.append("image: " + ", ".join(f"{k}={v}" for k, v in out.image.items()))
     if out.checks is not None:
         parts.append("**Static checks:** " + out.checks.to_text())
-    if out.ran:
-        if out.stdout:
-            parts.append("**Output**\n```\n" + out.stdout.rstrip() + "\n```")
-        if out.error:
-            parts.append("**Error**\n```\n" + out.error.rstrip() + "\n```")
-        parts += [f"figure: {f}" for f in out.figures]
+    if out.ran and out.stdout:
+        parts.append("**Output**\n```\n" + out.stdout.rstrip() + "\n```")
+    if out.error:
+        parts.append("**Error**\n```\n" + out.error.rstrip() + "\n```")
+    parts += [f"figure: {f}" for f in out.figures]
+    if out.answer:
+        parts.append("**Answer (checked against the plan):** " + "; ".join(out.answer))
     if out.recipe:
         parts.append(f"From the tested recipe '{out.recipe}'.")
     parts += [f"_note: {n}_" for n in out.notes]

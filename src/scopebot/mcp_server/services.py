@@ -254,8 +254,10 @@ class ScopebotServices:
             raise ConfigurationError(f"file not found: {path}", hint="check the path") from None
         if not any(real.is_relative_to(root) for root in self.allowed_paths):
             raise ConfigurationError(f"{path} is outside the allowed folders", hint=ALLOW_PATH_HINT)
+        if real.is_dir():
+            raise ConfigurationError(f"{path} is a folder, not a file", hint="pass one file inside it")
         if not real.is_file():
-            raise ConfigurationError(f"not a file: {path}", hint="pass a file, not a folder")
+            raise ConfigurationError(f"not a regular file: {path}", hint="pass a file")
         return real
 
     def _write_uploads(self, uploads: Sequence[Upload], folder: Path) -> dict[str, Path]:
@@ -312,9 +314,8 @@ class ScopebotServices:
 
     def analyse_image(self, request: str, *, image_path: str | None = None, upload: Upload | None = None,
                       run: bool = False) -> AnalysisOutput:
-        """Analysis code for an image from the code assistant; run in the sandbox only when ``run``."""
-        from scopebot.agent.ports import BasicImageInspector
-        from scopebot.code.assistant import validate_image
+        """The code assistant's plan and code for an image; run in the sandbox (and checked) only when ``run``."""
+        from scopebot.imagefiles import checked_image
 
         if not request.strip():
             raise ConfigurationError("The request is empty", hint='describe the analysis, e.g. "count the nuclei"')
@@ -324,27 +325,38 @@ class ScopebotServices:
             raise ConfigurationError("pass either image_path or image, not both", hint="send one image")
         folder = Path(tempfile.mkdtemp(prefix="scopebot-mcp-"))
         try:
-            image: Path | None = None
+            raw: Path | None = None
             if upload is not None:
-                image = self._write_uploads([upload], folder)[safe_name(upload.name)]
+                raw = self._write_uploads([upload], folder)[safe_name(upload.name)]
             elif image_path is not None:
-                image = self.allowed_file(image_path)
-            info = BasicImageInspector().inspect(validate_image(image)) if image is not None else {}
-            if run:
-                return self._run_analysis(request, image, info)
-            from scopebot.mcp_server.drafting import draft_code
-
-            with self._run_lock:
-                draft = draft_code(request, self.model, retriever=self.optional_kb(),
-                                   prompts_dir=self.settings.prompts_dir)
-            notes = list(draft.notes) + ["not run: pass run=true (code execution must be allowed) to run it "
-                                         "in the sandbox"]
-            if image is None:
-                notes.append("no image given: the code reads the file named in IMAGE_PATH")
-            return AnalysisOutput(request=request, code=draft.code, checks=draft.checks, ran=False,
-                                  ok=draft.checks.ok, recipe=draft.recipe, image=info, notes=notes)
+                raw = self.allowed_file(image_path)
+            notes: list[str] = []
+            image = checked_image(raw, folder / "converted", notes=notes) if raw is not None else None
+            return self.analyse(request, image, run=run, notes=notes)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
+
+    def analyse(self, request: str, image: Path | None, *, run: bool, notes: Sequence[str] = (),
+                image_info: dict[str, Any] | None = None) -> AnalysisOutput:
+        """Plan -> compile -> (run -> check) with the product's code assistant, as ``scopebot code`` does.
+
+        Without ``run`` nothing runs: the result shows the code a run would run, with ``ok=False`` and
+        the status ``not_run``. ``image`` must be a checked file (:func:`scopebot.imagefiles.checked_image`).
+        """
+        from scopebot.agent.ports import BasicImageInspector
+        from scopebot.mcp_server.planning import analysis_output, plan_without_running
+
+        info = image_info if image_info is not None else (BasicImageInspector().inspect(image) if image else {})
+        if run:
+            coder = self.code_assistant()
+            with self._run_lock:
+                result = coder.run(request, image)
+        else:
+            planner = self.plan_assistant()
+            with self._run_lock:
+                result = plan_without_running(planner, request, image)
+        result.notes = [*notes, *result.notes]
+        return analysis_output(result, info)
 
     def code_assistant(self) -> Any:
         """The product's code assistant over this service's model, sandbox and knowledge base."""
@@ -354,16 +366,15 @@ class ScopebotServices:
         return self._get("coder", lambda: CodeAssistant(model, sandbox, kb, prompts_dir=self.settings.prompts_dir,
                                                         max_rounds=self.settings.code_repair_rounds))
 
-    def _run_analysis(self, request: str, image: Path | None, info: dict[str, Any]) -> AnalysisOutput:
-        coder = self.code_assistant()
-        with self._run_lock:
-            result = coder.run(request, image)
-        notes = list(result.notes)
-        if result.synthetic:
-            notes.append(f"ran on {result.synthetic}")
-        return AnalysisOutput(request=request, code=result.code, checks=result.checks, ran=result.ran, ok=result.ok,
-                              stdout=result.stdout, error=result.error, figures=result.figures,
-                              recipe=result.fallback_recipe, image=info, notes=notes)
+    def plan_assistant(self) -> Any:
+        """The same code assistant over a sandbox that runs nothing (plan and code only; no sandbox started)."""
+        from scopebot.code.assistant import CodeAssistant
+        from scopebot.mcp_server.planning import PlanOnlySandbox
+
+        model, kb = self.model, self.optional_kb()
+        return self._get("planner", lambda: CodeAssistant(model, PlanOnlySandbox(), kb,  # type: ignore[arg-type]
+                                                          prompts_dir=self.settings.prompts_dir,
+                                                          max_rounds=self.settings.code_repair_rounds))
 
     def optional_kb(self) -> Any:
         from scopebot.errors import MissingIndexError
