@@ -180,3 +180,26 @@ def test_a_refused_settings_form_shows_the_settings_still_active(tmp_path: Path)
     msg, backend, *_ = session.apply_settings_form(backend="embedded", base_url="http://127.0.0.1:9/v1",
                                                    model="gpt-x", api_key="", answer_mode="auto", strict=False)
     assert backend == "embedded" and "gpt-x" not in msg and "backend **embedded**" in msg
+
+
+def test_generative_wait_before_the_first_word_says_the_model_is_reading(tmp_path: Path) -> None:
+    from scopebot.agent.models import AgentEvent
+
+    class Streaming:  # the agent forwards the answer pipeline's status keys as they are
+        def stream_turn(self, text: str, image: object = None, force_route: object = None):
+            yield AgentEvent(type="status", text="retrieving")
+            yield AgentEvent(type="status", text="generating")
+            yield AgentEvent(type="delta", text="A point spread function ")
+            raise ConfigurationError("stop here", hint="test")
+
+    class Svc(DemoServices):
+        def make_assistant(self, session: SessionSettings) -> Streaming:
+            return Streaming()
+
+    session, _ = _session(tmp_path, Svc(Settings(home=tmp_path / "home")))
+    session.settings = SessionSettings(answer_mode="generative")
+    statuses = [v.status for v in session.ask("What is a PSF?") if v.status]
+    assert "Working: retrieving passages from the sources…" in statuses
+    reading = statuses.index("Working: the model is reading the sources…")
+    assert statuses.index("Working: retrieving passages from the sources…") < reading
+    assert statuses[reading + 1] == "Working: writing the answer…"

@@ -44,9 +44,22 @@ def route_line(result: Any, forced: bool = False) -> str:
     return f"_Route: **{ROUTE_NAMES.get(label, label)}**" + (f" ({', '.join(extra)})" if extra else "") + "_"
 
 
-def status_text(event: Any) -> str:
-    """A progress line for a streamed status event (retrieving, generating, running...)."""
+#: Progress lines for the answer pipeline's status keys, per answer mode (``None``: any mode). The wait
+#: before a generative answer's first word is the model reading the passages, not retrieval.
+PIPELINE_STATUS = {
+    ("retrieving", None): "retrieving passages from the sources",
+    ("generating", "generative"): "the model is reading the sources",
+    ("generating", "extractive"): "choosing sentences from the sources",
+    ("generating", None): "reading the sources",
+    ("verifying", None): "checking the answer against the sources",
+}
+
+
+def status_text(event: Any, mode: str | None = None) -> str:
+    """A progress line for a streamed status event (retrieving, generating, running...); ``mode`` is the
+    session's answer mode."""
     text = getattr(event, "text", "") or getattr(event, "status", "") or ""
+    text = PIPELINE_STATUS.get((text, mode)) or PIPELINE_STATUS.get((text, None)) or text
     return f"{WORKING} {inline_text(text)}…" if text else f"{WORKING} …"
 
 

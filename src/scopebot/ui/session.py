@@ -133,7 +133,7 @@ class ChatSession:
                         last_yield = time.perf_counter()
                         yield View(chat=list(self.chat), status=f"{WORKING} writing the answer…")
                 else:
-                    line = render.status_text(event)
+                    line = render.status_text(event, getattr(self.settings, "answer_mode", None))
                     if not streamed:
                         self.chat[-1] = {"role": "assistant", "content": line}
                     yield View(chat=list(self.chat), status=line)
