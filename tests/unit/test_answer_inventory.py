@@ -65,3 +65,4 @@ def test_lowercase_hyphenated_and_snake_case_names_found_nowhere_are_named() -> 
     assert unseen_names("Which threshold plugin in Fiji counts nuclei?", vocabulary, checker) == []
     assert unseen_names("Is the Cellpose plugin good?", vocabulary, checker) == []
     assert unseen_names("How do I segment nuclei in 3D?", vocabulary, checker) == []
+    assert unseen_names("When should an agent write throwaway analysis software?", vocabulary, checker) == []

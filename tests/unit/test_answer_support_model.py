@@ -125,3 +125,12 @@ def test_generated_claims_change_what_they_say_and_documents_stay_in_one_split()
         splits.setdefault(p.document, set()).add(p.split)
     assert all(len(s) == 1 for s in splits.values())
     assert all(p.claim.strip() != s for p in pairs if p.label == 1 for s in split_sentences(p.passage))
+
+
+def test_a_bare_block_header_carries_no_claim() -> None:
+    scorer = SupportScorer(None)
+    assert scorer.is_trivial("**Unsupervised learning**:")
+    assert not scorer.is_trivial("**Noise2Void**: It predicts masked pixels from their neighbours.")
+    verdict = check_sentence("**Unsupervised learning**:", {"bk-aaaa1111": "Supervised learning needs labels."},
+                             scorer)
+    assert verdict is not None and verdict.supported

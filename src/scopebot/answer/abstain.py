@@ -7,7 +7,7 @@ The decision looks at the question and the retrieved passages only, before anyth
    catalog or in the installed APIs; a made-up Fiji plugin or ``skimage.filters.threshold_magic``
    ends here. Names the patterns cannot see (lowercase, hyphenated or snake_case: "the nucleoquant
    plugin", ``napari-nucleus-wizard``, ``threshold_triangle_plus``) count too (:func:`unseen_names`):
-   a name-shaped word, or a word just before "plugin", "package", "function" ..., that no passage of
+   a name-shaped word, or a word naming a "plugin", "package", "function" ..., that no passage of
    the whole corpus uses and no registry or inventory knows.
 2. **Evidence strength** in [0, 1]: the share of the question's content words found in the best
    passages (with more weight on the rarer, more specific words), averaged with the best cosine
@@ -56,19 +56,30 @@ DENSE_SHARE = 0.5
 _CAPITAL_RE = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][A-Za-z]+|[A-Z]{2,}[0-9]*)\b")
 
 
-#: Nouns after which a word names a thing ("the nucleoquant plugin", "segmentron, a Python package").
-NAME_HEADS = frozenset("""plugin plugins plug-in package packages library libraries toolbox toolboxes module modules
-macro macros extension extensions add-on function functions method methods class classes model models tool tools
-software command commands""".split())
-NAME_HEAD_WINDOW = 4
+#: Nouns after which a lowercase word names a thing ("the nucleoquant plugin", "segmentron, a Python package").
+#: Broad nouns ("software", "tool", "method", "model") are left out: "throwaway analysis software" names nothing.
+NAME_HEADS = frozenset("""plugin plugins plug-in plug-ins package packages library libraries toolbox toolboxes
+module modules macro macros extension extensions add-on add-ons function functions""".split())
+_ARTICLES = frozenset("a an the".split())
 _NAME_SHAPED_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-_][A-Za-z0-9]+)+|[A-Za-z]+\d[A-Za-z0-9]*")
+
+
+def _before_head(toks: list[str], i: int) -> bool:
+    """``toks[i]`` names what a head noun of :data:`NAME_HEADS` denotes: just before it ("X plugin"), or
+    before an article that starts a phrase ending in one ("X, a small Python package")."""
+    after = [t.lower() for t in toks[i + 1: i + 6]]
+    if after[:1] and after[0] in NAME_HEADS:
+        return True
+    k = 1 if after[:1] in (["is"], ["are"]) else 0
+    return len(after) > k and after[k] in _ARTICLES and any(t in NAME_HEADS for t in after[k + 1: k + 5])
 
 
 def unseen_names(question: str, vocabulary: Mapping[str, int], checker: EntityChecker,
                  verified: Iterable[str] = ()) -> list[str]:
-    """Words of ``question`` that name something (name-shaped, or within :data:`NAME_HEAD_WINDOW` words
-    before a noun of :data:`NAME_HEADS`) and that no passage of the corpus, no registry and no inventory
-    knows. ``vocabulary`` is the corpus document frequency of each stem (:func:`corpus_vocabulary`)."""
+    """Words of ``question`` that name something (name-shaped: hyphens, underscores or digits inside; or a
+    word naming a plugin, package, function ..., see :func:`_before_head`) and that no passage of the
+    corpus, no registry and no inventory knows. ``vocabulary`` is the corpus document frequency of each
+    stem (:func:`corpus_vocabulary`)."""
     toks = words(question)
     verified = set(verified)
     out: list[str] = []
@@ -76,8 +87,7 @@ def unseen_names(question: str, vocabulary: Mapping[str, int], checker: EntityCh
         low = tok.lower()
         if low in STOPWORDS or low in NAME_HEADS or len(low) < 4 or low.isdigit():
             continue
-        shaped = _NAME_SHAPED_RE.fullmatch(tok) is not None
-        if not shaped and not any(t.lower() in NAME_HEADS for t in toks[i + 1: i + 1 + NAME_HEAD_WINDOW]):
+        if _NAME_SHAPED_RE.fullmatch(tok) is None and not _before_head(toks, i):
             continue
         stems = content_words(tok)
         if not stems or any(vocabulary.get(s, 0) > 0 or s in verified for s in stems):

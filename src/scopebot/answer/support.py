@@ -142,8 +142,11 @@ class SupportScorer:
         return conflicts(claim, passage) or [f"meaning: the passage does not say this (learned check, p={p:.2f})"]
 
     def is_trivial(self, sentence: str) -> bool:
-        """No claim to check: fewer than two content words, or the abstention phrase."""
-        return len(set(content_words(sentence))) < 2 or strip_citations(sentence).startswith(NOT_IN_SOURCES)
+        """No claim to check: fewer than two content words, the abstention phrase, or a bare block header
+        ("**Unsupervised learning**:" above the extracts about that side of a comparison)."""
+        plain = strip_citations(sentence)
+        return len(set(content_words(sentence))) < 2 or plain.startswith(NOT_IN_SOURCES) or \
+            (LABEL_RE.match(plain) is not None and not LABEL_RE.sub("", plain).strip())
 
 
 def check_sentence(sentence: str, context: Mapping[str, str], scorer: SupportScorer, *,
