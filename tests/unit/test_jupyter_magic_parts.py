@@ -78,9 +78,77 @@ def test_code_is_shown_and_inserted_but_not_run(shell: InteractiveShell) -> None
     with capture_output() as captured:
         shell.run_cell("%%scopebot code --image img --insert\ncount the nuclei")
     md = markdown_of(captured)
-    assert "tifffile.imwrite(IMAGE_PATH, img)" in md and "count_nuclei" in md
+    assert "tifffile.imwrite(IMAGE_PATH, img)" in md and "**Not run**" in md
+    out = shell.user_ns["_magics"].last
+    assert out.status == "not_run" and not out.ok and not out.ran
     assert shell.rl_next_input and "imwrite(IMAGE_PATH, img)" in shell.rl_next_input  # the next cell
     assert "IMAGE_PATH" not in shell.user_ns  # nothing ran in the kernel
+
+
+def _cells(n: int = 4, side: int = 96) -> object:
+    import numpy as np
+
+    img = np.zeros((side, side), np.float32)
+    for i in range(n):
+        y, x = 15 + 22 * (i // 2), 20 + 40 * (i % 2)
+        img[y - 5:y + 5, x - 5:x + 5] = 200.0
+    return img.astype("uint16")
+
+
+def test_code_uses_the_plan_checked_assistant_like_the_cli(shell: InteractiveShell) -> None:
+    from scopebot.code.compile import compile_plan
+    from scopebot.code.inputs import image_meta
+    from scopebot.code.planner import Planner
+
+    shell.user_ns["img"] = _cells()
+    request = "count the nuclei and measure their area in square microns"
+    with capture_output():
+        shell.run_cell(f"%%scopebot code --image img --pixel-size 0.2\n{request}")
+    out = shell.user_ns["_magics"].last
+    assert "Keywords:" not in out.code and out.recipe is None  # not the old recipe drafting
+    assert out.plan_text and "pixel 0.2 um" in out.plan_text
+    import tempfile
+
+    import tifffile
+
+    from scopebot.jupyter.magic import ome_metadata
+
+    with tempfile.TemporaryDirectory() as folder:  # the file the magic writes for --pixel-size 0.2
+        path = Path(folder) / "img.ome.tif"
+        tifffile.imwrite(path, _cells(), ome=True, metadata=ome_metadata((96, 96), 0.2))
+        planned = compile_plan(Planner().plan(request, image_meta(path)))
+    assert out.code.endswith(planned)  # the code shown is the compiled plan, after the line saving the array
+    assert "metadata={'PhysicalSizeX': 0.2" in out.code
+
+
+def test_pixel_size_stated_in_the_request_is_read_like_the_cli(shell: InteractiveShell) -> None:
+    shell.user_ns["img"] = _cells()
+    with capture_output():
+        shell.run_cell("%%scopebot code --image img\ncount the nuclei and measure area in square microns, "
+                       "pixel size 0.2 um")
+    out = shell.user_ns["_magics"].last
+    assert out.plan_text and "pixel 0.2 um" in out.plan_text and not out.declined
+
+
+def test_a_path_variable_keeps_the_ome_metadata(shell: InteractiveShell, tmp_path: Path) -> None:
+    import tifffile
+
+    path = tmp_path / "cells.ome.tif"
+    tifffile.imwrite(path, _cells(), ome=True, metadata={"PhysicalSizeX": 0.5, "PhysicalSizeY": 0.5, "axes": "YX"})
+    shell.user_ns["cells_path"] = str(path)
+    with capture_output():
+        shell.run_cell("%%scopebot code --image cells_path\ncount the nuclei and measure their area in square microns")
+    out = shell.user_ns["_magics"].last
+    assert out.plan_text and "pixel 0.5 um" in out.plan_text
+    assert "IMAGE_PATH = str(cells_path)" in out.code
+
+
+def test_bad_pixel_size_and_undecodable_text(shell: InteractiveShell) -> None:
+    shell.user_ns["img"] = _cells()
+    with capture_output() as captured:
+        shell.run_cell("%%scopebot code --image img --pixel-size tiny\ncount the nuclei")
+    assert "--pixel-size needs the size of one pixel" in captured.stderr
+    assert parse("ask", "what is \udcff noise?").text == "what is \ufffd noise?"
 
 
 def test_notebook_code_saves_the_variable_first() -> None:
