@@ -443,3 +443,14 @@ def test_background_as_a_measured_region_and_axis_before_number(planner: Planner
     plan = planner.plan("Channel 1 has the nuclei, channel 2 the protein of interest. Quantify the protein's "
                         "average intensity in every nucleus.", two)
     assert not plan.not_understood and [(m.kind, m.channel) for m in plan.measurements] == [("intensity", 1)]
+
+
+def test_the_marker_word_alone_is_a_channel_role_not_positivity(planner: Planner) -> None:
+    two = ImageMeta(channels=2)
+    plan = planner.plan("ok so I've got nuclei (channel 1) plus a second channel with my marker - can you tell me "
+                        "the average marker intensity for each nucleus?", two)
+    assert not plan.not_understood and [(m.kind, m.channel) for m in plan.measurements] == [("intensity", 1)]
+    plan = planner.plan("what % of the nuclei are marker positive? marker is in the 2nd channel", two)
+    assert not plan.not_understood and [(m.kind, m.channel) for m in plan.measurements] == [("positivity", 1)]
+    plan = planner.plan("my image has a big brightness gradient, could you compensate for it and then count the spots?")
+    assert plan.preprocessing.background and not plan.not_understood

@@ -152,7 +152,7 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
                             "with channel names)")
     used_contexts = _numbers(plan, parse, clause, contexts, removal_clauses, kinds, measures)
     explicit_z = any("inputs.z" in (vocab.concepts[idx].get("set") or {}) for _, idx in parse.concepts)
-    _unused_contexts(plan, parse, clause, contexts, used_contexts, removal_clauses, kinds, explicit_z)
+    _unused_contexts(plan, parse, clause, contexts, used_contexts, removal_clauses, kinds, explicit_z, preprocessing)
     _assign_channels(plan, parse, _role_clauses(parse), roles, kinds)
     _ambiguous_channel(plan, parse, _role_clauses(parse), roles, kinds)
     for kind in sorted(kinds, key=kinds.get):
@@ -271,7 +271,8 @@ def _numbers(plan: AnalysisPlan, parse: Parse, clause: list[int], contexts: list
 
 
 def _unused_contexts(plan: AnalysisPlan, parse: Parse, clause: list[int], contexts: list[tuple[int, str]],
-                     used: set[str], removal: set[int], kinds: dict[str, int], explicit_z: bool = True) -> None:
+                     used: set[str], removal: set[int], kinds: dict[str, int], explicit_z: bool = True,
+                     preprocessing: frozenset[int] | set[int] = frozenset()) -> None:
     """Words that only mean something with a number ('maximum', 'in each frame') must not vanish.
 
     A comparison without a number is fine only inside a removal ("remove small objects": the
@@ -287,7 +288,7 @@ def _unused_contexts(plan: AnalysisPlan, parse: Parse, clause: list[int], contex
             plan.understood.append(f"'{word}' -> results in px")
         elif label in ("less", "greater", "min", "max") and clause[pos] not in removal:
             plan.not_understood.append(f"{word} (no number or object filter for it)")
-        elif label == "large":
+        elif label == "large" and clause[pos] not in preprocessing:  # "a big gradient" describes the problem
             plan.not_understood.append(f"{word} (no number for it: say e.g. 'larger than 500 px')")
         elif label == "threshold_cmp":
             plan.not_understood.append(f"{_phrase(parse, pos)} (a comparison without a number)")
@@ -394,6 +395,8 @@ def _assign_channels(plan: AnalysisPlan, parse: Parse, clause: list[int], roles:
         role = role or "objects"
         found.setdefault(role, []).append(channel)
         plan.understood.append(f"channel {channel + 1} -> {role}")
+    if "marker" in found and "positivity" not in kinds and "intensity" in kinds:
+        found.setdefault("intensity", []).extend(found.pop("marker"))  # "the average marker intensity"
     objects = found.get("objects", [])
     measured = [r for r in ("intensity", "partner", "marker") if r in found]
     if objects:
