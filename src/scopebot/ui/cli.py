@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import socket
 from typing import Annotated
 
 import typer
 
 from scopebot.clitools import ProgressPrinter, error_boundary, get_settings
+from scopebot.errors import ConfigurationError
+
+PORT_HINT = "pick a free port with --port N (or SCOPEBOT_PORT=N), or stop the program that uses it"
+
+
+def port_in_use(host: str, port: int) -> str | None:
+    """Why ``host:port`` cannot be listened on (in use, or not an address here), or None when it can."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does: TIME_WAIT is free
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return f"port {port} on {host} is already in use"
+            return f"cannot listen on {host}:{port} ({exc.strerror or exc})"
+    return None
 
 
 def register(app: typer.Typer) -> None:
@@ -45,6 +64,9 @@ def serve(
         from scopebot.ui.app import launch
         from scopebot.ui.services import Services, code_execution_allowed
 
+        problem = port_in_use(settings.host, settings.port)  # before building anything
+        if problem:
+            raise ConfigurationError(problem, hint=PORT_HINT)
         if demo:
             from scopebot.ui.demo import DemoServices
 
@@ -56,9 +78,14 @@ def serve(
         if settings.allow_code_execution and not code_execution_allowed(settings):
             typer.echo("Code execution is disabled: the UI listens beyond localhost without a login "
                        "(set SCOPEBOT_AUTH=user:password to enable it).", err=True)
-        typer.echo(f"scopebot UI on http://{settings.host}:{settings.port} (Ctrl+C to stop)", err=True)
         try:
-            launch(settings, services, block=True)
+            try:
+                app = launch(settings, services, block=False)
+            except OSError as exc:  # taken between the check and the start
+                raise ConfigurationError(f"cannot listen on {settings.host}:{settings.port} "
+                                         f"({str(exc).split('.')[0]})", hint=PORT_HINT) from None
+            typer.echo(f"scopebot UI on http://{settings.host}:{settings.port} (Ctrl+C to stop)", err=True)
+            app.block_thread()
         finally:
             close = getattr(services, "close", None)
             if callable(close):
