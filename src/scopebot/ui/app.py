@@ -78,7 +78,10 @@ def create_app(services: UIServices | Callable[[SessionSettings], Any], settings
                                   sanitize_html=True, allow_tags=False, latex_delimiters=LATEX_DELIMITERS)
                 route = gr.Radio(ROUTE_BUTTONS, value="auto", label="Mode", elem_id="route-mode")
                 with gr.Row():
-                    question = gr.Textbox(elem_id="question", show_label=False, scale=8, lines=1, max_lines=6,  # Enter sends, Shift+Enter adds a line
+                    # Enter sends, Shift+Enter adds a line; the label is not shown but names the field for
+                    # screen readers (without one Gradio calls it "Textbox")
+                    question = gr.Textbox(label="Your question", elem_id="question", show_label=False, scale=8,
+                                          lines=1, max_lines=6,
                                           placeholder="e.g. How do I choose a threshold method for nuclei?")
                     send = gr.Button("Send", variant="primary", elem_id="send", scale=1, min_width=90)
                 status = gr.Markdown("", elem_id="progress")
@@ -86,7 +89,8 @@ def create_app(services: UIServices | Callable[[SessionSettings], Any], settings
                     # text labels: emoji-only icons are empty boxes where no emoji font is installed
                     up = gr.Button("Helpful", elem_id="thumbs-up", size="sm", min_width=90, scale=1)
                     down = gr.Button("Not helpful", elem_id="thumbs-down", size="sm", min_width=110, scale=1)
-                    comment = gr.Textbox(elem_id="feedback-comment", show_label=False, scale=4,
+                    comment = gr.Textbox(label="Comment on the last answer", elem_id="feedback-comment",
+                                         show_label=False, scale=4,
                                          placeholder="Optional comment on the last answer")
                     export = gr.Button("Export (Markdown + notebook)", elem_id="export", size="sm", scale=2)
                 feedback_status = gr.Markdown("", elem_id="feedback-status")
@@ -265,5 +269,17 @@ def launch(settings: Settings, services: UIServices | None = None, *, block: boo
                 auth_message="scopebot: log in to continue", prevent_thread_lock=not block, quiet=not block,
                 show_error=False, allowed_paths=allowed, max_file_size=f"{int(limit * 1.1) + 1}mb",
                 footer_links=[], theme=theme(), css=CSS, ssr_mode=False, mcp_server=False,
-                enable_monitoring=False, pwa=False)
+                enable_monitoring=False, pwa=False, i18n=status_i18n())
     return demo
+
+
+#: Words for the status keys Gradio's screen-reader region announces but its English table lacks (it read
+#: out "common.complete" after every finished event).
+STATUS_WORDS = {"common.complete": "Done", "common.error": "Error", "common.loading": "Working"}
+
+
+def status_i18n() -> Any:
+    """A ``gr.I18n`` with :data:`STATUS_WORDS` for English (the fallback locale)."""
+    import gradio as gr
+
+    return gr.I18n(en=dict(STATUS_WORDS))
