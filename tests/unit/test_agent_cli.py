@@ -91,3 +91,30 @@ def test_parse_line() -> None:
     assert parse_line("  hello ") == ("hello", None, None)
     assert parse_line('{"text": "count", "image": "a.tif", "route": "code"}') == ("count", "a.tif", "code")
     assert parse_line("{not json") == ("{not json", None, None)
+
+
+def test_bad_route_and_image_commands_are_refused_at_once_and_the_next_message_is_kept(tmp_path: Path) -> None:
+    store: dict[str, Any] = {}
+    empty = tmp_path / "empty.tif"
+    empty.write_bytes(b"")
+    stdin = (f"/route bogus\nWhat is the point spread function?\n/image {tmp_path}\n/image {empty}\n"
+             "What is the point spread function?\n/quit\n")
+    result = CliRunner().invoke(make_app(), ["chat"], input=stdin, obj={"create_assistant": fake_factory(store)})
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.output.split())  # the console wraps long paths
+    assert "/route ROUTE [text]" in out  # the help is not eaten as markup
+    assert "unknown route 'bogus'" in out and "next turn goes to: bogus" not in out
+    assert "is a folder, not an image file" in out and "is empty (0 bytes)" in out
+    assert "image for the next turn" not in out
+    assert out.count("route: question") == 2  # both messages answered, none lost
+
+
+def test_json_mode_quit_ends_the_session_and_bad_routes_are_errors() -> None:
+    store: dict[str, Any] = {}
+    stdin = json.dumps({"text": "hi", "route": "bogus"}) + "\nhi\n/quit\nWhat is the point spread function?\n"
+    result = CliRunner().invoke(make_app(), ["chat", "--json"], input=stdin,
+                                obj={"create_assistant": fake_factory(store)})
+    out = lines(result.output)
+    assert len(out) == 2, out  # /quit is not a turn, and nothing after it runs
+    assert "unknown route 'bogus'" in out[0]["error"] and out[1]["kind"] == "chitchat"
+    assert result.exit_code == 1

@@ -51,22 +51,56 @@ def parse_line(line: str) -> tuple[str, str | None, str | None]:
     return stripped, None, None
 
 
+QUIT = ("/quit", "/exit", "/q")
+
+
+def checked_route(name: str | None) -> str | None:
+    """``name`` if it is a route (or empty: None), else a :class:`ConfigurationError` listing the routes."""
+    from scopebot.agent.models import ROUTES
+    from scopebot.errors import ConfigurationError
+
+    name = (name or "").strip()
+    if not name:
+        return None
+    if name not in ROUTES:
+        raise ConfigurationError(f"unknown route {name!r}", hint="use one of: " + ", ".join(ROUTES))
+    return name
+
+
+def checked_chat_image(path: str | Path | None, workdir: Path) -> Path | None:
+    """The image for a turn, checked now (folder, empty, corrupt, not an image); a JPEG becomes a PNG."""
+    from scopebot.imagefiles import checked_image
+
+    if path is None or not str(path).strip():
+        return None
+    return checked_image(Path(str(path).strip()), workdir)
+
+
 def run_json(assistant: Any, lines: Any, out: Any = None) -> int:
-    """The ``--json`` loop; returns how many turns failed."""
+    """The ``--json`` loop; returns how many turns failed. ``/quit`` ends it, ``/reset`` resets."""
+    import tempfile
+
     from scopebot.errors import ScopebotError, user_message
+    from scopebot.usertext import clean_text
 
     out = out or sys.stdout
     failed = 0
+    workdir = Path(tempfile.mkdtemp(prefix="scopebot-chat-"))
     for line in lines:
+        line = clean_text(line)
         if not line.strip():
             continue
         text, image, route = parse_line(line)
+        if text.strip() in QUIT and image is None and route is None:
+            break
         if text.strip() == "/reset":
             assistant.reset()
             out.write(json.dumps({"reset": True}) + "\n")
             out.flush()
             continue
         try:
+            route = checked_route(route)
+            image = checked_chat_image(image, workdir)
             result = assistant.turn(text, image=image, force_route=route)
             out.write(json.dumps(result.model_dump(mode="json"), ensure_ascii=False, default=str) + "\n")
         except ScopebotError as exc:
@@ -112,25 +146,31 @@ def render_result(console: Any, result: Any) -> None:
 
 
 def _interactive(assistant: Any, console: Any, route: str | None, image: Path | None, show_trace: bool) -> None:
-    from scopebot.errors import ScopebotError, user_message
+    import tempfile
 
-    console.print(f"[bold]scopebot chat[/] — {HELP}")
+    from rich.markup import escape
+
+    from scopebot.errors import ScopebotError, user_message
+    from scopebot.usertext import clean_text
+
+    console.print(f"[bold]scopebot chat[/] — {escape(HELP)}")
     pending_route, pending_image, last = route, image, None
+    workdir = Path(tempfile.mkdtemp(prefix="scopebot-chat-"))
     while True:
         try:
             line = console.input("[bold blue]you>[/] ")
         except (EOFError, KeyboardInterrupt):
             console.print()
             return
-        text = line.strip()
+        text = clean_text(line).strip()
         if not text:
             continue
         if text.startswith("/"):
             cmd, _, arg = text.partition(" ")
-            if cmd in ("/quit", "/exit", "/q"):
+            if cmd in QUIT:
                 return
             if cmd == "/help":
-                console.print(HELP)
+                console.print(escape(HELP))
                 continue
             if cmd == "/reset":
                 assistant.reset()
@@ -140,19 +180,27 @@ def _interactive(assistant: Any, console: Any, route: str | None, image: Path | 
             if cmd == "/trace":
                 _print_trace(console, last)
                 continue
-            if cmd == "/image":
-                pending_image = Path(arg.strip()).expanduser() if arg.strip() else None
-                console.print(f"[dim]image for the next turn: {pending_image}[/]")
+            if cmd == "/image":  # checked now: a bad path is reported here, not after the next message
+                try:
+                    pending_image = checked_chat_image(arg, workdir)
+                except ScopebotError as exc:
+                    console.print(f"[red]{escape(user_message(exc))}[/]")
+                    continue
+                console.print(f"[dim]image for the next turn: {escape(str(pending_image))}[/]")
                 continue
             if cmd == "/route":
                 name, _, rest = arg.strip().partition(" ")
-                pending_route = name or None
+                try:
+                    pending_route = checked_route(name) or route
+                except ScopebotError as exc:
+                    console.print(f"[red]{escape(user_message(exc))}[/] (nothing was sent)")
+                    continue
                 if not rest.strip():
                     console.print(f"[dim]next turn goes to: {pending_route}[/]")
                     continue
                 text = rest.strip()
             else:
-                console.print(f"[red]unknown command {cmd}[/] — {HELP}")
+                console.print(f"[red]unknown command {escape(cmd)}[/] — {escape(HELP)}")
                 continue
         try:
             with console.status("thinking…") as status:
@@ -201,6 +249,9 @@ def register(app: typer.Typer) -> None:
         with error_boundary():
             create = _factory(ctx)
             assistant = create(settings, tool_loop=tool_loop, max_steps=max_steps)
+            reconfigure = getattr(sys.stdin, "reconfigure", None)
+            if callable(reconfigure):  # bytes that are not UTF-8 arrive as lone surrogates, then cleaned
+                reconfigure(errors="surrogateescape")
             if json_mode:
                 failed = run_json(_ForcedRoute(assistant, route, image), sys.stdin)
                 if failed:
