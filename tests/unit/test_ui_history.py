@@ -67,3 +67,21 @@ def test_write_exports_writes_valid_files(tmp_path: Path) -> None:
     data = json.loads(nb.read_text())
     assert all("id" in cell for cell in data["cells"])
     assert md.read_text().startswith("# scopebot conversation")
+
+
+def test_notebook_names_the_uploaded_image_of_each_code_answer(tmp_path: Path) -> None:
+    code = demo_code_result("count nuclei", write_demo_figure(tmp_path / "fig.png"))
+    turns = [TurnRecord(question="count nuclei", route="code", kind="code", markdown="m", payload=code,
+                        image="multi.ome.tif"),
+             TurnRecord(question="again", route="code", kind="code", markdown="m", payload=code,
+                        image="cells 2d.tif", image_note="pixel size 0.5 µm typed in scopebot")]
+    nb = to_notebook(turns)
+    code_cells = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
+    assert code_cells[0].startswith("IMAGE_PATH = 'multi.ome.tif'")
+    assert any(c.startswith("IMAGE_PATH = 'cells 2d.tif'") for c in code_cells)  # ran on another upload
+    markdown = "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    assert "`multi.ome.tif`" in markdown and "pixel size 0.5 µm typed in scopebot" in markdown
+    assert "Image: the uploaded file `cells 2d.tif`" in to_markdown(turns)
+    synthetic = to_notebook(_turns(tmp_path))
+    first = "".join(next(c for c in synthetic["cells"] if c["cell_type"] == "code")["source"])
+    assert first.startswith('IMAGE_PATH = "image.tif"') and "synthetic" in first

@@ -33,14 +33,25 @@ class TurnRecord:
     kind: str = ""
     markdown: str = ""
     payload: Any = None
+    #: The uploaded file's name (None: no upload, code ran on a synthetic image) and what the analysis
+    #: used besides the file (e.g. a pixel size typed in the Image tab)
     image: str | None = None
+    image_note: str = ""
     runs: list[Any] = field(default_factory=list)
     started: float = field(default_factory=time.time)
 
     @classmethod
-    def from_result(cls, question: str, result: Any, markdown: str, image: str | None = None) -> TurnRecord:
+    def from_result(cls, question: str, result: Any, markdown: str, image: str | None = None,
+                    image_note: str = "") -> TurnRecord:
         return cls(question=question, route=str(getattr(result, "route", "")), kind=str(getattr(result, "kind", "")),
-                   markdown=markdown, payload=getattr(result, "payload", None), image=image)
+                   markdown=markdown, payload=getattr(result, "payload", None), image=image, image_note=image_note)
+
+    def image_line(self) -> str:
+        """Which image a code answer was run on, for the exports."""
+        if not self.image:
+            return "Image: none was uploaded, so scopebot ran this code on a synthetic test image."
+        return f"Image: the uploaded file `{inline_text(self.image)}`" + (
+            f" ({inline_text(self.image_note)})" if self.image_note else "") + "."
 
     @property
     def code(self) -> str | None:
@@ -118,6 +129,8 @@ def to_markdown(turns: list[TurnRecord], title: str = "scopebot conversation") -
         parts.append(f"## {i}. {inline_text(t.question)}")
         parts.append(f"_Route: {inline_text(t.route)}_" if t.route else "")
         parts.append(no_raw_html(t.markdown))
+        if t.code is not None:
+            parts.append(f"_{t.image_line()}_")
         if t.kind != "code":
             parts.append(_references_md(t.payload))
         for run in t.runs:
@@ -145,15 +158,24 @@ def _stream_outputs(run: Any) -> list[dict[str, Any]]:
 
 def to_notebook(turns: list[TurnRecord], title: str = "scopebot conversation") -> dict[str, Any]:
     """An nbformat-4 notebook (plain JSON): questions and answers as markdown, code answers as code."""
-    cells = [_md_cell(f"# {inline_text(title)}\n\nSet `IMAGE_PATH` to your image before running the code cells.")]
-    cells.append(_code_cell('IMAGE_PATH = "image.tif"  # the image the code was written for', []))
+    coded = [t for t in turns if t.code is not None]
+    uploads = list(dict.fromkeys(t.image for t in coded if t.image))
+    intro = (f"The code cells were run on {', '.join(f'`{inline_text(u)}`' for u in uploads)}, uploaded to "
+             "scopebot: put the file next to this notebook or set `IMAGE_PATH` to its full path."
+             if uploads else "No image was uploaded: scopebot ran the code on a synthetic test image. Set "
+                             "`IMAGE_PATH` to your image before running the code cells.")
+    cells = [_md_cell(f"# {inline_text(title)}\n\n{intro}")]
+    current = uploads[0] if uploads else None
+    cells.append(_code_cell(_image_path_line(current), []))
     for t in turns:
         cells.append(_md_cell(f"## {inline_text(t.question)}"))
         code = t.code
         if code is not None:
-            notes = "\n".join(f"_{inline_text(n)}_" for n in getattr(t.payload, "notes", []) or [])
-            if notes:
-                cells.append(_md_cell(notes))
+            notes = "\n".join(f"_{inline_text(n)}_" for n in [t.image_line(), *(getattr(t.payload, "notes", []) or [])])
+            cells.append(_md_cell(notes))
+            if t.image and t.image != current:  # a later upload: this code was run on another file
+                current = t.image
+                cells.append(_code_cell(_image_path_line(current), []))
             last_run = t.runs[-1] if t.runs else t.payload
             cells.append(_code_cell(code, _stream_outputs(last_run)))
         else:
@@ -164,6 +186,12 @@ def to_notebook(turns: list[TurnRecord], title: str = "scopebot conversation") -
                                                         "name": "python3"},
                                          "language_info": {"name": "python"}, "scopebot": {"version": 1}},
             "nbformat": 4, "nbformat_minor": 5}
+
+
+def _image_path_line(upload: str | None) -> str:
+    if upload is None:
+        return 'IMAGE_PATH = "image.tif"  # no image was uploaded (a synthetic test image was used): set yours'
+    return f"IMAGE_PATH = {upload!r}  # the file uploaded to scopebot"
 
 
 def write_exports(turns: list[TurnRecord], folder: Path, stem: str = "scopebot-conversation") -> tuple[Path, Path]:

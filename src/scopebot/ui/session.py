@@ -158,7 +158,11 @@ class ChatSession:
         if getattr(result, "kind", "") == "code" and self.image is not None and not self.image.calibrated:
             md += f"\n\n**{UNCALIBRATED}:** {inline_text(self.image.name)} does not state it, so sizes are in " \
                   "pixels. Type it in *Image → Pixel size* (µm per pixel) and ask again."
-        record = TurnRecord.from_result(text, result, md, image=self.image.name if self.image else None)
+        note = ""
+        if self.image is not None and self.image.pixel_size_given and self.image.pixel_size:
+            note = f"pixel size {self.image.pixel_size[0]:g} µm typed in scopebot; the file does not state it"
+        record = TurnRecord.from_result(text, result, md, image=self.image.name if self.image else None,
+                                        image_note=note)
         self.turns.append(record)
         self.rerun_plan = None
         self.chat[-1] = {"role": "assistant", "content": md}
