@@ -54,6 +54,7 @@ class SupportScorer:
         #: the learned meaning check ("default": the shipped model; None: the rules of :mod:`meaning` alone)
         self.model = default_support_model() if model == "default" else model
         self._passage_cache: dict[str, tuple[set[str], set[tuple[str, str]], set[str], np.ndarray | None]] = {}
+        self._claim_cache: dict[str, np.ndarray] = {}
 
     # ------------------------------------------------------------------ features
     def _passage(self, text: str) -> tuple[set[str], set[tuple[str, str]], set[str], np.ndarray | None]:
@@ -91,7 +92,7 @@ class SupportScorer:
             return round(min(1.0, lex), 4)
         vecs = self._passage(passage)[3]
         if sentence_vec is None:
-            sentence_vec = self.embedder.embed_one(strip_citations(sentence))
+            sentence_vec = self.claim_vector(strip_citations(sentence))
         sem = float(np.max(vecs @ sentence_vec)) if vecs is not None and len(vecs) else 0.0
         sem = max(0.0, min(1.0, sem))
         return round(min(1.0, LEXICAL_SHARE * lex + (1 - LEXICAL_SHARE) * sem), 4)
@@ -108,11 +109,20 @@ class SupportScorer:
             if factor * 1.0 <= best_score:
                 continue
             if vec is None and self.embedder is not None and self.lexical(clean, text) < 0.999:
-                vec = self.embedder.embed_one(clean)
+                vec = self.claim_vector(clean)
             s = factor * self.score(clean, text, vec)
             if s > best_score:
                 best_score, best_key = s, key
         return round(best_score, 4), best_key
+
+    def claim_vector(self, text: str) -> np.ndarray:
+        """The embedding of a claim, cached: the support score and the learned check both need it."""
+        vec = self._claim_cache.get(text)
+        if vec is None:
+            if len(self._claim_cache) > 512:
+                self._claim_cache.clear()
+            vec = self._claim_cache[text] = self.embedder.embed_one(text)  # type: ignore[union-attr]
+        return vec
 
     def passage_vectors(self, passage: str) -> np.ndarray | None:
         """Vectors of :func:`passage_sentences` of ``passage`` (None without an embedder); cached."""
@@ -126,7 +136,7 @@ class SupportScorer:
         if self.model.uses_cosine(self.embedder):
             body = LABEL_RE.sub("", strip_citations(claim)) or strip_citations(claim)
             if claim_vec is None:
-                claim_vec = self.embedder.embed_one(body)  # type: ignore[union-attr]
+                claim_vec = self.claim_vector(body)
             vecs = self.passage_vectors(passage)
             cosines = vecs @ claim_vec if vecs is not None else None
         return float(self.model.p_unsupported(pair_features(claim, passage, cosines=cosines))[0])
