@@ -133,12 +133,12 @@ def render_result(console: Any, result: Any) -> None:
     if result.kind == "tools" and payload is not None:
         try:
             from scopebot.tools.models import Recommendation
-            from scopebot.tools.render import recommendation_table
+            from scopebot.tools.render import print_recommendation
 
             if isinstance(payload, Recommendation):
                 if payload.message:
                     console.print(payload.message)
-                console.print(recommendation_table(payload))
+                print_recommendation(console, payload)
                 return
         except ImportError:  # pragma: no cover
             pass

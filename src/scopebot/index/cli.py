@@ -55,6 +55,7 @@ def search(
         return
     from rich.console import Console
     from rich.panel import Panel
+    from rich.text import Text
 
     console = Console()
     if not results:
@@ -62,8 +63,10 @@ def search(
     for r in results:
         c = r.chunk
         body = c.body if len(c.body) < 600 else c.body[:600] + " …"
-        console.print(Panel(body, title=f"[{r.rank}] {c.breadcrumb}", subtitle=f"{c.key}  score {r.score:.4f}  {c.url}",
+        console.print(Panel(body, title=f"[{r.rank}] {c.breadcrumb}", subtitle=f"{c.key}  score {r.score:.4f}",
                             title_align="left", subtitle_align="left"))
+        if c.url:  # the deep link whole, on its own line: never cut by the panel or wrapped by the console
+            console.print(Text(c.url, style=f"link {c.url}"), soft_wrap=True, crop=False)
 
 
 def status(as_json: Annotated[bool, typer.Option("--json", help="Print the manifest as JSON.")] = False) -> None:

@@ -37,9 +37,9 @@ def recommend(
         return
     from rich.console import Console
 
-    from scopebot.tools.render import recommendation_table
+    from scopebot.tools.render import print_recommendation
 
     console = Console()
-    console.print(recommendation_table(rec))
+    print_recommendation(console, rec)
     if rec.nothing_fits:
         console.print("[yellow]Nothing in the index fits; try fewer constraints or other words.[/yellow]")

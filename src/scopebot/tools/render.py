@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from scopebot.citations import format_citation
 from scopebot.tools.models import Recommendation, ToolResult
@@ -80,8 +80,11 @@ def recommendation_table(rec: Recommendation) -> RenderableType:
 
     rows = rec.nearest if rec.nothing_fits else rec.results
     table = Table(title=rec.message, show_lines=True, expand=True)
-    for col, kwargs in (("#", {"width": 3}), ("Tool", {"ratio": 2}), ("Why it fits", {"ratio": 4}),
-                        ("Interface", {"ratio": 1}), ("License", {"ratio": 1}), ("Links & sources", {"ratio": 3})):
+    # headers stay whole (min_width); links are named here and printed whole under the table
+    for col, kwargs in (("#", {"width": 3}), ("Tool", {"ratio": 2, "overflow": "fold"}),
+                        ("Why it fits", {"ratio": 4, "overflow": "fold"}),
+                        ("Interface", {"width": 10, "overflow": "fold"}), ("License", {"width": 9, "overflow": "fold"}),
+                        ("Links & sources", {"ratio": 3, "overflow": "fold"})):
         table.add_column(col, **kwargs)  # type: ignore[arg-type]
     for i, r in enumerate(rows, start=1):
         name = f"[bold]{r.name}[/bold]\n{r.kind} · {r.score:.2f}"
@@ -92,8 +95,38 @@ def recommendation_table(rec: Recommendation) -> RenderableType:
             why += "\n[dim]run with: " + "; ".join(r.run_with) + "[/dim]"
         if r.inputs is not None and (r.inputs.axes or r.inputs.modality or r.inputs.dims):
             why += "\n[dim]inputs: " + ", ".join(r.inputs.axes + r.inputs.modality + r.inputs.dims) + "[/dim]"
-        links = "\n".join(f"{k}: {v}" for k, v in _links(r))
+        links = "\n".join(f"{k} ({_label(i, j, len(_links(r)))})" for j, (k, _) in enumerate(_links(r)[:10]))
         if r.citations:
             links += "\n" + "\n".join(f"{format_citation(c.key)} {c.title} › {c.section}" for c in r.citations)
         table.add_row(str(i), name, why, interface_label(r), r.license or "-", links or "-")
     return table
+
+
+def _label(row: int, index: int, count: int) -> str:
+    """'3' for a row's only link, '3a', '3b', ... for several."""
+    return f"{row}{'abcdefghij'[index] if count > 1 else ''}"
+
+
+def recommendation_links(rec: Recommendation) -> list[tuple[str, str]]:
+    """(label, URL) of every link in the table, labelled as the table names them ('1a homepage')."""
+    rows = rec.nearest if rec.nothing_fits else rec.results
+    out: list[tuple[str, str]] = []
+    for i, r in enumerate(rows, start=1):
+        links = _links(r)[:10]
+        for j, (k, url) in enumerate(links):
+            out.append((f"{_label(i, j, len(links))} {r.name} {k}", url))
+    return out
+
+
+def print_recommendation(console: Any, rec: Recommendation) -> None:
+    """The table, then its links one per line, whole (never cut or wrapped by the console) and clickable."""
+    from rich.text import Text
+
+    console.print(recommendation_table(rec))
+    links = recommendation_links(rec)
+    if links:
+        console.print("Links:")
+    for label, url in links:
+        line = Text(f"  {label}: ")
+        line.append(url, style=f"link {url}")
+        console.print(line, soft_wrap=True, crop=False)
