@@ -8,13 +8,15 @@ for the client's model, the structured content is the typed result):
 * ``recommend_tools`` — registry-checked tools and Model Zoo models;
 * ``run_code`` — the sandbox, with uploaded files or files in folders the user allowed;
   refused unless the user turned code execution on;
-* ``analyse_image`` — the code assistant: analysis code for an image (run only when allowed);
+* ``analyse_image`` — the code assistant (plan -> code -> run -> check, as ``scopebot code``); run only
+  when asked and allowed;
 * ``forum_search`` — live image.sc search (an offline forum is reported, not an error).
 
 Resources: ``scopebot://sources`` (the indexed sources), ``scopebot://sources/{source_id}`` (a
 source's sections with the key of each) and ``scopebot://passage/{key}`` (one cited passage).
 
-A scopebot error becomes a tool error whose text is the CLI's message and its "How to fix" hint.
+A scopebot error becomes a tool error whose text is the CLI's message and its "How to fix" hint; other
+exceptions, unknown arguments and schema violations are short tool errors too (:mod:`.calls`).
 Nothing is fetched from outside at start: the index, the models and the sandbox are opened on the
 first call that needs them. Transports: stdio (default) and streamable HTTP on 127.0.0.1.
 """
@@ -148,13 +150,16 @@ def build_server(services: ScopebotServices) -> ScopebotMCPServer:
     def analyse_image(
             request: Annotated[str, Field(description="The analysis, e.g. 'count the nuclei and measure area'.")],
             image_path: Annotated[str | None, Field(
-                description="An image (TIFF, OME-TIFF, PNG) inside a folder the user allowed.")] = None,
+                description="An image (TIFF, OME-TIFF, PNG, JPEG) inside a folder the user allowed.")] = None,
             image: Annotated[Upload | None, Field(description="Or the image uploaded as base64.")] = None,
             run: Annotated[bool, Field(
                 description="Also run the code in the sandbox (needs --allow-code).")] = False,
     ) -> Annotated[CallToolResult, AnalysisOutput]:
-        """scopebot's code assistant: Python analysis code for an image (tested recipes, static checks),
-        reading the image from IMAGE_PATH. With run=true it runs and repairs the code in the sandbox."""
+        """scopebot's code assistant (as `scopebot code`): the request becomes a checked plan that compiles to
+        Python reading the image from IMAGE_PATH. Without run, the plan and the code are returned with
+        status 'not_run' and ok=false (nothing answered yet); with run=true the code runs in the sandbox
+        and ok=true only when it printed every quantity the plan promised. Requests the plan cannot
+        answer come back declined."""
         out = _call(lambda: services.analyse_image(request, image_path=image_path, upload=image, run=run))
         return _result(out, render.analysis_markdown(out), out.figures)
 
