@@ -129,3 +129,41 @@ def test_preview_of_a_huge_plane_keeps_small_bright_objects(tmp_path: Path) -> N
     out = write_preview(plane, "YX", tmp_path / "p.png")
     arr = np.asarray(Image.open(out))
     assert max(arr.shape) <= PREVIEW_MAX_SIDE and arr.max() > 0
+
+
+def test_3d_stack_without_metadata_is_zyx_assumed_and_takes_a_z_step(tmp_path: Path) -> None:
+    from scopebot.code.inputs import image_meta
+    from scopebot.ui.images import with_pixel_size, with_z_step
+
+    path = tmp_path / "vol3d.tif"
+    tifffile.imwrite(path, (np.arange(10 * 16 * 18).reshape(10, 16, 18) % 300).astype("uint16"))
+    info = inspect_upload(path, tmp_path / "work")
+    assert info.axes == "ZYX" and info.axes_assumed and info.z_planes == 10
+    md = info.markdown()
+    assert "`ZYX`, assumed" in md and "QYX" not in md and "z step: **not stated**" in md
+    stepped = with_z_step(info, "0.5 um", tmp_path / "work")
+    calibrated = with_pixel_size(stepped, "0.2", tmp_path / "work")  # the z step stays with a pixel size
+    assert "z step: 0.5 µm (given by you)" in calibrated.markdown()
+    # what the code assistant reads from the file it is given: z planes, pixel size and z step
+    meta = image_meta(calibrated.analysis_path)
+    assert (meta.z, meta.channels, meta.pixel_size_um, meta.z_step_um) == (10, 1, pytest.approx(0.2), pytest.approx(0.5))
+    assert (tifffile.imread(calibrated.analysis_path) == tifffile.imread(path)).all()
+    flat = tmp_path / "flat.tif"
+    tifffile.imwrite(flat, np.zeros((8, 8), "uint16"))
+    with pytest.raises(ConfigurationError, match="single z plane"):
+        with_z_step(inspect_upload(flat, tmp_path / "work2"), "0.5", tmp_path / "work2")
+    with pytest.raises(ConfigurationError, match="not a z step"):
+        with_z_step(info, "abc", tmp_path / "work")
+
+
+def test_a_stated_z_step_is_read_and_kept_when_the_pixel_size_is_typed(tmp_path: Path) -> None:
+    from scopebot.code.inputs import image_meta
+    from scopebot.ui.images import with_pixel_size
+
+    path = tmp_path / "stack.ome.tif"
+    tifffile.imwrite(path, np.zeros((4, 8, 8), "uint16"), ome=True,
+                     metadata={"axes": "ZYX", "PhysicalSizeZ": 2.0, "PhysicalSizeZUnit": "µm"})
+    info = inspect_upload(path, tmp_path / "work")
+    assert info.axes == "ZYX" and not info.axes_assumed and info.z_step == pytest.approx(2.0)
+    calibrated = with_pixel_size(info, "0.3", tmp_path / "work")
+    assert image_meta(calibrated.analysis_path).z_step_um == pytest.approx(2.0)

@@ -130,6 +130,9 @@ def create_app(services: UIServices | Callable[[SessionSettings], Any], settings
                                                  elem_id="image-meta")
                         pixel_size = gr.Textbox(label="Pixel size (µm per pixel)", elem_id="pixel-size", lines=1,
                                                 placeholder="e.g. 0.65 (needed when the file does not state it)")
+                        z_step = gr.Textbox(label="Z step (µm between planes, z-stacks only)", elem_id="z-step",
+                                            lines=1, placeholder="e.g. 0.5 (for volumes, when the file does not "
+                                                                 "state it)")
                     with gr.Tab("Settings", id="settings", elem_id="tab-settings"):
                         backend = gr.Radio(["embedded", "openai"], label="Backend", elem_id="backend",
                                            value=defaults.backend if defaults.backend in ("embedded", "openai")
@@ -212,6 +215,13 @@ def create_app(services: UIServices | Callable[[SessionSettings], Any], settings
 
         for trigger in (pixel_size.submit, pixel_size.blur):
             trigger(on_pixel_size, [pixel_size, state], [image_meta, state], api_name=False)
+
+        def on_z_step(text: str, st: ChatSession | None) -> tuple[str, ChatSession]:
+            session = session_of(st)
+            return session.set_z_step(text), session
+
+        for trigger in (z_step.submit, z_step.blur):
+            trigger(on_z_step, [z_step, state], [image_meta, state], api_name=False)
 
         def on_rate(rating: str) -> Callable[[str, ChatSession | None], tuple[str, str, ChatSession]]:
             def handler(text: str, st: ChatSession | None) -> tuple[str, str, ChatSession]:

@@ -45,16 +45,28 @@ class ImageInfo:
     notes: list[str] = field(default_factory=list)
     #: True when the pixel size was typed in by the user rather than read from the file.
     pixel_size_given: bool = False
+    #: Distance between z planes in µm (from OME ``PhysicalSizeZ`` / ImageJ ``spacing``, or typed in).
+    z_step: float | None = None
+    z_step_given: bool = False
+    #: True when the file does not name its axes and ``axes`` is our guess (a 3-D stack: ZYX).
+    axes_assumed: bool = False
 
     @property
     def calibrated(self) -> bool:
         return self.pixel_size is not None
 
+    @property
+    def z_planes(self) -> int:
+        """Number of z planes (1 for a single plane)."""
+        return int(self.shape[self.axes.index("Z")]) if "Z" in self.axes and len(self.axes) == len(self.shape) else 1
+
     def markdown(self) -> str:
         """A short metadata list for the panel under the preview."""
         size = f"{self.size_bytes / 1e6:.1f} MB" if self.size_bytes >= 1e6 else f"{self.size_bytes / 1e3:.0f} KB"
         lines = [f"**{inline_text(self.name)}** — {self.format.upper()}, {size}",
-                 f"- shape: `{' × '.join(str(s) for s in self.shape)}`" + (f" (axes `{self.axes}`)" if self.axes else ""),
+                 f"- shape: `{' × '.join(str(s) for s in self.shape)}`" + (f" (axes `{self.axes}`" + (
+                     ", assumed: the file does not name its axes; if the planes are not z, say so in the "
+                     "request" if self.axes_assumed else "") + ")" if self.axes else ""),
                  f"- dtype: `{self.dtype}`"]
         if self.pixel_size:
             x, y, unit = self.pixel_size
@@ -63,6 +75,12 @@ class ImageInfo:
         else:
             lines.append(f"- pixel size: **{UNCALIBRATED}** — the file does not state it. Type it (µm per "
                          "pixel) in the *Pixel size* field below; until then sizes are in pixels.")
+        if self.z_planes > 1:
+            if self.z_step:
+                lines.append(f"- z step: {self.z_step:g} µm" + (" (given by you)" if self.z_step_given else ""))
+            else:
+                lines.append("- z step: **not stated** — type it (µm between planes) in the *Z step* field "
+                             "below; 3-D sizes such as volumes need it")
         lines += [f"- _{inline_text(n)}_" for n in self.notes]
         return "\n".join(lines)
 
@@ -108,9 +126,12 @@ def inspect_upload(path: Path | str, workdir: Path, max_mb: float = DEFAULT_MAX_
     except Exception as exc:  # noqa: BLE001 - any decoder failure is the file's fault
         raise ConfigurationError(f"{path.name} could not be read as a {fmt.upper()} image ({exc})",
                                  hint="check that the file is not truncated or export it again") from exc
+    assumed = axes == "QYX"  # tifffile's name for a 3-D stack whose file says nothing: z planes, most likely
     info = ImageInfo(name=path.name, path=path, format="ome-tiff" if "ome" in notes else fmt, size_bytes=size,
-                     shape=tuple(int(s) for s in data.shape), dtype=str(data.dtype), axes=axes,
-                     pixel_size=pixel_size, notes=[n for n in notes if n != "ome"])
+                     shape=tuple(int(s) for s in data.shape), dtype=str(data.dtype),
+                     axes="ZYX" if assumed else axes, axes_assumed=assumed,
+                     pixel_size=pixel_size, notes=[n for n in notes if n != "ome"],
+                     z_step=_tiff_z_step(path) if fmt == "tiff" else None)
     info.preview = write_preview(data, axes, workdir / f"preview-{path.stem}.png")
     if fmt == "jpeg":
         from PIL import Image
@@ -192,12 +213,25 @@ def _resolution_pixel_size(page: Any, imagej: dict[str, Any] | None = None) -> t
     return (x, y or x, unit)
 
 
-def with_pixel_size(info: ImageInfo, text: str, workdir: Path) -> ImageInfo:
-    """``info`` with the pixel size the user typed (µm per pixel); the analysis uses a calibrated copy.
+def _tiff_z_step(path: Path) -> float | None:
+    """The z step in µm stated by a TIFF (OME ``PhysicalSizeZ``, ImageJ ``spacing``), else None."""
+    import tifffile
 
-    The copy is an OME-TIFF with ``PhysicalSizeX/Y`` in µm, which the recipes and generated code read
-    like any calibrated file. Raises :class:`ConfigurationError` for a value that is not a positive number.
-    """
+    factor = {"nm": 0.001, "µm": 1.0, "um": 1.0, "micron": 1.0, "\\u00B5m": 1.0, "mm": 1000.0}
+    try:
+        with tifffile.TiffFile(path) as tif:
+            if tif.is_ome and tif.ome_metadata:
+                m = re.search(r'PhysicalSizeZ="([0-9.eE+-]+)"(?:[^>]*?PhysicalSizeZUnit="([^"]+)")?', tif.ome_metadata)
+                return float(m.group(1)) * factor.get(m.group(2) or "µm", 1.0) if m else None
+            ij = tif.imagej_metadata or {}
+            if ij.get("spacing") and str(ij.get("unit", "")) in factor:
+                return float(ij["spacing"]) * factor[str(ij["unit"])]
+    except (ValueError, OSError, tifffile.TiffFileError):
+        return None
+    return None
+
+
+def _micrometres(text: str, what: str, example: str) -> float:
     cleaned = str(text or "").strip().lower().replace(",", ".")
     cleaned = re.sub(r"\s*(µm|um|micron|microns|micrometres?|micrometers?)\s*$", "", cleaned)
     try:
@@ -205,8 +239,14 @@ def with_pixel_size(info: ImageInfo, text: str, workdir: Path) -> ImageInfo:
     except ValueError:
         size = -1.0
     if not (0 < size < 1e4):
-        raise ConfigurationError(f"{str(text or '').strip()[:40]!r} is not a pixel size",
-                                 hint="type the size of one pixel in µm, e.g. 0.65")
+        raise ConfigurationError(f"{str(text or '').strip()[:40]!r} is not a {what}",
+                                 hint=f"type the {what} in µm, e.g. {example}")
+    return size
+
+
+def _calibrated_copy(info: ImageInfo, workdir: Path, pixel: float | None, z_step: float | None) -> Path:
+    """An OME-TIFF copy of the image stating ``pixel`` (y/x) and ``z_step`` in µm, which the recipes and
+    generated code read like any calibrated file."""
     import numpy as np
     import tifffile
 
@@ -217,12 +257,46 @@ def with_pixel_size(info: ImageInfo, text: str, workdir: Path) -> ImageInfo:
         axes = "YXS" if arr.ndim == 3 and arr.shape[-1] in (3, 4) else "ZYX"[-arr.ndim:] if arr.ndim <= 3 else ""
     workdir.mkdir(parents=True, exist_ok=True)
     out = workdir / (Path(info.name).name.split(".")[0] + "-calibrated.ome.tif")
-    meta: dict[str, Any] = {"PhysicalSizeX": size, "PhysicalSizeY": size, "PhysicalSizeXUnit": "µm",
-                            "PhysicalSizeYUnit": "µm"}
+    meta: dict[str, Any] = {}
+    if pixel is not None:
+        meta.update(PhysicalSizeX=pixel, PhysicalSizeY=pixel, PhysicalSizeXUnit="µm", PhysicalSizeYUnit="µm")
+    if z_step is not None and "Z" in axes:
+        meta.update(PhysicalSizeZ=z_step, PhysicalSizeZUnit="µm")
     if axes:
         meta["axes"] = axes
     tifffile.imwrite(out, arr, ome=True, photometric="rgb" if axes.endswith("S") else None, metadata=meta)
+    return out
+
+
+def _pixel_um(info: ImageInfo) -> float | None:
+    if info.pixel_size is None:
+        return None
+    factor = {"nm": 0.001, "µm": 1.0, "um": 1.0, "micron": 1.0, "mm": 1000.0}.get(info.pixel_size[2])
+    return info.pixel_size[0] * factor if factor else None
+
+
+def with_pixel_size(info: ImageInfo, text: str, workdir: Path) -> ImageInfo:
+    """``info`` with the pixel size the user typed (µm per pixel); the analysis uses a calibrated copy.
+
+    The copy is an OME-TIFF with ``PhysicalSizeX/Y`` in µm (and the z step, when known), which the recipes
+    and generated code read like any calibrated file. Raises :class:`ConfigurationError` for a value that
+    is not a positive number.
+    """
+    size = _micrometres(text, "pixel size", "0.65")
+    out = _calibrated_copy(info, workdir, size, info.z_step)
     return replace(info, pixel_size=(size, size, "µm"), pixel_size_given=True, analysis_path=out)
+
+
+def with_z_step(info: ImageInfo, text: str, workdir: Path) -> ImageInfo:
+    """``info`` with the z step the user typed (µm between planes), written with the pixel size into a
+    calibrated copy for the analysis (3-D sizes: volumes in µm³). Raises :class:`ConfigurationError` for a
+    value that is not a positive number, or for an image with a single plane."""
+    step = _micrometres(text, "z step", "0.5")
+    if info.z_planes <= 1:
+        raise ConfigurationError(f"{info.name} has a single z plane, so a z step does not apply",
+                                 hint="leave Image → Z step empty for 2-D images")
+    out = _calibrated_copy(info, workdir, _pixel_um(info), step)
+    return replace(info, z_step=step, z_step_given=True, analysis_path=out)
 
 
 def _read_pil(path: Path) -> tuple[Any, str, tuple[float, float, str] | None, list[str]]:

@@ -22,7 +22,14 @@ from scopebot.errors import ConfigurationError, ScopebotError
 from scopebot.ui import render
 from scopebot.ui.controls import ui_message
 from scopebot.ui.history import FeedbackStore, Rating, TurnRecord, write_exports
-from scopebot.ui.images import DEFAULT_MAX_MB, UNCALIBRATED, ImageInfo, inspect_upload, with_pixel_size
+from scopebot.ui.images import (
+    DEFAULT_MAX_MB,
+    UNCALIBRATED,
+    ImageInfo,
+    inspect_upload,
+    with_pixel_size,
+    with_z_step,
+)
 from scopebot.ui.render import DONE, ERROR, WORKING
 from scopebot.ui.safety import inline_text, no_raw_html, text_markdown
 from scopebot.ui.services import SessionSettings, UIServices, iter_events
@@ -250,6 +257,18 @@ class ChatSession:
         except ConfigurationError as exc:
             return self.image.markdown() + f"\n\n**{ERROR}** {text_markdown(ui_message(exc))}"
         return self.image.markdown() + "\n\n_Code requests will use this image with this pixel size._"
+
+    def set_z_step(self, text: str) -> str:
+        """Give the uploaded z-stack its z step (µm between planes); returns the panel's markdown."""
+        if self.image is None:
+            return "_Upload an image first; then give its z step here if it is a z-stack that does not state it._"
+        if not str(text or "").strip():
+            return self.image.markdown()
+        try:
+            self.image = with_z_step(self.image, text, self.workdir)
+        except ConfigurationError as exc:
+            return self.image.markdown() + f"\n\n**{ERROR}** {text_markdown(ui_message(exc))}"
+        return self.image.markdown() + "\n\n_Code requests will use this image with this z step._"
 
     # --- feedback & export --------------------------------------------------------------------
     def rate(self, rating: Rating, comment: str = "") -> str:
