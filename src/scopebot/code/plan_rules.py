@@ -10,13 +10,22 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from scopebot.code.plan import AnalysisPlan, ImageMeta, Measurement
+from scopebot.code.plan_words import (
+    SIZE_CONTEXTS,
+    ambiguous_channel,
+    background_as_region,
+    negations,
+    phrase_of,
+    qualifiers,
+    role_clauses,
+)
 
 if TYPE_CHECKING:
     from scopebot.code.planner import Parse, Vocabulary
 
 _BREAKS = {",", ";", ".", "?", "!", ":", "(", ")"}
 #: Which contexts can give a meaning to a number of each kind (a length is never a frame index).
-_SIZE_CTX = ("less", "greater", "min", "max", "less_prep", "greater_prep")
+_SIZE_CTX = SIZE_CONTEXTS
 _CONTEXT_DIMS = {
     "length": ("pixelsize", "pixel", "zstep", "radius"),
     "time": ("timestep", "frame"),
@@ -36,26 +45,6 @@ def _clauses(parse: Parse) -> list[int]:
             n += 1
         out.append(n)
     return out
-
-
-def _role_clauses(parse: Parse) -> list[int]:
-    """Clauses for channel roles: a parenthesis belongs to the words around it ("the marker (channel 2)")."""
-    out, n = [], 0
-    for tok in parse.tokens:
-        if tok.text in _BREAKS and tok.text not in ("(", ")"):
-            n += 1
-        out.append(n)
-    return out
-
-
-def _phrase(parse: Parse, pos: int) -> str:
-    used = parse.tokens[pos].used
-    words = []
-    for tok in parse.tokens[pos:]:
-        if tok.used != used:
-            break
-        words.append(tok.text)
-    return " ".join(words)
 
 
 def _set(plan: AnalysisPlan, dotted: str, value: object) -> None:
@@ -93,7 +82,7 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
     kinds_of_objects: dict[str, str] = {}
     for pos, idx in parse.concepts:
         concept = vocab.concepts[idx]
-        phrase = _phrase(parse, pos)
+        phrase = phrase_of(parse, pos)
         fields = []
         if concept.get("stat"):
             stats.append(str(concept["stat"]))
@@ -134,16 +123,8 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
         kinds.pop("nn_distance", None)
     measures = [(pos, vocab.concepts[idx]["measure"]) for pos, idx in parse.concepts
                 if "measure" in vocab.concepts[idx]]
-    _negations(plan, parse, vocab, clause, contexts, removal_clauses)
-    preprocessing = {clause[pos] for pos, idx in parse.concepts
-                     if any(k.startswith("preprocessing.") for k in (vocab.concepts[idx].get("set") or {}))
-                     or vocab.concepts[idx].get("context") == "sigma"}
-    for pos in parse.qualifiers:
-        word = parse.tokens[pos].text
-        if clause[pos] in preprocessing:
-            plan.understood.append(f"'{word}' -> describes the preprocessing problem")
-        else:
-            plan.not_understood.append(f"{word} (a region of the image or a subset of the objects: not in the plan)")
+    negations(plan, parse, vocab, clause, contexts, removal_clauses)
+    preprocessing = qualifiers(plan, parse, vocab, clause)
     if len(kinds_of_objects) > 1 and len(parse.channels) < 2:
         plan.not_understood.append(" and ".join(kinds_of_objects.values()) + " (two kinds of objects: "
                                    "measuring one inside the other is not in the plan)")
@@ -153,12 +134,12 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
     used_contexts = _numbers(plan, parse, clause, contexts, removal_clauses, kinds, measures)
     explicit_z = any("inputs.z" in (vocab.concepts[idx].get("set") or {}) for _, idx in parse.concepts)
     _unused_contexts(plan, parse, clause, contexts, used_contexts, removal_clauses, kinds, explicit_z, preprocessing)
-    _assign_channels(plan, parse, _role_clauses(parse), roles, kinds)
-    _ambiguous_channel(plan, parse, _role_clauses(parse), roles, kinds)
+    _assign_channels(plan, parse, role_clauses(parse), roles, kinds)
+    ambiguous_channel(plan, parse, role_clauses(parse), roles, kinds)
     for kind in sorted(kinds, key=kinds.get):
         if not any(m.kind == kind for m in plan.measurements):
             plan.measurements.append(Measurement(kind=kind))  # type: ignore[arg-type]
-    _background_as_region(plan, parse, vocab)
+    background_as_region(plan, parse, vocab)
     for p, stat in parse.stats:
         plan.understood.append(f"'{parse.tokens[p].text}' -> intensity statistic {stat}")
     for p in parse.other_stats:
@@ -174,7 +155,7 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
     for pos, idx in parse.concepts:
         need = vocab.concepts[idx].get("needs")
         if need and need not in plan.kinds():
-            plan.not_understood.append(f"{_phrase(parse, pos)} (only with {need} in this plan)")
+            plan.not_understood.append(f"{phrase_of(parse, pos)} (only with {need} in this plan)")
     plan.not_understood = [t.text for t in parse.tokens if not t.used] + plan.not_understood
     used = {plan.inputs.channel} | {m.channel for m in plan.measurements if m.channel is not None}
     for _, channel in parse.channels:
@@ -291,75 +272,12 @@ def _unused_contexts(plan: AnalysisPlan, parse: Parse, clause: list[int], contex
         elif label == "large" and clause[pos] not in preprocessing:  # "a big gradient" describes the problem
             plan.not_understood.append(f"{word} (no number for it: say e.g. 'larger than 500 px')")
         elif label == "threshold_cmp":
-            plan.not_understood.append(f"{_phrase(parse, pos)} (a comparison without a number)")
+            plan.not_understood.append(f"{phrase_of(parse, pos)} (a comparison without a number)")
         elif label == "frame" and "tracking" not in kinds:
             plan.not_understood.append(f"{word} (per-frame results are not in the plan)")
         elif label == "slice" and (plan.inputs.z not in ("max", "mean", "sum", "3d", "range") or (
                 not explicit_z and plan.inputs.z != "range")):  # the default projection is no answer to "slices"
             plan.not_understood.append(f"{word} (per-slice results are not in the plan)")
-
-
-def _negations(plan: AnalysisPlan, parse: Parse, vocab: Vocabulary, clause: list[int],
-               contexts: list[tuple[int, str]], removal: set[int]) -> None:
-    """A negation is never dropped: before a border or size filter it is the exclusion it says ("not the
-    ones at the border", "not smaller than"); before any other concept of its clause it is reported."""
-    for pos in parse.negations:
-        word = parse.tokens[pos].text
-        after = [(cpos, idx) for cpos, idx in parse.concepts if cpos > pos and clause[cpos] == clause[pos]
-                 and not vocab.concepts[idx].get("object_nouns")]  # "ignore objects smaller than": the filter
-        if not after or after[0][0] - pos > 6:
-            plan.understood.append(f"'{word}' -> negates nothing in the plan")
-            continue
-        cpos, idx = after[0]
-        concept = vocab.concepts[idx]
-        filters_before = [c for p, c in parse.concepts if p < pos and clause[p] == clause[pos] and (
-            (vocab.concepts[c].get("set") or {}).get("segmentation.exclude_border")
-            or vocab.concepts[c].get("context") in _SIZE_CTX)]
-        if (concept.get("set") or {}).get("segmentation.exclude_border") or \
-                concept.get("context") in ("remove", *_SIZE_CTX) or \
-                (concept.get("measure") == "count" and filters_before):  # "objects at the edge should not be counted"
-            contexts.append((pos, "remove"))
-            removal.add(clause[pos])
-            plan.understood.append(f"'{word}' -> exclusion")
-        else:
-            plan.not_understood.append(f"{word} (a negation before '{_phrase(parse, cpos)}')")
-
-
-def _ambiguous_channel(plan: AnalysisPlan, parse: Parse, clause: list[int], roles: list[tuple[int, str]],
-                       kinds: dict[str, int]) -> None:
-    """'the brightest value inside each nucleus in the second channel' on a multi-channel image: one
-    channel named after both the objects and the intensity; it may be either's. Reported, not guessed."""
-    if plan.meta.channels < 2 or len(parse.channels) != 1 or not {"intensity", "positivity"} & set(kinds):
-        return
-    pos, channel = parse.channels[0]
-    near: dict[str, int] = {}
-    for rpos, role in roles:
-        if rpos < pos and clause[rpos] == clause[pos] and pos - rpos <= 12:
-            near[role] = min(near.get(role, 99), pos - rpos)
-    # intensity: any objects word before it makes it ambiguous; a marker: when the objects word is nearest
-    # but the marker word is close behind ("marker-negative nuclei (channel 2)"), not "positive for channel 2"
-    if ("intensity" in kinds and "objects" in near and "intensity" in near) or (
-            "positivity" in kinds and "objects" in near and "marker" in near
-            and near["objects"] < near["marker"] <= near["objects"] + 3):
-        plan.not_understood.append(f"channel {channel + 1} (the objects' channel or the measured one? name both, "
-                                   "e.g. 'nuclei in channel 1, intensity of channel 2')")
-
-
-def _background_as_region(plan: AnalysisPlan, parse: Parse, vocab: Vocabulary) -> None:
-    """'the mean intensity of the background': the background as what is measured, not a step to run."""
-    toks = parse.tokens
-    intensity = {f"concept:{i}" for i, c in enumerate(vocab.concepts) if c.get("measure") == "intensity"}
-    for pos, idx in parse.concepts:
-        if not (vocab.concepts[idx].get("set") or {}).get("preprocessing.background") or \
-                _phrase(parse, pos) != "background":  # "background correction" / "-corrected" is the step
-            continue
-        k = pos - 1
-        while k >= 0 and toks[k].text in ("of", "the", "in", "within", "inside"):
-            k -= 1
-        after = toks[pos + len(_phrase(parse, pos).split())] if pos + len(_phrase(parse, pos).split()) < len(
-            toks) else None
-        if (k >= 0 and k < pos - 1 and toks[k].used in intensity) or (after is not None and after.used in intensity):
-            plan.not_understood.append(f"{_phrase(parse, pos)} (its intensity as a result is not in the plan)")
 
 
 def _marker_threshold(plan: AnalysisPlan, value: float) -> None:

@@ -19,6 +19,7 @@ import yaml
 
 from scopebot.answer.text import STOPWORDS, stem
 from scopebot.code.plan import AnalysisPlan, ImageMeta
+from scopebot.code.stains import resolve_stains
 
 VOCABULARY_PATH = Path(__file__).with_name("vocabulary_v1.yaml")
 _TOKEN_RE = re.compile(r"[23]-?d\b|\d+(?:st|nd|rd|th)\b|\d+(?:\.\d+)?|[a-zµ][a-zµ0-9'\-]*|[%/,;:.?!()x]")
@@ -122,14 +123,8 @@ class Parse:
     qualifiers: list[int] = field(default_factory=list)  # token positions of region / subset words
 
 
-#: Words that may stand between a stain and its channel in a definition ("DAPI is channel 1").
-_DEFINE_LINKS = {"is", "=", "in", "on", "(", ")", ":", "as", "the", "-", "channel", "ch", "are", "was"}
 #: Words that may stand between a statistic and its intensity word ("max of the GFP intensity").
 _STAT_LINKS = {"of", "the", "a", "an", "and", "or", ",", "pixel", "channel"}
-
-
-def _alnum(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", text.lower())
 
 
 class Planner:
@@ -373,75 +368,11 @@ class Planner:
                 out.append(tok)
         return out
 
-    def _stains(self, parse: Parse, meta: ImageMeta | None) -> None:
-        """Stain names ('DAPI', 'GFP', or any OME channel name) -> channel references.
-
-        A stain next to a channel number ("DAPI is channel 1", "GFP (ch2)") defines it; other
-        mentions are found by that definition, by the image's channel names, or, for one stain on a
-        single-channel image, as that channel. Otherwise the stain is reported as unresolved.
-        """
-        toks = parse.tokens
-        names = [_alnum(n) for n in (meta.channel_names if meta else [])]
-
-        known = {w for phrase, _ in self.vocab.phrases for w in phrase} | self.vocab.fillers | STOPWORDS
-        parts = [{p for p in re.split(r"[^a-z0-9]+", n.lower()) if len(p) >= 3 and not p.isdigit()}
-                 for n in (meta.channel_names if meta else [])]
-
-        def by_name(word: str) -> int | None:
-            """The channel whose name is ``word``, contains the stain ``word``, or has the otherwise
-            unknown word as one of its parts ('Alexa 488 phalloidin'); None when not exactly one."""
-            hits = [k for k, name in enumerate(names) if name and (
-                name == word or (word in self.vocab.stains and word in name)
-                or (stem(word) not in known and word in parts[k]))]
-            return hits[0] if len(hits) == 1 else None
-
-        mentions = []
-        for i, tok in enumerate(toks):
-            word = _alnum(tok.text)
-            if tok.used or not word or (word not in self.vocab.stains and (len(word) < 3 or by_name(word) is None)):
-                continue
-            mentions.append((i, word))
-        defined: dict[str, int] = {}
-        definitions: dict[str, list[int]] = {}  # stain -> positions of the channel mentions defining it
-        uses = []
-        for i, word in mentions:
-            for pos, channel in parse.channels:
-                lo, hi = sorted((i, pos))
-                if 0 < hi - lo <= 4 and all(t.text in _DEFINE_LINKS for t in toks[lo + 1:hi]):
-                    defined[word] = channel
-                    definitions.setdefault(word, []).append(pos)
-                    toks[i].used = "stain"
-                    break
-            else:
-                uses.append((i, word))
-        single = meta is None or meta.channels == 1
-        distinct = {w for _, w in uses if w not in defined and by_name(w) is None}
-        for i, word in uses:
-            channel = defined.get(word, by_name(word))
-            if channel is None and single and len(distinct) == 1:
-                channel = 0
-            if channel is None:
-                toks[i].used = "stain"
-                parse.unresolved_stains.append(toks[i].text)
-            else:
-                toks[i].used = "channel"
-                parse.channels.append((i, channel))
-                name_parts = set(re.split(r"[^a-z0-9]+", (meta.channel_names[channel] if meta and channel < len(
-                    meta.channel_names) else "").lower()))
-                for nxt in toks[i + 1:i + 3]:  # "Alexa 488", "Alexa Fluor 488": the rest of the channel's name
-                    if nxt.used or _alnum(nxt.text) not in name_parts - {""}:
-                        break
-                    nxt.used = "channel"
-        # a definition is a reference only when its stain is not named elsewhere ("... (DAPI is channel 1)")
-        named = {word for _, word in uses}
-        drop = {pos for word, positions in definitions.items() if word in named for pos in positions}
-        parse.channels = sorted(c for c in parse.channels if c[0] not in drop)
-
     def parse(self, request: str, meta: ImageMeta | None = None) -> Parse:
         toks = self._split_unknown_compounds([Token(t, stem(t)) for t in _tokenise(request)])
         parse = Parse(tokens=toks)
         self._channels(parse)
-        self._stains(parse, meta)
+        resolve_stains(parse, self.vocab, meta)
         self._quantities(parse)
         self._phrases(parse)
         for i, tok in enumerate(toks):

@@ -1,0 +1,117 @@
+"""Word-level honesty rules of the vocabulary planner (used by :mod:`scopebot.code.plan_rules`).
+
+Words that could change the quantity are never dropped: negations, region and subset qualifiers,
+the background named as what is measured, and one channel that may belong to either the objects
+or the measurement are mapped to a plan field only where the structure says so, and otherwise
+reported in ``plan.not_understood``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scopebot.code.plan import AnalysisPlan
+    from scopebot.code.planner import Parse, Vocabulary
+
+_BREAKS = {",", ";", ".", "?", "!", ":", "(", ")"}
+#: Contexts that compare sizes ("smaller than", "at least", "under").
+SIZE_CONTEXTS = ("less", "greater", "min", "max", "less_prep", "greater_prep")
+
+
+def role_clauses(parse: Parse) -> list[int]:
+    """Clauses for channel roles: a parenthesis belongs to the words around it ("the marker (channel 2)")."""
+    out, n = [], 0
+    for tok in parse.tokens:
+        if tok.text in _BREAKS and tok.text not in ("(", ")"):
+            n += 1
+        out.append(n)
+    return out
+
+
+def phrase_of(parse: Parse, pos: int) -> str:
+    used = parse.tokens[pos].used
+    words = []
+    for tok in parse.tokens[pos:]:
+        if tok.used != used:
+            break
+        words.append(tok.text)
+    return " ".join(words)
+
+
+def qualifiers(plan: AnalysisPlan, parse: Parse, vocab: Vocabulary, clause: list[int]) -> set[int]:
+    """Region and subset words ("left", "dim", "weak") are reported unless their clause is about
+    preprocessing ("a gradient from left to right"); returns the clauses with a preprocessing step."""
+    preprocessing = {clause[pos] for pos, idx in parse.concepts
+                     if any(k.startswith("preprocessing.") for k in (vocab.concepts[idx].get("set") or {}))
+                     or vocab.concepts[idx].get("context") == "sigma"}
+    for pos in parse.qualifiers:
+        word = parse.tokens[pos].text
+        if clause[pos] in preprocessing:
+            plan.understood.append(f"'{word}' -> describes the preprocessing problem")
+        else:
+            plan.not_understood.append(f"{word} (a region of the image or a subset of the objects: not in the plan)")
+    return preprocessing
+
+
+def negations(plan: AnalysisPlan, parse: Parse, vocab: Vocabulary, clause: list[int],
+               contexts: list[tuple[int, str]], removal: set[int]) -> None:
+    """A negation is never dropped: before a border or size filter it is the exclusion it says ("not the
+    ones at the border", "not smaller than"); before any other concept of its clause it is reported."""
+    for pos in parse.negations:
+        word = parse.tokens[pos].text
+        after = [(cpos, idx) for cpos, idx in parse.concepts if cpos > pos and clause[cpos] == clause[pos]
+                 and not vocab.concepts[idx].get("object_nouns")]  # "ignore objects smaller than": the filter
+        if not after or after[0][0] - pos > 6:
+            plan.understood.append(f"'{word}' -> negates nothing in the plan")
+            continue
+        cpos, idx = after[0]
+        concept = vocab.concepts[idx]
+        filters_before = [c for p, c in parse.concepts if p < pos and clause[p] == clause[pos] and (
+            (vocab.concepts[c].get("set") or {}).get("segmentation.exclude_border")
+            or vocab.concepts[c].get("context") in SIZE_CONTEXTS)]
+        if (concept.get("set") or {}).get("segmentation.exclude_border") or \
+                concept.get("context") in ("remove", *SIZE_CONTEXTS) or \
+                (concept.get("measure") == "count" and filters_before):  # "objects at the edge should not be counted"
+            contexts.append((pos, "remove"))
+            removal.add(clause[pos])
+            plan.understood.append(f"'{word}' -> exclusion")
+        else:
+            plan.not_understood.append(f"{word} (a negation before '{phrase_of(parse, cpos)}')")
+
+
+def ambiguous_channel(plan: AnalysisPlan, parse: Parse, clause: list[int], roles: list[tuple[int, str]],
+                       kinds: dict[str, int]) -> None:
+    """'the brightest value inside each nucleus in the second channel' on a multi-channel image: one
+    channel named after both the objects and the intensity; it may be either's. Reported, not guessed."""
+    if plan.meta.channels < 2 or len(parse.channels) != 1 or not {"intensity", "positivity"} & set(kinds):
+        return
+    pos, channel = parse.channels[0]
+    near: dict[str, int] = {}
+    for rpos, role in roles:
+        if rpos < pos and clause[rpos] == clause[pos] and pos - rpos <= 12:
+            near[role] = min(near.get(role, 99), pos - rpos)
+    # intensity: any objects word before it makes it ambiguous; a marker: when the objects word is nearest
+    # but the marker word is close behind ("marker-negative nuclei (channel 2)"), not "positive for channel 2"
+    if ("intensity" in kinds and "objects" in near and "intensity" in near) or (
+            "positivity" in kinds and "objects" in near and "marker" in near
+            and near["objects"] < near["marker"] <= near["objects"] + 3):
+        plan.not_understood.append(f"channel {channel + 1} (the objects' channel or the measured one? name both, "
+                                   "e.g. 'nuclei in channel 1, intensity of channel 2')")
+
+
+def background_as_region(plan: AnalysisPlan, parse: Parse, vocab: Vocabulary) -> None:
+    """'the mean intensity of the background': the background as what is measured, not a step to run."""
+    toks = parse.tokens
+    intensity = {f"concept:{i}" for i, c in enumerate(vocab.concepts) if c.get("measure") == "intensity"}
+    for pos, idx in parse.concepts:
+        if not (vocab.concepts[idx].get("set") or {}).get("preprocessing.background") or \
+                phrase_of(parse, pos) != "background":  # "background correction" / "-corrected" is the step
+            continue
+        k = pos - 1
+        while k >= 0 and toks[k].text in ("of", "the", "in", "within", "inside"):
+            k -= 1
+        after = toks[pos + len(phrase_of(parse, pos).split())] if pos + len(phrase_of(parse, pos).split()) < len(
+            toks) else None
+        if (k >= 0 and k < pos - 1 and toks[k].used in intensity) or (after is not None and after.used in intensity):
+            plan.not_understood.append(f"{phrase_of(parse, pos)} (its intensity as a result is not in the plan)")
