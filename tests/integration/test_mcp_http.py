@@ -107,6 +107,8 @@ def results(url: str, allowed: Path) -> dict[str, Any]:
             out["analyse"] = await c.call_tool("analyse_image", {"request": "count the nuclei",
                                                                  "image_path": str(allowed / "cells.tif"),
                                                                  "run": True})
+            out["planned"] = await c.call_tool("analyse_image", {"request": "count the nuclei",
+                                                                 "image_path": str(allowed / "cells.tif")})
         return out
 
     return run_coroutine(main)
@@ -139,3 +141,11 @@ def test_analyse_image_runs_the_code_assistant_on_an_allowed_image(results: dict
     assert re.search(r"\b4 objects", data["stdout"]), data["stdout"]  # the synthetic image has 4 blobs
     assert data["image"]["shape"] == [96, 96]
     assert any(block.type == "image" for block in analyse.content)  # the labelled figure, inline
+
+
+def test_analyse_image_without_run_shows_the_code_the_run_ran_and_is_not_ok(results: dict[str, Any]) -> None:
+    planned, ran = results["planned"].structured_content, results["analyse"].structured_content
+    assert not results["planned"].is_error, results["planned"].content[0].text
+    assert planned["status"] == "not_run" and not planned["ok"] and not planned["ran"]
+    assert ran["status"] == "answered"
+    assert planned["code"] == ran["code"] and planned["plan_text"] == ran["plan_text"]
