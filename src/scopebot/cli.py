@@ -30,7 +30,9 @@ class LazyCommands(TyperGroup):
         streams that replace what they cannot encode instead of raising."""
         from scopebot.usertext import clean_text
 
-        args = [clean_text(a) for a in (sys.argv[1:] if args is None else args)]
+        # an argument naming an existing file keeps its bytes (a file name need not be UTF-8)
+        args = [a if isinstance(a, str) and _is_path(a) else clean_text(a)
+                for a in (sys.argv[1:] if args is None else args)]
         for stream in (sys.stdout, sys.stderr):
             reconfigure = getattr(stream, "reconfigure", None)
             if callable(reconfigure):
@@ -58,6 +60,13 @@ class LazyCommands(TyperGroup):
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, cls=LazyCommands,
                   help="scopebot: a source-grounded assistant for microscopy and bioimage analysis.")
+
+
+def _is_path(arg: str) -> bool:
+    try:
+        return os.path.lexists(arg)
+    except (OSError, ValueError):
+        return False
 
 
 @app.callback()

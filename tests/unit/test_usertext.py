@@ -67,3 +67,13 @@ def test_cli_arguments_with_undecodable_bytes_reach_the_command_cleaned(tmp_path
     assert data["query"] == clean_text(BAD)
     assert clean_text(BAD) in _StrictEmbedder.seen
 
+
+
+def test_an_argument_naming_an_existing_file_keeps_its_bytes(tmp_path: Path) -> None:
+    name = b"\xff-cells.tif".decode("utf-8", "surrogateescape")
+    path = tmp_path / name
+    path.write_bytes(b"")  # empty: the code command says so, naming the file it found
+    res = CliRunner().invoke(app, ["code", "count the nuclei", "--image", str(path)],
+                             env={"SCOPEBOT_HOME": str(tmp_path / "home"), "SCOPEBOT_LLM_BACKEND": "scripted"})
+    assert res.exit_code == 2
+    assert "is empty (0 bytes)" in res.output  # found: the name was not rewritten to U+FFFD
