@@ -126,6 +126,7 @@ def test_code_for_a_numpy_variable_is_inserted_then_runs_only_on_request(kernel:
     sandbox = kernel.run("%%scopebot code --image img --run sandbox\ncount the nuclei")
     assert len(sandbox["markdown"]) == 1, sandbox  # the checked result (plan, code, output, answer)
     assert re.search(r"\b3 objects", sandbox["markdown"][0]) and "**Answered**" in sandbox["markdown"][0]
+    assert "isolation: process" in sandbox["markdown"][0]
     assert kernel.run("print('IMAGE_PATH' in dir())")["stdout"].strip() == "False"  # the kernel untouched
 
     in_kernel = kernel.run("%%scopebot code --image img --run kernel\ncount the nuclei")

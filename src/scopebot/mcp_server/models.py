@@ -128,6 +128,7 @@ class AnalysisOutput(BaseModel):
     error: str | None = None
     figures: list[str] = Field(default_factory=list)
     recipe: str | None = Field(default=None, description="The tested recipe the code comes from, if any.")
+    isolation: list[str] = Field(default_factory=list, description="Sandbox layers active for the run.")
     image: dict[str, Any] = Field(default_factory=dict, description="Shape, dtype, axes, intensity range.")
     notes: list[str] = Field(default_factory=list)
 

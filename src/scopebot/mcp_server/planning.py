@@ -97,6 +97,7 @@ def status_of(result: CodeResult) -> AnalysisStatus:
 def analysis_output(result: CodeResult, image_info: dict[str, Any], *, code: str | None = None) -> AnalysisOutput:
     """The typed tool result for one code-assistant result (``code`` overrides the shown code)."""
     notes = list(result.notes)
+    last_run = result.rounds[-1].run if result.rounds else None
     if result.synthetic:
         notes.append(f"ran on {result.synthetic}")
     return AnalysisOutput(request=result.request, code=code if code is not None else result.code,
@@ -104,4 +105,5 @@ def analysis_output(result: CodeResult, image_info: dict[str, Any], *, code: str
                           status=status_of(result), declined=result.declined, plan_text=result.plan_text,
                           answer=result.answer, problems=result.problems, values=result.values,
                           stdout=result.stdout, error=result.error, figures=result.figures,
-                          recipe=result.fallback_recipe, image=image_info, notes=notes)
+                          recipe=result.fallback_recipe, image=image_info, notes=notes,
+                          isolation=list(last_run.isolation) if last_run is not None else [])

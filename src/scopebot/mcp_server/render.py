@@ -98,6 +98,8 @@ def analysis_markdown(out: AnalysisOutput) -> str:
     if out.error:
         parts.append("**Error**\n```\n" + out.error.rstrip() + "\n```")
     parts += [f"figure: {f}" for f in out.figures]
+    if out.ran and out.isolation:
+        parts.append("isolation: " + ", ".join(out.isolation))
     if out.answer:
         parts.append("**Answer (checked against the plan):** " + "; ".join(out.answer))
     if out.recipe:
