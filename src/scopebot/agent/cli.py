@@ -76,16 +76,26 @@ def checked_chat_image(path: str | Path | None, workdir: Path) -> Path | None:
     return checked_image(Path(str(path).strip()), workdir)
 
 
+def _workdir() -> Path:
+    """A private folder for converted images (JPEG -> PNG), removed when the process ends."""
+    import atexit
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="scopebot-chat-"))
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
+
+
 def run_json(assistant: Any, lines: Any, out: Any = None) -> int:
     """The ``--json`` loop; returns how many turns failed. ``/quit`` ends it, ``/reset`` resets."""
-    import tempfile
 
     from scopebot.errors import ScopebotError, user_message
     from scopebot.usertext import clean_text
 
     out = out or sys.stdout
     failed = 0
-    workdir = Path(tempfile.mkdtemp(prefix="scopebot-chat-"))
+    workdir = _workdir()
     for line in lines:
         line = clean_text(line)
         if not line.strip():
@@ -146,7 +156,6 @@ def render_result(console: Any, result: Any) -> None:
 
 
 def _interactive(assistant: Any, console: Any, route: str | None, image: Path | None, show_trace: bool) -> None:
-    import tempfile
 
     from rich.markup import escape
 
@@ -155,7 +164,7 @@ def _interactive(assistant: Any, console: Any, route: str | None, image: Path | 
 
     console.print(f"[bold]scopebot chat[/] — {escape(HELP)}")
     pending_route, pending_image, last = route, image, None
-    workdir = Path(tempfile.mkdtemp(prefix="scopebot-chat-"))
+    workdir = _workdir()
     while True:
         try:
             line = console.input("[bold blue]you>[/] ")
