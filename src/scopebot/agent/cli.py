@@ -89,7 +89,6 @@ def _workdir() -> Path:
 
 def run_json(assistant: Any, lines: Any, out: Any = None) -> int:
     """The ``--json`` loop; returns how many turns failed. ``/quit`` ends it, ``/reset`` resets."""
-
     from scopebot.errors import ScopebotError, user_message
     from scopebot.usertext import clean_text
 
@@ -156,7 +155,6 @@ def render_result(console: Any, result: Any) -> None:
 
 
 def _interactive(assistant: Any, console: Any, route: str | None, image: Path | None, show_trace: bool) -> None:
-
     from rich.markup import escape
 
     from scopebot.errors import ScopebotError, user_message
