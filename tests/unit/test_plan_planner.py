@@ -454,3 +454,14 @@ def test_the_marker_word_alone_is_a_channel_role_not_positivity(planner: Planner
     assert not plan.not_understood and [(m.kind, m.channel) for m in plan.measurements] == [("positivity", 1)]
     plan = planner.plan("my image has a big brightness gradient, could you compensate for it and then count the spots?")
     assert plan.preprocessing.background and not plan.not_understood
+
+
+def test_colours_as_channel_names_and_border_phrasings(planner: Planner) -> None:
+    plan = planner.plan("Distance between each green spot and the closest red spot, green = channel 2, red = channel 1, "
+                        "in px.", ImageMeta(channels=2))
+    assert not plan.not_understood and plan.inputs.channel == 1
+    assert [(m.kind, m.channel) for m in plan.measurements] == [("object_distance", 0)]
+    assert "which channel is green" in " ".join(planner.plan("count the green spots", ImageMeta(channels=2)).missing)
+    plan = planner.plan("Ignore nuclei touching the image border; what's the mean nuclear area of the rest?")
+    assert plan.segmentation is not None and plan.segmentation.exclude_border
+    assert not plan.segmentation.split_touching and not plan.not_understood
