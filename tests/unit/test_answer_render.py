@@ -41,3 +41,13 @@ def test_abstained_answer_lists_closest_sources(tmp_path: Path) -> None:
     out = buf.getvalue()
     assert "I could not find this in my sources." in out and "Closest sources" in out
     assert "checks:" not in out
+
+
+def test_reference_links_are_printed_whole_on_a_narrow_terminal(tmp_path: Path) -> None:
+    answer = AnswerPipeline(retriever(), small_model(), settings(tmp_path)).answer(
+        "Why does StarDist struggle with elongated cells?")
+    buf = io.StringIO()
+    print_rich(answer, Console(file=buf, width=40, color_system=None))
+    lines = buf.getvalue().splitlines()
+    for c in answer.citations:
+        assert any(c.url in line for line in lines), c.url  # never cut across two lines

@@ -74,7 +74,7 @@ def print_rich(answer: Answer, console: Any = None) -> None:
     if answer.abstained and answer.closest_sources:
         console.print(Text("\nClosest sources:", style="bold"))
         for c in answer.closest_sources:
-            console.print(Text(f"  • {reference_line(c)[len(f'[{c.n}] '):]}"))
+            console.print(Text(f"  • {reference_line(c)[len(f'[{c.n}] '):]}"), soft_wrap=True)
     if answer.citations:
         console.print(Text("\nReferences", style="bold"))
         for c in answer.citations:
@@ -83,7 +83,7 @@ def print_rich(answer: Answer, console: Any = None) -> None:
             if c.url:
                 line.append("\n      ")
                 line.append(c.url, style=f"link {c.url} dim")
-            console.print(line)
+            console.print(line, soft_wrap=True)  # a long link stays one line, so it can be copied whole
     style = "green" if answer.checks.ok else "yellow"
     if not answer.abstained:
         console.print(Text("\n" + answer.checks.badge(), style=style))
