@@ -465,3 +465,12 @@ def test_colours_as_channel_names_and_border_phrasings(planner: Planner) -> None
     plan = planner.plan("Ignore nuclei touching the image border; what's the mean nuclear area of the rest?")
     assert plan.segmentation is not None and plan.segmentation.exclude_border
     assert not plan.segmentation.split_touching and not plan.not_understood
+
+
+def test_which_step_a_threshold_belongs_to(planner: Planner) -> None:
+    two = ImageMeta(channels=2)
+    plan = planner.plan("Which fraction of the nuclei is positive in channel 2? Use a threshold of 500.", two)
+    assert not plan.not_understood and plan.measurements[0].threshold == 500
+    plan = planner.plan("segment the nuclei with a threshold of 800. what percentage is positive in channel 2?", two)
+    assert not plan.not_understood and plan.segmentation is not None and plan.segmentation.threshold == 800
+    assert plan.measurements[0].threshold is None

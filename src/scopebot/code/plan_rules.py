@@ -131,7 +131,7 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
     for word in parse.unresolved_stains:
         plan.missing.append(f"which channel is {word} (say e.g. '{word} is channel 2', or use an OME-TIFF "
                             "with channel names)")
-    used_contexts = _numbers(plan, parse, clause, contexts, removal_clauses, kinds, measures)
+    used_contexts = _numbers(plan, parse, clause, contexts, removal_clauses, kinds, measures, roles)
     explicit_z = any("inputs.z" in (vocab.concepts[idx].get("set") or {}) for _, idx in parse.concepts)
     _unused_contexts(plan, parse, clause, contexts, used_contexts, removal_clauses, kinds, explicit_z, preprocessing)
     _assign_channels(plan, parse, role_clauses(parse), roles, kinds)
@@ -165,7 +165,8 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
 
 
 def _numbers(plan: AnalysisPlan, parse: Parse, clause: list[int], contexts: list[tuple[int, str]],
-             removal: set[int], kinds: dict[str, int], measures: list[tuple[int, str]]) -> set[str]:
+             removal: set[int], kinds: dict[str, int], measures: list[tuple[int, str]],
+             roles: list[tuple[int, str]] | None = None) -> set[str]:
     toks = parse.tokens
     stated = plan.meta.stated
     in_voxel = any(t.stem == "voxel" for t in toks)
@@ -202,11 +203,16 @@ def _numbers(plan: AnalysisPlan, parse: Parse, clause: list[int], contexts: list
             plan.meta.time_step_s = 1.0 / q.value
             stated.append("time_step_s")
         elif q.dim == "bare" and ctx == "threshold":
-            if "positivity" in kinds and _nearest(q.pos, measures, clause, window=12) in ("positivity", "intensity"):
+            alone = not any(clause[p] == clause[q.pos] for p, _ in measures) and not any(
+                clause[p] == clause[q.pos] and r == "objects" for p, r in roles or [])  # "Use a threshold of 500."
+            if "positivity" in kinds and (alone or _nearest(q.pos, measures, clause, window=12) in ("positivity",
+                                                                                                 "intensity")):
                 plan.understood.append(f"{label} -> positivity threshold")
                 _marker_threshold(plan, q.value)
                 continue
-            if "positivity" in kinds:  # "threshold channel 2 at 500 and count positive nuclei": which one?
+            for_objects = any(clause[p] == clause[q.pos] and r == "objects" for p, r in roles or []) and not any(
+                clause[p] == clause[q.pos] and m in ("positivity", "intensity") for p, m in measures)
+            if "positivity" in kinds and not for_objects:  # "threshold channel 2 at 500 and count positive nuclei"
                 plan.not_understood.append(f"{toks[q.pos].text} (a threshold for the segmentation or for the marker?)")
                 continue
             plan.segmentation.method, plan.segmentation.threshold = "manual", q.value  # type: ignore[union-attr]
