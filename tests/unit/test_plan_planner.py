@@ -474,3 +474,13 @@ def test_which_step_a_threshold_belongs_to(planner: Planner) -> None:
     plan = planner.plan("segment the nuclei with a threshold of 800. what percentage is positive in channel 2?", two)
     assert not plan.not_understood and plan.segmentation is not None and plan.segmentation.threshold == 800
     assert plan.measurements[0].threshold is None
+
+
+def test_dev_v14_phrasings(planner: Planner) -> None:
+    plan = planner.plan("3D nuclei volumes in um^3 - voxel spacing 2 um (z) by 0.5 um (xy)", ImageMeta(z=8))
+    assert (plan.meta.pixel_size_um, plan.meta.z_step_um) == (0.5, 2.0) and not plan.missing
+    plan = planner.plan("measure, for every nucleus found in the first channel, the mean value of the second channel",
+                        ImageMeta(channels=2))
+    assert not plan.not_understood and [(m.kind, m.channel) for m in plan.measurements] == [("intensity", 1)]
+    plan = planner.plan("How many complete nuclei are there, i.e. not cut by the image border?")
+    assert plan.segmentation is not None and plan.segmentation.exclude_border and not plan.not_understood

@@ -181,6 +181,10 @@ class Planner:
                 j += 1
             times = toks[j].text == "x" and j + 1 < len(toks) and _number(toks[j + 1].text) is not None \
                 if j < len(toks) else False  # "2 x 3": a times sign, not the x axis
+            if j + 2 < len(toks) and toks[j].text == "(" and toks[j + 1].text in self.vocab.axis_words and \
+                    toks[j + 2].text == ")" and dim == "length":  # "2 um (z)"
+                toks[j].used = toks[j + 2].used = "axis"
+                j += 1
             if j < len(toks) and toks[j].text in self.vocab.axis_words and not times:  # "2.0 z", "0.5 y/x"
                 q.axis = self.vocab.axis_words[toks[j].text]
                 toks[j].used = "axis"
