@@ -484,3 +484,8 @@ def test_dev_v14_phrasings(planner: Planner) -> None:
     assert not plan.not_understood and [(m.kind, m.channel) for m in plan.measurements] == [("intensity", 1)]
     plan = planner.plan("How many complete nuclei are there, i.e. not cut by the image border?")
     assert plan.segmentation is not None and plan.segmentation.exclude_border and not plan.not_understood
+
+
+def test_densities_per_area_are_reported(planner: Planner) -> None:
+    for text in ("how many nuclei per um^2", "number of spots per square micron", "intensity per um2"):
+        assert any(w.startswith("per ") for w in planner.plan(text, ImageMeta(pixel_size_um=0.5)).not_understood)
