@@ -136,7 +136,7 @@ def _coverage(question: str, context_stems: set[str]) -> tuple[float, list[str]]
     return found / total, missing
 
 
-def _proper_names(question: str) -> list[str]:
+def proper_names(question: str) -> list[str]:
     """Capitalised words of the question that are not its first word nor common words."""
     first = words(question)[:1]
     out = []
@@ -183,7 +183,7 @@ def assess_evidence(question: str, passages: Sequence[Evidence], *, threshold: f
         pv = embedder.embed([p.text[:2000] for p in best if p.dense is None])
         dense = max([float(np.max(pv @ qv)), *known])
     score = coverage if dense is None else (1 - DENSE_SHARE) * coverage + DENSE_SHARE * max(0.0, dense)
-    missing_names = [n for n in _proper_names(focus)
+    missing_names = [n for n in proper_names(focus)
                      if n not in context_index and norm(n) not in checker.names]
     all_stems = set(content_words(context))
     _, missing = _coverage(focus, all_stems)

@@ -190,9 +190,15 @@ def subject_of(s: str) -> str | None:
     return subj
 
 
-def swap_subject(s: str, other: str) -> str | None:
+def swap_subject(s: str, other: str, passage: str = "") -> str | None:
+    """``s`` with the subject of ``other``; None unless that subject is specific (two or more content
+    words, or a capitalised name) and the passage (when given) uses none of its content words."""
     a, b = subject_of(s), subject_of(other)
     if not a or not b or set(content_words(a)) & set(content_words(b)):
+        return None
+    specific = len(content_words(b)) >= 2 or any(w[:1].isupper() for w in b.split()[1:]) or \
+        re.match(r"[A-Z][a-z]*[A-Z0-9]", b) is not None
+    if not specific or (passage and set(content_words(b)) & set(content_words(passage))):
         return None
     b = b[:1].upper() + b[1:] if a[:1].isupper() else b
     return b + s[len(a):]
@@ -321,7 +327,8 @@ def make_pairs(passages: list[SourcePassage], *, seed: int = 0, sentences_per_pa
                 "number": change_number(s, rng),
                 "unit": change_unit(s, rng),
                 "entity": swap_entity(s, lex, rng),
-                "subject": swap_subject(s, rng.choice(other.sentences)),
+                "subject": next((c for c in (swap_subject(s, o, p.text) for o in rng.sample(
+                    other.sentences, min(4, len(other.sentences)))) if c), None),
                 "binding": swap_bound_nouns(s),
                 "entity_in_passage": swap_entity_in_passage(s, p.text, lex, rng),
                 "rebind": rebind(s, p.text, rng),

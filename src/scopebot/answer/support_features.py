@@ -14,8 +14,9 @@ change it and bump :data:`FEATURE_VERSION` (a model trained on another layout is
 * **numbers**: claim numbers the passage lacks, the same number with another unit, and number-subject
   binding: the content words next to each number in the claim against those next to it in the passage;
 * **names**: tools or methods the claim names that the passage (sentence, carried subject, section) is
-  not about, and names found nowhere in it; the claim's subject (its first content words) in the
-  closest sentence and in the passage.
+  not about, and names found nowhere in it; capitalised names the passage never uses; the claim's
+  subject (its first content words) in the closest sentence and in the passage, and how many of its
+  words the passage never uses.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from scopebot.answer.abstain import proper_names
 from scopebot.answer.entities import WELL_KNOWN, NameIndex
 from scopebot.answer.meaning import (
     _ANAPHOR_RE,
@@ -41,13 +43,13 @@ from scopebot.answer.meaning import (
 )
 from scopebot.answer.text import bigrams, content_words, split_sentences, strip_citations, words
 
-FEATURE_VERSION = 2
+FEATURE_VERSION = 3
 LEXICON_PATH = Path(__file__).parent / "data" / "support_lexicon.yaml"
 FEATURE_NAMES: tuple[str, ...] = (
     "has_cos", "cos_best", "cos_closest", "uni", "bi", "uni_closest", "rev_closest", "novel", "verbatim",
     "neg_mismatch", "clause_flip", "antonym_closest", "antonym_passage", "num_missing", "unit_mismatch",
     "num_binding", "entity_not_about", "entity_absent", "subject_closest", "subject_passage", "length",
-    "neg_x_close", "antonym_x_close", "novel_x_close",
+    "neg_x_close", "antonym_x_close", "novel_x_close", "proper_absent", "subject_novel",
 )
 #: Content words on each side of a number that name what the number is about.
 BINDING_WINDOW = 3
@@ -230,9 +232,12 @@ def pair_features(claim: str, passage: str, *, heading: str = "", cosines: np.nd
     subject_closest = _coverage(subject, t_stems | prev | head)
     subject_passage = _coverage(subject, p_stems | head)
     close = uni_closest
+    proper_absent = sum(1 for n in proper_names(body) if n not in view.index)
+    subject_novel = sum(1 for w in subject if w not in p_stems)
     vec = [float(has_cos), cos_best, cos_closest, uni, bi, uni_closest, rev_closest, novel, verbatim,
            neg_mismatch, clause_flip, float(ant_close), float(ant_passage), float(min(missing, 3)),
            float(min(mism, 2)), _binding(body, view), float(min(not_about, 2)), float(min(absent, 2)),
            subject_closest, subject_passage, math.log1p(len(c_stems)),
-           neg_mismatch * close, float(ant_close) * close, novel * close]
+           neg_mismatch * close, float(ant_close) * close, novel * close, float(min(proper_absent, 2)),
+           float(subject_novel)]
     return np.asarray(vec, dtype=np.float32)
