@@ -54,7 +54,11 @@ def test_the_shipped_model_loads_with_its_card_and_threshold() -> None:
     card = json.loads(CARD_PATH.read_text(encoding="utf-8"))
     assert card["features"] == list(FEATURE_NAMES) and card["lexicon_version"] == lexicon().version
     assert 0.0 < model.threshold < 1.0 and model.threshold == card["threshold"]
-    assert card["splits"]["dev"]["with_cosine"]["false_flag_rate"] <= card["target_false_flag_rate"] + 1e-9
+    assert model.threshold_no_cosine == card["threshold_no_cosine"]
+    assert model.threshold_for(None) == model.threshold_no_cosine
+    dev = card["splits"]["dev"]
+    assert dev["with_cosine"]["false_flag_rate"] <= card["target_false_flag_rate"] + 1e-9
+    assert dev["without_cosine"]["false_flag_rate"] <= card["target_false_flag_rate_no_cosine"] + 1e-9
 
 
 def test_a_model_for_another_feature_layout_is_refused(tmp_path: Path) -> None:

@@ -14,8 +14,10 @@ learned (:mod:`scopebot.answer.support_model`: a small classifier over pairwise 
 passage, :mod:`scopebot.answer.support_features`, trained on claims written from the knowledge sources by
 ``scopebot support train``, with a threshold calibrated on a dev split for a target false-flag rate); the
 rule checks of :mod:`scopebot.answer.meaning` (negation or polarity, a tool the passage is not about, a
-number or unit the passage does not give) are among its features and explain a flag in words. A sentence's support is its best score over the passages it cites, or 0.9 × its best score over the
-rest of the context when that is higher (an uncited but true sentence is still supported, a little
+number or unit the passage does not give) are among its features and explain a flag in words.
+
+A sentence's support is its best score over the passages it cites, or 0.9 × its best score over the rest
+of the context when that is higher (an uncited but true sentence is still supported, a little
 less). A sentence copied from a passage scores 1.0. Sentences with fewer than two content words
 ("In short:") carry no claim and are not scored. Thresholds come from ``Settings.support_threshold``
 (0.5), calibrated on the unit tests' paraphrases and fabrications.
@@ -147,7 +149,7 @@ class SupportScorer:
         p = self.p_unsupported(claim, passage)
         if p is None:
             return conflicts(claim, passage)
-        if p < self.model.threshold:  # type: ignore[union-attr]
+        if p < self.model.threshold_for(self.embedder):  # type: ignore[union-attr]
             return []
         return conflicts(claim, passage) or [f"meaning: the passage does not say this (learned check, p={p:.2f})"]
 

@@ -1,4 +1,4 @@
-"""``scopebot support train``: rebuild the learned support check (same as ``python -m scopebot.answer.train_support``)."""
+"""``scopebot support train``: rebuild the learned support check (``python -m scopebot.answer.train_support``)."""
 
 from __future__ import annotations
 

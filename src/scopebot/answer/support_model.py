@@ -3,9 +3,10 @@
 A logistic regression or small MLP (the router's numpy :class:`scopebot.agent.classifier.RouteClassifier`)
 trained by ``scopebot support train`` (:mod:`scopebot.answer.train_support`) on pairs written from the
 knowledge sources, shipped as ``data/support_model.npz`` with ``data/support_model_card.json``. Its
-threshold was calibrated on the dev split for a target false-flag rate on faithful claims; it is stored
-in the model's metadata. The MiniLM cosine is used only when the scorer's embedder is the one the model
-was trained with; otherwise the model runs without it (it was trained with and without it).
+threshold was calibrated on the dev split for a target false-flag rate on faithful claims, once with the
+cosine and once without it (the two feature distributions differ); both are stored in the model's
+metadata. The MiniLM cosine is used only when the scorer's embedder is the one the model was trained
+with; otherwise the model runs without it (it was trained with and without it).
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ class SupportModel:
                                      hint="retrain it with `scopebot support train`")
         self.classifier = classifier
         self.threshold = float(threshold if threshold is not None else meta.get("threshold", 0.5))
+        #: the threshold when no cosine is available (no embedder, or another one)
+        self.threshold_no_cosine = float(threshold if threshold is not None
+                                         else meta.get("threshold_no_cosine", self.threshold))
         self.embedder_name = str(meta.get("embedder", ""))
 
     @property
@@ -47,6 +51,9 @@ class SupportModel:
 
     def uses_cosine(self, embedder: object | None) -> bool:
         return embedder is not None and getattr(embedder, "name", None) == self.embedder_name
+
+    def threshold_for(self, embedder: object | None) -> float:
+        return self.threshold if self.uses_cosine(embedder) else self.threshold_no_cosine
 
     def p_unsupported(self, features: np.ndarray) -> np.ndarray:
         x = np.atleast_2d(np.asarray(features, np.float32))
