@@ -3,8 +3,10 @@
 1. Take passages from the live index (book, training material, registries; read from the sources at run
    time) and write faithful and unsupported claims from their sentences (:mod:`scopebot.answer.support_data`);
    documents are split train / dev / test by a hash of their name, so no passage is in two splits.
-   The tuned hallucination sets (``hallucination_v1`` / ``v2``: clean answers' sentences, and unsupported
-   answers with a single claim) join the training split. Held-out sets are never read.
+   Dev/test claims that are near-duplicates of a training claim (boilerplate repeated across registry
+   entries) are dropped. The tuned hallucination sets (``hallucination_v1`` / ``v2``: clean answers'
+   sentences, and unsupported answers with a single claim) join the training split. Held-out sets are
+   never read.
 2. Features (:mod:`scopebot.answer.support_features`) with the MiniLM cosine and, for every training
    pair a second time, without it (so the model also runs without an embedder).
 3. Fit logistic regression and a small MLP (:class:`scopebot.agent.classifier.RouteClassifier`), keep the
@@ -45,6 +47,8 @@ MAX_PASSAGES = 900
 SUPPORT_THRESHOLD = 0.5
 #: The hand-written tuned items are few; each counts this many extra times in training.
 TUNED_REPEAT = 5
+#: A dev/test claim at least this similar (MiniLM cosine) to a training claim is dropped as a near-duplicate.
+NEAR_DUP = 0.95
 TUNED_SETS = ("hallucination_v1.yaml", "hallucination_v2.yaml")
 CANDIDATES: list[dict[str, Any]] = [
     {"name": "logreg", "hidden": 0, "l2": 1e-2, "epochs": 600, "lr": 0.02},
@@ -79,10 +83,12 @@ def tuned_pairs(datasets_dir: Path) -> list[Pair]:
     return out
 
 
-def featurise(pairs: list[Pair], scorer: SupportScorer, *, with_cos: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Feature rows and the pipeline's support scores of ``pairs`` (grouped by passage for the cache)."""
+def featurise(pairs: list[Pair], scorer: SupportScorer, *, with_cos: bool,
+              vecs: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Feature rows and the pipeline's support scores of ``pairs`` (grouped by passage for the cache);
+    ``vecs`` are the claims' embeddings (the cosine features need them)."""
     bodies = [LABEL_RE.sub("", strip_citations(p.claim)) or p.claim for p in pairs]
-    vecs = scorer.embedder.embed(bodies) if with_cos and scorer.embedder is not None else None
+    vecs = vecs if with_cos else None
     rows, scores = [], []
     for i, p in enumerate(pairs):
         cv = vecs[i] if vecs is not None else None
@@ -90,6 +96,25 @@ def featurise(pairs: list[Pair], scorer: SupportScorer, *, with_cos: bool) -> tu
         rows.append(pair_features(p.claim, p.passage, cosines=(pv @ cv) if pv is not None else None))
         scores.append(scorer.score(bodies[i], p.passage, cv) if cv is not None else scorer.lexical(bodies[i], p.passage))
     return np.stack(rows), np.asarray(scores, np.float32)
+
+
+def near_duplicates(pairs: list[Pair], vecs: np.ndarray) -> dict[str, Any]:
+    """Move dev/test pairs whose claim is a near-duplicate of a training claim (cosine >= :data:`NEAR_DUP`;
+    repeated boilerplate across registry entries) to ``dropped-<split>``; the nearest similarities kept."""
+    train = np.array([i for i, p in enumerate(pairs) if p.split == "train"])
+    out: dict[str, Any] = {}
+    for split in ("dev", "test"):
+        idx = np.array([i for i, p in enumerate(pairs) if p.split == split])
+        if not len(idx) or not len(train):
+            continue
+        best = np.concatenate([(vecs[idx[j:j + 512]] @ vecs[train].T).max(1) for j in range(0, len(idx), 512)])
+        for i, sim in zip(idx, best, strict=True):
+            if sim >= NEAR_DUP:
+                pairs[i].split = f"dropped-{split}"
+        kept = best[best < NEAR_DUP]
+        out[split] = {"dropped": int((best >= NEAR_DUP).sum()), "kept_max": round(float(kept.max()), 4),
+                      "kept_mean": round(float(kept.mean()), 4)}
+    return out
 
 
 def pick_threshold(p: np.ndarray, y: np.ndarray, score: np.ndarray, target: float) -> float:
@@ -126,7 +151,10 @@ def train(kb: Any, embedder: Any, *, datasets_dir: Path, out_dir: Path = DATA_DI
     log(f"{len(pairs)} pairs from {len(passages)} passages of {len({p.document for p in passages})} documents; "
         f"embedding with {embedder.name}")
     scorer = SupportScorer(embedder, SUPPORT_THRESHOLD, model=None)
-    x_cos, s_cos = featurise(pairs, scorer, with_cos=True)
+    vecs = embedder.embed([LABEL_RE.sub("", strip_citations(p.claim)) or p.claim for p in pairs])
+    dups = near_duplicates(pairs, vecs)
+    log(f"near-duplicates of training claims dropped from dev/test: {dups}")
+    x_cos, s_cos = featurise(pairs, scorer, with_cos=True, vecs=vecs)
     x_lex, s_lex = featurise(pairs, scorer, with_cos=False)
     y = np.array([p.label for p in pairs])
     split = np.array([p.split for p in pairs])
@@ -179,7 +207,8 @@ def train(kb: Any, embedder: Any, *, datasets_dir: Path, out_dir: Path = DATA_DI
             "passages": len(passages), "documents": len({p.document for p in passages}),
             "pairs": {s: {"faithful": counts.get((s, 0), 0), "unsupported": counts.get((s, 1), 0)}
                       for s in ("train", "dev", "test")},
-            "tuned_sets_in_train": list(TUNED_SETS),
+            "tuned_sets_in_train": list(TUNED_SETS), "near_duplicate_threshold": NEAR_DUP,
+            "near_duplicates": dups,
             "candidates": {n: round(lo, 4) for lo, n, _ in fitted},
             "weights_logreg": ({f: round(float(w), 3) for f, w in
                                 zip(FEATURE_NAMES, (model.weights[0][:, 1] - model.weights[0][:, 0]) / model.std,
