@@ -61,6 +61,14 @@ def test_beyond_the_vocabulary_declines_without_running(tmp_path: Path) -> None:
     assert result.plan is not None and result.code  # the closest plan and its code are shown
 
 
+def test_a_request_with_nothing_in_the_vocabulary_points_at_no_plan(tmp_path: Path) -> None:
+    result = CodeAssistant(ScriptedModel(["x"], is_small=True), ExecSandbox(tmp_path), None).run(  # type: ignore[arg-type]
+        "xxxx yyyy zzzz")
+    assert result.declined and not result.ok and not result.ran
+    text = " ".join(result.notes)
+    assert "No plan in the vocabulary comes close" in text and "(below)" not in text
+
+
 def test_missing_calibration_is_reported_not_guessed(tmp_path: Path) -> None:
     scene = make_scene("nuclei", seed=2, count=4)
     image = write_scene(scene, tmp_path / "plain.tif", "plain")

@@ -269,10 +269,13 @@ class CodeAssistant:
         return self._finish(request, plan, [rnd], plan.promised(), "plan")
 
     def _declined(self, request: str, plan: AnalysisPlan, code: str, problems: list[str]) -> CodeResult:
-        would = ", ".join(f"{p.name} ({p.unit})" if p.unit else p.name for p in plan.promised()) or "nothing"
+        promised = plan.promised()
+        would = ", ".join(f"{p.name} ({p.unit})" if p.unit else p.name for p in promised) or "nothing"
         notes = ["I cannot answer this request as asked, so I did not run anything.",
                  *problems,
-                 f"The closest plan (below) would answer: {would}.",
+                 # with nothing promised there is no usable plan to show (the UI hides it)
+                 f"The closest plan (below) would answer: {would}." if promised
+                 else "No plan in the vocabulary comes close to this request.",
                  "It would not answer: " + ("the part about " + " ".join(plan.not_understood)
                                             if plan.not_understood else "the request until the missing "
                                                                         "inputs are given") + ".",
