@@ -66,3 +66,11 @@ def test_launch_failure_after_the_check_is_one_line(tmp_path: Path, monkeypatch:
     res = CliRunner().invoke(app, ["serve", "--demo", "--port", str(free)], env={"SCOPEBOT_HOME": str(tmp_path)})
     assert res.exit_code == 2 and "SCOPEBOT_PORT" in res.output and "GRADIO_SERVER_PORT" not in res.output
     assert "UI on" not in res.output and "Traceback" not in res.output
+
+
+def test_mcp_http_on_a_busy_port_exits_2_with_a_hint(busy_port: int, tmp_path: Path) -> None:
+    res = CliRunner().invoke(app, ["mcp", "--http", "--port", str(busy_port)],
+                             env={"SCOPEBOT_HOME": str(tmp_path / "home")})
+    assert res.exit_code == 2, res.output
+    assert f"port {busy_port} on 127.0.0.1 is already in use" in res.output
+    assert "SCOPEBOT_MCP_PORT" in res.output and "Traceback" not in res.output

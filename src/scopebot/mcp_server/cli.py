@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from scopebot.clitools import error_boundary, get_settings
+from scopebot.clitools import error_boundary, get_settings, port_in_use
 from scopebot.errors import ConfigurationError
 
 
@@ -41,6 +41,11 @@ def mcp(http: Annotated[bool, typer.Option("--http", help="Serve streamable HTTP
         for folder in folders:
             if not Path(folder).expanduser().is_dir():
                 raise ConfigurationError(f"allowed path is not a folder: {folder}", hint="pass an existing folder")
+        if http:  # a busy port: one line now, not a server traceback after start-up
+            problem = port_in_use("127.0.0.1", port or settings.mcp_port)
+            if problem:
+                raise ConfigurationError(problem, hint="pick a free port with --port N (or SCOPEBOT_MCP_PORT=N), "
+                                                       "or stop the program that uses it")
         services = ScopebotServices(settings, allow_code=allow_code or settings.mcp_allow_code,
                                     allowed_paths=folders)
         serve(services, "http" if http else "stdio", port=port or settings.mcp_port)

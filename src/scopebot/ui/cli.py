@@ -2,31 +2,15 @@
 
 from __future__ import annotations
 
-import errno
 import os
-import socket
 from typing import Annotated
 
 import typer
 
-from scopebot.clitools import ProgressPrinter, error_boundary, get_settings
+from scopebot.clitools import ProgressPrinter, error_boundary, get_settings, port_in_use
 from scopebot.errors import ConfigurationError
 
 PORT_HINT = "pick a free port with --port N (or SCOPEBOT_PORT=N), or stop the program that uses it"
-
-
-def port_in_use(host: str, port: int) -> str | None:
-    """Why ``host:port`` cannot be listened on (in use, or not an address here), or None when it can."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does: TIME_WAIT is free
-        try:
-            sock.bind((host, port))
-        except OSError as exc:
-            if exc.errno == errno.EADDRINUSE:
-                return f"port {port} on {host} is already in use"
-            return f"cannot listen on {host}:{port} ({exc.strerror or exc})"
-    return None
 
 
 def register(app: typer.Typer) -> None:
