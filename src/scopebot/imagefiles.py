@@ -76,6 +76,17 @@ def _check_pil(path: Path, fmt: str) -> None:
                                  f"({_one_line(exc)})", hint=EXPORT_HINT) from None
 
 
+def jpeg_to_png(path: Path, workdir: Path) -> Path:
+    """A PNG copy of a JPEG in ``workdir`` for analysis (callers add :data:`JPEG_NOTE` to their notes)."""
+    from PIL import Image
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    out = workdir / (path.stem + ".png")
+    with Image.open(path) as img:
+        img.save(out)
+    return out
+
+
 def checked_image(path: Path | str, workdir: Path, *, notes: list[str] | None = None) -> Path:
     """The file the analysis should read for ``path``, or a :class:`ConfigurationError` saying what is wrong.
 
@@ -103,12 +114,7 @@ def checked_image(path: Path | str, workdir: Path, *, notes: list[str] | None = 
     else:
         _check_pil(path, fmt)
     if fmt == "jpeg":
-        from PIL import Image
-
-        workdir.mkdir(parents=True, exist_ok=True)
-        out = workdir / (path.stem + ".png")
-        with Image.open(path) as img:
-            img.save(out)
+        out = jpeg_to_png(path, workdir)
         if notes is not None:
             notes.append(JPEG_NOTE)
         return out

@@ -10,7 +10,8 @@ import tifffile
 from PIL import Image
 
 from scopebot.errors import ConfigurationError
-from scopebot.ui.images import inspect_upload, sniff_format
+from scopebot.imagefiles import sniff
+from scopebot.ui.images import inspect_upload
 
 
 def test_ome_tiff_shape_dtype_and_physical_pixel_size(tmp_path: Path) -> None:
@@ -49,7 +50,7 @@ def test_jpeg_is_converted_to_png_for_analysis(tmp_path: Path) -> None:
     Image.fromarray(np.full((10, 12), 90, "uint8")).save(path, format="JPEG")
     info = inspect_upload(path, tmp_path / "work")
     assert info.format == "jpeg"
-    assert info.analysis_path is not None and sniff_format(info.analysis_path) == "png"
+    assert info.analysis_path is not None and sniff(info.analysis_path) == "png"
 
 
 def test_non_image_is_rejected_by_content_not_name(tmp_path: Path) -> None:

@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from scopebot.errors import ConfigurationError
+from scopebot.imagefiles import JPEG_NOTE, jpeg_to_png, sniff
 from scopebot.ui.safety import inline_text
 
 DEFAULT_MAX_MB = 200
 PREVIEW_MAX_SIDE = 512
-_MAGIC = {b"II*\x00": "tiff", b"MM\x00*": "tiff", b"II+\x00": "tiff", b"MM\x00+": "tiff"}
 _PHYS = re.compile(r'PhysicalSize(X|Y)="([0-9.eE+-]+)"(?:[^>]*?PhysicalSize\1Unit="([^"]+)")?')
 #: What the image panel says when the file states no pixel size (and what it asks for).
 UNCALIBRATED = "uncalibrated: give the pixel size"
@@ -89,19 +89,6 @@ class ImageInfo:
                 "axes": self.axes, "pixel_size": list(self.pixel_size) if self.pixel_size else None}
 
 
-def sniff_format(path: Path) -> str | None:
-    """``'tiff'``, ``'png'``, ``'jpeg'`` from the first bytes, or None."""
-    with Path(path).open("rb") as fh:
-        head = fh.read(8)
-    if head[:4] in _MAGIC:
-        return "tiff"
-    if head == b"\x89PNG\r\n\x1a\n":
-        return "png"
-    if head[:3] == b"\xff\xd8\xff":
-        return "jpeg"
-    return None
-
-
 def inspect_upload(path: Path | str, workdir: Path, max_mb: float = DEFAULT_MAX_MB) -> ImageInfo:
     """Validate an upload and return its metadata, a preview PNG and the path for analysis.
 
@@ -114,7 +101,7 @@ def inspect_upload(path: Path | str, workdir: Path, max_mb: float = DEFAULT_MAX_
     if size > max_mb * 1024 * 1024:
         raise ConfigurationError(f"{path.name} is {size / 1e6:.0f} MB, over the {max_mb:g} MB upload limit",
                                  hint="crop, downsample or save a single plane, then upload that")
-    fmt = sniff_format(path)
+    fmt = sniff(path)
     if fmt is None:
         raise ConfigurationError(f"{path.name} is not a TIFF, OME-TIFF, PNG or JPEG image",
                                  hint="upload a .tif/.ome.tif, .png or .jpg file")
@@ -134,12 +121,8 @@ def inspect_upload(path: Path | str, workdir: Path, max_mb: float = DEFAULT_MAX_
                      z_step=_tiff_z_step(path) if fmt == "tiff" else None)
     info.preview = write_preview(data, axes, workdir / f"preview-{path.stem}.png")
     if fmt == "jpeg":
-        from PIL import Image
-
-        info.analysis_path = workdir / (path.stem + ".png")
-        with Image.open(path) as img:
-            img.save(info.analysis_path)
-        info.notes.append("JPEG converted to PNG for analysis (lossy compression may affect measurements)")
+        info.analysis_path = jpeg_to_png(path, workdir)
+        info.notes.append(JPEG_NOTE)
     else:
         info.analysis_path = path
     return info
