@@ -3,28 +3,17 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from async_helpers import run_coroutine
 
 pytest.importorskip("mcp")
 
-from mcp import Client  # noqa: E402
+from mcp_client_helpers import with_client  # noqa: E402
 from mcp_helpers import small_settings  # noqa: E402
 
-from scopebot.mcp_server.server import build_server  # noqa: E402
 from scopebot.mcp_server.services import ScopebotServices  # noqa: E402
-
-
-def with_client(services: ScopebotServices, body: Callable[[Client], Awaitable[Any]]) -> Any:
-    async def main() -> Any:
-        async with Client(build_server(services)) as client:
-            return await body(client)
-
-    return run_coroutine(main)
 
 
 @pytest.fixture

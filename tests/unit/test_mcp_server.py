@@ -3,30 +3,20 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from async_helpers import run_coroutine  # noqa: E402
 
 pytest.importorskip("mcp", reason="the scopebot[mcp] extra is not installed")
 
 from mcp import Client  # noqa: E402
+from mcp_client_helpers import with_client  # noqa: E402
 from mcp_helpers import small_settings  # noqa: E402
 
-from scopebot.mcp_server.server import build_server  # noqa: E402
 from scopebot.mcp_server.services import ScopebotServices  # noqa: E402
 
 TOOLS = {"search", "ask", "recommend_tools", "run_code", "analyse_image", "forum_search"}
-
-
-def with_client(services: ScopebotServices, body: Callable[[Client], Awaitable[Any]]) -> Any:
-    async def main() -> Any:
-        async with Client(build_server(services)) as client:
-            return await body(client)
-
-    return run_coroutine(main)
 
 
 @pytest.fixture
