@@ -248,27 +248,25 @@ class ChatSession:
 
     def set_pixel_size(self, text: str) -> str:
         """Calibrate the uploaded image with the pixel size the user typed; returns the panel's markdown."""
-        if self.image is None:
-            return "_Upload an image first; then give its pixel size here if the file does not state it._"
-        if not str(text or "").strip():
-            return self.image.markdown()
-        try:
-            self.image = with_pixel_size(self.image, text, self.workdir)
-        except ConfigurationError as exc:
-            return self.image.markdown() + f"\n\n**{ERROR}** {text_markdown(ui_message(exc))}"
-        return self.image.markdown() + "\n\n_Code requests will use this image with this pixel size._"
+        return self._calibrate(text, with_pixel_size, "its pixel size here if the file does not state it",
+                               "this pixel size")
 
     def set_z_step(self, text: str) -> str:
         """Give the uploaded z-stack its z step (µm between planes); returns the panel's markdown."""
+        return self._calibrate(text, with_z_step, "its z step here if it is a z-stack that does not state it",
+                               "this z step")
+
+    def _calibrate(self, text: str, apply: Any, ask_for: str, done: str) -> str:
+        """The uploaded image with ``apply(image, text, workdir)``: its panel markdown, or the error below it."""
         if self.image is None:
-            return "_Upload an image first; then give its z step here if it is a z-stack that does not state it._"
+            return f"_Upload an image first; then give {ask_for}._"
         if not str(text or "").strip():
             return self.image.markdown()
         try:
-            self.image = with_z_step(self.image, text, self.workdir)
+            self.image = apply(self.image, text, self.workdir)
         except ConfigurationError as exc:
             return self.image.markdown() + f"\n\n**{ERROR}** {text_markdown(ui_message(exc))}"
-        return self.image.markdown() + "\n\n_Code requests will use this image with this z step._"
+        return self.image.markdown() + f"\n\n_Code requests will use this image with {done}._"
 
     # --- feedback & export --------------------------------------------------------------------
     def rate(self, rating: Rating, comment: str = "") -> str:
