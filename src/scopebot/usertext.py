@@ -4,7 +4,7 @@ Bytes that are not UTF-8 reach Python as lone surrogates: command-line arguments
 are decoded with ``surrogateescape`` (U+DC80-U+DCFF), and JSON may carry escapes such as ``"\\ud800"``.
 Such a string cannot be encoded as UTF-8, so tokenizers, ``print`` and JSON writers fail on it. Every
 entry point (CLI arguments, MCP tool arguments, the Jupyter magic) passes user text through
-:func:`clean_text`, and the embedders apply :func:`clean_texts` once more at their seam.
+:func:`clean_text`, and ``Embedder.embed`` applies :func:`clean_texts` once more, for every backend.
 """
 
 from __future__ import annotations

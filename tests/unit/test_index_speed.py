@@ -47,9 +47,9 @@ class CountingEmbedder(HashEmbedder):
         self.flip = flip
         self.texts = 0
 
-    def embed(self, texts: list[str]) -> np.ndarray:
+    def _encode(self, texts: list[str]) -> np.ndarray:
         self.texts += len(texts)
-        out = super().embed(texts)
+        out = super()._encode(texts)
         return out[:, ::-1].copy() if self.flip else out  # same norm, different direction
 
 

@@ -39,12 +39,20 @@ class _StrictEmbedder(HashEmbedder):
 
     seen: list[str] = []
 
-    def embed(self, texts: list[str]) -> np.ndarray:
+    def _encode(self, texts: list[str]) -> np.ndarray:
         for t in texts:
             if _has_surrogate(t):
                 raise TypeError("TextEncodeInput must be Union[TextInputSequence, Tuple[InputSequence, ...]]")
         type(self).seen.extend(texts)
-        return super().embed(texts)
+        return super()._encode(texts)
+
+
+def test_the_embedder_seam_cleans_text_for_every_backend() -> None:
+    """A backend's forward pass never sees a lone surrogate, whoever calls ``embed``."""
+    vecs = _StrictEmbedder().embed([BAD, "plain"])
+    assert vecs.shape == (2, 256)
+    assert clean_text(BAD) in _StrictEmbedder.seen and BAD not in _StrictEmbedder.seen
+    assert _StrictEmbedder().embed([]).shape == (0, 256)
 
 
 def test_cli_arguments_with_undecodable_bytes_reach_the_command_cleaned(tmp_path: Path,

@@ -28,7 +28,6 @@ import numpy as np
 
 from scopebot.errors import ModelError
 from scopebot.index.embeddings import Embedder
-from scopebot.usertext import clean_texts
 
 WORKER_MODULE = "scopebot.index.embed_worker"
 #: Settings the child needs to build the same embedder as the parent would.
@@ -68,10 +67,7 @@ class ProcessEmbedder(Embedder):
         return cls(fields, **kwargs)
 
     # ---------------------------------------------------------------- the seam
-    def embed(self, texts: list[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        texts = clean_texts(list(texts))  # JSON would carry a lone surrogate to the worker's tokenizer
+    def _encode(self, texts: list[str]) -> np.ndarray:
         with self._lock:
             try:
                 return self._ask(texts)

@@ -33,9 +33,19 @@ class Embedder(ABC):
     #: Which implementation of the model ``name`` this is (vectors of two variants are comparable).
     variant: str = ""
 
-    @abstractmethod
     def embed(self, texts: list[str]) -> np.ndarray:
-        """Return an array of shape ``(len(texts), dim)``, rows L2-normalised."""
+        """Return an array of shape ``(len(texts), dim)``, rows L2-normalised.
+
+        User text is cleaned here, once for every backend (:func:`scopebot.usertext.clean_texts`: a lone
+        surrogate would break a tokenizer or the JSON to a worker); an empty list needs no model."""
+        texts = clean_texts(list(texts))
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self._encode(texts)
+
+    @abstractmethod
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        """The backend's forward pass over a non-empty list of clean texts (the one method to implement)."""
 
     def embed_one(self, text: str) -> np.ndarray:
         return self.embed([text])[0]
@@ -54,7 +64,7 @@ class HashEmbedder(Embedder):
         self.dim = dim
         self.name = f"hash-{dim}"
 
-    def embed(self, texts: list[str]) -> np.ndarray:
+    def _encode(self, texts: list[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for i, text in enumerate(texts):
             for tok in _TOKEN.findall(text.lower()):
@@ -174,14 +184,12 @@ class SentenceTransformerEmbedder(Embedder):
             vec = self._torch.nn.functional.normalize(vec, dim=-1)
         return vec[0].numpy().astype(np.float32)
 
-    def embed(self, texts: list[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
+    def _encode(self, texts: list[str]) -> np.ndarray:
         bulk = len(texts) > 8
         if bulk:
             self._torch.set_num_threads(self.bulk_threads)
         try:
-            vecs = self.model.encode(clean_texts(list(texts)), batch_size=self.batch_size, normalize_embeddings=True,
+            vecs = self.model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
                                      convert_to_numpy=True, show_progress_bar=False)
         finally:
             if bulk:

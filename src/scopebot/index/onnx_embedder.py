@@ -43,7 +43,6 @@ from scopebot.index.embeddings import (
     QueryCache,
     packaged_minilm_path,
 )
-from scopebot.usertext import clean_texts
 
 #: Tokens per batch (rows × padded length) when embedding many texts; measured in bench_index.py.
 TOKEN_BUDGET = 512
@@ -219,12 +218,10 @@ class OnnxEmbedder(Embedder):
         return sess
 
     # ---------------------------------------------------------------- Embedder
-    def embed(self, texts: list[str]) -> np.ndarray:
+    def _encode(self, texts: list[str]) -> np.ndarray:
         n = len(texts)
         out = np.zeros((n, self.dim), dtype=np.float32)
-        if not n:
-            return out
-        encs = self._tok.encode_batch(clean_texts(list(texts)), add_special_tokens=True)
+        encs = self._tok.encode_batch(texts, add_special_tokens=True)
         lengths = np.fromiter((len(e.ids) for e in encs), dtype=np.int64, count=n)
         session = self._session(1, query=True) if n <= QUERY_ROWS else self._session(self.bulk_threads)
         for rows in token_batches(lengths, self.token_budget, MAX_BATCH):

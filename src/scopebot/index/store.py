@@ -25,7 +25,7 @@ class _Unbound(Embedder):
     def __init__(self, name: str = "unbound") -> None:
         self.name = name
 
-    def embed(self, texts: list[str]) -> np.ndarray:
+    def _encode(self, texts: list[str]) -> np.ndarray:
         raise ScopebotRuntimeError("scopebot collections must be opened through scopebot.knowledge.KnowledgeBase")
 
 
