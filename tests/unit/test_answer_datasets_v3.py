@@ -2,11 +2,15 @@
 
 ``answers_holdout_v3.yaml`` is compared with the tuning sets (answers_v1, answers_entities_v1, the tune
 split of usefulness_v1) and with the older held-out questions, so it measures something new;
-``hallucination_holdout_v2.yaml`` is compared with hallucination_v1/v2 (answers and passage texts).
+``hallucination_holdout_v2.yaml`` is compared with hallucination_v1/v2 (answers and passage texts);
+``hallucination_holdout_v3.yaml`` with hallucination_v1/v2 and the older held-out hallucination_holdout_v1/v2.
 Failure messages name only the new items, never the older held-out text.
 """
 
 from __future__ import annotations
+
+import re
+from collections import Counter
 
 from scopebot.answer.text import content_set
 from scopebot.evals.datasets import load_dataset
@@ -18,6 +22,8 @@ DS = PROJECT_ROOT / "evals" / "datasets"
 MAX_JACCARD = 0.6
 ANSWERS_V3 = DS / "answers_holdout_v3.yaml"
 HAL_V2 = DS / "hallucination_holdout_v2.yaml"
+HAL_V3 = DS / "hallucination_holdout_v3.yaml"
+UNSUPPORTED_TYPES = {"polarity", "swap", "number", "drift", "overclaim"}
 
 
 def _jaccard(a: str, b: str) -> float:
@@ -75,6 +81,37 @@ def test_hallucination_v2_loads_balanced_and_realistic() -> None:
 def test_hallucination_v2_is_not_a_near_duplicate_of_the_tuned_sets() -> None:
     new = load_hallucination_dataset(HAL_V2)
     old = [load_hallucination_dataset(DS / n) for n in ("hallucination_v1.yaml", "hallucination_v2.yaml")]
+    old_answers = [it.answer for ds in old for it in ds.items]
+    old_passages = [p.text for ds in old for p in ds.passages.values()]
+    assert _near([it.answer for it in new.items], old_answers) == []
+    assert _near([p.text for p in new.passages.values()], old_passages) == []
+
+
+def _hal_v3_types() -> dict[str, str]:
+    """The error type of each v3 item, from the ``# type: ...`` comment written above it."""
+    text = HAL_V3.read_text(encoding="utf-8")
+    return {item: kind for kind, item in re.findall(r"^# type: (\S+)\n- id: (\S+)$", text, re.M)}
+
+
+def test_hallucination_v3_loads_balanced_with_every_error_type() -> None:
+    ds = load_hallucination_dataset(HAL_V3)
+    unsupported = [it for it in ds.items if it.labels.get("unsupported")]
+    clean = [it for it in ds.items if not any(it.labels.values())]
+    assert len(unsupported) == 30 and len(clean) == 30 and len(ds.items) == 60
+    assert len({it.id for it in ds.items}) == len(ds.items)
+    assert all(any("{" + p + "}" in it.answer for p in it.passages) for it in ds.items)
+    types = _hal_v3_types()
+    assert set(types) == {it.id for it in ds.items}
+    counts = Counter(types[it.id] for it in unsupported)
+    assert set(counts) == UNSUPPORTED_TYPES and min(counts.values()) >= 5
+    assert not UNSUPPORTED_TYPES & {types[it.id] for it in clean}
+
+
+def test_hallucination_v3_is_not_a_near_duplicate_of_tuned_or_older_held_out_sets() -> None:
+    new = load_hallucination_dataset(HAL_V3)
+    names = ("hallucination_v1.yaml", "hallucination_v2.yaml", "hallucination_holdout_v1.yaml",
+             "hallucination_holdout_v2.yaml")
+    old = [load_hallucination_dataset(DS / n) for n in names]
     old_answers = [it.answer for ds in old for it in ds.items]
     old_passages = [p.text for ds in old for p in ds.passages.values()]
     assert _near([it.answer for it in new.items], old_answers) == []
