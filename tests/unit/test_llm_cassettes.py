@@ -19,6 +19,7 @@ Assertions are about structure (text arrives, tool calls parse), never about fac
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -36,6 +37,7 @@ vcr = pytest.importorskip("vcr")
 
 PORT = 8765
 BASE_URL = f"http://127.0.0.1:{PORT}/v1"
+LONG_PORT = 8766
 MODEL = "smollm2-135m"
 CASSETTES = Path(__file__).resolve().parents[1] / "cassettes" / "llm"
 FILTERED_HEADERS = ["authorization", "api-key", "x-api-key", "openai-organization", "openai-project"]
@@ -56,10 +58,9 @@ def _port_open(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[None]:
-    """When recording, make sure llama.cpp's server runs on the fixed port; when replaying, nothing."""
-    if RECORD_MODE == "none" or _port_open(PORT):
+def _serve(port: int, n_ctx: int) -> Iterator[None]:
+    """When recording, make sure llama.cpp's server runs on ``port``; when replaying, nothing."""
+    if RECORD_MODE == "none" or _port_open(port):
         yield
         return
     from scopebot.llm.embedded import default_gguf_path
@@ -67,11 +68,11 @@ def server() -> Iterator[None]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", str(default_gguf_path()),
          "--model_alias", MODEL, "--chat_format", "chatml-function-calling", "--host", "127.0.0.1",
-         "--port", str(PORT), "--n_threads", "1", "--n_ctx", "2048", "--seed", "0"],
+         "--port", str(port), "--n_threads", "1", "--n_ctx", str(n_ctx), "--seed", "0"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
-        while not _port_open(PORT):
+        while not _port_open(port):
             if proc.poll() is not None or time.monotonic() > deadline:
                 pytest.fail("llama.cpp server did not start (pip install 'llama-cpp-python[server]')")
             time.sleep(0.5)
@@ -79,6 +80,17 @@ def server() -> Iterator[None]:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[None]:
+    yield from _serve(PORT, 2048)
+
+
+@pytest.fixture(scope="module")
+def long_server() -> Iterator[None]:
+    """A second server with room for the plan prompt (the plan's JSON schema alone is ~6k tokens)."""
+    yield from _serve(LONG_PORT, 8192)
 
 
 @pytest.fixture
@@ -91,9 +103,9 @@ def cassette(request: pytest.FixtureRequest, server: None) -> Iterator[object]:
         yield tape
 
 
-def make_model(**kwargs: object) -> OpenAICompatibleModel:
+def make_model(base_url: str = BASE_URL, **kwargs: object) -> OpenAICompatibleModel:
     # No key on purpose: the dummy key is sent, and filtered from the cassette anyway.
-    return OpenAICompatibleModel(BASE_URL, kwargs.pop("model", MODEL), None, max_retries=0,  # type: ignore[arg-type]
+    return OpenAICompatibleModel(base_url, kwargs.pop("model", MODEL), None, max_retries=0,  # type: ignore[arg-type]
                                  timeout=120, **kwargs)  # type: ignore[arg-type]
 
 
@@ -156,3 +168,38 @@ def test_cassettes_hold_no_credentials() -> None:
     for path in files:
         text = path.read_text(encoding="utf-8").lower()
         assert "authorization" not in text and "sk-no-key-required" not in text, path.name
+
+
+def test_plan_arrives_as_structured_output(long_server: None, request: pytest.FixtureRequest) -> None:
+    """The code planner's JSON schema goes out as ``response_format``; llama-cpp-python's server refuses
+    OpenAI's ``json_schema`` form, so the backend moves on to ``json_object`` + schema (grammar-constrained
+    decoding). Structure only: the reply validates as a plan, whatever the tiny model put in it.
+
+    Replayed in order on method and path, not on the body: the prompt holds the plan's schema, which
+    grows with the plan vocabulary; the bodies actually sent are checked below instead."""
+    from scopebot.code.model_plan import model_plan
+    from scopebot.code.plan import ImageMeta
+
+    recorder = vcr.VCR(cassette_library_dir=str(CASSETTES), record_mode=RECORD_MODE,
+                       match_on=["method", "scheme", "host", "port", "path"],
+                       filter_headers=FILTERED_HEADERS, decode_compressed_response=True)
+    sent: list[dict] = []
+    model = make_model(f"http://127.0.0.1:{LONG_PORT}/v1")
+    model._client = model._client.with_options(timeout=900)  # recording: a 7k-token prompt on one core
+    create = model._client.chat.completions.create
+
+    def spy(**kwargs: object) -> object:
+        sent.append(json.loads(json.dumps(kwargs)))
+        return create(**kwargs)
+
+    with recorder.use_cassette(f"{request.node.name}.yaml"):
+        model._client.chat.completions.create = spy  # type: ignore[method-assign]
+        plan, error = model_plan(model, "count the nuclei and give each area", ImageMeta(axes="YX"),
+                                 max_tokens=400)
+    formats = [b["response_format"]["type"] for b in sent]
+    assert formats[:2] == ["json_schema", "json_object"], formats
+    assert sent[0]["response_format"]["json_schema"]["name"] == "analysis_plan"
+    assert sent[1]["response_format"]["schema"]["properties"]["segmentation"]
+    assert model._json_format == 1  # remembered: the next plan goes out in the accepted form at once
+    assert plan is not None, error
+    assert plan.meta.axes == "YX"  # the file's facts win over whatever the model wrote

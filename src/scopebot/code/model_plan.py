@@ -1,7 +1,9 @@
 """Plans from capable models: the model fills the plan's JSON schema; the reply is validated.
 
 The schema is the pydantic schema of :class:`PlanReply` (the plan plus ``beyond_vocabulary`` and,
-for free code, the quantities the script must print). A reply that is not valid JSON for the
+for free code, the quantities the script must print). It is in the prompt, and backends with
+structured output (:meth:`ChatModel.complete_json`, OpenAI's ``response_format``) constrain decoding to
+it. A reply that is not valid JSON for the
 schema gets one repair round with the validation error; after that the caller falls back to the
 deterministic vocabulary planner.
 """
@@ -30,12 +32,19 @@ class PlanReply(AnalysisPlan):
                                           description="For free code: every quantity the script prints.")
 
 
-def plan_schema() -> str:
-    """The JSON schema given to the model (compact)."""
+def plan_schema_dict() -> dict:
+    """The JSON schema the model fills: :class:`PlanReply` without the fields scopebot fills itself."""
     schema = PlanReply.model_json_schema(by_alias=True)
     for name in ("understood", "missing", "version"):
         schema.get("properties", {}).pop(name, None)
-    return json.dumps(schema, separators=(",", ":"))
+        if name in schema.get("required", []):
+            schema["required"].remove(name)
+    return schema
+
+
+def plan_schema() -> str:
+    """The JSON schema shown in the prompt (compact)."""
+    return json.dumps(plan_schema_dict(), separators=(",", ":"))
 
 
 def parse_plan_reply(text: str) -> PlanReply:
@@ -55,7 +64,9 @@ def model_plan(model: ChatModel, request: str, meta: ImageMeta, *, prompts_dir: 
                                                              schema=plan_schema()))]
     error = None
     for _ in range(2):
-        reply = model.complete(messages, max_tokens=max_tokens, temperature=0.0)
+        # structured output where the backend has it; the prompt carries the schema for the others
+        reply = model.complete_json(messages, plan_schema_dict(), name="analysis_plan", max_tokens=max_tokens,
+                                    temperature=0.0)
         try:
             plan = parse_plan_reply(reply.text)
         except (ValueError, ValidationError) as exc:

@@ -66,6 +66,8 @@ class ChatModel(ABC):
     supports_tools: bool = False
     #: Whether the backend is strong enough to write answers itself (else extractive mode is default).
     is_small: bool = False
+    #: Whether :meth:`complete_json` constrains decoding to the schema (native structured output).
+    supports_json_schema: bool = False
 
     @abstractmethod
     def stream(self, messages: Sequence[Message], *, tools: Sequence[ToolSpec] | None = None,
@@ -85,3 +87,12 @@ class ChatModel(ABC):
             calls.extend(delta.tool_calls)
             finish = delta.finish_reason or finish
         return ChatResponse(text="".join(parts), tool_calls=calls, finish_reason=finish)
+
+    def complete_json(self, messages: Sequence[Message], schema: dict[str, Any], *, name: str = "reply",
+                      max_tokens: int | None = None, temperature: float | None = None) -> ChatResponse:
+        """A reply meant to be one JSON object valid for ``schema`` (named ``name``).
+
+        Backends with structured output (:attr:`supports_json_schema`) constrain decoding to the
+        schema; the others answer from the prompt, which should carry the schema too. Callers validate
+        the reply either way."""
+        return self.complete(messages, max_tokens=max_tokens, temperature=temperature)

@@ -14,7 +14,7 @@ vcrpy; nothing is monkeypatched.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
@@ -41,6 +41,14 @@ _CONTEXT_WORDS = ("context length", "context window", "context_length_exceeded",
                   "prompt is too long")
 
 
+#: The structured-output request forms, most standard first: OpenAI's (also vLLM, llama.cpp's C++ server,
+#: Ollama) and the ``json_object`` + ``schema`` form of llama-cpp-python's server.
+JSON_FORMATS: tuple[Callable[[str, dict[str, Any]], dict[str, Any]], ...] = (
+    lambda name, schema: {"type": "json_schema", "json_schema": {"name": name, "schema": schema}},
+    lambda name, schema: {"type": "json_object", "schema": schema},
+)
+
+
 class OpenAICompatibleModel(ChatModel):
     """Chat through an OpenAI-compatible ``/v1/chat/completions`` endpoint.
 
@@ -50,6 +58,7 @@ class OpenAICompatibleModel(ChatModel):
     """
 
     supports_tools = True
+    supports_json_schema = True
 
     def __init__(self, base_url: str | None = None, model: str | None = None,
                  api_key: str | SecretStr | None = None, *, timeout: float = 60.0,
@@ -70,6 +79,8 @@ class OpenAICompatibleModel(ChatModel):
         self.temperature = temperature
         self.is_small = is_small
         self.tool_choice = tool_choice
+        #: Which of :data:`JSON_FORMATS` this endpoint accepts (moves on once when one is refused).
+        self._json_format = 0
         try:
             self._client = openai.OpenAI(base_url=self.base_url, api_key=secret or DUMMY_API_KEY,
                                          timeout=timeout, max_retries=max_retries, http_client=http_client)
@@ -183,11 +194,37 @@ class OpenAICompatibleModel(ChatModel):
         """One non-streamed request (cheaper than assembling a stream when nobody watches it)."""
         return self._complete(self._client, self._request(messages, tools, max_tokens, temperature, stop))
 
+    def complete_json(self, messages: Sequence[Message], schema: dict[str, Any], *, name: str = "reply",
+                      max_tokens: int | None = None, temperature: float | None = None) -> ChatResponse:
+        """Structured output: OpenAI's ``json_schema`` response format, or, where the endpoint refuses
+        it (llama-cpp-python's server knows only ``json_object``), ``json_object`` with the schema."""
+        import openai
+
+        request = self._request(messages, None, max_tokens, temperature, None)
+        while True:
+            request["response_format"] = JSON_FORMATS[self._json_format](name, schema)
+            try:
+                result = self._client.chat.completions.create(**request)
+            except openai.APIStatusError as exc:
+                # 400/422 usually; llama-cpp-python's server answers its own validation error with 500
+                if self._json_format + 1 < len(JSON_FORMATS) and "response_format" in _error_text(exc):
+                    _log.info("%s refused response_format %s; trying the next form", self.base_url,
+                              request["response_format"]["type"])
+                    self._json_format += 1
+                    continue
+                raise self._map_error(exc) from None
+            except Exception as exc:  # noqa: BLE001 - mapped to a scopebot error
+                raise self._map_error(exc) from None
+            return self._response(result)
+
     def _complete(self, client: Any, request: dict[str, Any]) -> ChatResponse:
         try:
             result = client.chat.completions.create(**request)
         except Exception as exc:  # noqa: BLE001 - mapped to a scopebot error
             raise self._map_error(exc) from None
+        return self._response(result)
+
+    def _response(self, result: Any) -> ChatResponse:
         if not result.choices:
             raise ModelError(f"{self.name} returned no choices", hint="check the endpoint's logs")
         choice = result.choices[0]
