@@ -97,6 +97,30 @@ def test_strong_model_fills_the_plan_json(tmp_path: Path) -> None:
     assert any("plan filled by" in n for n in result.notes)
 
 
+def test_strong_model_gets_the_plan_schema_as_structured_output(tmp_path: Path) -> None:
+    """A backend with structured output receives the plan's schema through ``complete_json``; the
+    fields scopebot fills itself are not in it."""
+
+    class StructuredModel(ScriptedModel):
+        supports_json_schema = True
+
+        def __init__(self, replies: list[str]) -> None:
+            super().__init__(replies)
+            self.schemas: list[tuple[str, dict]] = []
+
+        def complete_json(self, messages, schema, *, name="reply", max_tokens=None, temperature=None):  # type: ignore[no-untyped-def]
+            self.schemas.append((name, schema))
+            return self.complete(messages, max_tokens=max_tokens, temperature=temperature)
+
+    plan = {"inputs": {"channel": 0}, "measurements": [{"kind": "count"}], "outputs": {"figure": "none"}}
+    model = StructuredModel([json.dumps(plan)])
+    result = CodeAssistant(model, ExecSandbox(tmp_path), None).run("how many blobs?")  # type: ignore[arg-type]
+    assert result.ok and result.values["count"]["value"] == 10
+    [(name, schema)] = model.schemas
+    assert name == "analysis_plan" and "measurements" in schema["properties"]
+    assert not {"understood", "missing", "version"} & set(schema["properties"])
+
+
 def test_strong_model_invalid_plan_falls_back_to_the_vocabulary(tmp_path: Path) -> None:
     model = ScriptedModel(["not json", '{"measurements": [{"kind": "teleport"}]}'])
     result = CodeAssistant(model, ExecSandbox(tmp_path), None).run("count the nuclei")  # type: ignore[arg-type]
