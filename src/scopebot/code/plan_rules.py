@@ -10,12 +10,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from scopebot.code.plan import AnalysisPlan, ImageMeta, Measurement
+from scopebot.code.plan_numbers import numbers, unused_contexts
 from scopebot.code.plan_words import (
-    SIZE_CONTEXTS,
     ambiguous_channel,
     background_as_region,
+    nearest,
     negations,
     phrase_of,
+    phrase_of_span,
     qualifiers,
     role_clauses,
 )
@@ -24,16 +26,6 @@ if TYPE_CHECKING:
     from scopebot.code.planner import Parse, Vocabulary
 
 _BREAKS = {",", ";", ".", "?", "!", ":", "(", ")"}
-#: Which contexts can give a meaning to a number of each kind (a length is never a frame index).
-_SIZE_CTX = SIZE_CONTEXTS
-_CONTEXT_DIMS = {
-    "length": ("pixelsize", "pixel", "zstep", "radius"),
-    "time": ("timestep", "frame"),
-    "bare": ("threshold", "threshold_cmp", "sigma", "radius", "slice", "frame", "pixelsize", "zstep", "kernel",
-             *_SIZE_CTX),
-    "px": ("radius", "kernel", *_SIZE_CTX),
-    "area_um": _SIZE_CTX,
-}
 _ROLE_OF_KIND = {"intensity": "intensity", "object_distance": "partner", "colocalisation": "partner",
                  "positivity": "marker"}
 
@@ -55,22 +47,6 @@ def _set(plan: AnalysisPlan, dotted: str, value: object) -> None:
     setattr(target, last, value)
 
 
-def _nearest(pos: int, candidates: list[tuple[int, str]], clause: list[int], window: int = 6,
-             end: int | None = None) -> str | None:
-    """The candidate label nearest to the span ``pos..end`` in the same clause (left wins ties)."""
-    best: tuple[float, str] | None = None
-    end = pos if end is None or end < pos else end
-    for cpos, label in candidates:
-        if clause[cpos] != clause[pos]:
-            continue
-        dist = (pos - cpos) if cpos <= pos else (cpos - end) + 0.5
-        if dist > window:
-            continue
-        if best is None or dist < best[0]:
-            best = (dist, label)
-    return best[1] if best else None
-
-
 def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
     plan = AnalysisPlan(meta=meta.model_copy(deep=True))
     clause = _clauses(parse)
@@ -80,6 +56,7 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
     removal_clauses = set()
     stats: list[str] = [stat for _, stat in parse.stats]
     kinds_of_objects: dict[str, str] = {}
+    participles: list[int] = []
     for pos, idx in parse.concepts:
         concept = vocab.concepts[idx]
         phrase = phrase_of(parse, pos)
@@ -90,9 +67,16 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
         if concept.get("unsupported"):
             plan.not_understood.append(f"{phrase} (not in the plan)")
         if concept.get("object_nouns"):
-            key = " ".join(t.stem for t in parse.tokens[pos:pos + len(phrase.split())])
-            if key not in vocab.generic_objects:
+            n = parse.spans.get(pos, len(phrase.split()))
+            key = " ".join(t.stem for t in parse.tokens[pos:pos + n])
+            modifier = pos + n < len(parse.tokens) and parse.tokens[pos + n].used == parse.tokens[pos].used
+            if modifier and parse.tokens[pos + n - 1].text.endswith("ed"):
+                participles.append(pos)  # "the clustered cells": how the objects look, not a second kind
+            elif modifier:  # "nuclear foci": a second kind, as before (foci inside nuclei are not in the plan)
+                key = " ".join(t.stem for t in parse.tokens[pos:pos + len(phrase.split())])
                 kinds_of_objects.setdefault(vocab.object_kinds.get(key, key), phrase)
+            elif key not in vocab.generic_objects:
+                kinds_of_objects.setdefault(vocab.object_kinds.get(key, key), phrase_of_span(parse, pos, n))
         for dotted, value in (concept.get("set") or {}).items():
             _set(plan, dotted, value)
             fields.append(f"{dotted}={value}")
@@ -125,15 +109,23 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
                 if "measure" in vocab.concepts[idx]]
     negations(plan, parse, vocab, clause, contexts, removal_clauses)
     preprocessing = qualifiers(plan, parse, vocab, clause)
+    split_clauses = {clause[p] for p, i in parse.concepts
+                     if (vocab.concepts[i].get("set") or {}).get("segmentation.split_touching")}
+    for pos in participles:  # "declump the clustered cells" describes the touching; "the clustered cells" alone
+        word = parse.tokens[pos].text  # may be a subset
+        if clause[pos] in split_clauses:
+            plan.understood.append(f"'{word}' -> describes the touching objects")
+        else:
+            plan.not_understood.append(f"{word} (a subset of the objects: not in the plan)")
     if len(kinds_of_objects) > 1 and len(parse.channels) < 2:
         plan.not_understood.append(" and ".join(kinds_of_objects.values()) + " (two kinds of objects: "
                                    "measuring one inside the other is not in the plan)")
     for word in parse.unresolved_stains:
         plan.missing.append(f"which channel is {word} (say e.g. '{word} is channel 2', or use an OME-TIFF "
                             "with channel names)")
-    used_contexts = _numbers(plan, parse, clause, contexts, removal_clauses, kinds, measures, roles)
+    used_contexts = numbers(plan, parse, clause, contexts, removal_clauses, kinds, measures, roles)
     explicit_z = any("inputs.z" in (vocab.concepts[idx].get("set") or {}) for _, idx in parse.concepts)
-    _unused_contexts(plan, parse, clause, contexts, used_contexts, removal_clauses, kinds, explicit_z, preprocessing)
+    unused_contexts(plan, parse, clause, contexts, used_contexts, removal_clauses, kinds, explicit_z, preprocessing)
     _assign_channels(plan, parse, role_clauses(parse), roles, kinds)
     ambiguous_channel(plan, parse, role_clauses(parse), roles, kinds)
     for kind in sorted(kinds, key=kinds.get):
@@ -156,139 +148,13 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
         need = vocab.concepts[idx].get("needs")
         if need and need not in plan.kinds():
             plan.not_understood.append(f"{phrase_of(parse, pos)} (only with {need} in this plan)")
+    plan.understood += [f"'{typed}' -> read as '{word}' (spelling)" for typed, word in parse.corrections]
     plan.not_understood = [t.text for t in parse.tokens if not t.used] + plan.not_understood
     used = {plan.inputs.channel} | {m.channel for m in plan.measurements if m.channel is not None}
     for _, channel in parse.channels:
         if channel not in used:  # named but not used by any step: say so instead of measuring something else
             plan.not_understood.append(f"channel {channel + 1} (which step it belongs to)")
     return plan
-
-
-def _numbers(plan: AnalysisPlan, parse: Parse, clause: list[int], contexts: list[tuple[int, str]],
-             removal: set[int], kinds: dict[str, int], measures: list[tuple[int, str]],
-             roles: list[tuple[int, str]] | None = None) -> set[str]:
-    toks = parse.tokens
-    stated = plan.meta.stated
-    in_voxel = any(t.stem == "voxel" for t in toks)
-    used_labels: set[str] = set()
-    z_numbers: list[float] = []
-    # size limits in um^2 last: they need the pixel size, which may be stated after them
-    for q in sorted(parse.quantities, key=lambda x: x.dim == "area_um"):
-        fits = _CONTEXT_DIMS.get(q.dim, ())
-        ctx = _nearest(q.pos, [c for c in contexts if c[1] in fits], clause, end=q.end)
-        used_labels.add(f"{clause[q.pos]}:{ctx}")
-        if ctx == "threshold_cmp":
-            ctx = "threshold"  # "brighter than 500"
-        if ctx == "kernel" and not (float(q.value).is_integer() and 1 <= q.value <= 15):
-            toks[q.pos].used = None  # not a filter width: report it
-            continue
-        if q.dim == "bare" and (q.axis is not None or ctx in ("pixelsize", "zstep")):
-            q.dim = "length"  # "voxel 2.0 z, 0.5 y/x", "pixel size 0.5": calibration in um
-        if q.dim == "bare" and ctx in _SIZE_CTX and \
-                _nearest(q.pos, measures, clause, window=8) in ("intensity", "positivity"):
-            ctx = "threshold"  # "a mean intensity above 500": an intensity, not a size
-        label = f"'{toks[q.pos].text}'"
-        if q.dim == "length_per_px" or (q.dim == "length" and (q.axis == "xy" or ctx in ("pixelsize", "pixel"))):
-            plan.meta.pixel_size_um = q.value
-            stated.append("pixel_size_um")
-        elif q.dim == "length" and (q.axis == "z" or ctx == "zstep"):
-            plan.meta.z_step_um = q.value
-            stated.append("z_step_um")
-        elif q.dim == "length" and in_voxel and q.axis is None:
-            z_numbers.append(q.value)
-        elif q.dim == "time_per_frame" or (q.dim == "time" and ctx in ("timestep", "frame", None)):
-            plan.meta.time_step_s = q.value
-            stated.append("time_step_s")
-        elif q.dim == "frames_per_time":
-            plan.meta.time_step_s = 1.0 / q.value
-            stated.append("time_step_s")
-        elif q.dim == "bare" and ctx == "threshold":
-            alone = not any(clause[p] == clause[q.pos] for p, _ in measures) and not any(
-                clause[p] == clause[q.pos] and r == "objects" for p, r in roles or [])  # "Use a threshold of 500."
-            if "positivity" in kinds and (alone or _nearest(q.pos, measures, clause, window=12) in ("positivity",
-                                                                                                 "intensity")):
-                plan.understood.append(f"{label} -> positivity threshold")
-                _marker_threshold(plan, q.value)
-                continue
-            for_objects = any(clause[p] == clause[q.pos] and r == "objects" for p, r in roles or []) and not any(
-                clause[p] == clause[q.pos] and m in ("positivity", "intensity") for p, m in measures)
-            if "positivity" in kinds and not for_objects:  # "threshold channel 2 at 500 and count positive nuclei"
-                plan.not_understood.append(f"{toks[q.pos].text} (a threshold for the segmentation or for the marker?)")
-                continue
-            plan.segmentation.method, plan.segmentation.threshold = "manual", q.value  # type: ignore[union-attr]
-        elif q.dim in ("bare", "px") and ctx == "kernel":
-            plan.preprocessing.denoise_size = int(q.value)
-        elif q.dim == "bare" and ctx == "sigma":
-            plan.preprocessing.smooth_sigma = q.value
-        elif q.dim in ("bare", "px", "length") and ctx == "radius":
-            plan.preprocessing.background_radius = q.value
-        elif q.dim == "bare" and ctx == "slice":
-            z_numbers.append(q.value)
-            continue
-        elif q.dim == "bare" and ctx == "frame":
-            plan.inputs.time = max(0, int(q.value) - 1)
-        elif q.dim in ("bare", "px", "area_um") and ctx in _SIZE_CTX:
-            ctx = ctx.removesuffix("_prep")  # "under 80 px" compares like "less than"
-            low = ctx == "min" or (ctx == "less" and clause[q.pos] in removal) or \
-                (ctx == "greater" and clause[q.pos] not in removal)
-            size = q.value
-            if q.dim == "area_um":
-                if plan.meta.pixel_size_um is None and not any(x.dim == "length_per_px" for x in parse.quantities):
-                    plan.missing.append("pixel size (to convert a size limit in um^2 to pixels)")
-                    continue
-                px = plan.meta.pixel_size_um or next(x.value for x in parse.quantities if x.dim == "length_per_px")
-                size = q.value / px ** 2
-            if low:
-                plan.segmentation.min_size_px = int(round(size))  # type: ignore[union-attr]
-            else:
-                plan.segmentation.max_size_px = int(round(size))  # type: ignore[union-attr]
-        elif q.dim == "percent" or q.dim == "speed":
-            pass  # "in %" / "in um/s": the unit asked for, not a parameter
-        else:
-            toks[q.pos].used = None  # a number the plan cannot place: report it
-            continue
-        plan.understood.append(f"{label} ({q.dim}) -> {ctx or q.axis or q.dim}")
-    if z_numbers and in_voxel and plan.meta.z_step_um is None and len(z_numbers) >= 2:
-        plan.meta.z_step_um, plan.meta.pixel_size_um = z_numbers[0], z_numbers[-1]  # "voxel 2 x 0.5 x 0.5 um"
-        stated += ["z_step_um", "pixel_size_um"]
-    elif z_numbers and not in_voxel:
-        plan.inputs.z, plan.inputs.z_start = "range", max(0, int(z_numbers[0]) - 1)
-        plan.inputs.z_stop = max(0, int(z_numbers[-1]) - 1)
-    return used_labels
-
-
-def _unused_contexts(plan: AnalysisPlan, parse: Parse, clause: list[int], contexts: list[tuple[int, str]],
-                     used: set[str], removal: set[int], kinds: dict[str, int], explicit_z: bool = True,
-                     preprocessing: frozenset[int] | set[int] = frozenset()) -> None:
-    """Words that only mean something with a number ('maximum', 'in each frame') must not vanish.
-
-    A comparison without a number is fine only inside a removal ("remove small objects": the
-    default size filter); 'frame'/'slice' without a number is fine only when the plan uses all
-    frames (tracking) or decides z itself (projection, 3-D).
-    """
-    for pos, label in contexts:
-        if f"{clause[pos]}:{label}" in used:
-            continue
-        word = parse.tokens[pos].text
-        if label == "pixel" and plan.units != "physical":  # "nearest-neighbour distance in pixels"
-            plan.units = "px"
-            plan.understood.append(f"'{word}' -> results in px")
-        elif label in ("less", "greater", "min", "max") and clause[pos] not in removal:
-            plan.not_understood.append(f"{word} (no number or object filter for it)")
-        elif label == "large" and clause[pos] not in preprocessing:  # "a big gradient" describes the problem
-            plan.not_understood.append(f"{word} (no number for it: say e.g. 'larger than 500 px')")
-        elif label == "threshold_cmp":
-            plan.not_understood.append(f"{phrase_of(parse, pos)} (a comparison without a number)")
-        elif label == "frame" and "tracking" not in kinds:
-            plan.not_understood.append(f"{word} (per-frame results are not in the plan)")
-        elif label == "slice" and (plan.inputs.z not in ("max", "mean", "sum", "3d", "range") or (
-                not explicit_z and plan.inputs.z != "range")):  # the default projection is no answer to "slices"
-            plan.not_understood.append(f"{word} (per-slice results are not in the plan)")
-
-
-def _marker_threshold(plan: AnalysisPlan, value: float) -> None:
-    plan.measurements = [m for m in plan.measurements if m.kind != "positivity"]
-    plan.measurements.append(Measurement(kind="positivity", threshold=value))
 
 
 def _distance_direction(parse: Parse, clause: list[int]) -> dict[int, str]:
@@ -312,11 +178,18 @@ def _assign_channels(plan: AnalysisPlan, parse: Parse, clause: list[int], roles:
     found: dict[str, list[int]] = {}
     directed = _distance_direction(parse, clause) if "object_distance" in kinds else {}
     two_channel = {"positivity", "object_distance", "colocalisation", "intensity"} & set(kinds)
-    for pos, channel in parse.channels:
-        role = directed.get(pos) or _nearest(pos, roles, clause, window=10)
+    mentions = [(pos, channel, directed.get(pos) or parse.channel_roles.get(pos)
+                 or nearest(pos, roles, clause, window=10)) for pos, channel in parse.channels]
+    with_role = {channel for _, channel, role in mentions if role is not None}
+    for _, channel, role in mentions:
+        if role is None and two_channel and channel in with_role:  # "DAPI and GFP. For each DAPI nucleus ..."
+            plan.understood.append(f"channel {channel + 1} -> listed (its role is given elsewhere)")
+            continue
         if role is None and two_channel:  # "...express the marker; use channel 2": whose channel is it?
             plan.not_understood.append(f"channel {channel + 1} (no word next to it says which step it is for)")
         role = role or "objects"
+        if channel in found.get(role, []):  # "... in the second. ... the mean ch2 intensity": one channel, twice
+            continue
         found.setdefault(role, []).append(channel)
         plan.understood.append(f"channel {channel + 1} -> {role}")
     if "marker" in found and "positivity" not in kinds and "intensity" in kinds:

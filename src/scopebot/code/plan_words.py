@@ -39,19 +39,47 @@ def phrase_of(parse: Parse, pos: int) -> str:
     return " ".join(words)
 
 
+def phrase_of_span(parse: Parse, pos: int, n: int) -> str:
+    return " ".join(t.text for t in parse.tokens[pos:pos + n])
+
+
 def qualifiers(plan: AnalysisPlan, parse: Parse, vocab: Vocabulary, clause: list[int]) -> set[int]:
     """Region and subset words ("left", "dim", "weak") are reported unless their clause is about
     preprocessing ("a gradient from left to right"); returns the clauses with a preprocessing step."""
     preprocessing = {clause[pos] for pos, idx in parse.concepts
                      if any(k.startswith("preprocessing.") for k in (vocab.concepts[idx].get("set") or {}))
                      or vocab.concepts[idx].get("context") == "sigma"}
+    gradient = _illumination_clauses(parse, vocab, clause)
+    if gradient:
+        plan.preprocessing.background = True
+        preprocessing |= gradient
     for pos in parse.qualifiers:
         word = parse.tokens[pos].text
-        if clause[pos] in preprocessing:
+        if clause[pos] in gradient:
+            plan.understood.append(f"'{word}' -> one side brighter than another: uneven illumination, "
+                                   "background correction")
+        elif clause[pos] in preprocessing:
             plan.understood.append(f"'{word}' -> describes the preprocessing problem")
         else:
             plan.not_understood.append(f"{word} (a region of the image or a subset of the objects: not in the plan)")
     return preprocessing
+
+
+def _illumination_clauses(parse: Parse, vocab: Vocabulary, clause: list[int]) -> set[int]:
+    """Clauses that compare the brightness of two image regions ("brighter on the right than on the left")
+    and name no objects and no measurement: they describe uneven illumination, not a subset of objects."""
+    words = vocab.illumination
+    out = set()
+    for c in {clause[p] for p in parse.qualifiers}:
+        toks = [t for k, t in enumerate(parse.tokens) if clause[k] == c]
+        stems = {t.stem for t in toks}
+        concepts = [idx for p, idx in parse.concepts if clause[p] == c]
+        if "than" in {t.text for t in toks} and stems & words.get("brightness", set()) and \
+                len(stems & words.get("regions", set())) >= 2 and not any(
+                    vocab.concepts[i].get("object_nouns") or vocab.concepts[i].get("measure")
+                    or vocab.concepts[i].get("set") for i in concepts):
+            out.add(c)
+    return out
 
 
 def negations(plan: AnalysisPlan, parse: Parse, vocab: Vocabulary, clause: list[int],
@@ -115,3 +143,19 @@ def background_as_region(plan: AnalysisPlan, parse: Parse, vocab: Vocabulary) ->
             toks) else None
         if (k >= 0 and k < pos - 1 and toks[k].used in intensity) or (after is not None and after.used in intensity):
             plan.not_understood.append(f"{phrase_of(parse, pos)} (its intensity as a result is not in the plan)")
+
+
+def nearest(pos: int, candidates: list[tuple[int, str]], clause: list[int], window: int = 6,
+             end: int | None = None) -> str | None:
+    """The candidate label nearest to the span ``pos..end`` in the same clause (left wins ties)."""
+    best: tuple[float, str] | None = None
+    end = pos if end is None or end < pos else end
+    for cpos, label in candidates:
+        if clause[cpos] != clause[pos]:
+            continue
+        dist = (pos - cpos) if cpos <= pos else (cpos - end) + 0.5
+        if dist > window:
+            continue
+        if best is None or dist < best[0]:
+            best = (dist, label)
+    return best[1] if best else None

@@ -19,6 +19,8 @@ import yaml
 
 from scopebot.answer.text import STOPWORDS, stem
 from scopebot.code.plan import AnalysisPlan, ImageMeta
+from scopebot.code.plan_quantities import Quantity, number, read_quantities
+from scopebot.code.spelling import correct, vocabulary_words
 from scopebot.code.stains import resolve_stains
 
 VOCABULARY_PATH = Path(__file__).with_name("vocabulary_v1.yaml")
@@ -27,8 +29,17 @@ _UNIT_NORM = [(re.compile(r"\b(?:µm|um|microns?)\s*(?:\^|\*\*)?\s*([23²³])(?!
               (re.compile(r"(\w)'s\b"), r"\1"),  # possessives: "blob's" -> "blob", "pearson's" -> "pearson"
               (re.compile(r"\b(?:px|pixels?)\s*(?:\^|\*\*)\s*2"), "px2"),
               (re.compile(r"(\d)(µm|um|nm|px|ms|s|min)\b"), r"\1 \2"),
-              (re.compile(r"(\d)x(\d)"), r"\1 x \2")]  # "3x3"
+              (re.compile(r"(\d)x(\d)"), r"\1 x \2"),  # "3x3"
+              (re.compile(r"([a-z0-9])(?:\+|\+ve|\(\+\))(?=[\s,.;:?!)]|$)"), r"\1 positive"),  # "Ki67+", "GFP+ve"
+              (re.compile(r"([a-z0-9])(?:-ve|\(-\))(?=[\s,.;:?!)]|$)"), r"\1 negative")]  # "GFP-ve", "GFP(-)"
 _BREAKS = {",", ";", ".", "?", "!", ":", "(", ")"}
+#: Particles of phrasal verbs and the pronouns that may stand between verb and particle.
+_PARTICLES = {"out", "away", "apart", "off"}
+_PRONOUNS = {"them", "those", "these", "it", "they", "all", "the", "such", "ones"}
+#: Nouns for the data itself: after "2-channel" they make the number a count of channels.
+_DATA_NOUNS = {"image", "images", "stack", "stacks", "file", "files", "tiff", "tif", "movie", "data", "dataset",
+               "acquisition", "recording", "picture", "experiment", "confocal", "widefield", "z-stack", "timelapse",
+               "time-lapse", "series", "overlay", "composite"}
 
 
 @dataclass
@@ -56,6 +67,8 @@ class Vocabulary:
     object_kinds: dict[str, str] = field(default_factory=dict)  # stemmed phrase -> kind
     generic_objects: set[str] = field(default_factory=set)  # stemmed phrases that name no kind
     qualifiers: set[str] = field(default_factory=set)  # region / subset words (stemmed)
+    stain_roles: dict[str, str] = field(default_factory=dict)  # stain -> the role of the channel it defines
+    illumination: dict[str, set[str]] = field(default_factory=dict)  # brightness / region words (stemmed)
 
 
 @lru_cache(maxsize=4)
@@ -83,7 +96,9 @@ def load_vocabulary(path: Path = VOCABULARY_PATH) -> Vocabulary:
                       stains={str(w).lower() for w in data.get("stains", [])},
                       object_kinds={stemmed(k): stemmed(v) for k, v in (data.get("object_kinds") or {}).items()},
                       generic_objects={stemmed(w) for w in data.get("generic_objects", [])},
-                      qualifiers={stemmed(w) for w in data.get("qualifiers", [])})
+                      qualifiers={stemmed(w) for w in data.get("qualifiers", [])},
+                      stain_roles={str(k).lower(): str(v) for k, v in (data.get("stain_roles") or {}).items()},
+                      illumination={k: {stemmed(w) for w in v} for k, v in (data.get("illumination") or {}).items()})
 
 
 def _tokenise(text: str) -> list[str]:
@@ -91,23 +106,6 @@ def _tokenise(text: str) -> list[str]:
     for pattern, repl in _UNIT_NORM:
         text = pattern.sub(repl, text)
     return _TOKEN_RE.findall(text)
-
-
-def _number(text: str) -> float | None:
-    try:
-        return float(text)
-    except ValueError:
-        return None
-
-
-@dataclass
-class Quantity:
-    value: float
-    dim: str  # length, time, px, area_um, volume_um, percent, length_per_px, time_per_frame, bare
-    pos: int
-    axis: str | None = None
-    end: int = -1  # last token of the number and its unit
-    values: list[float] = field(default_factory=list)
 
 
 @dataclass
@@ -121,6 +119,9 @@ class Parse:
     unresolved_stains: list[str] = field(default_factory=list)  # stains no channel could be found for
     other_stats: list[int] = field(default_factory=list)  # statistics of a quantity the plan only gives as a mean
     qualifiers: list[int] = field(default_factory=list)  # token positions of region / subset words
+    channel_roles: dict[int, str] = field(default_factory=dict)  # channel mention -> role its stain defines
+    spans: dict[int, int] = field(default_factory=dict)  # concept position -> number of tokens it matched
+    corrections: list[tuple[str, str]] = field(default_factory=list)  # (typed word, vocabulary word read)
 
 
 #: Words that may stand between a statistic and its intensity word ("max of the GFP intensity").
@@ -132,134 +133,25 @@ class Planner:
 
     def __init__(self, vocabulary: Vocabulary | None = None) -> None:
         self.vocab = vocabulary or load_vocabulary()
+        self._words = vocabulary_words(self.vocab, _tokenise)
 
     # --- tokens ----------------------------------------------------------------------------------
-    def _unit(self, tokens: list[Token], i: int) -> tuple[str | None, float, int]:
-        """The unit starting at token i: (dim, factor, tokens used)."""
-        if i >= len(tokens) or tokens[i].text not in self.vocab.units:
-            return None, 1.0, 0
-        first = self.vocab.units[tokens[i].text]
-        j = i + 1
-        if j < len(tokens) and tokens[j].text in self.vocab.per_words:
-            k = j + 1
-            if k < len(tokens) and tokens[k].text in self.vocab.units:
-                second = self.vocab.units[tokens[k].text]["dim"]
-                pair = (first["dim"], second)
-                dims = {("length", "px"): "length_per_px", ("time", "frame"): "time_per_frame",
-                        ("frame", "time"): "frames_per_time", ("length", "time"): "speed",
-                        ("px", "frame"): "px_per_frame"}
-                if pair in dims:
-                    factor = first["factor"] / (self.vocab.units[tokens[k].text]["factor"]
-                                                if pair[1] == "time" else 1.0)
-                    return dims[pair], factor, k + 1 - i
-        return first["dim"], first["factor"], 1
-
-    def _quantities(self, parse: Parse) -> None:
-        toks = parse.tokens
-        for i, tok in enumerate(toks):
-            value = _number(tok.text)
-            if value is None or tok.used:
-                continue
-            tok.used = "number"
-            start = i + 1
-            if start + 1 < len(toks) and toks[start].text == ")" and toks[start + 1].text in self.vocab.units:
-                start += 1  # "(2, 0.5, 0.5) um"
-            dim, factor, n = self._unit(toks, start)
-            if n == 0:
-                start = i + 1
-            n += start - (i + 1)
-            for t in toks[i + 1:i + 1 + n]:
-                t.used = "unit"
-            q = Quantity(value=value * factor, dim=dim or "bare", pos=i, end=i + n)
-            if dim == "length" and i > 0 and not toks[i - 1].used and toks[i - 1].text in self.vocab.axis_words:
-                q.axis = self.vocab.axis_words[toks[i - 1].text]  # "z 2 um", "xy 0.5 um": the axis before it
-                toks[i - 1].used = "axis"
-            j = i + 1 + n
-            if j + 1 < len(toks) and toks[j].text in ("in", "along", "for") and dim == "length" and \
-                    toks[j + 1].text in self.vocab.axis_words:  # "1.5 um in z"
-                toks[j].used = "axis"
-                j += 1
-            times = toks[j].text == "x" and j + 1 < len(toks) and _number(toks[j + 1].text) is not None \
-                if j < len(toks) else False  # "2 x 3": a times sign, not the x axis
-            if j + 2 < len(toks) and toks[j].text == "(" and toks[j + 1].text in self.vocab.axis_words and \
-                    toks[j + 2].text == ")" and dim == "length":  # "2 um (z)"
-                toks[j].used = toks[j + 2].used = "axis"
-                j += 1
-            if j < len(toks) and toks[j].text in self.vocab.axis_words and not times:  # "2.0 z", "0.5 y/x"
-                q.axis = self.vocab.axis_words[toks[j].text]
-                toks[j].used = "axis"
-                while j + 2 < len(toks) and toks[j + 1].text == "/" and toks[j + 2].text in self.vocab.axis_words:
-                    toks[j + 1].used = toks[j + 2].used = "axis"
-                    j += 2
-            parse.quantities.append(q)
-        self._voxel_groups(parse)
-
-    def _voxel_groups(self, parse: Parse) -> None:
-        """'2 x 0.5 x 0.5 um', '(z, y, x) = (2, 0.5, 0.5) um', '0.5 x 0.5 x 2 um (x, y, z)': per-axis sizes.
-
-        Two or three numbers joined by 'x' or ',' and ending in a length unit. With an axis list next
-        to them the axes are taken from it; without one, of three numbers the one that differs from
-        two equal ones is z (stacks are anisotropic in z); otherwise nothing is guessed.
-        """
-        toks, qs = parse.tokens, parse.quantities
-        i = 0
-        while i < len(qs):
-            group = [qs[i]]
-            while i + len(group) < len(qs):
-                nxt, last = qs[i + len(group)], group[-1]
-                between = [t.text for t in toks[last.end + 1:nxt.pos]] if last.end >= last.pos else []
-                if last.dim == "bare" and nxt.pos - last.pos == 2 and between in (["x"], [","], ["*"], ["by"]):
-                    group.append(nxt)
-                else:
-                    break
-            i += len(group)
-            if len(group) < 2 or group[-1].dim != "length":
-                continue
-            unit_factor = group[-1].value / float(toks[group[-1].pos].text)
-            for q in group[:-1]:
-                q.value, q.dim = q.value * unit_factor, "length"
-            for q in group:
-                if q.pos + 1 < len(toks) and toks[q.pos + 1].text in ("x", ",", "*", "by"):
-                    toks[q.pos + 1].used = "axis"
-            axes = self._axis_list(toks, group[0].pos, group[-1].end)
-            if len(axes) == len(group):
-                for q, ax in zip(group, axes, strict=True):
-                    q.axis = "z" if ax == "z" else "xy"
-            elif len(group) == 3:
-                values = [q.value for q in group]
-                odd = [k for k in range(3) if values.count(values[k]) == 1]
-                if len(set(values)) == 1:  # isotropic
-                    odd = [0]
-                if len(odd) == 1:
-                    for k, q in enumerate(group):
-                        q.axis = "z" if k == odd[0] else "xy"
-
-    def _axis_list(self, toks: list[Token], start: int, end: int) -> list[str]:
-        """Axis labels like '(z, y, x)' within a few tokens before ``start`` or after ``end``."""
-        def scan(indices: range) -> list[str]:
-            found: list[str] = []
-            for k in indices:
-                text = toks[k].text
-                if text in ("z", "y", "x") and not (toks[k].used and toks[k].used != "axis"):
-                    found.append(text)
-                elif text not in (",", "(", ")", "/", "=", "and") and found:
-                    break
-            return found
-        after = scan(range(end + 1, min(len(toks), end + 9)))
-        before = scan(range(max(0, start - 9), start))
-        axes = after if len(after) >= 2 else before
-        for k in range(max(0, start - 9), min(len(toks), end + 9)):
-            if toks[k].text in ("z", "y", "x") and axes and not toks[k].used:
-                toks[k].used = "axis"
-        return axes
-
     def _match(self, toks: list[Token], i: int) -> tuple[int, int] | None:
-        """The longest vocabulary phrase at token i: (length, concept index)."""
+        """The longest vocabulary phrase at token i: (length, concept index). A verb and its particle may
+        have a pronoun between them ("leave those out", "filter them out", "split them apart")."""
         for phrase, concept in self.vocab.phrases:
             n = len(phrase)
             window = toks[i:i + n]
             if len(window) == n and all(not t.used for t in window) and tuple(t.stem for t in window) == phrase:
                 return n, concept
+        for phrase, concept in self.vocab.phrases:
+            if len(phrase) != 2 or phrase[1] not in _PARTICLES or toks[i].used or toks[i].stem != phrase[0]:
+                continue
+            k = i + 1
+            while k < len(toks) and k - i <= 2 and toks[k].text in _PRONOUNS and not toks[k].used:
+                k += 1
+            if k > i + 1 and k < len(toks) and not toks[k].used and toks[k].stem == phrase[1]:
+                return k + 1 - i, concept
         return None
 
     def _modifies(self, toks: list[Token], i: int, measure: str = "intensity") -> bool:
@@ -324,6 +216,7 @@ class Planner:
                 for t in toks[i:i + n]:
                     t.used = f"concept:{concept}"
                 parse.concepts.append((i, concept))
+                parse.spans[i] = n
                 i += n
             else:
                 i += 1
@@ -333,20 +226,25 @@ class Planner:
         words = self.vocab.channel_words
         for i, tok in enumerate(toks):
             text = tok.text
-            if text in self.vocab.cardinals and i + 1 < len(toks) and toks[i + 1].text in ("channels", "chans"):
-                tok.used = toks[i + 1].used = "filler"  # "two channels": a count, not a reference
+            count = text in self.vocab.cardinals or (number(text) is not None and "." not in text and not (
+                i > 0 and toks[i - 1].text.rstrip("s") in words))
+            plural = i + 1 < len(toks) and toks[i + 1].text in ("channels", "chans", "colours", "colors")
+            singular = i + 2 < len(toks) and toks[i + 1].text in ("channel", "colour", "color") and \
+                toks[i + 2].text in _DATA_NOUNS  # "a 2-channel image" (not "nuclei in 1 channel")
+            if count and (plural or singular):
+                tok.used = toks[i + 1].used = "filler"  # "two channels", "a 2-channel image": a count
             elif text in self.vocab.ordinals and i + 1 < len(toks) and toks[i + 1].text.rstrip("s") in words:
                 parse.channels.append((i, self.vocab.ordinals[text] - 1))
                 tok.used = toks[i + 1].used = "channel"
             elif text.rstrip("s") in words and i + 1 < len(toks):
                 nxt = toks[i + 1].text
-                num = _number(nxt) if _number(nxt) is not None else (self.vocab.ordinals.get(nxt)
+                num = number(nxt) if number(nxt) is not None else (self.vocab.ordinals.get(nxt)
                                                                      or self.vocab.cardinals.get(nxt))
                 if num is not None and float(num).is_integer() and num >= 1:
                     parse.channels.append((i, int(num) - 1))
                     tok.used = toks[i + 1].used = "channel"
                     if i + 3 < len(toks) and toks[i + 2].text in ("and", ",", "&", "vs", "versus") and \
-                            _number(toks[i + 3].text) is not None:  # "channels 1 and 2"
+                            number(toks[i + 3].text) is not None:  # "channels 1 and 2"
                         parse.channels.append((i, int(float(toks[i + 3].text)) - 1))  # one phrase, one role
                         toks[i + 2].used = toks[i + 3].used = "channel"
             elif re.fullmatch(r"(?:c|ch)(\d)", text):
@@ -377,7 +275,8 @@ class Planner:
         parse = Parse(tokens=toks)
         self._channels(parse)
         resolve_stains(parse, self.vocab, meta)
-        self._quantities(parse)
+        read_quantities(self.vocab, parse)
+        parse.corrections = correct(toks, self.vocab, self._words)
         self._phrases(parse)
         for i, tok in enumerate(toks):
             if not tok.used and tok.text in self.vocab.negations:

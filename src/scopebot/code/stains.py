@@ -56,6 +56,8 @@ def resolve_stains(parse: Parse, vocab: Vocabulary, meta: ImageMeta | None) -> N
             if 0 < hi - lo <= 4 and all(t.text in _DEFINE_LINKS for t in toks[lo + 1:hi]):
                 defined[word] = channel
                 definitions.setdefault(word, []).append(pos)
+                if word in vocab.stain_roles:  # "DAPI is in the first channel": that channel holds the nuclei
+                    parse.channel_roles[pos] = vocab.stain_roles[word]
                 toks[i].used = "stain"
                 break
         else:

@@ -1,0 +1,193 @@
+"""Numbers in a request -> plan values (used by :mod:`scopebot.code.plan_rules`).
+
+A number takes its meaning from the nearest vocabulary context word of a fitting kind in its clause
+(pixel size, z step, time step, size limits with their direction, thresholds, sigma, radius, slices,
+frames); a calibration word gives its meaning to one number only. Context words that need a number
+and got none are reported, never dropped.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from scopebot.code.plan import AnalysisPlan, Measurement
+from scopebot.code.plan_words import SIZE_CONTEXTS, nearest, phrase_of
+
+if TYPE_CHECKING:
+    from scopebot.code.planner import Parse
+
+#: Which contexts can give a meaning to a number of each kind (a length is never a frame index).
+_SIZE_CTX = SIZE_CONTEXTS
+_CONTEXT_DIMS = {
+    "length": ("pixelsize", "pixel", "zstep", "radius", "radius_word"),
+    "time": ("timestep", "frame"),
+    "bare": ("threshold", "threshold_cmp", "sigma", "radius", "radius_word", "slice", "frame", "pixelsize", "zstep",
+             "kernel", *_SIZE_CTX),
+    "px": ("radius", "radius_word", "kernel", *_SIZE_CTX),
+    "area_um": _SIZE_CTX,
+}
+#: Calibration and parameter words: each gives its meaning to one number (the nearest).
+_EXCLUSIVE = {"pixelsize", "pixel", "zstep", "timestep", "radius", "radius_word", "sigma", "kernel"}
+
+def numbers(plan: AnalysisPlan, parse: Parse, clause: list[int], contexts: list[tuple[int, str]],
+             removal: set[int], kinds: dict[str, int], measures: list[tuple[int, str]],
+             roles: list[tuple[int, str]] | None = None) -> set[str]:
+    toks = parse.tokens
+    stated = plan.meta.stated
+    in_voxel = any(t.stem == "voxel" for t in toks)
+    used_labels: set[str] = set()
+    z_numbers: list[float] = []
+    chosen = _context_of_numbers(parse, clause, contexts)
+    # size limits in um^2 last: they need the pixel size, which may be stated after them
+    for q in sorted(parse.quantities, key=lambda x: x.dim == "area_um"):
+        ctx = chosen.get(q.pos)
+        used_labels.add(f"{clause[q.pos]}:{ctx}")
+        if ctx == "threshold_cmp":
+            ctx = "threshold"  # "brighter than 500"
+        if ctx == "radius_word" and not plan.preprocessing.background:
+            toks[q.pos].used = None  # an object's radius is not in the plan (only the rolling ball's): report it
+            continue
+        if ctx == "radius_word":
+            ctx = "radius"
+        if ctx == "kernel" and not (float(q.value).is_integer() and 1 <= q.value <= 15):
+            toks[q.pos].used = None  # not a filter width: report it
+            continue
+        if q.dim == "bare" and (q.axis is not None or ctx in ("pixelsize", "zstep")):
+            q.dim = "length"  # "voxel 2.0 z, 0.5 y/x", "pixel size 0.5": calibration in um
+        if q.dim == "bare" and ctx in _SIZE_CTX and \
+                nearest(q.pos, measures, clause, window=8) in ("intensity", "positivity"):
+            ctx = "threshold"  # "a mean intensity above 500": an intensity, not a size
+        label = f"'{toks[q.pos].text}'"
+        if q.dim == "length" and q.axis == "z":  # an axis written next to the number beats any context word
+            plan.meta.z_step_um = q.value
+            stated.append("z_step_um")
+        elif q.dim == "length_per_px" or (q.dim == "length" and (q.axis == "xy" or ctx in ("pixelsize", "pixel"))):
+            plan.meta.pixel_size_um = q.value
+            stated.append("pixel_size_um")
+        elif q.dim == "length" and (q.axis == "z" or ctx == "zstep"):
+            plan.meta.z_step_um = q.value
+            stated.append("z_step_um")
+        elif q.dim == "length" and in_voxel and q.axis is None:
+            z_numbers.append(q.value)
+        elif q.dim == "time_per_frame" or (q.dim == "time" and ctx in ("timestep", "frame", None)):
+            plan.meta.time_step_s = q.value
+            stated.append("time_step_s")
+        elif q.dim == "frames_per_time":
+            plan.meta.time_step_s = 1.0 / q.value
+            stated.append("time_step_s")
+        elif q.dim == "bare" and ctx == "threshold":
+            alone = not any(clause[p] == clause[q.pos] for p, _ in measures) and not any(
+                clause[p] == clause[q.pos] and r == "objects" for p, r in roles or [])  # "Use a threshold of 500."
+            if "positivity" in kinds and (alone or nearest(q.pos, measures, clause, window=12) in ("positivity",
+                                                                                                 "intensity")):
+                plan.understood.append(f"{label} -> positivity threshold")
+                _marker_threshold(plan, q.value)
+                continue
+            for_objects = any(clause[p] == clause[q.pos] and r == "objects" for p, r in roles or []) and not any(
+                clause[p] == clause[q.pos] and m in ("positivity", "intensity") for p, m in measures)
+            if "positivity" in kinds and not for_objects:  # "threshold channel 2 at 500 and count positive nuclei"
+                plan.not_understood.append(f"{toks[q.pos].text} (a threshold for the segmentation or for the marker?)")
+                continue
+            plan.segmentation.method, plan.segmentation.threshold = "manual", q.value  # type: ignore[union-attr]
+        elif q.dim in ("bare", "px") and ctx == "kernel":
+            plan.preprocessing.denoise_size = int(q.value)
+        elif q.dim == "bare" and ctx == "sigma":
+            plan.preprocessing.smooth_sigma = q.value
+        elif q.dim in ("bare", "px", "length") and ctx == "radius":
+            plan.preprocessing.background_radius = q.value
+        elif q.dim == "bare" and ctx == "slice":
+            z_numbers.append(q.value)
+            continue
+        elif q.dim == "bare" and ctx == "frame":
+            plan.inputs.time = max(0, int(q.value) - 1)
+        elif q.dim in ("bare", "px", "area_um") and ctx in _SIZE_CTX:
+            ctx = ctx.removesuffix("_prep")  # "under 80 px" compares like "less than"
+            low = ctx == "min" or (ctx == "less" and clause[q.pos] in removal) or \
+                (ctx == "greater" and clause[q.pos] not in removal)
+            size = q.value
+            if q.dim == "area_um":
+                if plan.meta.pixel_size_um is None and not any(x.dim == "length_per_px" for x in parse.quantities):
+                    plan.missing.append("pixel size (to convert a size limit in um^2 to pixels)")
+                    continue
+                px = plan.meta.pixel_size_um or next(x.value for x in parse.quantities if x.dim == "length_per_px")
+                size = q.value / px ** 2
+            if low:
+                plan.segmentation.min_size_px = int(round(size))  # type: ignore[union-attr]
+            else:
+                plan.segmentation.max_size_px = int(round(size))  # type: ignore[union-attr]
+        elif q.dim == "percent" or q.dim == "speed":
+            pass  # "in %" / "in um/s": the unit asked for, not a parameter
+        else:
+            toks[q.pos].used = None  # a number the plan cannot place: report it
+            continue
+        plan.understood.append(f"{label} ({q.dim}) -> {ctx or q.axis or q.dim}")
+    if z_numbers and in_voxel and plan.meta.z_step_um is None and len(z_numbers) >= 2:
+        plan.meta.z_step_um, plan.meta.pixel_size_um = z_numbers[0], z_numbers[-1]  # "voxel 2 x 0.5 x 0.5 um"
+        stated += ["z_step_um", "pixel_size_um"]
+    elif z_numbers and not in_voxel:
+        plan.inputs.z, plan.inputs.z_start = "range", max(0, int(z_numbers[0]) - 1)
+        plan.inputs.z_stop = max(0, int(z_numbers[-1]) - 1)
+    return used_labels
+
+
+def _context_of_numbers(parse: Parse, clause: list[int], contexts: list[tuple[int, str]]) -> dict[int, str | None]:
+    """Each number's context word: the nearest one of a fitting kind in its clause (left wins ties), but a
+    calibration word ('pixels', 'z steps', 'interval', 'radius') gives its meaning to one number only, the
+    nearest: in "0.4 um pixels and 1 um z steps" the 1 belongs to the steps, not to the pixels."""
+    pairs = []
+    for q in parse.quantities:
+        fits = _CONTEXT_DIMS.get(q.dim, ())
+        for cpos, label in contexts:
+            if label not in fits or clause[cpos] != clause[q.pos]:
+                continue
+            dist = (q.pos - cpos) if cpos <= q.pos else (cpos - max(q.end, q.pos)) + 0.5
+            if dist <= 6:
+                pairs.append((dist, q.pos, cpos, label))
+    chosen: dict[int, str | None] = {q.pos: None for q in parse.quantities}
+    value = {q.pos: q.value for q in parse.quantities}
+    taken: dict[tuple[int, str], float] = {}
+    for _, qpos, cpos, label in sorted(pairs):
+        if qpos not in chosen or chosen[qpos] is not None:
+            continue
+        if taken.get((clause[cpos], label), value[qpos]) != value[qpos]:  # "median 5x5" repeats one value
+            continue
+        chosen[qpos] = label
+        if label in _EXCLUSIVE:
+            taken[(clause[cpos], label)] = value[qpos]
+    return chosen
+
+
+def unused_contexts(plan: AnalysisPlan, parse: Parse, clause: list[int], contexts: list[tuple[int, str]],
+                     used: set[str], removal: set[int], kinds: dict[str, int], explicit_z: bool = True,
+                     preprocessing: frozenset[int] | set[int] = frozenset()) -> None:
+    """Words that only mean something with a number ('maximum', 'in each frame') must not vanish.
+
+    A comparison without a number is fine only inside a removal ("remove small objects": the
+    default size filter); 'frame'/'slice' without a number is fine only when the plan uses all
+    frames (tracking) or decides z itself (projection, 3-D).
+    """
+    for pos, label in contexts:
+        if f"{clause[pos]}:{label}" in used:
+            continue
+        word = parse.tokens[pos].text
+        if label == "pixel" and plan.units != "physical":  # "nearest-neighbour distance in pixels"
+            plan.units = "px"
+            plan.understood.append(f"'{word}' -> results in px")
+        elif label in ("less", "greater", "min", "max") and clause[pos] not in removal:
+            plan.not_understood.append(f"{word} (no number or object filter for it)")
+        elif label == "large" and clause[pos] not in preprocessing:  # "a big gradient" describes the problem
+            plan.not_understood.append(f"{word} (no number for it: say e.g. 'larger than 500 px')")
+        elif label == "radius_word":  # "radius" with no number or with the number of a size filter
+            plan.not_understood.append(f"{word} (only the radius of a background correction, with its number)")
+        elif label == "threshold_cmp":
+            plan.not_understood.append(f"{phrase_of(parse, pos)} (a comparison without a number)")
+        elif label == "frame" and "tracking" not in kinds:
+            plan.not_understood.append(f"{word} (per-frame results are not in the plan)")
+        elif label == "slice" and (plan.inputs.z not in ("max", "mean", "sum", "3d", "range") or (
+                not explicit_z and plan.inputs.z != "range")):  # the default projection is no answer to "slices"
+            plan.not_understood.append(f"{word} (per-slice results are not in the plan)")
+
+
+def _marker_threshold(plan: AnalysisPlan, value: float) -> None:
+    plan.measurements = [m for m in plan.measurements if m.kind != "positivity"]
+    plan.measurements.append(Measurement(kind="positivity", threshold=value))

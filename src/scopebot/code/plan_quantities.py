@@ -1,0 +1,152 @@
+"""Numbers with units in a request: calibration and parameters (used by :class:`~scopebot.code.planner.Planner`).
+
+A number takes its unit from the words after it ("0.2 um/px", "500 ms", "2 frames per second") and its
+axis from a label next to it ("1.5 um in z", "0.5 y/x") or from an axis list ("0.5 x 0.5 x 2 um, xyz").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scopebot.code.planner import Parse, Token, Vocabulary
+
+
+def number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+@dataclass
+class Quantity:
+    value: float
+    dim: str  # length, time, px, area_um, volume_um, percent, length_per_px, time_per_frame, bare
+    pos: int
+    axis: str | None = None
+    end: int = -1  # last token of the number and its unit
+    values: list[float] = field(default_factory=list)
+
+
+def _unit(vocab: Vocabulary, tokens: list[Token], i: int) -> tuple[str | None, float, int]:
+    """The unit starting at token i: (dim, factor, tokens used)."""
+    if i >= len(tokens) or tokens[i].text not in vocab.units:
+        return None, 1.0, 0
+    first = vocab.units[tokens[i].text]
+    j = i + 1
+    if j < len(tokens) and tokens[j].text in vocab.per_words:
+        k = j + 1
+        if k < len(tokens) and tokens[k].text in vocab.units:
+            second = vocab.units[tokens[k].text]["dim"]
+            pair = (first["dim"], second)
+            dims = {("length", "px"): "length_per_px", ("time", "frame"): "time_per_frame",
+                    ("frame", "time"): "frames_per_time", ("length", "time"): "speed",
+                    ("px", "frame"): "px_per_frame"}
+            if pair in dims:
+                factor = first["factor"] / (vocab.units[tokens[k].text]["factor"]
+                                            if pair[1] == "time" else 1.0)
+                return dims[pair], factor, k + 1 - i
+    return first["dim"], first["factor"], 1
+
+def read_quantities(vocab: Vocabulary, parse: Parse) -> None:
+    toks = parse.tokens
+    for i, tok in enumerate(toks):
+        value = number(tok.text)
+        if value is None or tok.used:
+            continue
+        tok.used = "number"
+        start = i + 1
+        if start + 1 < len(toks) and toks[start].text == ")" and toks[start + 1].text in vocab.units:
+            start += 1  # "(2, 0.5, 0.5) um"
+        dim, factor, n = _unit(vocab, toks, start)
+        if n == 0:
+            start = i + 1
+        n += start - (i + 1)
+        for t in toks[i + 1:i + 1 + n]:
+            t.used = "unit"
+        q = Quantity(value=value * factor, dim=dim or "bare", pos=i, end=i + n)
+        if dim == "length" and i > 0 and not toks[i - 1].used and toks[i - 1].text in vocab.axis_words:
+            q.axis = vocab.axis_words[toks[i - 1].text]  # "z 2 um", "xy 0.5 um": the axis before it
+            toks[i - 1].used = "axis"
+        j = i + 1 + n
+        if j + 1 < len(toks) and toks[j].text in ("in", "along", "for") and dim == "length" and \
+                toks[j + 1].text in vocab.axis_words:  # "1.5 um in z"
+            toks[j].used = "axis"
+            j += 1
+        times = toks[j].text == "x" and j + 1 < len(toks) and number(toks[j + 1].text) is not None \
+            if j < len(toks) else False  # "2 x 3": a times sign, not the x axis
+        if j + 2 < len(toks) and toks[j].text == "(" and toks[j + 1].text in vocab.axis_words and \
+                toks[j + 2].text == ")" and dim == "length":  # "2 um (z)"
+            toks[j].used = toks[j + 2].used = "axis"
+            j += 1
+        if j < len(toks) and toks[j].text in vocab.axis_words and not times:  # "2.0 z", "0.5 y/x"
+            q.axis = vocab.axis_words[toks[j].text]
+            toks[j].used = "axis"
+            while j + 2 < len(toks) and toks[j + 1].text == "/" and toks[j + 2].text in vocab.axis_words:
+                toks[j + 1].used = toks[j + 2].used = "axis"
+                j += 2
+        parse.quantities.append(q)
+    _voxel_groups(parse)
+
+def _voxel_groups(parse: Parse) -> None:
+    """'2 x 0.5 x 0.5 um', '(z, y, x) = (2, 0.5, 0.5) um', '0.5 x 0.5 x 2 um (x, y, z)': per-axis sizes.
+
+    Two or three numbers joined by 'x' or ',' and ending in a length unit. With an axis list next
+    to them the axes are taken from it; without one, of three numbers the one that differs from
+    two equal ones is z (stacks are anisotropic in z); otherwise nothing is guessed.
+    """
+    toks, qs = parse.tokens, parse.quantities
+    i = 0
+    while i < len(qs):
+        group = [qs[i]]
+        while i + len(group) < len(qs):
+            nxt, last = qs[i + len(group)], group[-1]
+            between = [t.text for t in toks[last.end + 1:nxt.pos]] if last.end >= last.pos else []
+            if last.dim == "bare" and nxt.pos - last.pos == 2 and between in (["x"], [","], ["*"], ["by"]):
+                group.append(nxt)
+            else:
+                break
+        i += len(group)
+        if len(group) < 2 or group[-1].dim != "length":
+            continue
+        unit_factor = group[-1].value / float(toks[group[-1].pos].text)
+        for q in group[:-1]:
+            q.value, q.dim = q.value * unit_factor, "length"
+        for q in group:
+            if q.pos + 1 < len(toks) and toks[q.pos + 1].text in ("x", ",", "*", "by"):
+                toks[q.pos + 1].used = "axis"
+        axes = _axis_list(toks, group[0].pos, group[-1].end)
+        if len(axes) == len(group):
+            for q, ax in zip(group, axes, strict=True):
+                q.axis = "z" if ax == "z" else "xy"
+        elif len(group) == 3:
+            values = [q.value for q in group]
+            odd = [k for k in range(3) if values.count(values[k]) == 1]
+            if len(set(values)) == 1:  # isotropic
+                odd = [0]
+            if len(odd) == 1:
+                for k, q in enumerate(group):
+                    q.axis = "z" if k == odd[0] else "xy"
+
+def _axis_list(toks: list[Token], start: int, end: int) -> list[str]:
+    """Axis labels like '(z, y, x)' within a few tokens before ``start`` or after ``end``."""
+    def scan(indices: range) -> list[str]:
+        found: list[str] = []
+        for k in indices:
+            text = toks[k].text
+            if text in ("z", "y", "x") and not (toks[k].used and toks[k].used != "axis"):
+                found.append(text)
+            elif len(text) == 3 and set(text) == {"x", "y", "z"} and not found:  # "(xyz)", "zyx order"
+                found.extend(text)
+            elif text not in (",", "(", ")", "/", "=", "and") and found:
+                break
+        return found
+    after = scan(range(end + 1, min(len(toks), end + 9)))
+    before = scan(range(max(0, start - 9), start))
+    axes = after if len(after) >= 2 else before
+    for k in range(max(0, start - 9), min(len(toks), end + 9)):
+        if (toks[k].text in ("z", "y", "x") or set(toks[k].text) == {"x", "y", "z"}) and axes and not toks[k].used:
+            toks[k].used = "axis"
+    return axes

@@ -1,0 +1,118 @@
+"""Planner rules added after held-out v9 and dev-v15 (issue 15): each test fails without its rule."""
+
+from __future__ import annotations
+
+import pytest
+
+from scopebot.code.plan import AnalysisPlan, ImageMeta
+from scopebot.code.planner import Planner
+from scopebot.code.spelling import one_edit
+
+
+@pytest.fixture(scope="module")
+def planner() -> Planner:
+    return Planner()
+
+
+def _kinds(plan: AnalysisPlan) -> list[tuple[str, int | None]]:
+    return [(m.kind, m.channel) for m in plan.measurements]
+
+
+def test_a_calibration_word_gives_its_meaning_to_one_number(planner: Planner) -> None:
+    plan = planner.plan("Stack has 0.4 µm pixels and 1 µm z steps. Segment the nuclei in 3D and give each "
+                        "one's volume (µm^3).", ImageMeta(axes="ZYX", z=16))
+    assert (plan.meta.pixel_size_um, plan.meta.z_step_um) == (0.4, 1.0)
+    assert not plan.missing and not plan.not_understood
+    plan = planner.plan("pixel size 0.3 um and 2 um in z; volume of each nucleus", ImageMeta(axes="ZYX", z=9))
+    assert (plan.meta.pixel_size_um, plan.meta.z_step_um) == (0.3, 2.0)
+    plan = planner.plan("Denoise (median 5x5), then count nuclei.")  # one value twice: both are the kernel
+    assert plan.preprocessing.denoise_size == 5 and not plan.not_understood
+
+
+def test_axis_order_written_as_one_word(planner: Planner) -> None:
+    plan = planner.plan("I have a confocal z-stack (voxel 0.5 x 0.5 x 2 µm, xyz). Segment the nuclei in 3D and "
+                        "give me the volume of each one in µm³?", ImageMeta(axes="ZYX", z=16))
+    assert (plan.meta.pixel_size_um, plan.meta.z_step_um) == (0.5, 2.0) and not plan.not_understood
+    plan = planner.plan("voxel 3 x 0.5 x 0.5 um (zyx); volume of each nucleus", ImageMeta(axes="ZYX", z=16))
+    assert (plan.meta.pixel_size_um, plan.meta.z_step_um) == (0.5, 3.0) and not plan.not_understood
+
+
+def test_plus_after_a_marker_means_positive(planner: Planner) -> None:
+    plan = planner.plan("Percentage of marker+ cells? nuclei in C1, marker in C2", ImageMeta(channels=2))
+    assert _kinds(plan) == [("positivity", 1)] and plan.inputs.channel == 0 and not plan.not_understood
+    plan = planner.plan("what fraction of nuclei (ch1) are Ki67+ve (ch2)?", ImageMeta(channels=2))
+    assert _kinds(plan) == [("positivity", 1)] and not plan.not_understood
+
+
+def test_a_number_before_channel_is_a_count_and_a_listed_channel_needs_no_role(planner: Planner) -> None:
+    meta = ImageMeta(channels=2, channel_names=["DAPI", "GFP"])
+    plan = planner.plan("2-channel image, DAPI and GFP. For each DAPI nucleus give me the GFP mean intensity", meta)
+    assert plan.inputs.channel == 0 and _kinds(plan) == [("intensity", 1)] and not plan.not_understood
+    # "in 1 channel" is not a count: the number stays a reference or is reported, never dropped
+    plan = planner.plan("nuclei in 1 channel and the mean intensity in 2 channel", ImageMeta(channels=2))
+    assert plan.not_understood
+
+
+def test_a_nuclear_stain_definition_names_the_objects_channel(planner: Planner) -> None:
+    plan = planner.plan("DAPI is in the first channel and my protein of interest in the second. For every nucleus, "
+                        "what's the mean ch2 intensity?", ImageMeta(channels=2))
+    assert plan.inputs.channel == 0 and _kinds(plan) == [("intensity", 1)] and not plan.not_understood
+    plan = planner.plan("GFP is in the first channel and DAPI in the second. Mean GFP intensity of every nucleus?",
+                        ImageMeta(channels=2))
+    assert plan.inputs.channel == 1 and _kinds(plan) == [("intensity", 0)] and not plan.not_understood
+
+
+def test_separable_phrasal_verbs_and_border_synonyms(planner: Planner) -> None:
+    plan = planner.plan("Some nuclei are only half in the frame at the edge. Leave those out and tell me how many "
+                        "whole ones there are.")
+    assert plan.segmentation is not None and plan.segmentation.exclude_border
+    assert _kinds(plan) == [("count", None)] and not plan.not_understood
+    plan = planner.plan("count the nuclei; the tiny ones, filter them out")
+    assert not any(w.startswith("out") for w in plan.not_understood)
+
+
+def test_rolling_ball_radius_is_read_and_an_object_radius_is_reported(planner: Planner) -> None:
+    plan = planner.plan("Count spots after background subtraction (rolling ball, radius 20 px)")
+    assert plan.preprocessing.background and plan.preprocessing.background_radius == 20 and not plan.not_understood
+    plan = planner.plan("count nuclei with a radius above 5 px")
+    assert any(w.startswith("radius") for w in plan.not_understood)
+    plan = planner.plan("correct the background and remove nuclei with radius below 3 px")
+    assert any(w.startswith("radius") for w in plan.not_understood)
+
+
+def test_one_side_brighter_than_another_is_uneven_illumination(planner: Planner) -> None:
+    plan = planner.plan("The field is much brighter on the right than on the left (bad flat-field). Count the puncta.")
+    assert plan.preprocessing.background and not plan.not_understood
+    plan = planner.plan("The nuclei on the right are brighter than on the left. Count them.")
+    assert plan.not_understood and not plan.preprocessing.background  # objects compared by region: not in the plan
+    plan = planner.plan("count the nuclei on the left")
+    assert any(w.startswith("left") for w in plan.not_understood)
+
+
+def test_touching_words_and_participles_of_object_nouns(planner: Planner) -> None:
+    plan = planner.plan("declump the clustered cells and report how many there are plus their mean size in pixels")
+    assert plan.segmentation is not None and plan.segmentation.split_touching and not plan.not_understood
+    assert any(w.startswith("clustered") for w in planner.plan("count the clustered cells").not_understood)
+    plan = planner.plan("Several nuclei are stuck together in pairs. Separate the touching ones (watershed is "
+                        "fine), count them and tell me the average nucleus area.", ImageMeta(pixel_size_um=0.5))
+    assert plan.segmentation is not None and plan.segmentation.split_touching and not plan.not_understood
+    assert planner.plan("count the nuclear foci").not_understood  # foci inside nuclei: still two kinds
+
+
+def test_spelling_slips_are_read_and_shown_real_words_are_not(planner: Planner) -> None:
+    plan = planner.plan("rolling ball backgrund correction, then count the spots")
+    assert plan.preprocessing.background and not plan.not_understood
+    assert any("read as 'background'" in u for u in plan.understood)
+    for typed, word in [("threshhold", "threshold"), ("fluoresence", "fluorescence"), ("segmentaion",
+                                                                                         "segmentation")]:
+        assert one_edit(typed, word)
+    for real, word in [("mounting", "counting"), ("articles", "particles"), ("internal", "interval"),
+                       ("bacterial", "bacteria"), ("thorough", "through")]:
+        assert not one_edit(real, word)
+    assert planner.plan("count the nuclei in the mounting medium").not_understood
+
+
+def test_how_large_is_a_size(planner: Planner) -> None:
+    plan = planner.plan("how many objects are in this stack after a max intensity projection, and how large is each "
+                        "one in px?", ImageMeta(axes="ZYX", z=8))
+    assert plan.inputs.z == "max" and {k for k, _ in _kinds(plan)} == {"count", "size"} and not plan.not_understood
