@@ -156,6 +156,10 @@ class Settings(BaseSettings):
         default="learned", description="How extractive answers rank passage sentences: 'learned' (the logistic "
                                        "scorer in data/sentence_scorer_v1.yaml, fitted on our training "
                                        "questions) or 'fixed' (term overlap + similarity with fixed bonuses).")
+    answer_abstention: Literal["learned", "threshold"] = Field(
+        default="learned", description="How scopebot decides that the evidence is too weak to answer: 'learned' "
+                                       "(the logistic model in data/abstain_model_v1.yaml, fitted on our "
+                                       "training questions) or 'threshold' (evidence score < abstain_threshold).")
 
     # --- sandbox ----------------------------------------------------------------------------------
     sandbox_timeout: float = Field(default=30.0, gt=0, description="Wall-clock seconds per sandbox run.")

@@ -78,3 +78,11 @@ def test_pipeline_answers_a_number_with_a_cited_formula(tmp_path: Path) -> None:
     assert computed and all(s.supported for s in computed)
     assert {c.key for c in answer.citations} >= {chunks[0].key, chunks[1].key}
     assert answer.checks.invalid_citations == 0
+
+
+def test_pixel_spacing_and_voxel_size_ask_for_the_nyquist_pixel_size() -> None:
+    for q in ("roughly what pixel spacing do I need for a 1.2 NA lens at 600 nm?",
+              "Which voxel size suits 0.8 NA and 500 nm emission?"):
+        p = plan(q)
+        assert p is not None and p.kind == "nyquist" and p.values["na"] in (1.2, 0.8)
+    assert plan("How do I change the pixel spacing metadata in Fiji?") is None

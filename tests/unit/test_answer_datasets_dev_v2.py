@@ -42,3 +42,12 @@ def test_dev_v2_is_apart_from_the_other_tuning_sets() -> None:
     tuning = _questions("answers_dev_v1.yaml") + _questions("answers_train_v1.yaml") + _questions("answers_v1.yaml")
     near = [q for q in _questions("answers_dev_v2.yaml") if max(_jaccard(q, t) for t in tuning) >= MAX_JACCARD]
     assert near == [], near
+
+
+def test_abstention_training_set_is_apart_from_held_out_and_dev_questions() -> None:
+    items = load_dataset(DS / "answers_abstain_train_v1.yaml", "answers").items
+    assert sum(it.answerable for it in items) >= 20 and sum(not it.answerable for it in items) >= 20
+    others = _questions("answers_holdout_v1.yaml") + _questions("answers_holdout_v2.yaml") + \
+        _questions("answers_holdout_v3.yaml") + _questions("answers_dev_v2.yaml")
+    near = [it.question for it in items if max(_jaccard(it.question, o) for o in others) >= MAX_JACCARD]
+    assert near == [], near

@@ -3,10 +3,10 @@ signposts are not statements, short sentences keep their continuation, compariso
 
 from __future__ import annotations
 
+from scopebot.answer.assemble import assemble_answer
 from scopebot.answer.context import build_context
 from scopebot.answer.extractive import ExtractiveSynthesizer, candidates
 from scopebot.answer.models import SentenceCheck
-from scopebot.answer.pipeline import _assemble
 from scopebot.answer.qtype import classify
 from scopebot.answer.statements import is_instruction, is_signpost
 from scopebot.answer.synthesis import find_aliases
@@ -111,7 +111,7 @@ def test_a_kept_sentence_without_a_key_is_shown_with_the_key_that_supports_it() 
     line = "- **Noise2Void**: Noise2Void drops even that. One noisy image is enough. [bk-1234abcd]"
     kept = [(s, SentenceCheck(text=s, keys=[], support=1.0, supported=True, source="extractive"))
             for s in ["**Noise2Void**: Noise2Void drops even that.", "One noisy image is enough. [bk-1234abcd]"]]
-    out = _assemble({"extractive": line, "model": "", "computed": ""}, kept,
+    out = assemble_answer({"extractive": line, "model": "", "computed": ""}, kept,
                     {"**Noise2Void**: Noise2Void drops even that.":
                      "**Noise2Void**: Noise2Void drops even that. [bk-1234abcd]"})
     assert out == "- **Noise2Void**: Noise2Void drops even that. [bk-1234abcd] One noisy image is enough. [bk-1234abcd]"

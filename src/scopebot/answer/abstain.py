@@ -26,13 +26,18 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from pydantic import BaseModel, Field
 
 from scopebot.answer.entities import EntityChecker, NameIndex, find_entities, norm
+from scopebot.answer.qtype import is_writing_request
 from scopebot.answer.text import STOPWORDS, content_words, stem, words
 from scopebot.index.embeddings import Embedder
+
+if TYPE_CHECKING:
+    from scopebot.answer.abstain_model import AbstainModel
 
 #: Words so common in the corpus that finding them proves little (weight 0.4 instead of 1).
 GENERIC = frozenset(stem(w) for w in """
@@ -90,7 +95,7 @@ def unseen_names(question: str, vocabulary: Mapping[str, int], checker: EntityCh
         if _NAME_SHAPED_RE.fullmatch(tok) is None and not _before_head(toks, i):
             continue
         stems = content_words(tok)
-        if not stems or any(vocabulary.get(s, 0) > 0 or s in verified for s in stems):
+        if not stems or any(_known(s, vocabulary) or s in verified for s in stems):
             continue  # the sources use it
         if norm(tok) in checker.names or checker.inventory.knows(tok) or tok in checker.identifiers:
             continue
@@ -118,6 +123,8 @@ class EvidenceDecision(BaseModel):
     missing_entities: list[str] = Field(default_factory=list)
     missing_names: list[str] = Field(default_factory=list)
     missing_words: list[str] = Field(default_factory=list, description="Question words in no passage (stems).")
+    writing_request: bool = Field(default=False, description="The question asks to write something (a poem, a letter).")
+    answerable: float | None = Field(default=None, description="The learned model's probability, when one decided.")
 
 
 def _coverage(question: str, context_stems: set[str]) -> tuple[float, list[str]]:
@@ -151,13 +158,15 @@ def proper_names(question: str) -> list[str]:
 def assess_evidence(question: str, passages: Sequence[Evidence], *, threshold: float,
                     entity_checker: EntityChecker | None = None, embedder: Embedder | None = None,
                     top: int = 3, focus: str | None = None,
-                    vocabulary: Mapping[str, int] | None = None) -> EvidenceDecision:
+                    vocabulary: Mapping[str, int] | None = None,
+                    model: AbstainModel | None = None) -> EvidenceDecision:
     """Decide from the retrieved ``passages`` (best first) whether the question can be answered.
 
     ``question`` is the retrieval query; ``focus`` the user's own words when the query was
     rewritten for a follow-up (names and missing words are checked in ``focus`` only, so the
     words carried over from the previous turn do not count twice). ``vocabulary`` maps each stem of
-    the corpus to the number of passages containing it (see :func:`corpus_vocabulary`).
+    the corpus to the number of passages containing it (see :func:`corpus_vocabulary`). With a learned
+    ``model`` (:mod:`scopebot.answer.abstain_model`) its probability decides instead of ``threshold``.
     """
     focus = focus or question
     if not passages:
@@ -194,15 +203,40 @@ def assess_evidence(question: str, passages: Sequence[Evidence], *, threshold: f
     decision = EvidenceDecision(abstain=False, score=round(score, 4), coverage=round(coverage, 4),
                                 dense=None if dense is None else round(dense, 4),
                                 missing_entities=missing_entities, missing_names=missing_names,
-                                missing_words=missing_words)
+                                missing_words=missing_words, writing_request=is_writing_request(focus))
     if missing_entities:
         decision.abstain = True
         decision.reason = (f"the question names {', '.join(repr(n) for n in missing_entities)}, which none of "
                            "the sources, the tool registries or the installed packages mention")
+    elif model is not None:
+        decision.answerable = round(model.answerable(decision), 4)
+        if decision.answerable < model.threshold:
+            decision.abstain = True
+            decision.reason = (f"the retrieved passages match the question too weakly (evidence {score:.2f}; "
+                               f"they answer it with probability {decision.answerable:.2f} < {model.threshold:.2f})")
     elif score < threshold:
         decision.abstain = True
         decision.reason = f"the retrieved passages match the question too weakly (evidence {score:.2f} < {threshold:.2f})"
     return decision
+
+
+_HYPHEN_FORMS: list[tuple[Mapping[str, int], set[str]]] = []  # the last vocabulary seen, with its hyphenated forms
+
+
+def _hyphen_form(word: str) -> str:
+    return "-".join(stem(p) for p in word.lower().split("-"))
+
+
+def _known(word: str, vocabulary: Mapping[str, int]) -> bool:
+    """``word`` (a stem) is used by some passage of the corpus; a hyphenated word in any inflection
+    ("fine-tunes" when the corpus says "fine-tuning")."""
+    if vocabulary.get(word, 0) > 0:
+        return True
+    if "-" not in word:
+        return False
+    if not _HYPHEN_FORMS or _HYPHEN_FORMS[0][0] is not vocabulary:
+        _HYPHEN_FORMS[:] = [(vocabulary, {_hyphen_form(w) for w in vocabulary if "-" in w})]
+    return _hyphen_form(word) in _HYPHEN_FORMS[0][1]
 
 
 def corpus_vocabulary(texts: Iterable[str]) -> dict[str, int]:

@@ -122,11 +122,14 @@ class Computation(BaseModel):
     evaluator: str = ""
 
 
+_PIXEL_RE = re.compile(r"\b(?:pixel|voxel)s?\s+(?:size|spacing|pitch|width)")
+
+
 def plan(question: str) -> ComputePlan | None:
     """What to compute for ``question``, or None when it asks for no number we know how to compute."""
     q = question.replace(",", " ")
     low = q.lower()
-    if "pixel size" in low or "nyquist" in low or "sampling" in low:
+    if _PIXEL_RE.search(low) or "nyquist" in low or "sampling" in low:
         na = _NA_RE.search(q)
         wave = _WAVE_RE.search(q)
         if na and wave:

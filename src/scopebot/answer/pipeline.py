@@ -15,12 +15,14 @@
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from scopebot.answer.abstain import Evidence, EvidenceDecision, assess_evidence, corpus_vocabulary
+from scopebot.answer.abstain_model import AbstainModel
+from scopebot.answer.assemble import assemble_answer, is_code
 from scopebot.answer.citations_check import check_citations
 from scopebot.answer.compute import Calculator, Computation, SafeCalculator, formula_results, verify
 from scopebot.answer.context import ContextPassage, build_context, format_passages, merge_results
@@ -46,6 +48,17 @@ from scopebot.settings import Settings
 
 _log = logging.getLogger(__name__)
 
+
+@dataclass
+class Retrieved:
+    """What :meth:`AnswerPipeline.retrieve` found for a question."""
+
+    query: str
+    qtype: QuestionType
+    passages: list[ContextPassage]
+    computation: Computation | None
+    decision: EvidenceDecision
+
 MODES = ("auto", "extractive", "generative")
 LEAD_PASSAGES = 3
 
@@ -61,7 +74,7 @@ class AnswerPipeline:
     def __init__(self, retriever: Retriever, model: ChatModel | None, settings: Settings, *,
                  entity_checker: EntityChecker | None = None, embedder: Embedder | None = None,
                  prompts: Any = None, lead: bool = False, calculator: Calculator | None = None,
-                 clock: Callable[[], float] = time.perf_counter) -> None:
+                 abstain_model: AbstainModel | None = None, clock: Callable[[], float] = time.perf_counter) -> None:
         self.retriever = retriever
         self.model = model
         self.settings = settings
@@ -71,6 +84,7 @@ class AnswerPipeline:
         self.lead = lead
         self.clock = clock
         self.calculator = calculator or SafeCalculator()
+        self.abstain_model = abstain_model if abstain_model is not None else self._learned_abstention()
         if prompts is None:
             from scopebot.prompts import PromptLibrary
 
@@ -91,6 +105,21 @@ class AnswerPipeline:
             return scorer
         _log.info("the learned sentence scorer was fitted with %s, not %s: fixed sentence scores are used",
                   scorer.embedder, getattr(self.embedder, "name", None))
+        return None
+
+    def _learned_abstention(self) -> AbstainModel | None:
+        """The learned abstention decision, when asked for and fitted with this embedder's similarities."""
+        if self.settings.answer_abstention != "learned":
+            return None
+        try:
+            model = AbstainModel.load()
+        except FileNotFoundError:
+            _log.info("no fitted abstention model: the evidence threshold decides")
+            return None
+        if model.fits(self.embedder):
+            return model
+        _log.info("the abstention model was fitted with %s, not %s: the evidence threshold decides",
+                  model.embedder, getattr(self.embedder, "name", None))
         return None
 
     @property
@@ -159,28 +188,15 @@ class AnswerPipeline:
         strict = self.settings.strict if strict is None else strict
         t0 = self.clock()
         yield AnswerEvent(type="status", status="retrieving")
-        query = rewrite_query(question, history, self.model, self.prompts)
-        qtype = classify(question)
-        top = self.retriever.search(query, k=k or self.settings.top_k)
-        results = merge_results(select_evidence(self.retriever, query, qtype, k or self.settings.top_k, top),
-                                extra_results)
-        results, computation = formula_results(self.retriever, question, results, self.calculator)
-        passages = build_context(results)
-        # whether to answer is judged on the plain retrieval (as tuned); the answer uses the selected passages
-        judged = build_context(merge_results(top, extra_results))
+        found = self.retrieve(question, history, extra_results, k)
+        query, qtype, passages, computation, decision = (found.query, found.qtype, found.passages,
+                                                         found.computation, found.decision)
         by_key = {p.key: p for p in passages}
-        decision = assess_evidence(
-            query, [Evidence(p.key, f"{p.result.chunk.title}\n{p.result.chunk.section}\n{p.text}", p.result.dense_score)
-                    for p in judged],
-            threshold=self.settings.abstain_threshold, entity_checker=self.entity_checker, embedder=self.embedder,
-            focus=question, vocabulary=self.vocabulary)
         timings = Timings(retrieve_ms=_ms(self.clock() - t0))
         base = Answer(question=question, answer="", backend=self.backend, mode=resolved, query=query,
                       context_keys=list(by_key), timings=timings)
         base.checks = CheckReport(strict=strict, evidence=decision.score,
                                   injection_flags=[p.key for p in passages if p.instructions])
-        if decision.abstain and computation is not None and not decision.missing_entities:
-            decision.abstain = False  # the number comes from formulas stated in the cited passages
         if decision.abstain:
             yield from self._finish_abstained(base, passages, decision.reason, t0)
             return
@@ -240,6 +256,27 @@ class AnswerPipeline:
             answer.timings.first_token_ms = answer.timings.total_ms
             yield AnswerEvent(type="delta", text=answer.answer)
         yield AnswerEvent(type="final", answer=answer)
+
+    def retrieve(self, question: str, history: Sequence[Message] | None = None,
+                 extra_results: Sequence[SearchResult] | None = None, k: int | None = None) -> Retrieved:
+        """The query, question type, context passages, computed number and the decision whether to answer."""
+        query = rewrite_query(question, history, self.model, self.prompts)
+        qtype = classify(question)
+        top = self.retriever.search(query, k=k or self.settings.top_k)
+        results = merge_results(select_evidence(self.retriever, query, qtype, k or self.settings.top_k, top),
+                                extra_results)
+        results, computation = formula_results(self.retriever, question, results, self.calculator)
+        passages = build_context(results)
+        # whether to answer is judged on the plain retrieval (as tuned); the answer uses the selected passages
+        judged = build_context(merge_results(top, extra_results))
+        decision = assess_evidence(
+            query, [Evidence(p.key, f"{p.result.chunk.title}\n{p.result.chunk.section}\n{p.text}", p.result.dense_score)
+                    for p in judged],
+            threshold=self.settings.abstain_threshold, entity_checker=self.entity_checker, embedder=self.embedder,
+            focus=question, vocabulary=self.vocabulary, model=self.abstain_model)
+        if decision.abstain and computation is not None and not decision.missing_entities:
+            decision.abstain = False  # the number comes from formulas stated in the cited passages
+        return Retrieved(query, qtype, passages, computation, decision)
 
     # ------------------------------------------------------------------ generation
     def _extract(self, query: str, passages: Sequence[ContextPassage], qtype: QuestionType | None = None) -> str:
@@ -304,7 +341,7 @@ class AnswerPipeline:
             if verdict.removed:
                 checks.removed_sentences.append(verdict.text)
             else:
-                if not verdict.keys and verdict.supported and verdict.best_key and not _is_code(raw):
+                if not verdict.keys and verdict.supported and verdict.best_key and not is_code(raw):
                     cited_as[raw] = f"{raw.rstrip()} [{verdict.best_key}]"  # cite the passage that supports it
                     verdict.keys = [verdict.best_key]
                 kept.append((raw, verdict))
@@ -318,7 +355,7 @@ class AnswerPipeline:
         if not any(v.supported and not self.scorer.is_trivial(v.text) for _, v in kept):
             base.sentences = verdicts
             return None
-        text_keys = _assemble(sources, kept, cited_as)
+        text_keys = assemble_answer(sources, kept, cited_as)
         numbered, citations = number_citations(text_keys, by_key)
         return base.model_copy(update={"answer": numbered, "answer_keys": text_keys, "citations": citations,
                                        "sentences": verdicts, "checks": checks})
@@ -334,88 +371,6 @@ class AnswerPipeline:
             answer.timings.first_token_ms = answer.timings.total_ms
         yield AnswerEvent(type="delta", text=text)
         yield AnswerEvent(type="final", answer=answer)
-
-
-def _assemble(sources: dict[str, str], kept: Sequence[tuple[str, SentenceCheck]],
-              cited_as: dict[str, str] | None = None) -> str:
-    """The verified answer: the model's lead (if any), the computed result (if any), then the extractive
-    lines (their layout kept) or the model's text, with removed sentences taken out. ``cited_as`` gives
-    a kept sentence that had no key as it is shown (with the key of the passage that supports it)."""
-    cited_as = cited_as or {}
-    shown = [(cited_as.get(raw, raw), v) for raw, v in kept]
-    lead = " ".join(raw for raw, v in shown if v.source == "model")
-    computed = " ".join(raw for raw, v in shown if v.source == "computed")
-    if sources["extractive"].strip():
-        body = _keep_lines(sources["extractive"], {raw for raw, v in kept if v.source == "extractive"}, cited_as)
-        return "\n\n".join(x for x in (lead, computed, body) if x)
-    model = _rebuild_model_text(sources["model"], [(r, v) for r, v in shown if v.source == "model"])
-    return "\n\n".join(x for x in (computed, model) if x)
-
-
-_MARKER_RE = re.compile(r"^(\s*)([-*+]|\d+[.)])\s+")
-
-
-def _keep_lines(text: str, keep: set[str], cited_as: dict[str, str] | None = None) -> str:
-    """``text`` with only the kept sentences; list markers kept (numbers renumbered), blocks left with
-    nothing but their header ("**Cellpose**:") dropped."""
-    blocks = []
-    for block in text.split("\n\n"):
-        lines: list[str] = []
-        n = 0
-        for line in block.split("\n"):
-            sentences = [(cited_as or {}).get(s, s) for s in split_sentences(line) if s in keep]
-            if not sentences:
-                continue
-            m = _MARKER_RE.match(line)
-            marker = ""
-            if m:
-                n += m.group(2)[0].isdigit()
-                marker = f"{m.group(1)}{n}. " if m.group(2)[0].isdigit() else f"{m.group(1)}{m.group(2)} "
-            lines.append(marker + " ".join(sentences))
-        if any(not ln.rstrip().endswith(":") for ln in lines):
-            blocks.append("\n".join(lines))
-    return "\n\n".join(blocks)
-
-
-def _rebuild_model_text(text: str, kept: Sequence[tuple[str, SentenceCheck]]) -> str:
-    """Keep the model's layout (paragraphs, lists, code) while dropping removed sentences."""
-    from scopebot.answer.citations_check import check_citations as _clean
-
-    cleaned = _clean(text, {k for _, v in kept for k in v.keys} | _keys_in(kept)).text
-    kept_raw = [raw for raw, _ in kept]
-    lines_out: list[str] = []
-    in_code = False
-    for line in cleaned.split("\n"):
-        if line.strip().startswith("```"):
-            in_code = not in_code
-        if in_code or line.strip().startswith("```") or not line.strip():
-            lines_out.append(line)
-            continue
-        sentences = split_sentences(line)
-        prefix = line[: len(line) - len(line.lstrip())]
-        bullet = ""
-        stripped = line.strip()
-        for marker in ("- ", "* ", "+ "):
-            if stripped.startswith(marker):
-                bullet = marker
-        out = []
-        for s in sentences:
-            match = next((raw for raw in kept_raw if raw == s or raw.startswith(s)), None)
-            if match is not None:
-                out.append(match)
-        if out:
-            lines_out.append(prefix + bullet + " ".join(out))
-    return "\n".join(lines_out).strip()
-
-
-def _keys_in(kept: Sequence[tuple[str, SentenceCheck]]) -> set[str]:
-    from scopebot.citations import find_citations
-
-    return {k for raw, _ in kept for k in find_citations(raw)}
-
-
-def _is_code(raw: str) -> bool:
-    return raw.strip().startswith("`")
 
 
 def _ms(seconds: float) -> float:

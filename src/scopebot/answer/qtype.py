@@ -166,6 +166,12 @@ def classify(question: str) -> QuestionType:
     return qt
 
 
+def is_writing_request(question: str) -> bool:
+    """The question asks scopebot to write something (a poem, a story, a letter) instead of asking about a topic."""
+    start = _words(question).strip()
+    return any(start.startswith(c) for c in _cues().get("writing_requests", []))
+
+
 def shape_hint(qtype: QuestionType) -> str:
     """The answer layout asked of a generative model for this question type (from the data file)."""
     hint = _cues().get("shapes", {}).get(qtype.kind, "")
