@@ -86,3 +86,10 @@ def test_pixel_spacing_and_voxel_size_ask_for_the_nyquist_pixel_size() -> None:
         p = plan(q)
         assert p is not None and p.kind == "nyquist" and p.values["na"] in (1.2, 0.8)
     assert plan("How do I change the pixel spacing metadata in Fiji?") is None
+
+
+def test_input_and_output_channels_named_in_either_order() -> None:
+    p = plan("How many weights has a conv layer with 5x5 kernels, 4 input channels and 10 output channels?")
+    assert p is not None and p.kind == "conv_params" and (p.values["cin"], p.values["cout"]) == (4.0, 10.0)
+    q = plan("How many parameters for 10 output channels from 4 input channels and a 3x3 kernel?")
+    assert q is not None and (q.values["cin"], q.values["cout"]) == (4.0, 10.0)

@@ -62,3 +62,16 @@ def test_figure_caption_sentences_are_not_quoted() -> None:
 
     assert PANEL_RE.search("Training pairs. (left) A noisy frame and (right) the matching clean frame.")
     assert not PANEL_RE.search("Denoising (for example with Noise2Void) removes shot noise.")
+
+
+def test_a_short_list_joins_the_sentence_that_introduces_it() -> None:
+    from scopebot.answer.text import join_short_lists, split_sentences
+
+    lines = ["To get more signal, collect more light. For example:", "", "- raise the laser power",
+             "- bin pixels", "", "(two by two)", "- average frames", "", "Noise has many sources."]
+    sentences = split_sentences("\n".join(join_short_lists(lines)))
+    assert sentences[0] == ("To get more signal, collect more light, for example: raise the laser power; "
+                            "bin pixels; average frames.")
+    assert sentences[-1] == "Noise has many sources."
+    long_items = ["Settings:", "- Batch size: the number of images per step. Smaller is slower.", "- Epochs: one pass."]
+    assert join_short_lists(long_items) == long_items

@@ -40,3 +40,9 @@ def test_subject_and_generative_shape() -> None:
     qt = classify("Cellpose or StarDist for nuclei?")
     assert "Cellpose" in shape_hint(qt) and "StarDist" in shape_hint(qt)
     assert shape_hint(classify("Why is the sky blue?")) == ""
+
+
+def test_compare_that_opens_a_clause_compares_nothing() -> None:
+    assert comparison_sides("What should the loss compare when I train a network to denoise, and which are used?") \
+        == ([], "")
+    assert comparison_sides("Compare Otsu with Li thresholding for faint cells.")[0] == ["Otsu", "Li thresholding"]

@@ -28,6 +28,9 @@ _WAVE_RE = re.compile(r"(\d{3})\s*(?:nm|nanomet)", re.IGNORECASE)
 _KERNEL_RE = re.compile(r"(\d+)\s*(?:x|×|by)\s*(\d+)(?:\s*(?:x|×|by)\s*(\d+))?", re.IGNORECASE)
 _CHANNELS_RE = re.compile(r"(?:from|maps?|mapping|with)?\s*(\d+)\s*(?:input\s*)?(?:channels?\s*)?(?:to|->|into)\s*"
                           r"(\d+)\s*(?:output\s*)?channels?", re.IGNORECASE)
+#: "16 input channels and 32 output channels", in either order (or ``in_channels=16``)
+_IN_RE = re.compile(r"(\d+)\s*input\s*channels?|in_channels\s*=\s*(\d+)", re.IGNORECASE)
+_OUT_RE = re.compile(r"(\d+)\s*output\s*channels?|out_channels\s*=\s*(\d+)", re.IGNORECASE)
 _UNITS = {"nm": 1e-9, "nanometre": 1e-9, "nanometer": 1e-9, "µm": 1e-6, "um": 1e-6, "μm": 1e-6,
           "micrometre": 1e-6, "micrometer": 1e-6, "micron": 1e-6, "mm": 1e-3, "millimetre": 1e-3,
           "millimeter": 1e-3}
@@ -139,10 +142,13 @@ def plan(question: str) -> ComputePlan | None:
     if "parameter" in low or "weights" in low:
         k = _KERNEL_RE.search(q)
         ch = _CHANNELS_RE.search(q)
-        if k and ch:
+        cin, cout = _IN_RE.search(q), _OUT_RE.search(q)
+        channels = (ch.group(1), ch.group(2)) if ch else \
+            ((cin.group(1) or cin.group(2)), (cout.group(1) or cout.group(2))) if cin and cout else None
+        if k and channels:
             kx, ky = float(k.group(1)), float(k.group(2))
-            return ComputePlan(kind="conv_params", values={"kx": kx, "ky": ky, "cin": float(ch.group(1)),
-                                                           "cout": float(ch.group(2))}, formulas=["conv_params"])
+            return ComputePlan(kind="conv_params", values={"kx": kx, "ky": ky, "cin": float(channels[0]),
+                                                           "cout": float(channels[1])}, formulas=["conv_params"])
     value = _VALUE_UNIT_RE.search(q)
     target = _TARGET_RE.search(q[value.end():]) if value else None
     if value and target and ("convert" in low or " in " in low or " into " in low):

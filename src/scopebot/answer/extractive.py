@@ -49,7 +49,14 @@ from scopebot.answer.synthesis import (
     section_label,
     subject_names,
 )
-from scopebot.answer.text import content_set, content_words, is_heading_like, split_sentences, stem
+from scopebot.answer.text import (
+    content_set,
+    content_words,
+    is_heading_like,
+    join_short_lists,
+    split_sentences,
+    stem,
+)
 from scopebot.index.embeddings import Embedder
 
 HEADING_BONUS = 0.2
@@ -123,7 +130,7 @@ def candidates(passages: Sequence[ContextPassage], max_passages: int = 5) -> lis
                   section: str = section, kind: str = p.result.chunk.kind) -> None:
             nonlocal pos
             merged: list[str] = []
-            for sentence in split_sentences(DISPLAY_MATH_RE.sub("\n", "\n".join(prose))):
+            for sentence in split_sentences(DISPLAY_MATH_RE.sub("\n", "\n".join(join_short_lists(prose)))):
                 # "This is shortcut learning." names what the sentence before it explains: keep them together
                 if merged and len(sentence) < 40 and _NAMING_RE.match(sentence) and merged[-1].endswith((".", "!")) \
                         and len(merged[-1]) < 400:

@@ -88,6 +88,8 @@ def comparison_sides(question: str) -> tuple[list[str], str]:
     """The compared sides and the remaining topic words, or ``([], "")``."""
     stop = set(_cues()["side_stopwords"])
     m = _BETWEEN_RE.search(question) or _DIFFER_RE.search(question)
+    if m and m.group(1).split()[0].lower() in set(_cues().get("clause_openers", [])):
+        return [], ""  # "compare when I train ..." compares nothing named
     if m:
         a, b = _clean_side(m.group(1), stop, from_end=True), _clean_side(m.group(2), stop, from_end=False)
         rest = question[m.end():]

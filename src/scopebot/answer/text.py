@@ -198,3 +198,44 @@ def _unwrap(lines: list[str]) -> list[str]:
 def is_heading_like(sentence: str) -> bool:
     """Short lines without a verb-ish ending: titles, labels, table cells."""
     return len(words(sentence)) < 5 and not sentence.rstrip().endswith((".", "?", "!", ":"))
+
+
+_ITEM_RE = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(.*)$")
+#: A list joined to the sentence that introduces it is kept when its items are this short.
+MAX_ITEM = 80
+MAX_JOINED = 400
+
+
+def join_short_lists(lines: list[str]) -> list[str]:
+    """A sentence ending in ":" followed by a list of short items ("For example:" / "- increase laser
+    power" / "- use binning") becomes one sentence, the items joined by semicolons: alone, the items are
+    too short to quote and the introduction says nothing. Lists of long items are left as they are."""
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if not line.rstrip().endswith(":"):
+            out.append(line)
+            i += 1
+            continue
+        items: list[str] = []
+        j = i + 1
+        while j < len(lines):
+            text = lines[j].strip()
+            m = _ITEM_RE.match(lines[j])
+            if m:
+                items.append(m.group(1).strip().rstrip(".;,"))
+            elif text and not (text.startswith("(") and text.endswith(")")):
+                break  # a parenthesis between items belongs to the item before it
+            j += 1
+        head, sep, tail = line.rstrip().rpartition(". ")
+        intro = f"{head}, {tail[:1].lower()}{tail[1:]}" if sep and len(tail) < 25 else line.rstrip()
+        joined = f"{intro} {'; '.join(items)}."  # "... settings, for example: more light; binning."
+        if len(items) >= 2 and all(len(t) <= MAX_ITEM and ". " not in t for t in items) and \
+                len(joined) - len(line) <= MAX_JOINED:
+            out.append(joined)
+            i = j
+        else:
+            out.append(line)
+            i += 1
+    return out
