@@ -128,7 +128,7 @@ def test_planning_is_deterministic(planner: Planner) -> None:
 ])
 def test_calibration_phrasings(planner: Planner, text: str, pixel: float, z_step: float | None,
                                time_step: float | None) -> None:
-    plan = planner.plan(text, ImageMeta(z=10, t=10))
+    plan = planner.plan(text, ImageMeta(z=10, t=10 if time_step else 1))  # one frame of a movie must be chosen
     assert (plan.meta.pixel_size_um, plan.meta.z_step_um, plan.meta.time_step_s) == (pixel, z_step, time_step)
     assert not plan.not_understood and not plan.missing
 

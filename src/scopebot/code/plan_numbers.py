@@ -100,6 +100,7 @@ def numbers(plan: AnalysisPlan, parse: Parse, clause: list[int], contexts: list[
             continue
         elif q.dim == "bare" and ctx == "frame":
             plan.inputs.time = max(0, int(q.value) - 1)
+            parse.frame_named = True
         elif q.dim in ("bare", "px", "area_um") and ctx in _SIZE_CTX:
             ctx = ctx.removesuffix("_prep")  # "under 80 px" compares like "less than"
             low = ctx == "min" or (ctx == "less" and clause[q.pos] in removal) or \

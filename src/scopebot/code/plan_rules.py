@@ -144,6 +144,10 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
         else:
             target.stats = list(dict.fromkeys(stats))  # type: ignore[assignment]
     _defaults(plan, bool(roles) or bool(parse.concepts))
+    if plan.meta.t > 1 and plan.inputs.time != "all" and not parse.frame_named and plan.segmentation is not None:
+        # a time-lapse measured on one frame nobody chose would answer about one picture, not the movie
+        plan.missing.append(f"which time point (the image has {plan.meta.t}): say e.g. 'in frame 1', or 'in "
+                            "each frame' for a count per frame")
     for pos, idx in parse.concepts:
         need = vocab.concepts[idx].get("needs")
         if need and need not in plan.kinds():

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from scopebot.answer.text import STOPWORDS, stem
+from scopebot.code.normalise import normalise, notes
 from scopebot.code.plan import AnalysisPlan, ImageMeta
 from scopebot.code.plan_quantities import Quantity, number, read_quantities
 from scopebot.code.spelling import correct, vocabulary_words
@@ -271,7 +272,7 @@ class Planner:
         return out
 
     def parse(self, request: str, meta: ImageMeta | None = None) -> Parse:
-        toks = self._split_unknown_compounds([Token(t, stem(t)) for t in _tokenise(request)])
+        toks = self._split_unknown_compounds(normalise(request, self.vocab))  # shorthand, synonyms, the sample
         parse = Parse(tokens=toks)
         self._channels(parse)
         resolve_stains(parse, self.vocab, meta)
@@ -305,4 +306,7 @@ class Planner:
         """The plan for ``request`` on an image described by ``meta``."""
         from scopebot.code.plan_rules import assemble
 
-        return assemble(self.parse(request, meta), self.vocab, meta or ImageMeta())
+        parse = self.parse(request, meta)
+        plan = assemble(parse, self.vocab, meta or ImageMeta())
+        plan.understood += notes(parse.tokens)  # what normalisation read each word as
+        return plan

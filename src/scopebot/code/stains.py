@@ -12,7 +12,8 @@ if TYPE_CHECKING:
     from scopebot.code.planner import Parse, Vocabulary
 
 #: Words that may stand between a stain and its channel in a definition ("DAPI is channel 1").
-_DEFINE_LINKS = {"is", "=", "in", "on", "(", ")", ":", "as", "the", "-", "channel", "ch", "are", "was"}
+_DEFINE_LINKS = {"is", "=", "in", "on", "(", ")", ":", "as", "the", "-", "channel", "ch", "are", "was", "my", "our",
+                 "your", "a", "an"}
 
 
 def _alnum(text: str) -> str:
@@ -53,7 +54,7 @@ def resolve_stains(parse: Parse, vocab: Vocabulary, meta: ImageMeta | None) -> N
     for i, word in mentions:
         for pos, channel in parse.channels:
             lo, hi = sorted((i, pos))
-            if 0 < hi - lo <= 4 and all(t.text in _DEFINE_LINKS for t in toks[lo + 1:hi]):
+            if 0 < hi - lo <= 4 and all(t.text in _DEFINE_LINKS or t.used == "channel" for t in toks[lo + 1:hi]):
                 defined[word] = channel
                 definitions.setdefault(word, []).append(pos)
                 if word in vocab.stain_roles:  # "DAPI is in the first channel": that channel holds the nuclei
