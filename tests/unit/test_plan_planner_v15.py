@@ -116,3 +116,28 @@ def test_how_large_is_a_size(planner: Planner) -> None:
     plan = planner.plan("how many objects are in this stack after a max intensity projection, and how large is each "
                         "one in px?", ImageMeta(axes="ZYX", z=8))
     assert plan.inputs.z == "max" and {k for k, _ in _kinds(plan)} == {"count", "size"} and not plan.not_understood
+
+
+def test_a_statistic_before_a_channel_is_its_intensity_and_definitions_after_the_channel(planner: Planner) -> None:
+    plan = planner.plan("Hi! Channel 1 = nuclear stain, channel 2 = my GFP reporter. Could you give me the mean GFP "
+                        "per nucleus?", ImageMeta(channels=2))
+    assert plan.inputs.channel == 0 and _kinds(plan) == [("intensity", 1)] and not plan.not_understood
+    plan = planner.plan("max ch2 in every nucleus (ch1)", ImageMeta(channels=2))
+    assert _kinds(plan) == [("intensity", 1)] and plan.measurements[0].stats == ["max"]
+    plan = planner.plan("average ch2 area of each nucleus (ch1)", ImageMeta(channels=2))  # a size, not intensity
+    assert ("intensity", 1) not in _kinds(plan)
+
+
+def test_small_dots_name_the_objects_but_small_nuclei_are_a_subset(planner: Planner) -> None:
+    plan = planner.plan("uneven background (vignetting) - please subtract it and then count the small bright dots")
+    assert plan.preprocessing.background and not plan.not_understood
+    assert planner.plan("count the small nuclei").not_understood
+
+
+def test_one_frame_of_a_time_lapse_is_never_chosen_silently(planner: Planner) -> None:
+    plan = planner.plan("How many cells are there?", ImageMeta(t=10))
+    assert any("time point" in m for m in plan.missing)
+    plan = planner.plan("count the cells in frame 3", ImageMeta(t=10))
+    assert plan.inputs.time == 2 and not plan.missing
+    plan = planner.plan("count the cells in each frame", ImageMeta(t=10))
+    assert plan.inputs.time == "all" and not plan.missing
