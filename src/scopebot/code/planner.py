@@ -25,7 +25,7 @@ from scopebot.code.spelling import correct, vocabulary_words
 from scopebot.code.stains import resolve_stains
 
 VOCABULARY_PATH = Path(__file__).with_name("vocabulary_v1.yaml")
-_TOKEN_RE = re.compile(r"[23]-?d\b|\d+(?:st|nd|rd|th)\b|\d+(?:\.\d+)?|[a-zµ][a-zµ0-9'\-]*|[%/,;:.?!()x]")
+_TOKEN_RE = re.compile(r"[23]-?d\b|\d+(?:st|nd|rd|th)\b|\d+(?:\.\d+)?|[a-zµ][a-zµ0-9'\-]*|[%/,;:.?!()x=]")
 _UNIT_NORM = [(re.compile(r"\b(?:µm|um|microns?)\s*(?:\^|\*\*)?\s*([23²³])(?!\d|\.\d)"), r"um\1"),
               (re.compile(r"(\w)'s\b"), r"\1"),  # possessives: "blob's" -> "blob", "pearson's" -> "pearson"
               (re.compile(r"\b(?:px|pixels?)\s*(?:\^|\*\*)\s*2"), "px2"),
@@ -122,6 +122,7 @@ class Parse:
     qualifiers: list[int] = field(default_factory=list)  # token positions of region / subset words
     channel_roles: dict[int, str] = field(default_factory=dict)  # channel mention -> role its stain defines
     spans: dict[int, int] = field(default_factory=dict)  # concept position -> number of tokens it matched
+    frame_named: bool = False  # a time point was given ("frame 3")
     corrections: list[tuple[str, str]] = field(default_factory=list)  # (typed word, vocabulary word read)
 
 
@@ -135,6 +136,7 @@ class Planner:
     def __init__(self, vocabulary: Vocabulary | None = None) -> None:
         self.vocab = vocabulary or load_vocabulary()
         self._words = vocabulary_words(self.vocab, _tokenise)
+        self._intensity_concept = next(k for k, c in enumerate(self.vocab.concepts) if "intensity" in c["phrases"])
 
     # --- tokens ----------------------------------------------------------------------------------
     def _match(self, toks: list[Token], i: int) -> tuple[int, int] | None:
@@ -174,6 +176,18 @@ class Planner:
                 return False
         return False
 
+    def _before_channel(self, toks: list[Token], i: int) -> bool:
+        """Whether a channel or stain follows the statistic at token i with no measurement word after it."""
+        j = i + 1
+        while j < len(toks) and toks[j].text in ("the", "of", "a"):
+            j += 1
+        if j >= len(toks) or toks[j].used != "channel":
+            return False
+        while j < len(toks) and toks[j].used == "channel":
+            j += 1
+        hit = self._match(toks, j) if j < len(toks) else None
+        return hit is None or "measure" not in self.vocab.concepts[hit[1]]
+
     def _names_projection(self, parse: Parse, i: int, stat: str) -> bool:
         """Whether the statistic at token i names the type of a projection next to it ("project (max)")."""
         toks = parse.tokens
@@ -208,6 +222,13 @@ class Planner:
                                                                "shape")):
                 toks[i].used = "other-stat"  # "median area", "maximum speed": only means are in the plan
                 parse.other_stats.append(i)
+                i += 1
+            elif stat is not None and (hit is None or hit[0] == 1) and self._before_channel(toks, i):
+                intensity = self._intensity_concept  # "the mean GFP per nucleus", "max ch2": an intensity
+                toks[i].used = f"concept:{intensity}"
+                parse.concepts.append((i, intensity))
+                if stat != "mean":
+                    parse.stats.append((i, stat))
                 i += 1
             elif stat is not None and (hit is None or hit[0] == 1) and self._names_projection(parse, i, stat):
                 toks[i].used = f"projection:{stat}"  # "z-project (max)"
