@@ -55,13 +55,15 @@ class Rule:
 @dataclass
 class Lexicon:
     version: int
-    symbols: dict[str, str]
+    symbols: dict[str, str]  # symbol -> placeholder word
+    shown: dict[str, str]  # placeholder word -> symbol (for the notes)
     rules: dict[tuple[str, ...], list[Rule]]
     longest: int
     endings: list[tuple[str, str]]
     units: dict[str, str]
     dye_prefixes: dict[tuple[str, ...], str]
     label_nouns: set[str]
+    sample_units: set[str]
     channel_cues: set[str]
     compound_parts: set[str]
     identifier_exclude: set[str]
@@ -84,6 +86,12 @@ def load_lexicon(path: Path = LEXICON_PATH) -> Lexicon:
             raise ValueError(f"{path.name}: empty source in {section}")
         rules.setdefault(words, []).append(Rule(words, tuple(str(target).split()) if target else (), section, when))
 
+    symbols, shown = {}, {}
+    for k, (sym, tgt) in enumerate(sorted((data.get("symbols") or {}).items())):
+        symbols[str(sym)] = placeholder = f"zzsymbol{k}"
+        shown[placeholder] = str(sym)
+        rules[(placeholder,)] = [Rule((placeholder,), tuple(str(tgt).split()), "abbreviation"
+                                      if str(tgt) not in (",", "and") else "")]
     for src, tgt in (data.get("abbreviations") or {}).items():
         add(src, tgt, "abbreviation")
     spelling = data.get("spelling") or {}
@@ -105,11 +113,12 @@ def load_lexicon(path: Path = LEXICON_PATH) -> Lexicon:
     for word in specimen.get("label_descriptors") or []:
         add(word, "", "molecule", "label")
     endings = [(str(a), str(b)) for a, b in spelling.get("endings") or []]
-    return Lexicon(version=int(data["version"]), symbols={str(k): str(v) for k, v in (data.get("symbols") or {}).items()},
+    return Lexicon(version=int(data["version"]), symbols=symbols, shown=shown,
                    rules=rules, longest=max(map(len, rules)), endings=endings + [(b, a) for a, b in endings],
                    units={str(k): str(v) for k, v in (spelling.get("units") or {}).items()},
                    dye_prefixes={_words(k): str(v) for k, v in (spelling.get("dye_prefixes") or {}).items()},
                    label_nouns=set(map(str, specimen.get("label_nouns") or [])),
+                   sample_units=set(map(str, specimen.get("sample_units") or [])),
                    channel_cues=set(map(str, specimen.get("channel_cues") or [])),
                    compound_parts=set(map(str, specimen.get("compound_parts") or [])),
                    identifier_exclude=set(map(str, specimen.get("identifier_exclude") or [])),
@@ -156,10 +165,11 @@ def _normalised_class(base: type) -> type:
 
 
 def _apply_symbols(text: str, lexicon: Lexicon) -> str:
+    """Symbols -> placeholder words the rules map ("#" before a digit is dropped: "channel #2")."""
     text = re.sub(r"#\s*(?=\d)", " ", text.lower())
     for key in sorted(lexicon.symbols, key=len, reverse=True):
         lead = r"(?<![a-z0-9])" if key[0].isalnum() else ""
-        text = re.sub(lead + re.escape(key), lexicon.symbols[key], text)
+        text = re.sub(lead + re.escape(key), f" {lexicon.symbols[key]} ", text)
     return text
 
 
@@ -193,7 +203,8 @@ class _Normaliser:
         if rule.when == "object":
             return any(self._object_at(words, k) for k in self._ahead(words, j, 3))
         if rule.when == "label":
-            return any(words[k] in self.lex.label_nouns for k in self._ahead(words, j, 2))
+            return any(words[k] in self.lex.label_nouns or words[k] in self.vocab.stains
+                       for k in self._ahead(words, j, 2))
         if rule.when == "descriptor":
             return not self._names_channel(words, i, j)
         return True
@@ -240,7 +251,8 @@ class _Normaliser:
         self.groups += 1
         for t in texts:
             s = stem(DESCRIPTION_FILLER) if typed and t not in _BREAKS else stem(t)
-            self.out.append(self.cls(t, s, source=source, section=section, group=self.groups))
+            self.out.append(self.cls(t, s, source=self.lex.shown.get(source, source), section=section,
+                                     group=self.groups))
 
     # --- rules -----------------------------------------------------------------------------------
     def _rule_at(self, words: list[str], i: int) -> tuple[int, Rule] | None:
@@ -284,7 +296,9 @@ class _Normaliser:
             if hit is not None:
                 n, rule = hit
                 typed = words[i:i + n]
-                if rule.when == "object_name" and i + n < len(words) and self._object_at(words, i + n):
+                if not rule.section:  # "&", "->": punctuation, nothing to report
+                    self._emit(list(rule.target))
+                elif rule.when == "object_name" and i + n < len(words) and self._object_at(words, i + n):
                     self._emit(typed, " ".join(typed), "sample", typed=True)  # "P-body foci": a description
                 elif rule.target:
                     self._emit(self.tokenise(" ".join(rule.target)), " ".join(typed), rule.section)
@@ -293,6 +307,10 @@ class _Normaliser:
                 i += n
                 continue
             dye = self._dye(words, i)
+            if self._is_number(word) and i + 1 < len(words) and words[i + 1] in self.lex.sample_units:
+                self._emit(["-".join(words[i:i + 2])], " ".join(words[i:i + 2]), "sample", typed=True)  # "3 dpf"
+                i += 2
+                continue
             if i > 0 and self._is_number(words[i - 1]) and word in self.lex.units:
                 self._emit([self.lex.units[word]], word, "spelling")
             elif dye is not None:
@@ -315,42 +333,21 @@ class _Normaliser:
         return s in self.known.meaning or s in self.known.fillers or word in self.vocab.stains
 
     def _compound(self, word: str, words: list[str], i: int) -> bool:
-        """'z-proj', 'histone-rfp', 'gfp-tagged': parts normalised when one of them is in the lexicon."""
+        """'z-proj', 'bkg-corr', 'histone-rfp', 'gfp-tagged': parts normalised when one of them is in the lexicon."""
         parts = [p for p in word.split("-") if p]
         sub = _Normaliser(self.lex, self.vocab, self.tokenise)
         sub.groups = self.groups
-        context = words[:i] + parts + words[i + 1:]
-        for k, part in enumerate(parts):
-            if k > 0 and part in self.lex.compound_parts:
-                sub._emit([part], part, "molecule", typed=True)
-            else:
-                before = len(sub.out)
-                sub._run_one(context, i + k)
-                if len(sub.out) == before:
-                    sub._emit([part])
-        changed = [t for t in sub.out if getattr(t, "section", "")]
-        if not changed:
+        out = sub.run(parts)
+        for k, tok in enumerate(out):
+            if k > 0 and tok.text in self.lex.compound_parts and not getattr(tok, "section", ""):
+                sub.groups += 1  # "GFP-tagged": the tag describes the stain before it
+                out[k] = self.cls(tok.text, stem(DESCRIPTION_FILLER), source=tok.text, section="molecule",
+                                  group=sub.groups)
+        if not any(getattr(t, "section", "") for t in out):
             return False
-        self.out += sub.out
+        self.out += out
         self.groups = sub.groups
         return True
-
-    def _run_one(self, words: list[str], i: int) -> None:
-        """Normalise the single word at ``i`` of ``words`` (a part of a compound) in its context."""
-        rule = next((r for r in self.lex.rules.get((words[i],), []) if not self._protected(r)
-                     and self._holds(r, words, i, i + 1)), None)
-        word = words[i]
-        if rule is not None:
-            if rule.target:
-                self._emit(self.tokenise(" ".join(rule.target)), word, rule.section)
-            else:
-                self._emit([word], word, rule.section, typed=True)
-        elif (variant := self._spelling(word)) is not None:
-            self._emit([variant], word, "spelling")
-        elif self._identifier(word) and not self._names_channel(words, i, i + 1):
-            self._emit([word], word, "molecule", typed=True)
-        else:
-            self._emit([word])
 
 
 def normalise(request: str, vocab: Vocabulary, lexicon: Lexicon | None = None) -> list[Token]:
