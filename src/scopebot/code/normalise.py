@@ -36,6 +36,9 @@ LEXICON_PATH = Path(__file__).with_name("lexicon_v1.yaml")
 DESCRIPTION_FILLER = "specimen"
 _BREAKS = {",", ";", ".", "?", "!", ":", "(", ")"}
 _VERB_NEXT = {"the", "them", "these", "those", "down", "out", "each", "all", "every", "it", "my", "our"}
+_OBJECT_LEADS = {"the", "these", "those", "all", "little", "small", "tiny", "individual", "single", "my", "our",
+                 "detected", "visible", "bright", "separate", "distinct"}
+_LENS_WORDS = {"x", "oil", "water", "air", "immersion", "lens", "na", "objective", "glycerol", "silicone"}
 _MOVIES = {"movie", "movies", "film", "films", "video", "videos", "time-lapse", "timelapse", "recording", "sequence"}
 _IDENTIFIER_RE = re.compile(r"([a-z]{1,6})-?(\d{1,4})([a-z]{0,3}\d{0,2})")
 _NUMBER_RE = re.compile(r"\d+(?:\.\d+)?")
@@ -200,8 +203,13 @@ class _Normaliser:
         if rule.when == "movie":
             ahead = [w for w in words[j:j + 4] if w not in ("the", "this", "my", "a", "our", "your")]
             return len(ahead) >= 2 and ahead[0] in ("of", "in") and ahead[1] in _MOVIES
-        if rule.when == "object":
-            return any(self._object_at(words, k) for k in self._ahead(words, j, 3))
+        if rule.when == "object":  # "the quantity of (little) dots", not "the amount of nuclear GFP"
+            ahead = [k for k in self._ahead(words, j, 4) if words[k] not in _OBJECT_LEADS]
+            return bool(ahead) and self._object_at(words, ahead[0]) and not (
+                ahead[0] + 1 < len(words) and (words[ahead[0] + 1] in self.vocab.stains
+                                               or words[ahead[0] + 1] in self.lex.channel_cues))
+        if rule.when == "not_objective":  # "obj" is also the objective ("63x oil obj")
+            return prev not in _LENS_WORDS and nxt not in _LENS_WORDS
         if rule.when == "label":
             return any(words[k] in self.lex.label_nouns or words[k] in self.vocab.stains
                        for k in self._ahead(words, j, 2))
@@ -233,7 +241,7 @@ class _Normaliser:
     def _protected(self, rule: Rule) -> bool:
         """A word the vocabulary gives its own meaning is never rewritten by a rule without a condition."""
         if len(rule.source) > 1:
-            return rule.source in self.known.phrases
+            return tuple(stem(w) for w in rule.source) in self.known.phrases
         word = rule.source[0]
         s = stem(word)
         if s in self.known.statistics:
@@ -241,7 +249,8 @@ class _Normaliser:
             return target != self.known.statistics[s]
         if rule.when and rule.when not in ("descriptor", "label", "object_name"):
             return False
-        return s in self.known.meaning or (not rule.target and s in self.known.fillers)
+        # a filler too ("lens" is not "lengths"), unless a short abbreviation only shares its stem ("len")
+        return s in self.known.meaning or word in STOPWORDS or (s in self.known.fillers and len(word) > 3)
 
     # --- output ----------------------------------------------------------------------------------
     def _emit(self, texts: list[str], source: str = "", section: str = "", typed: bool = False) -> None:
