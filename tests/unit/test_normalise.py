@@ -164,6 +164,10 @@ def test_a_stain_inside_a_compound_keeps_its_meaning() -> None:
      "Remove the cells on the edge of the picture and count the ones which remain.", None),
     ("For every picture of the film, tell me how many cells are inside.",
      "For every frame of the movie, tell me how many cells are inside.", ImageMeta(axes="TYX", t=10)),
+    ("A pile of slices, the distance between slices is 2 micrometre, pixel 0.5 um: volume of each nucleus",
+     "A z-stack, z step 2 um, pixel 0.5 um: volume of each nucleus", ImageMeta(axes="ZYX", z=10)),
+    ("Calculate the space occupied by each nucleus in cubic µm (voxel 2 x 0.5 x 0.5 um)",
+     "Calculate the size of each nucleus in um3 (voxel 2 x 0.5 x 0.5 um)", ImageMeta(axes="ZYX", z=10)),
     ("Give me the medium brightness of the second colour inside every nucleus, nuclei in the first colour.",
      "Give me the mean intensity of channel 2 inside every nucleus, nuclei in channel 1.", ImageMeta(channels=2)),
 ])
