@@ -141,6 +141,7 @@ def test_organelle_adjectives_describe_only_a_label() -> None:
 
 def test_object_names_map_to_an_object_noun_or_describe_the_next_one() -> None:
     assert _texts("count the P-bodies") == ["count", "the", "foci"]
+    assert _texts("count mito per cell")[1] == "mitochondria" and _descriptions("the mito dye") == ["mito"]
     assert _descriptions("count the P-body foci") == ["p-body"]
 
 

@@ -266,7 +266,8 @@ class _Normaliser:
     # --- rules -----------------------------------------------------------------------------------
     def _rule_at(self, words: list[str], i: int) -> tuple[int, Rule] | None:
         for n in range(min(self.lex.longest, len(words) - i), 0, -1):
-            for rule in self.lex.rules.get(tuple(words[i:i + n]), []):
+            rules = self.lex.rules.get(tuple(words[i:i + n]), [])
+            for rule in sorted(rules, key=lambda r: r.when in ("", "object_name")):  # a context first
                 if not self._protected(rule) and self._holds(rule, words, i, i + n):
                     return n, rule
         return None
