@@ -40,6 +40,7 @@ from scopebot.answer.statements import (
 )
 from scopebot.answer.synthesis import (
     assign_subject,
+    cited,
     defines,
     drifts,
     find_aliases,
@@ -115,6 +116,17 @@ def _letters_ratio(text: str) -> float:
     return sum(ch.isalpha() or ch.isspace() for ch in text) / max(1, len(text))
 
 
+#: Longest sentence quoted (characters); a longer one is usually a table row or a run-on list.
+MAX_SENTENCE = 550
+
+
+def _quotable_antecedent(prev: str) -> bool:
+    """``prev`` can carry the antecedent of the sentence after it: a plain sentence of its own that does
+    not itself lean on an antecedent."""
+    return len(prev) >= 20 and prev.endswith((".", "!")) and not is_heading_like(prev) and \
+        assign_subject(prev, "", "")[1] and not is_exercise(prev)
+
+
 def candidates(passages: Sequence[ContextPassage], max_passages: int = 5) -> list[Candidate]:
     """Quotable sentences and short code lines of the first ``max_passages`` passages."""
     out: list[Candidate] = []
@@ -147,7 +159,7 @@ def candidates(passages: Sequence[ContextPassage], max_passages: int = 5) -> lis
                 s = INLINE_MATH_RE.sub(plain_math, TRAILING_METADATA_RE.sub("", sentence.strip()))
                 prev, previous = previous, s
                 prev_subject, last_subject = last_subject, ""
-                if (len(s) < 30 or len(s) > 450 or is_heading_like(s) or not _SENTENCE_END_RE.search(s)
+                if (len(s) < 30 or len(s) > MAX_SENTENCE or is_heading_like(s) or not _SENTENCE_END_RE.search(s)
                         or FIGURE_RE.match(s) or PANEL_RE.search(s) or _letters_ratio(s) < 0.75
                         or len(content_words(s)) < 3 or s.endswith("?") or is_exercise(s) or MATH_RE.search(s)
                         or METADATA_RE.search(s)):
@@ -155,7 +167,15 @@ def candidates(passages: Sequence[ContextPassage], max_passages: int = 5) -> lis
                 subject, ok = assign_subject(s, prev, heading, prev_subject)
                 last_subject = subject if ok else ""
                 if not ok:
-                    continue  # "It ..." with no antecedent to name: quoted alone it would mislead
+                    # "It ..." with no antecedent to name: quoted alone it would mislead, so it is quoted
+                    # after the sentence it leans on ("The confidence score ... is not a check. It comes out
+                    # of the same computation ..."), or not at all
+                    if not _quotable_antecedent(prev) or len(prev) + len(s) > MAX_SENTENCE:
+                        continue
+                    s = f"{prev} {s}"
+                    subject = names_in(prev)[0] if names_in(prev) else ""
+                    if out and out[-1].key == key and out[-1].text == prev:
+                        out.pop()  # quoted once, together with the sentence that leans on it
                 first = pos == 1
                 if first and not subject:  # a glossary entry's first sentence is about its headword
                     head_names = names_in(section)
@@ -375,7 +395,7 @@ class ExtractiveSynthesizer:
         paragraphs: list[str] = []
         current_key = None
         for c in selected:
-            piece = f"{c.text} [{c.key}]"
+            piece = cited(c)
             if c.key == current_key:
                 paragraphs[-1] += " " + piece
             else:

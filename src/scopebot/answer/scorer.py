@@ -125,10 +125,12 @@ def auc(scores: np.ndarray, y: np.ndarray) -> float:
 
 
 def main(argv: Sequence[str]) -> int:  # pragma: no cover - a maintenance command
-    """``python -m scopebot.answer.scorer [TRAIN.yaml [DEV.yaml]]``: fit on TRAIN, report AUC on DEV."""
-    dataset = Path(argv[0]) if argv else Path("evals/datasets/answers_train_v1.yaml")
+    """``python -m scopebot.answer.scorer [TRAIN.yaml[,TRAIN2.yaml...] [DEV.yaml]]``: fit on the TRAIN sets,
+    report AUC on DEV."""
+    datasets = [Path(a) for a in argv[0].split(",")] if argv else [Path("evals/datasets/answers_train_v1.yaml")]
     dev = Path(argv[1]) if len(argv) > 1 else Path("evals/datasets/answers_dev_v1.yaml")
-    x, y, embedder = _collect(dataset)
+    parts = [_collect(d) for d in datasets]
+    x, y, embedder = np.vstack([p[0] for p in parts]), np.concatenate([p[1] for p in parts]), parts[0][2]
     model = fit(x, y)
     p = model.score(x)
     loss = -float(np.mean(y * np.log(p + 1e-9) + (1 - y) * np.log(1 - p + 1e-9)))
@@ -136,7 +138,7 @@ def main(argv: Sequence[str]) -> int:  # pragma: no cover - a maintenance comman
     out = {"version": "1", "features": list(FEATURES), "weights": [round(v, 5) for v in model.weights],
            "bias": round(model.bias, 5), "mean": [round(v, 5) for v in model.mean],
            "scale": [round(v, 5) for v in model.scale],
-           "embedder": embedder, "trained_on": str(dataset), "examples": int(len(y)), "positives": int(y.sum()),
+           "embedder": embedder, "trained_on": ",".join(str(d) for d in datasets), "examples": int(len(y)), "positives": int(y.sum()),
            "train_log_loss": round(loss, 4), "train_auc": round(auc(p, y), 3), "dev_set": str(dev),
            "dev_examples": int(len(dy)), "dev_auc": round(auc(model.score(dx), dy), 3)}
     header = "# The learned sentence scorer of extractive answers (scopebot.answer.scorer); written by its fit.\n"

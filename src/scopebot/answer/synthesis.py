@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from scopebot.answer.entities import WELL_KNOWN, find_entities, norm
 from scopebot.answer.evidence import names_side
 from scopebot.answer.qtype import QuestionType
+from scopebot.answer.text import split_sentences
 from scopebot.citations import NOT_IN_SOURCES
 
 if TYPE_CHECKING:
@@ -135,14 +136,18 @@ def label_of(c: Candidate) -> str:
     return c.subject or c.label
 
 
-def _line(c: Candidate, with_label: bool = True) -> str:
+def cited(c: Candidate) -> str:
+    """The candidate's text with its key after each sentence (an extract of two sentences cites both)."""
     if c.code:
         return f"{c.text} [{c.key}]"
+    return " ".join(f"{s} [{c.key}]" for s in split_sentences(c.text)) or f"{c.text} [{c.key}]"
+
+
+def _line(c: Candidate, with_label: bool = True) -> str:
     label = label_of(c)
-    text = c.text
-    if with_label and label:
-        return f"**{label}**: {text} [{c.key}]"
-    return f"{text} [{c.key}]"
+    if with_label and label and not c.code:
+        return f"**{label}**: {cited(c)}"
+    return cited(c)
 
 
 def defines(c: Candidate, subject: str | Sequence[str]) -> bool:
