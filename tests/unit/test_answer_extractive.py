@@ -75,3 +75,17 @@ def test_a_short_list_joins_the_sentence_that_introduces_it() -> None:
     assert sentences[-1] == "Noise has many sources."
     long_items = ["Settings:", "- Batch size: the number of images per step. Smaller is slower.", "- Epochs: one pass."]
     assert join_short_lists(long_items) == long_items
+
+
+def test_an_unnamed_antecedent_is_quoted_with_the_sentence_it_leans_on() -> None:
+    from scopebot.answer.synthesis import cited
+
+    body = ("The confidence score a classifier reports is not a check on its answer. It comes out of the same "
+            "computation as the prediction and is often higher than the measured accuracy. "
+            "Calibration on held-out images tells how far the scores can be trusted.")
+    cands = candidates(build_context([result(body, title="Primer", section="The black box")]))
+    texts = [c.text for c in cands]
+    assert texts[0].startswith("The confidence score a classifier reports is not a check on its answer. It comes")
+    assert not any(t.startswith("It comes") for t in texts)  # never alone
+    assert sum(t.startswith("The confidence score") for t in texts) == 1  # and the antecedent only once
+    assert cited(cands[0]).count(f"[{cands[0].key}]") == 2  # each sentence of the extract cites the passage
