@@ -47,8 +47,9 @@ def _exercise_share(result: SearchResult) -> float:
 
 
 def names_side(text: str, side: str) -> bool:
-    """``side`` occurs in ``text`` as whole words (case-insensitive), never as a substring."""
-    return re.search(rf"(?<![\w-]){re.escape(side)}(?![\w-])", text, re.IGNORECASE) is not None
+    """``side`` occurs in ``text`` as whole words (case-insensitive), never as a substring; a plural
+    counts ("GANs" names "GAN")."""
+    return re.search(rf"(?<![\w-]){re.escape(side)}(?:s|es)?(?![\w-])", text, re.IGNORECASE) is not None
 
 
 def _unique(results: Sequence[SearchResult]) -> list[SearchResult]:
@@ -77,7 +78,8 @@ def select_evidence(retriever: Retriever, query: str, qtype: QuestionType, k: in
         per_side: list[list[SearchResult]] = []
         for side, key in zip(qtype.sides, qtype.side_keys(), strict=True):
             side_query = f"{side} {qtype.topic}".strip()
-            hits = [r for r in _unique(_search(retriever, side_query, k) + base)
+            found = _search(retriever, side_query, k) + _search(retriever, side_query, k, EXPLAIN_KINDS)
+            hits = [r for r in _unique(found + base)
                     if names_side(f"{r.chunk.title} {r.chunk.section} {r.chunk.body}", key)]
             per_side.append(_explanations_first(hits)[:PER_SIDE])
         mixed: list[SearchResult] = []
