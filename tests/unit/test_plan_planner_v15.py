@@ -141,3 +141,36 @@ def test_one_frame_of_a_time_lapse_is_never_chosen_silently(planner: Planner) ->
     assert plan.inputs.time == 2 and not plan.missing
     plan = planner.plan("count the cells in each frame", ImageMeta(t=10))
     assert plan.inputs.time == "all" and not plan.missing
+
+
+def test_channel_tied_by_of_and_channel_number_in_brackets(planner: Planner) -> None:
+    named = ImageMeta(channels=2, pixel_size_um=0.5, channel_names=["DAPI", "GFP"])
+    plan = planner.plan("average intensity of the GFP channel inside nuclei segmented on DAPI", named)
+    assert plan.inputs.channel == 0 and _kinds(plan) == [("intensity", 1)] and not plan.not_understood
+    plan = planner.plan("Using the DAPI channel (1) for masks, what's the mean intensity of channel 2 per nucleus?",
+                        ImageMeta(channels=2))
+    assert plan.inputs.channel == 0 and _kinds(plan) == [("intensity", 1)] and not plan.not_understood
+
+
+def test_colour_names_a_channel_only_through_its_stain_name(planner: Planner) -> None:
+    request = "what is the mean intensity in the green channel for each nucleus? nuclei are blue"
+    plan = planner.plan(request, ImageMeta(channels=2, channel_names=["DAPI", "GFP"]))
+    assert plan.inputs.channel == 0 and _kinds(plan) == [("intensity", 1)] and not plan.not_understood
+    assert any("green" in m for m in planner.plan(request, ImageMeta(channels=2)).missing)  # no names: no guess
+
+
+def test_axis_with_equals_sign_and_max_intensity_z_projection(planner: Planner) -> None:
+    plan = planner.plan("nuclear volume in um^3 for each nucleus. z = 2 um, xy = 0.5 um", ImageMeta(axes="ZYX", z=9))
+    assert (plan.meta.pixel_size_um, plan.meta.z_step_um) == (0.5, 2.0) and not plan.not_understood
+    plan = planner.plan("please do a maximum-intensity z projection, count the blobs and list their areas",
+                        ImageMeta(axes="ZYX", z=8))
+    assert plan.inputs.z == "max" and {k for k, _ in _kinds(plan)} == {"count", "size"}  # no max intensity
+
+
+def test_share_of_objects_above_an_intensity_is_positivity_but_below_is_not(planner: Planner) -> None:
+    plan = planner.plan("fraction of nuclei with ch2 signal above 300", ImageMeta(channels=2))
+    assert [(m.kind, m.channel, m.threshold) for m in plan.measurements] == [("positivity", 1, 300)]
+    assert not plan.not_understood
+    plan = planner.plan("what fraction of nuclei have ch2 signal below 200?", ImageMeta(channels=2))
+    assert plan.not_understood  # positivity counts the objects above: reported, not answered the other way
+    assert planner.plan("percentage of the ch2 intensity that is inside nuclei", ImageMeta(channels=2)).not_understood

@@ -67,9 +67,11 @@ def read_quantities(vocab: Vocabulary, parse: Parse) -> None:
         for t in toks[i + 1:i + 1 + n]:
             t.used = "unit"
         q = Quantity(value=value * factor, dim=dim or "bare", pos=i, end=i + n)
-        if dim == "length" and i > 0 and not toks[i - 1].used and toks[i - 1].text in vocab.axis_words:
-            q.axis = vocab.axis_words[toks[i - 1].text]  # "z 2 um", "xy 0.5 um": the axis before it
-            toks[i - 1].used = "axis"
+        k = i - 2 if i > 1 and toks[i - 1].text in ("=", ":") else i - 1  # "z = 2 um", "xy: 0.5 um"
+        if dim == "length" and k >= 0 and not toks[k].used and toks[k].text in vocab.axis_words:
+            q.axis = vocab.axis_words[toks[k].text]  # "z 2 um", "xy 0.5 um": the axis before it
+            for t in toks[k:i]:
+                t.used = "axis"
         j = i + 1 + n
         if j + 1 < len(toks) and toks[j].text in ("in", "along", "for") and dim == "length" and \
                 toks[j + 1].text in vocab.axis_words:  # "1.5 um in z"

@@ -16,6 +16,7 @@ from scopebot.code.plan_words import (
     background_as_region,
     nearest,
     negations,
+    of_role,
     phrase_of,
     phrase_of_span,
     qualifiers,
@@ -105,6 +106,7 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
         kinds.pop("object_distance", None)
         kinds.pop("skeleton_length", None)
         kinds.pop("nn_distance", None)
+    _share_above_threshold(parse, vocab, kinds)
     measures = [(pos, vocab.concepts[idx]["measure"]) for pos, idx in parse.concepts
                 if "measure" in vocab.concepts[idx]]
     negations(plan, parse, vocab, clause, contexts, removal_clauses)
@@ -161,6 +163,18 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
     return plan
 
 
+def _share_above_threshold(parse: Parse, vocab: Vocabulary, kinds: dict[str, int]) -> None:
+    """'the fraction of nuclei with a ch2 signal above 300': a share of objects whose intensity is above a
+    stated number is positivity with that threshold (the number is then read as the marker's threshold).
+    'below' is left alone (positivity counts the objects above), and so is any share without a number."""
+    share = any(vocab.concepts[idx].get("needs") == "positivity" for _, idx in parse.concepts)
+    contexts = {vocab.concepts[idx].get("context") for _, idx in parse.concepts}
+    compared = bool(contexts & {"greater", "greater_prep"}) and not contexts & {"less", "less_prep"}  # "above"
+    if share and compared and "intensity" in kinds and "positivity" not in kinds and any(
+            q.dim == "bare" for q in parse.quantities):
+        kinds["positivity"] = kinds.pop("intensity")
+
+
 def _distance_direction(parse: Parse, clause: list[int]) -> dict[int, str]:
     """For distances between two channels' objects: which mention is the partner ("nearest X",
     "closest X", else "to X") and which the objects measured from. Empty when it cannot tell."""
@@ -182,7 +196,7 @@ def _assign_channels(plan: AnalysisPlan, parse: Parse, clause: list[int], roles:
     found: dict[str, list[int]] = {}
     directed = _distance_direction(parse, clause) if "object_distance" in kinds else {}
     two_channel = {"positivity", "object_distance", "colocalisation", "intensity"} & set(kinds)
-    mentions = [(pos, channel, directed.get(pos) or parse.channel_roles.get(pos)
+    mentions = [(pos, channel, directed.get(pos) or parse.channel_roles.get(pos) or of_role(parse, pos, roles)
                  or nearest(pos, roles, clause, window=10)) for pos, channel in parse.channels]
     with_role = {channel for _, channel, role in mentions if role is not None}
     for _, channel, role in mentions:

@@ -159,3 +159,15 @@ def nearest(pos: int, candidates: list[tuple[int, str]], clause: list[int], wind
         if best is None or dist < best[0]:
             best = (dist, label)
     return best[1] if best else None
+
+
+def of_role(parse: Parse, pos: int, roles: list[tuple[int, str]]) -> str | None:
+    """The role of the word a channel mention is 'of' ("the intensity of the GFP channel", "the mean of ch2"):
+    'of' ties the channel to the word before it, whatever stands nearer after it."""
+    toks = parse.tokens
+    k = pos - 1
+    while k >= 0 and toks[k].text in ("the", "a", "an"):
+        k -= 1
+    if k < 1 or toks[k].text != "of":
+        return None
+    return next((role for rpos, role in roles if rpos <= k - 1 < rpos + parse.spans.get(rpos, 1)), None)

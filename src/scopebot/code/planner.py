@@ -70,6 +70,7 @@ class Vocabulary:
     qualifiers: set[str] = field(default_factory=set)  # region / subset words (stemmed)
     stain_roles: dict[str, str] = field(default_factory=dict)  # stain -> the role of the channel it defines
     illumination: dict[str, set[str]] = field(default_factory=dict)  # brightness / region words (stemmed)
+    stain_colours: dict[str, list[str]] = field(default_factory=dict)  # colour -> stains shown in that colour
 
 
 @lru_cache(maxsize=4)
@@ -99,7 +100,9 @@ def load_vocabulary(path: Path = VOCABULARY_PATH) -> Vocabulary:
                       generic_objects={stemmed(w) for w in data.get("generic_objects", [])},
                       qualifiers={stemmed(w) for w in data.get("qualifiers", [])},
                       stain_roles={str(k).lower(): str(v) for k, v in (data.get("stain_roles") or {}).items()},
-                      illumination={k: {stemmed(w) for w in v} for k, v in (data.get("illumination") or {}).items()})
+                      illumination={k: {stemmed(w) for w in v} for k, v in (data.get("illumination") or {}).items()},
+                      stain_colours={str(k).lower(): [str(w).lower() for w in v]
+                                     for k, v in (data.get("stain_colours") or {}).items()})
 
 
 def _tokenise(text: str) -> list[str]:
@@ -258,6 +261,12 @@ class Planner:
             elif text in self.vocab.ordinals and i + 1 < len(toks) and toks[i + 1].text.rstrip("s") in words:
                 parse.channels.append((i, self.vocab.ordinals[text] - 1))
                 tok.used = toks[i + 1].used = "channel"
+            elif text.rstrip("s") in words and i + 3 < len(toks) and toks[i + 1].text == "(" and \
+                    toks[i + 3].text == ")" and (number(toks[i + 2].text) or 0) >= 1 and \
+                    float(toks[i + 2].text).is_integer():  # "the DAPI channel (1)"
+                parse.channels.append((i, int(float(toks[i + 2].text)) - 1))
+                for t in toks[i:i + 4]:
+                    t.used = "channel"
             elif text.rstrip("s") in words and i + 1 < len(toks):
                 nxt = toks[i + 1].text
                 num = number(nxt) if number(nxt) is not None else (self.vocab.ordinals.get(nxt)

@@ -37,9 +37,10 @@ def resolve_stains(parse: Parse, vocab: Vocabulary, meta: ImageMeta | None) -> N
     def by_name(word: str) -> int | None:
         """The channel whose name is ``word``, contains the stain ``word``, or has the otherwise
         unknown word as one of its parts ('Alexa 488 phalloidin'); None when not exactly one."""
+        colour = vocab.stain_colours.get(word, ())  # "the green channel" on an image whose channels are DAPI, GFP
         hits = [k for k, name in enumerate(names) if name and (
             name == word or (word in vocab.stains and word in name)
-            or (stem(word) not in known and word in parts[k]))]
+            or (stem(word) not in known and word in parts[k]) or any(_alnum(st) in name for st in colour))]
         return hits[0] if len(hits) == 1 else None
 
     mentions = []
