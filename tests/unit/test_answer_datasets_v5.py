@@ -1,0 +1,69 @@
+"""The fifth held-out answer set (issue 16) loads with its three groups, and it is not a near-duplicate of any
+other answer set in the repo: the tuning and dev sets (answers_v1, answers_train_v1, answers_entities_v1,
+answers_abstain_train_v1, answers_dev_*, answers_fakenames_dev_*, usefulness_v1 both splits) nor the other
+held-out sets (answers_holdout_v1..v4).
+
+Every other ``answers_*.yaml`` is compared, so a set added later is checked too. Failure messages name only
+item ids and scores, never question text, so a failing run does not show held-out text to anyone.
+"""
+
+from __future__ import annotations
+
+from scopebot.answer.text import content_set
+from scopebot.evals.datasets import load_dataset
+from scopebot.evals.suites.usefulness import load_usefulness_dataset
+from scopebot.settings import PROJECT_ROOT
+
+DS = PROJECT_ROOT / "evals" / "datasets"
+MAX_JACCARD = 0.6
+ANSWERS_V5 = DS / "answers_holdout_v5.yaml"
+SOURCE_IDS = {"janelia-book", "carpentries-microscopy", "datacarpentry-image-processing", "coba-guide",
+              "neubias", "bioimage-notebooks"}
+
+
+def _jaccard(a: str, b: str) -> float:
+    x, y = content_set(a), content_set(b)
+    return len(x & y) / max(1, len(x | y))
+
+
+def _v5_items():  # noqa: ANN202 - list of AnswerItem
+    return load_dataset(ANSWERS_V5, "answers").items
+
+
+def _other_answer_questions() -> dict[str, list[str]]:
+    """Questions of every other answer set in the repo, by file name."""
+    pools = {p.name: [it.question for it in load_dataset(p, "answers").items]
+             for p in sorted(DS.glob("answers_*.yaml")) if p != ANSWERS_V5}
+    useful = load_usefulness_dataset(DS / "usefulness_v1.yaml").items
+    pools["usefulness_v1.yaml"] = [it.question for it in useful]
+    return pools
+
+
+def test_answers_v5_loads_with_its_three_groups() -> None:
+    items = _v5_items()
+    answerable = [it for it in items if it.answerable]
+    unanswerable = [it for it in items if not it.answerable and it.id.startswith("h5-u")]
+    fake = [it for it in items if not it.answerable and it.id.startswith("h5-f")]
+    assert (len(answerable), len(unanswerable), len(fake)) == (24, 8, 6)
+    assert len(answerable) + len(unanswerable) + len(fake) == len(items)
+    assert len({it.id for it in items}) == len(items)
+    assert all(it.id.startswith("h5-0") for it in answerable)
+    assert all(it.key_facts and it.expected_sources for it in answerable)
+    assert all(2 <= len(it.key_facts) <= 3 for it in answerable)
+    assert all(set(it.expected_sources) <= SOURCE_IDS for it in answerable)
+    assert all(it.reason and not it.key_facts for it in unanswerable + fake)
+
+
+def test_answers_v5_is_not_a_near_duplicate_of_any_other_answer_set() -> None:
+    items = _v5_items()
+    assert len({it.question for it in items}) == len(items)
+    pools = _other_answer_questions()
+    assert {"answers_v1.yaml", "answers_train_v1.yaml", "answers_dev_v1.yaml", "answers_holdout_v4.yaml",
+            "usefulness_v1.yaml"} <= set(pools)
+    flagged = []
+    for it in items:
+        for name, pool in pools.items():
+            score = max((_jaccard(it.question, q) for q in pool), default=0.0)
+            if score >= MAX_JACCARD:
+                flagged.append((it.id, name, round(score, 2)))
+    assert flagged == [], f"held-out v5 items too close to another set (id, set, jaccard): {flagged}"
