@@ -78,8 +78,7 @@ def select_evidence(retriever: Retriever, query: str, qtype: QuestionType, k: in
         per_side: list[list[SearchResult]] = []
         for side, key in zip(qtype.sides, qtype.side_keys(), strict=True):
             side_query = f"{side} {qtype.topic}".strip()
-            found = _search(retriever, side_query, k) + _search(retriever, side_query, k, EXPLAIN_KINDS)
-            hits = [r for r in _unique(found + base)
+            hits = [r for r in _unique(_search(retriever, side_query, k) + base)
                     if names_side(f"{r.chunk.title} {r.chunk.section} {r.chunk.body}", key)]
             per_side.append(_explanations_first(hits)[:PER_SIDE])
         mixed: list[SearchResult] = []
