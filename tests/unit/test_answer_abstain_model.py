@@ -3,6 +3,8 @@ threshold rule, and how assess_evidence uses a model. No real index or MiniLM ne
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from scopebot.answer.abstain import Evidence, EvidenceDecision, assess_evidence, unseen_names
@@ -73,3 +75,19 @@ def test_a_hyphenated_word_in_another_inflection_is_not_an_unseen_name() -> None
     assert unseen_names(q, vocab, EntityChecker()) == []
     assert unseen_names("does the napari-nucleus-wizard plugin work?", vocab, EntityChecker()) == \
         ["napari-nucleus-wizard"]
+
+
+def test_the_pipeline_uses_an_injected_model_not_the_one_fitted_for_minilm(tmp_path: Path) -> None:
+    from test_answer_fixtures import retriever, settings, small_model
+
+    from scopebot.answer.pipeline import AnswerPipeline
+
+    q = "How does Noise2Void denoise without clean images?"
+    plain = AnswerPipeline(retriever(), small_model(), settings(tmp_path))
+    assert plain.abstain_model is None  # the shipped model was fitted on MiniLM similarities, not these
+    assert not plain.answer(q).abstained
+    doubtful = AnswerPipeline(retriever(), small_model(), settings(tmp_path), abstain_model=_model(bias=-5.0))
+    answer = doubtful.answer(q)
+    assert answer.abstained and "probability" in answer.abstain_reason
+    sure = AnswerPipeline(retriever(), small_model(), settings(tmp_path), abstain_model=_model(bias=5.0))
+    assert not sure.answer(q).abstained
