@@ -174,3 +174,10 @@ def test_share_of_objects_above_an_intensity_is_positivity_but_below_is_not(plan
     plan = planner.plan("what fraction of nuclei have ch2 signal below 200?", ImageMeta(channels=2))
     assert plan.not_understood  # positivity counts the objects above: reported, not answered the other way
     assert planner.plan("percentage of the ch2 intensity that is inside nuclei", ImageMeta(channels=2)).not_understood
+
+
+def test_results_per_group_are_reported_not_read_as_the_whole_image(planner: Planner) -> None:
+    plan = planner.plan("count the nuclei in each well of the plate and compare the wells")
+    assert any(w.startswith("each well") for w in plan.not_understood)
+    assert any(w.startswith("per condition") for w in planner.plan("count nuclei per condition").not_understood)
+    assert not planner.plan("measure the area of each nucleus", ImageMeta(pixel_size_um=0.5)).not_understood

@@ -14,6 +14,7 @@ from scopebot.code.plan_numbers import numbers, unused_contexts
 from scopebot.code.plan_words import (
     ambiguous_channel,
     background_as_region,
+    groupings,
     nearest,
     negations,
     of_role,
@@ -134,6 +135,7 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
         if not any(m.kind == kind for m in plan.measurements):
             plan.measurements.append(Measurement(kind=kind))  # type: ignore[arg-type]
     background_as_region(plan, parse, vocab)
+    groupings(plan, parse, vocab)
     for p, stat in parse.stats:
         plan.understood.append(f"'{parse.tokens[p].text}' -> intensity statistic {stat}")
     for p in parse.other_stats:

@@ -171,3 +171,17 @@ def of_role(parse: Parse, pos: int, roles: list[tuple[int, str]]) -> str | None:
     if k < 1 or toks[k].text != "of":
         return None
     return next((role for rpos, role in roles if rpos <= k - 1 < rpos + parse.spans.get(rpos, 1)), None)
+
+
+def groupings(plan: AnalysisPlan, parse: Parse, vocab: Vocabulary) -> None:
+    """'in each well', 'per condition', 'for every field': results per group are not in the plan (it gives one
+    result set for the image), so the group is reported instead of being read as the whole image."""
+    toks = parse.tokens
+    for i, tok in enumerate(toks):
+        if tok.text not in ("each", "every", "per"):
+            continue
+        k = i + 1
+        while k < len(toks) and toks[k].text in ("of", "the", "single", "individual", "separate"):
+            k += 1
+        if k < len(toks) and toks[k].stem in vocab.groupings:
+            plan.not_understood.append(f"{tok.text} {toks[k].text} (results per {toks[k].text}: not in the plan)")

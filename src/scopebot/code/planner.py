@@ -71,6 +71,7 @@ class Vocabulary:
     stain_roles: dict[str, str] = field(default_factory=dict)  # stain -> the role of the channel it defines
     illumination: dict[str, set[str]] = field(default_factory=dict)  # brightness / region words (stemmed)
     stain_colours: dict[str, list[str]] = field(default_factory=dict)  # colour -> stains shown in that colour
+    groupings: set[str] = field(default_factory=set)  # stemmed nouns of groups results cannot be given per
 
 
 @lru_cache(maxsize=4)
@@ -102,7 +103,8 @@ def load_vocabulary(path: Path = VOCABULARY_PATH) -> Vocabulary:
                       stain_roles={str(k).lower(): str(v) for k, v in (data.get("stain_roles") or {}).items()},
                       illumination={k: {stemmed(w) for w in v} for k, v in (data.get("illumination") or {}).items()},
                       stain_colours={str(k).lower(): [str(w).lower() for w in v]
-                                     for k, v in (data.get("stain_colours") or {}).items()})
+                                     for k, v in (data.get("stain_colours") or {}).items()},
+                      groupings={stemmed(w) for w in data.get("groupings", [])})
 
 
 def _tokenise(text: str) -> list[str]:
