@@ -73,6 +73,13 @@ def test_answer_counts(datasets: dict) -> None:
         assert set(item.expected_sources) <= SOURCE_IDS, item.id
 
 
+@pytest.mark.parametrize("path", sorted(DATASETS_DIR.glob("answers_*.yaml")), ids=lambda p: p.stem)
+def test_every_answer_set_names_real_source_ids(path: Path) -> None:
+    """A folder name ('carpentries-microscopy-novice') in expected_sources would score every source hit 0."""
+    for item in load_dataset(path, "answers").items:
+        assert set(item.expected_sources) <= SOURCE_IDS, (path.name, item.id, item.expected_sources)
+
+
 def test_routing_counts_per_label(datasets: dict) -> None:
     items = datasets["routing"].items
     assert len(items) >= 120
