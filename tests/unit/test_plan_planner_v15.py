@@ -181,3 +181,15 @@ def test_results_per_group_are_reported_not_read_as_the_whole_image(planner: Pla
     assert any(w.startswith("each well") for w in plan.not_understood)
     assert any(w.startswith("per condition") for w in planner.plan("count nuclei per condition").not_understood)
     assert not planner.plan("measure the area of each nucleus", ImageMeta(pixel_size_um=0.5)).not_understood
+
+
+def test_negated_channels_shape_subsets_and_whole_image_intensity_are_reported(planner: Planner) -> None:
+    c2 = ImageMeta(channels=2)
+    for request in ("count nuclei ignoring the first channel", "count all the nuclei except those in channel 2",
+                    "count only the round nuclei", "total intensity of the image"):
+        assert planner.plan(request, c2).not_understood, request
+    named = ImageMeta(channels=2, channel_names=["DAPI", "GFP"])
+    plan = planner.plan("how many nuclei are GFP-?", named)  # a trailing minus is 'negative', not the GFP objects
+    assert plan.inputs.channel == 0 and ("positivity", 1) in _kinds(plan)
+    assert not planner.plan("measure the circularity of each nucleus").not_understood
+    assert not planner.plan("Plot a histogram of the intensity values in the image.").not_understood

@@ -22,6 +22,7 @@ from scopebot.code.plan_words import (
     phrase_of_span,
     qualifiers,
     role_clauses,
+    subsets_and_image_level,
 )
 
 if TYPE_CHECKING:
@@ -136,6 +137,7 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
             plan.measurements.append(Measurement(kind=kind))  # type: ignore[arg-type]
     background_as_region(plan, parse, vocab)
     groupings(plan, parse, vocab)
+    subsets_and_image_level(plan, parse, vocab)
     for p, stat in parse.stats:
         plan.understood.append(f"'{parse.tokens[p].text}' -> intensity statistic {stat}")
     for p in parse.other_stats:

@@ -90,6 +90,11 @@ def negations(plan: AnalysisPlan, parse: Parse, vocab: Vocabulary, clause: list[
         word = parse.tokens[pos].text
         after = [(cpos, idx) for cpos, idx in parse.concepts if cpos > pos and clause[cpos] == clause[pos]
                  and not vocab.concepts[idx].get("object_nouns")]  # "ignore objects smaller than": the filter
+        channel = next((c for cp, c in parse.channels if cp > pos and clause[cp] == clause[pos] and cp - pos <= 4
+                        and (not after or cp < after[0][0])), None)
+        if channel is not None:  # "ignoring the first channel", "except those in channel 2": never a reference
+            plan.not_understood.append(f"{word} (a negation before channel {channel + 1})")
+            continue
         if not after or after[0][0] - pos > 6:
             plan.understood.append(f"'{word}' -> negates nothing in the plan")
             continue
@@ -185,3 +190,27 @@ def groupings(plan: AnalysisPlan, parse: Parse, vocab: Vocabulary) -> None:
             k += 1
         if k < len(toks) and toks[k].stem in vocab.groupings:
             plan.not_understood.append(f"{tok.text} {toks[k].text} (results per {toks[k].text}: not in the plan)")
+
+
+def subsets_and_image_level(plan: AnalysisPlan, parse: Parse, vocab: Vocabulary) -> None:
+    """Two readings the plan cannot give, reported instead of answered with all objects:
+    a shape word right before the objects ("the round nuclei", "elongated cells": a subset by shape), and
+    an intensity of the whole image ("the total intensity of the image": no objects at all)."""
+    toks = parse.tokens
+    concept_at = {p: idx for p, idx in parse.concepts}
+    objects = any(vocab.concepts[idx].get("role") == "objects" for idx in concept_at.values())
+    for pos, idx in parse.concepts:
+        measure = vocab.concepts[idx].get("measure")
+        end = pos + parse.spans.get(pos, 1)
+        if measure == "shape" and end < len(toks) and vocab.concepts[concept_at.get(end, idx)].get("object_nouns") \
+                and end in concept_at:
+            plan.not_understood.append(f"{phrase_of(parse, pos)} (a subset of the objects by shape: not in the plan)")
+        if measure == "intensity" and not objects and plan.outputs.figure != "histogram":  # (a pixel histogram is fine)
+            k = end
+            while k < len(toks) and toks[k].text in ("of", "in", "across", "over", "the", "this", "my", "whole",
+                                                     "entire", "full"):
+                k += 1
+            if k > end and k < len(toks) and toks[k].text in ("image", "picture", "field", "stack", "frame", "photo",
+                                                               "fov", "view"):
+                plan.not_understood.append(f"{phrase_of(parse, pos)} of the {toks[k].text} (an intensity of the whole "
+                                           "image, without objects, is not in the plan)")

@@ -32,7 +32,7 @@ _UNIT_NORM = [(re.compile(r"\b(?:µm|um|microns?)\s*(?:\^|\*\*)?\s*([23²³])(?!
               (re.compile(r"(\d)(µm|um|nm|px|ms|s|min)\b"), r"\1 \2"),
               (re.compile(r"(\d)x(\d)"), r"\1 x \2"),  # "3x3"
               (re.compile(r"([a-z0-9])(?:\+|\+ve|\(\+\))(?=[\s,.;:?!)]|$)"), r"\1 positive"),  # "Ki67+", "GFP+ve"
-              (re.compile(r"([a-z0-9])(?:-ve|\(-\))(?=[\s,.;:?!)]|$)"), r"\1 negative")]  # "GFP-ve", "GFP(-)"
+              (re.compile(r"([a-z0-9])(?:-ve|\(-\)|-)(?=[\s,.;:?!)]|$)"), r"\1 negative")]  # "GFP-ve", "GFP-"
 _BREAKS = {",", ";", ".", "?", "!", ":", "(", ")"}
 #: Particles of phrasal verbs and the pronouns that may stand between verb and particle.
 _PARTICLES = {"out", "away", "apart", "off"}
