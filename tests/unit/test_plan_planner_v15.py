@@ -193,3 +193,11 @@ def test_negated_channels_shape_subsets_and_whole_image_intensity_are_reported(p
     assert plan.inputs.channel == 0 and ("positivity", 1) in _kinds(plan)
     assert not planner.plan("measure the circularity of each nucleus").not_understood
     assert not planner.plan("Plot a histogram of the intensity values in the image.").not_understood
+
+
+def test_a_size_range_with_between_sets_both_limits(planner: Planner) -> None:
+    seg = planner.plan("count nuclei with an area between 50 and 300 px").segmentation
+    assert seg is not None and (seg.min_size_px, seg.max_size_px) == (50, 300)
+    seg = planner.plan("count the nuclei between 50 and 300 um2 in size", ImageMeta(pixel_size_um=0.5)).segmentation
+    assert seg is not None and (seg.min_size_px, seg.max_size_px) == (200, 1200)
+    assert planner.plan("count nuclei with intensity between 500 and 900").not_understood  # not a size

@@ -38,8 +38,11 @@ def numbers(plan: AnalysisPlan, parse: Parse, clause: list[int], contexts: list[
     used_labels: set[str] = set()
     z_numbers: list[float] = []
     chosen = _context_of_numbers(parse, clause, contexts)
+    ranged = _size_range(plan, parse, clause, measures)
     # size limits in um^2 last: they need the pixel size, which may be stated after them
     for q in sorted(parse.quantities, key=lambda x: x.dim == "area_um"):
+        if q.pos in ranged:
+            continue
         ctx = chosen.get(q.pos)
         used_labels.add(f"{clause[q.pos]}:{ctx}")
         if ctx == "threshold_cmp":
@@ -129,6 +132,32 @@ def numbers(plan: AnalysisPlan, parse: Parse, clause: list[int], contexts: list[
         plan.inputs.z, plan.inputs.z_start = "range", max(0, int(z_numbers[0]) - 1)
         plan.inputs.z_stop = max(0, int(z_numbers[-1]) - 1)
     return used_labels
+
+
+def _size_range(plan: AnalysisPlan, parse: Parse, clause: list[int], measures: list[tuple[int, str]]) -> set[int]:
+    """'an area between 50 and 300 px': two sizes after 'between' in a clause about sizes are the lower and
+    upper size limits (in px; um^2 with a known pixel size). Returns the positions of the numbers it used."""
+    toks, qs = parse.tokens, parse.quantities
+    for a, b in zip(qs, qs[1:], strict=False):
+        between = [t.text for t in toks[max(a.end, a.pos) + 1:b.pos]]
+        if a.pos == 0 or toks[a.pos - 1].text not in ("between", "from") or between not in (["and"], ["to"], ["-"]):
+            continue
+        if not any(clause[p] == clause[a.pos] and m == "size" for p, m in measures) or \
+                a.dim not in ("bare", b.dim) or b.dim not in ("px", "area_um", "bare"):
+            continue
+        scale = 1.0
+        if b.dim == "area_um":
+            if not plan.meta.pixel_size_um:
+                return set()  # the planner reports the numbers (or the missing pixel size) as before
+            scale = 1.0 / plan.meta.pixel_size_um ** 2
+        lo, hi = sorted((a.value * scale, b.value * scale))
+        if plan.segmentation is None or lo == hi:
+            return set()
+        plan.segmentation.min_size_px, plan.segmentation.max_size_px = int(round(lo)), int(round(hi))
+        plan.understood.append(f"'between {toks[a.pos].text} and {toks[b.pos].text}' -> size limits "
+                               f"{int(round(lo))}-{int(round(hi))} px")
+        return {a.pos, b.pos}
+    return set()
 
 
 def _context_of_numbers(parse: Parse, clause: list[int], contexts: list[tuple[int, str]]) -> dict[int, str | None]:
