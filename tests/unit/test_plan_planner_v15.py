@@ -201,3 +201,14 @@ def test_a_size_range_with_between_sets_both_limits(planner: Planner) -> None:
     seg = planner.plan("count the nuclei between 50 and 300 um2 in size", ImageMeta(pixel_size_um=0.5)).segmentation
     assert seg is not None and (seg.min_size_px, seg.max_size_px) == (200, 1200)
     assert planner.plan("count nuclei with intensity between 500 and 900").not_understood  # not a size
+
+
+def test_dont_count_with_a_filter_after_and_above_a_number_in_another_channel(planner: Planner) -> None:
+    seg = planner.plan("don't count nuclei that touch the image edge - how many are left?").segmentation
+    assert seg is not None and seg.exclude_border
+    assert planner.plan("don't count the nuclei, measure their area").not_understood
+    plan = planner.plan("How many of the nuclei (channel 1) are above 500 in channel 2?", ImageMeta(channels=2))
+    assert [(m.kind, m.channel, m.threshold) for m in plan.measurements][0] == ("positivity", 1, 500)
+    assert plan.inputs.channel == 0 and not plan.not_understood
+    plan = planner.plan("How many nuclei (channel 1) are larger than 50 in channel 2?", ImageMeta(channels=2))
+    assert ("positivity", 1) not in _kinds(plan)  # 'larger' compares sizes, never a marker threshold

@@ -111,6 +111,10 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
     _share_above_threshold(parse, vocab, kinds)
     measures = [(pos, vocab.concepts[idx]["measure"]) for pos, idx in parse.concepts
                 if "measure" in vocab.concepts[idx]]
+    for cpos in _above_in_channel(parse, vocab, kinds, clause):  # "how many nuclei are above 500 in channel 2"
+        kinds["positivity"] = cpos
+        measures.append((cpos, "positivity"))
+        roles.append((cpos, "marker"))
     negations(plan, parse, vocab, clause, contexts, removal_clauses)
     preprocessing = qualifiers(plan, parse, vocab, clause)
     split_clauses = {clause[p] for p, i in parse.concepts
@@ -177,6 +181,24 @@ def _share_above_threshold(parse: Parse, vocab: Vocabulary, kinds: dict[str, int
     if share and compared and "intensity" in kinds and "positivity" not in kinds and any(
             q.dim == "bare" for q in parse.quantities):
         kinds["positivity"] = kinds.pop("intensity")
+
+
+def _above_in_channel(parse: Parse, vocab: Vocabulary, kinds: dict[str, int], clause: list[int]) -> list[int]:
+    """'How many of the nuclei (channel 1) are above 500 in channel 2?': a count of objects above a plain
+    number in another channel is a positivity count with that threshold. Returns the channel mention."""
+    if "count" not in kinds or {"positivity", "intensity"} & set(kinds) or len(parse.channels) < 2:
+        return []
+    toks = parse.tokens
+    for q in parse.quantities:
+        before = toks[q.pos - 1].used if q.pos > 0 else None
+        if q.dim != "bare" or not (before or "").startswith("concept:") or vocab.concepts[int(
+                before.split(":")[1])].get("context") not in ("greater", "greater_prep") or (
+                q.pos > 1 and toks[q.pos - 2].text in ("larger", "bigger", "wider", "longer")):  # sizes stay sizes
+            continue
+        after = [cp for cp, _ in parse.channels if q.pos < cp <= q.end + 4 and clause[cp] == clause[q.pos]]
+        if after and any(cp < q.pos for cp, _ in parse.channels):  # the objects' channel is named too
+            return after[:1]
+    return []
 
 
 def _distance_direction(parse: Parse, clause: list[int]) -> dict[int, str]:

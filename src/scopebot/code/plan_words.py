@@ -100,12 +100,15 @@ def negations(plan: AnalysisPlan, parse: Parse, vocab: Vocabulary, clause: list[
             continue
         cpos, idx = after[0]
         concept = vocab.concepts[idx]
-        filters_before = [c for p, c in parse.concepts if p < pos and clause[p] == clause[pos] and (
+        counts = [p for p, c in parse.concepts if vocab.concepts[c].get("measure") == "count"]
+        filters_before = [c for p, c in parse.concepts if clause[p] == clause[pos] and (
+            p < pos or len(counts) > 1) and (
             (vocab.concepts[c].get("set") or {}).get("segmentation.exclude_border")
             or vocab.concepts[c].get("context") in SIZE_CONTEXTS)]
         if (concept.get("set") or {}).get("segmentation.exclude_border") or \
                 concept.get("context") in ("remove", *SIZE_CONTEXTS) or \
-                (concept.get("measure") == "count" and filters_before):  # "objects at the edge should not be counted"
+                (concept.get("measure") == "count" and filters_before):  # "objects at the edge should not be counted",
+            # "don't count nuclei that touch the edge - how many are left?" (a filter after needs a second count)
             contexts.append((pos, "remove"))
             removal.add(clause[pos])
             plan.understood.append(f"'{word}' -> exclusion")
