@@ -212,3 +212,18 @@ def test_dont_count_with_a_filter_after_and_above_a_number_in_another_channel(pl
     assert plan.inputs.channel == 0 and not plan.not_understood
     plan = planner.plan("How many nuclei (channel 1) are larger than 50 in channel 2?", ImageMeta(channels=2))
     assert ("positivity", 1) not in _kinds(plan)  # 'larger' compares sizes, never a marker threshold
+
+
+def test_wide_and_deep_are_axes_only_in_a_voxel_sentence(planner: Planner) -> None:
+    stack = ImageMeta(axes="ZYX", z=16)
+    plan = planner.plan("Could you compute nuclear volumes in µm^3 from this z-stack? Voxels are 0.5 µm wide and "
+                        "2 µm deep.", stack)
+    assert (plan.meta.pixel_size_um, plan.meta.z_step_um) == (0.5, 2.0) and not plan.not_understood
+    plan = planner.plan("count nuclei 10 um wide", stack)
+    assert plan.meta.pixel_size_um is None and plan.not_understood  # an object's width is never the pixel size
+
+
+def test_two_voxel_sizes_without_axes_take_the_larger_as_z(planner: Planner) -> None:
+    for request in ("volume of each nucleus; voxel 0.5 um, 2 um", "volume of each nucleus; voxel 2 um, 0.5 um"):
+        plan = planner.plan(request, ImageMeta(axes="ZYX", z=16))
+        assert (plan.meta.pixel_size_um, plan.meta.z_step_um) == (0.5, 2.0), request

@@ -126,8 +126,11 @@ def numbers(plan: AnalysisPlan, parse: Parse, clause: list[int], contexts: list[
             continue
         plan.understood.append(f"{label} ({q.dim}) -> {ctx or q.axis or q.dim}")
     if z_numbers and in_voxel and plan.meta.z_step_um is None and len(z_numbers) >= 2:
-        plan.meta.z_step_um, plan.meta.pixel_size_um = z_numbers[0], z_numbers[-1]  # "voxel 2 x 0.5 x 0.5 um"
+        # "voxel 2 and 0.5 um" with no axis anywhere: stacks are coarser in z, so the larger is the z step
+        plan.meta.z_step_um, plan.meta.pixel_size_um = max(z_numbers), min(z_numbers)
         stated += ["z_step_um", "pixel_size_um"]
+        plan.understood.append(f"voxel {max(z_numbers):g} and {min(z_numbers):g} um with no axis -> the larger is "
+                               "the z step")
     elif z_numbers and not in_voxel:
         plan.inputs.z, plan.inputs.z_start = "range", max(0, int(z_numbers[0]) - 1)
         plan.inputs.z_stop = max(0, int(z_numbers[-1]) - 1)

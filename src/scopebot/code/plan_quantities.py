@@ -89,8 +89,21 @@ def read_quantities(vocab: Vocabulary, parse: Parse) -> None:
             while j + 2 < len(toks) and toks[j + 1].text == "/" and toks[j + 2].text in vocab.axis_words:
                 toks[j + 1].used = toks[j + 2].used = "axis"
                 j += 2
+        elif j < len(toks) and dim == "length" and toks[j].text in vocab.voxel_axis_words and _about_voxels(toks, i):
+            q.axis = vocab.voxel_axis_words[toks[j].text]  # "voxels are 0.5 um wide and 2 um deep"
+            toks[j].used = "axis"
         parse.quantities.append(q)
     _voxel_groups(parse)
+
+
+def _about_voxels(toks: list[Token], i: int) -> bool:
+    """Whether the sentence before token i is about voxels or pixels ("nuclei 10 um wide" is not)."""
+    k = i - 1
+    while k >= 0 and toks[k].text not in (".", "?", "!", ";"):
+        if toks[k].stem in ("voxel", "pixel", "px"):
+            return True
+        k -= 1
+    return False
 
 def _voxel_groups(parse: Parse) -> None:
     """'2 x 0.5 x 0.5 um', '(z, y, x) = (2, 0.5, 0.5) um', '0.5 x 0.5 x 2 um (x, y, z)': per-axis sizes.

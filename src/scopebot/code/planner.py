@@ -62,6 +62,7 @@ class Vocabulary:
     units: dict[str, dict[str, Any]]
     per_words: set[str]
     axis_words: dict[str, str]
+    voxel_axis_words: dict[str, str] = field(default_factory=dict)  # "wide", "deep": axes in a voxel sentence
     statistics: dict[str, str] = field(default_factory=dict)  # stemmed word -> intensity statistic
     negations: set[str] = field(default_factory=set)
     stains: set[str] = field(default_factory=set)
@@ -94,6 +95,7 @@ def load_vocabulary(path: Path = VOCABULARY_PATH) -> Vocabulary:
                       cardinals=data.get("cardinals", {}),
                       channel_words=set(data["channel_words"]), units=data["units"],
                       per_words=set(data["per_words"]), axis_words=data["axis_words"],
+                      voxel_axis_words=data.get("voxel_axis_words") or {},
                       statistics={stemmed(k): str(v) for k, v in (data.get("statistics") or {}).items()},
                       negations={str(w).lower() for w in data.get("negations", [])},
                       stains={str(w).lower() for w in data.get("stains", [])},
