@@ -66,3 +66,16 @@ def test_lowercase_hyphenated_and_snake_case_names_found_nowhere_are_named() -> 
     assert unseen_names("Is the Cellpose plugin good?", vocabulary, checker) == []
     assert unseen_names("How do I segment nuclei in 3D?", vocabulary, checker) == []
     assert unseen_names("When should an agent write throwaway analysis software?", vocabulary, checker) == []
+
+
+def test_a_hyphenated_sample_description_is_checked_by_what_it_names() -> None:
+    """"DAPI-stained nuclei" asks about nuclei stained with DAPI: DAPI must be known, not the compound."""
+    from scopebot.answer.abstain import unseen_names
+
+    vocabulary = {"dapi": 12, "stain": 40, "nuclei": 50, "gfp": 9, "cellpos": 20, "stardist": 20}
+    checker = EntityChecker()
+    assert unseen_names("Cellpose or StarDist for DAPI-stained nuclei?", vocabulary, checker) == []
+    assert unseen_names("How do I count GFP-positive cells?", vocabulary, checker) == []
+    # the first part must still be known, and a compound that is not a description stays a name
+    assert unseen_names("How do I count Zorblax-stained cells?", vocabulary, checker) == ["Zorblax"]
+    assert unseen_names("How do I install napari-nucleus-wizard?", vocabulary, checker) == ["napari-nucleus-wizard"]

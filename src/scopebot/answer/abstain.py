@@ -32,7 +32,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from scopebot.answer.entities import EntityChecker, NameIndex, find_entities, norm
-from scopebot.answer.qtype import is_writing_request
+from scopebot.answer.qtype import descriptor_suffixes, is_writing_request
 from scopebot.answer.text import STOPWORDS, content_words, stem, words
 from scopebot.index.embeddings import Embedder
 
@@ -87,12 +87,19 @@ def unseen_names(question: str, vocabulary: Mapping[str, int], checker: EntityCh
     stem (:func:`corpus_vocabulary`)."""
     toks = words(question)
     verified = set(verified)
+    suffixes = descriptor_suffixes()
     out: list[str] = []
     for i, tok in enumerate(toks):
+        head, _, last = tok.rpartition("-")
+        described = bool(head) and stem(last.lower()) in suffixes
+        if described:
+            tok = head  # "DAPI-stained nuclei": is DAPI known? ("-stained" only describes the sample)
         low = tok.lower()
-        if low in STOPWORDS or low in NAME_HEADS or len(low) < 4 or low.isdigit():
+        if low in STOPWORDS or low in NAME_HEADS or len(low) < 3 or low.isdigit():
             continue
-        if _NAME_SHAPED_RE.fullmatch(tok) is None and not _before_head(toks, i):
+        if len(low) < 4 and not described:
+            continue
+        if not described and _NAME_SHAPED_RE.fullmatch(tok) is None and not _before_head(toks, i):
             continue
         stems = content_words(tok)
         if not stems or any(_known(s, vocabulary) or s in verified for s in stems):

@@ -10,7 +10,9 @@ re-ranks and completes that list for the answer:
   JACoP compute?") stays first.
 * **which tool / model**: the registries and the Model Zoo are fetched as well and come first.
 * **comparison "A or B"**: each side is retrieved on its own ("A" + the shared topic) and the
-  passages that name each side (whole word) are interleaved, so the answer can speak to both.
+  passages that name each side (whole word) are interleaved, so the answer can speak to both. A side
+  whose passages are all registry or Model Zoo entries gets a book and training search of its own, so
+  an explanation comes before the cards.
 * **exercises**: passages that are mostly quiz or exercise text (blanks, "Question:", answer keys)
   go to the end; their sentences are never quoted (:func:`is_exercise`).
 """
@@ -52,6 +54,10 @@ def names_side(text: str, side: str) -> bool:
     return re.search(rf"(?<![\w-]){re.escape(side)}(?:s|es)?(?![\w-])", text, re.IGNORECASE) is not None
 
 
+def _names(result: SearchResult, side: str) -> bool:
+    return names_side(f"{result.chunk.title} {result.chunk.section} {result.chunk.body}", side)
+
+
 def _unique(results: Sequence[SearchResult]) -> list[SearchResult]:
     seen: set[str] = set()
     out = []
@@ -78,8 +84,12 @@ def select_evidence(retriever: Retriever, query: str, qtype: QuestionType, k: in
         per_side: list[list[SearchResult]] = []
         for side, key in zip(qtype.sides, qtype.side_keys(), strict=True):
             side_query = f"{side} {qtype.topic}".strip()
-            hits = [r for r in _unique(_search(retriever, side_query, k) + base)
-                    if names_side(f"{r.chunk.title} {r.chunk.section} {r.chunk.body}", key)]
+            hits = [r for r in _unique(_search(retriever, side_query, k) + base) if _names(r, key)]
+            if not any(r.chunk.kind in EXPLAIN_KINDS for r in hits):
+                # model cards matched the topic's words ("DAPI-stained nuclei"): look for an explanation
+                # of this side in the book and the training material before falling back on them
+                found = _search(retriever, side_query, k, EXPLAIN_KINDS) + _search(retriever, side, k, EXPLAIN_KINDS)
+                hits = _unique([r for r in found if _names(r, key)] + hits)
             per_side.append(_explanations_first(hits)[:PER_SIDE])
         mixed: list[SearchResult] = []
         for i in range(PER_SIDE):

@@ -17,6 +17,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, Field
 
+from scopebot.answer.text import stem
+
 QuestionKind = Literal["definition", "howto", "comparison", "which_tool", "compute", "conceptual"]
 DATA_PATH = Path(__file__).resolve().parent.parent / "data" / "question_types.yaml"
 _SPLIT_RE = re.compile(r"\s+(?:or|vs\.?|versus|and)\s+", re.IGNORECASE)
@@ -180,3 +182,8 @@ def shape_hint(qtype: QuestionType) -> str:
     if qtype.kind == "comparison" and qtype.sides:
         hint = hint.format(a=qtype.sides[0], b=qtype.sides[1])
     return hint
+
+
+def descriptor_suffixes() -> frozenset[str]:
+    """Stems of the last parts of a hyphenated sample description ("-stained", "-tagged", "-positive")."""
+    return frozenset(stem(w) for w in _cues().get("descriptor_suffixes", []))
