@@ -227,3 +227,16 @@ def test_two_voxel_sizes_without_axes_take_the_larger_as_z(planner: Planner) -> 
     for request in ("volume of each nucleus; voxel 0.5 um, 2 um", "volume of each nucleus; voxel 2 um, 0.5 um"):
         plan = planner.plan(request, ImageMeta(axes="ZYX", z=16))
         assert (plan.meta.pixel_size_um, plan.meta.z_step_um) == (0.5, 2.0), request
+
+
+def test_batches_z_interval_and_one_darker_side(planner: Planner) -> None:
+    for request in ("count the nuclei in every image of the folder and make a table per file",
+                    "count nuclei in all images in this folder"):
+        assert planner.plan(request).not_understood, request  # one image per plan: a batch is reported
+    plan = planner.plan("I need 3D nuclear volumes in cubic microns. The z interval is 2 µm and the xy pixel size "
+                        "0.5 µm.", ImageMeta(axes="ZYX", z=9))
+    assert (plan.meta.pixel_size_um, plan.meta.z_step_um) == (0.5, 2.0) and not plan.not_understood
+    plan = planner.plan("The image is darker on one side. Please even out the background before counting the spots.")
+    assert plan.preprocessing.background and not plan.not_understood
+    assert planner.plan("Count spots after background subtraction. Only the brighter ones on the left side."
+                        ).not_understood  # a subset, not the illumination

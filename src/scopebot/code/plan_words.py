@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from scopebot.code.planner import Parse, Vocabulary
 
 _BREAKS = {",", ";", ".", "?", "!", ":", "(", ")"}
+#: Words that point at objects: a clause with one of them is never only a description of the illumination.
+_SUBSET_WORDS = {"ones", "those", "them", "these", "only", "which", "that", "whose"}
 #: Contexts that compare sizes ("smaller than", "at least", "under").
 SIZE_CONTEXTS = ("less", "greater", "min", "max", "less_prep", "greater_prep")
 
@@ -69,15 +71,20 @@ def _illumination_clauses(parse: Parse, vocab: Vocabulary, clause: list[int]) ->
     """Clauses that compare the brightness of two image regions ("brighter on the right than on the left")
     and name no objects and no measurement: they describe uneven illumination, not a subset of objects."""
     words = vocab.illumination
+    background = any((vocab.concepts[i].get("set") or {}).get("preprocessing.background") for _, i in parse.concepts)
     out = set()
     for c in {clause[p] for p in parse.qualifiers}:
         toks = [t for k, t in enumerate(parse.tokens) if clause[k] == c]
         stems = {t.stem for t in toks}
         concepts = [idx for p, idx in parse.concepts if clause[p] == c]
-        if "than" in {t.text for t in toks} and stems & words.get("brightness", set()) and \
-                len(stems & words.get("regions", set())) >= 2 and not any(
-                    vocab.concepts[i].get("object_nouns") or vocab.concepts[i].get("measure")
-                    or vocab.concepts[i].get("set") for i in concepts):
+        texts = {t.text for t in toks}
+        regions = len(stems & words.get("regions", set()))
+        # "brighter on the right than on the left"; or, when the request corrects the background anyway, "the
+        # image is darker on one side" (never with words for objects: "only the brighter ones on the left")
+        compared = ("than" in texts and regions >= 2) or (regions >= 1 and background and not texts & _SUBSET_WORDS)
+        if compared and stems & words.get("brightness", set()) and not any(
+                vocab.concepts[i].get("object_nouns") or vocab.concepts[i].get("measure")
+                or vocab.concepts[i].get("set") for i in concepts):
             out.add(c)
     return out
 
