@@ -56,9 +56,14 @@ def test_the_shipped_model_loads_with_its_card_and_threshold() -> None:
     assert 0.0 < model.threshold < 1.0 and model.threshold == card["threshold"]
     assert model.threshold_no_cosine == card["threshold_no_cosine"]
     assert model.threshold_for(None) == model.threshold_no_cosine
+    assert model.support_floor == card["support_floor"]
     dev = card["splits"]["dev"]
-    assert dev["with_cosine"]["false_flag_rate"] <= card["target_false_flag_rate"] + 1e-9
+    cal = card["calibration"]
+    assert dev["with_cosine"]["false_flag_rate"] <= cal["max_generated_false_flag"] + 1e-9
+    assert all(dev["with_cosine"]["by_kind"][k]["flagged"] == 0 for k in cal["copy_kinds"])
     assert dev["without_cosine"]["false_flag_rate"] <= card["target_false_flag_rate_no_cosine"] + 1e-9
+    assert "hallucination_dev_v1.yaml" in cal["human_sets"] and "all" in cal["human_cross_fitted"]
+    assert not any("holdout_v3" in s for s in cal["human_sets"])
 
 
 def test_a_model_for_another_feature_layout_is_refused(tmp_path: Path) -> None:

@@ -55,6 +55,8 @@ class SupportScorer:
         self.threshold = threshold
         #: the learned meaning check ("default": the shipped model; None: the rules of :mod:`meaning` alone)
         self.model = default_support_model() if model == "default" else model
+        if self.model is not None:  # the score floor calibrated with the model on human paraphrases
+            self.threshold = self.model.floor_for(embedder, threshold)
         self._passage_cache: dict[str, tuple[set[str], set[tuple[str, str]], set[str], np.ndarray | None]] = {}
         self._claim_cache: dict[str, np.ndarray] = {}
 

@@ -16,9 +16,10 @@ def register(app: typer.Typer) -> None:
     def train(out: Annotated[Path | None, typer.Option(help="Where to write the model and its card "
                                                            "(default: the package data).")] = None,
               max_passages: Annotated[int, typer.Option(help="Passages sampled from the index.")] = 900,
-              datasets: Annotated[Path, typer.Option(help="Folder of the tuned hallucination sets.")]
+              datasets: Annotated[Path, typer.Option(help="Folder of the hand-written hallucination sets (support_human.HUMAN_SETS).")]
               = Path("evals/datasets")) -> None:
-        """Write claims from the indexed sources, split by document, train, calibrate on dev, test, save."""
+        """Write claims from the indexed sources, split by document, add the human-written hallucination sets,
+        train, calibrate on human answers left out of training (cross-fitted), test, save."""
         from scopebot.answer.train_support import DATA_DIR
         from scopebot.answer.train_support import train as run_training
         from scopebot.clitools import error_boundary, get_settings
@@ -31,6 +32,9 @@ def register(app: typer.Typer) -> None:
             card = run_training(KnowledgeBase.open(settings, embedder=emb), emb, datasets_dir=datasets,
                                 out_dir=out or DATA_DIR, max_passages=max_passages, log=typer.echo)
         dev = card["splits"]["dev"]["with_cosine"]
-        typer.echo(f"model {card['version']} ({card['model']}): dev recall[unsupported] "
-                   f"{dev['recall_unsupported']}, false-flag rate {dev['false_flag_rate']}, "
-                   f"threshold {card['threshold']}")
+        human = card["calibration"]["human_cross_fitted"].get("all") or {}
+        typer.echo(f"model {card['version']} ({card['model']}): generated dev recall[unsupported] "
+                   f"{dev['recall_unsupported']}, false-flag rate {dev['false_flag_rate']}; human answers "
+                   f"(cross-fitted) faithful not flagged {human.get('faithful_not_flagged')}, recall "
+                   f"{human.get('recall_unsupported')}; threshold {card['threshold']}, support floor "
+                   f"{card['support_floor']}")

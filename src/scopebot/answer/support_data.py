@@ -2,10 +2,14 @@
 
 Real sentences are taken from the indexed passages (read from the sources at run time, never stored in
 the repository). Each becomes a *faithful* claim (the sentence itself, with an extract label, with its
-clauses reordered, with a synonym swapped, without a parenthesis, its first clause) and *unsupported*
+clauses reordered, with a synonym swapped, without a parenthesis, its first clause, and free restatements:
+several synonyms and negation-moving rewrites, an opening phrase, an adverb, a closing remark, two
+sentences merged and restated, see :func:`paraphrase`) and *unsupported*
 claims (a negation added or removed, an opposite from the lexicon, a changed number or unit, another
 tool's name, the subject of a sentence from another document, two numbers' subjects exchanged, a sentence
-from another document). Every claim is paired with the passage its sentence came from.
+from another document; and the
+negation, opposite, number and tool changes restated in other words, so a restatement alone never
+marks a claim faithful). Every claim is paired with the passage its sentence came from.
 
 Documents (source + title) are split into train / dev / test by a hash of their name, so no passage,
 and no sentence of a document, is in two splits.
@@ -25,7 +29,7 @@ from scopebot.answer.text import clean_markdown, content_words, is_heading_like,
 
 SPLITS = (("train", 0.70), ("dev", 0.15), ("test", 0.15))
 FAITHFUL = ("identity", "label", "reorder", "synonym", "parenthesis", "first_clause", "span_drop", "merge",
-            "synonyms", "framed", "hedged")
+            "synonyms", "framed", "hedged", "paraphrase", "paraphrase2", "merge_paraphrase")
 #: What a writer adds to a faithful claim without changing it: a hedge before it, a remark after it.
 HEDGES = ("typically", "usually", "in most cases", "roughly speaking", "in general", "as a rule of thumb")
 REMARKS = ("which is worth checking", "which helps in practice", "which is a good choice", "which matters for the analysis",
@@ -36,7 +40,10 @@ FRAMES = ("In short, {s}", "No, {s}", "Yes: {s}", "No: {s}", "Note that {s}", "I
 _KEEP_RE = re.compile(r"\d|\b(?:no|not|never|without|cannot|none|nor)\b|n't", re.IGNORECASE)
 UNSUPPORTED = ("negation", "antonym", "number", "unit", "entity", "entity_in_passage", "subject", "binding",
                "rebind", "other_document",
-               "antonym_framed", "negation_cut")
+               "antonym_framed", "negation_cut",
+               "paraphrase_negation", "paraphrase_antonym", "paraphrase_number", "paraphrase_entity", "role_swap")
+#: The auxiliary a person puts an adverb after ("is generally", "can actually").
+_FILL_AT_RE = re.compile(r"\b(is|are|can|should|will|must|does|do|has|have)\b")
 _AUX_RE = re.compile(r"\b(is|are|was|were|can|could|should|will|would|must|may|might|does|do|did|has|have)\b")
 _NOT_RE = re.compile(r"\b(is|are|was|were|can|could|should|will|would|must|does|do|did|has|have)\s+not\b|"
                      r"\b(cannot|can't|doesn't|don't|isn't|aren't|won't)\b", re.IGNORECASE)
@@ -289,6 +296,56 @@ def rebind(s: str, passage: str, rng: random.Random) -> str | None:
     return s[:m.start(2)] + rng.choice(pool) + s[m.end(2):]
 
 
+def trade_places(s: str, lex: Lexicon) -> str | None:
+    """Two opposites of one sentence exchanged ("a high rate overshoots, a low one is stable" -> "a low rate
+    overshoots, a high one is stable"): the same words, the opposite statement."""
+    for a, b in lex.antonyms:
+        if " " in a or " " in b:
+            continue
+        ma = re.search(rf"\b{re.escape(a)}\b", s, re.IGNORECASE)
+        mb = re.search(rf"\b{re.escape(b)}\b", s, re.IGNORECASE)
+        if ma and mb:
+            (m1, w1), (m2, w2) = sorted(((ma, b), (mb, a)), key=lambda x: x[0].start())
+            def case(src: str, w: str) -> str:
+                return w[:1].upper() + w[1:] if src[:1].isupper() else w
+            return (s[:m1.start()] + case(m1.group(0), w1) + s[m1.end():m2.start()] + case(m2.group(0), w2)
+                    + s[m2.end():])
+    return None
+
+
+def _lower_first(s: str) -> str:
+    return s[:1].lower() + s[1:] if not re.match(r"[A-Z][a-z]*[A-Z0-9]|[A-Z]{2}", s) else s
+
+
+def paraphrase(s: str | None, lex: Lexicon, rng: random.Random, *, faithful: bool = True) -> str | None:
+    """``s`` restated the way a person writes it: several synonyms swapped (and, for a faithful claim, phrase
+    rewrites that move a negation, "cannot" / "is unable to"), sometimes its clauses reordered or a span
+    dropped, an adverb after the verb, an opening phrase or a closing remark (all from the lexicon).
+
+    With ``faithful=False`` (a claim already made unsupported) nothing is dropped and no negation moves, so
+    the change that makes it unsupported survives."""
+    if not s:
+        return None
+    t = s
+    pairs = lex.synonyms + (lex.rewrites if faithful else ())
+    for _ in range(rng.randint(2, 5)):
+        t = _swap_word(t, pairs, rng) or t
+    if rng.random() < 0.3:
+        t = reorder(t) or t
+    if faithful and rng.random() < 0.35:
+        t = span_drop(t, rng) or t
+    if lex.fillers and rng.random() < 0.4:
+        m = _FILL_AT_RE.search(t)
+        if m:
+            t = f"{t[:m.end()]} {rng.choice(lex.fillers)}{t[m.end():]}"
+    r = rng.random()
+    if lex.openers and r < 0.5:
+        t = f"{rng.choice(lex.openers)} {_lower_first(t)}"
+    elif lex.tails and r < 0.75:
+        t = f"{t.rstrip(' .')}, {rng.choice(lex.tails)}."
+    return t if t.strip() != s.strip() else None
+
+
 def _maybe(fn: Any, claim: str | None, rng: random.Random, share: float) -> str | None:
     """``fn(claim)`` for a share of the claims (None when ``claim`` is None: no faithful text slips in)."""
     return fn(claim, rng) if claim and rng.random() < share else None
@@ -320,6 +377,9 @@ def make_pairs(passages: list[SourcePassage], *, seed: int = 0, sentences_per_pa
                 "synonyms": _swap_word(_swap_word(s, lex.synonyms, rng) or s, lex.synonyms, rng),
                 "framed": framed(s, rng) if rng.random() < 0.5 else None,
                 "hedged": hedged(s, rng),
+                "paraphrase": paraphrase(s, lex, rng),
+                "paraphrase2": paraphrase(s, lex, rng),
+                "merge_paraphrase": paraphrase(merge(s, rng.choice(p.sentences)), lex, rng),
             }
             unsupported = {
                 "negation": negate(s, rng),
@@ -335,6 +395,11 @@ def make_pairs(passages: list[SourcePassage], *, seed: int = 0, sentences_per_pa
                 "antonym_framed": _maybe(framed, _swap_word(s, lex.antonyms, rng), rng, 0.3),
                 "negation_cut": _maybe(span_drop, negate(s, rng), rng, 0.5),
                 "other_document": rng.choice(other.sentences) if rng.random() < 0.3 else None,
+                "paraphrase_negation": paraphrase(negate(s, rng), lex, rng, faithful=False),
+                "paraphrase_antonym": paraphrase(_swap_word(s, lex.antonyms, rng), lex, rng, faithful=False),
+                "paraphrase_number": paraphrase(change_number(s, rng), lex, rng, faithful=False),
+                "paraphrase_entity": paraphrase(swap_entity(s, lex, rng), lex, rng, faithful=False),
+                "role_swap": trade_places(s, lex) or trade_places(merge(s, rng.choice(p.sentences)) or "", lex),
             }
             for label, claims in ((0, faithful), (1, unsupported)):
                 for kind, claim in claims.items():

@@ -10,7 +10,9 @@ change it and bump :data:`FEATURE_VERSION` (a model trained on another layout is
   and by the closest sentence, how many claim words the passage never uses, a verbatim copy;
 * **polarity**: negation parity against the closest sentence and per clause
   (:func:`scopebot.answer.meaning.polarity_conflict`), opposites from the versioned lexicon
-  (``data/support_lexicon.yaml``) against the closest sentence and against the whole passage;
+  (``data/support_lexicon.yaml``), as written or as stems, against the closest sentence and against the
+  whole passage; opposites that trade places (:func:`role_swap`: "a low rate overshoots, a high one is
+  stable" against the reverse);
 * **numbers**: claim numbers the passage lacks, the same number with another unit, and number-subject
   binding: the content words next to each number in the claim against those next to it in the passage;
 * **names**: tools or methods the claim names that the passage (sentence, carried subject, section) is
@@ -43,13 +45,13 @@ from scopebot.answer.meaning import (
 )
 from scopebot.answer.text import bigrams, content_words, split_sentences, strip_citations, words
 
-FEATURE_VERSION = 3
+FEATURE_VERSION = 4
 LEXICON_PATH = Path(__file__).parent / "data" / "support_lexicon.yaml"
 FEATURE_NAMES: tuple[str, ...] = (
     "has_cos", "cos_best", "cos_closest", "uni", "bi", "uni_closest", "rev_closest", "novel", "verbatim",
     "neg_mismatch", "clause_flip", "antonym_closest", "antonym_passage", "num_missing", "unit_mismatch",
     "num_binding", "entity_not_about", "entity_absent", "subject_closest", "subject_passage", "length",
-    "neg_x_close", "antonym_x_close", "novel_x_close", "proper_absent", "subject_novel",
+    "neg_x_close", "antonym_x_close", "novel_x_close", "proper_absent", "subject_novel", "role_swap",
 )
 #: Content words on each side of a number that name what the number is about.
 BINDING_WINDOW = 3
@@ -68,15 +70,26 @@ class Lexicon:
     antonyms: tuple[tuple[str, str], ...]
     synonyms: tuple[tuple[str, str], ...]
     names: tuple[str, ...]
+    #: phrase pairs that say the same thing (often with the negation moved): faithful training claims only
+    rewrites: tuple[tuple[str, str], ...] = ()
+    #: what a person adds when restating a passage: an opening phrase, an adverb, a closing remark
+    openers: tuple[str, ...] = ()
+    fillers: tuple[str, ...] = ()
+    tails: tuple[str, ...] = ()
+
+
+def _pairs(rows: Any) -> tuple[tuple[str, str], ...]:
+    return tuple((str(a).lower(), str(b).lower()) for a, b in rows or ())
 
 
 @lru_cache(maxsize=1)
 def lexicon(path: Path = LEXICON_PATH) -> Lexicon:
     data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return Lexicon(version=int(data["version"]), antonyms=tuple((str(a).lower(), str(b).lower())
-                                                                for a, b in data["antonyms"]),
-                   synonyms=tuple((str(a).lower(), str(b).lower()) for a, b in data["synonyms"]),
-                   names=tuple(str(n) for n in data["names"]))
+    return Lexicon(version=int(data["version"]), antonyms=_pairs(data["antonyms"]), synonyms=_pairs(data["synonyms"]),
+                   names=tuple(str(n) for n in data["names"]), rewrites=_pairs(data.get("rewrites")),
+                   openers=tuple(str(x) for x in data.get("openers", ())),
+                   fillers=tuple(str(x) for x in data.get("fillers", ())),
+                   tails=tuple(str(x) for x in data.get("tails", ())))
 
 
 def _norm_text(text: str) -> str:
@@ -87,16 +100,63 @@ def _has(phrase: str, normed: str) -> bool:
     return f" {phrase} " in normed
 
 
-def antonym_swaps(claim: str, target: str, lex: Lexicon | None = None) -> int:
-    """Opposite pairs where the claim uses one word and ``target`` the other (and not the claim's)."""
-    lex = lex or lexicon()
-    c, t = _norm_text(claim), _norm_text(target)
-    n = 0
+@lru_cache(maxsize=1)
+def _stem_antonyms(path: Path = LEXICON_PATH) -> tuple[tuple[str, str], ...]:
+    """The lexicon's single-word opposites as stems ("minimising" / "maximises" are one pair), both ways;
+    pairs whose words share a stem, or that are stopwords, are left to the exact forms."""
+    out = set()
+    for a, b in lexicon(path).antonyms:
+        sa, sb = content_words(a), content_words(b)
+        if len(sa) == 1 and len(sb) == 1 and sa != sb and " " not in a and " " not in b:
+            out.update({(sa[0], sb[0]), (sb[0], sa[0])})
+    return tuple(sorted(out))
+
+
+def _swaps(c_norm: str, t_norm: str, c_stems: set[str], t_stems: set[str], lex: Lexicon) -> int:
+    found: set[tuple[str, str]] = set()
     for a, b in lex.antonyms:
         for x, y in ((a, b), (b, a)):
-            if _has(x, c) and _has(y, t) and not _has(x, t) and not _has(y, c):
-                n += 1
+            if _has(x, c_norm) and _has(y, t_norm) and not _has(x, t_norm) and not _has(y, c_norm):
+                found.add((x, y))
+    n = len(found)
+    for x, y in _stem_antonyms():
+        if x in c_stems and y in t_stems and x not in t_stems and y not in c_stems and (x, y) not in found:
+            n += 1
     return n
+
+
+def role_swap(claim: str, target: str, window: int = BINDING_WINDOW) -> float:
+    """Opposites that trade places: for an opposite pair the claim and ``target`` both use ("a low rate may
+    overshoot, a high one is stable" against "a high rate may overshoot, a low one is stable"), the share of
+    the words next to one word in the claim that ``target`` puts next to the other word instead (the worst)."""
+    c, tt = content_words(claim), content_words(target)
+    if len(c) < 3 or len(tt) < 3:
+        return 0.0
+
+    def near(toks: list[str], w: str) -> set[str]:
+        out: set[str] = set()
+        for i, x in enumerate(toks):
+            if x == w:
+                out.update(toks[max(0, i - window): i] + toks[i + 1: i + 1 + window])
+        return out
+
+    c_set, t_set = set(c), set(tt)
+    worst = 0.0
+    for x, y in _stem_antonyms():
+        if x in c_set and x in t_set and y in t_set:
+            cn = near(c, x) - {x, y}
+            if not cn:
+                continue
+            same, other = len(cn & near(tt, x)), len(cn & near(tt, y))
+            worst = max(worst, max(0.0, other - same) / len(cn))
+    return worst
+
+
+def antonym_swaps(claim: str, target: str, lex: Lexicon | None = None) -> int:
+    """Opposite pairs where the claim uses one word and ``target`` the other (and not the claim's), as
+    written or as stems ("maximises" against "minimising")."""
+    return _swaps(_norm_text(claim), _norm_text(target), set(content_words(claim)), set(content_words(target)),
+                  lex or lexicon())
 
 
 def passage_sentences(passage: str) -> list[str]:
@@ -201,11 +261,9 @@ def pair_features(claim: str, passage: str, *, heading: str = "", cosines: np.nd
     # the parity of a whole sentence says little when it has several clauses ("does not depend ..., so no
     # ... are needed"); there the clause-level comparison decides
     neg_mismatch = float(parity and (len(clauses(body)) <= 1 or bool(clause_flip)))
-    ant_close = min(2, antonym_swaps(body, target))
-    c_norm = _norm_text(body)
-    ant_passage = min(2, sum(1 for a, b in lexicon().antonyms for x, y in ((a, b), (b, a))
-                             if _has(x, c_norm) and _has(y, view.normed) and not _has(x, view.normed)
-                             and not _has(y, c_norm)))
+    c_norm, b_stems = _norm_text(body), set(content_words(body))
+    ant_close = min(2, _swaps(c_norm, _norm_text(target), b_stems, t_stems, lexicon()))
+    ant_passage = min(2, _swaps(c_norm, view.normed, b_stems, p_stems, lexicon()))
     pairs = view.number_units
     nums = {n for n, _ in pairs}
     missing = mism = 0
@@ -239,5 +297,5 @@ def pair_features(claim: str, passage: str, *, heading: str = "", cosines: np.nd
            float(min(mism, 2)), _binding(body, view), float(min(not_about, 2)), float(min(absent, 2)),
            subject_closest, subject_passage, math.log1p(len(c_stems)),
            neg_mismatch * close, float(ant_close) * close, novel * close, float(min(proper_absent, 2)),
-           float(subject_novel)]
+           float(subject_novel), max(role_swap(body, target), role_swap(body, passage))]
     return np.asarray(vec, dtype=np.float32)

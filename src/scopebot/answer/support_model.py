@@ -3,9 +3,10 @@
 A logistic regression or small MLP (the router's numpy :class:`scopebot.agent.classifier.RouteClassifier`)
 trained by ``scopebot support train`` (:mod:`scopebot.answer.train_support`) on pairs written from the
 knowledge sources, shipped as ``data/support_model.npz`` with ``data/support_model_card.json``. Its
-threshold was calibrated on the dev split for a target false-flag rate on faithful claims, once with the
-cosine and once without it (the two feature distributions differ); both are stored in the model's
-metadata. The MiniLM cosine is used only when the scorer's embedder is the one the model was trained
+threshold (with the cosine) and the support-score floor were calibrated on human-written answers the
+model had not seen (cross-fitted, :mod:`scopebot.answer.support_human`) under constraints on the
+generated dev split; the threshold without the cosine on the generated dev split alone. All three are
+stored in the model's metadata. The MiniLM cosine is used only when the scorer's embedder is the one the model was trained
 with; otherwise the model runs without it (it was trained with and without it).
 """
 
@@ -44,6 +45,9 @@ class SupportModel:
         self.threshold_no_cosine = float(threshold if threshold is not None
                                          else meta.get("threshold_no_cosine", self.threshold))
         self.embedder_name = str(meta.get("embedder", ""))
+        #: the lexical/semantic support score under which a sentence is unsupported, calibrated with this model
+        #: on human-written paraphrases (None: the configured ``support_threshold`` alone); with the cosine only
+        self.support_floor: float | None = float(meta["support_floor"]) if "support_floor" in meta else None
 
     @property
     def meta(self) -> dict[str, Any]:
@@ -51,6 +55,13 @@ class SupportModel:
 
     def uses_cosine(self, embedder: object | None) -> bool:
         return embedder is not None and getattr(embedder, "name", None) == self.embedder_name
+
+    def floor_for(self, embedder: object | None, configured: float) -> float:
+        """The support-score floor to apply: the calibrated one when it is lower than ``configured`` and the
+        cosine is used (the floor was calibrated on the semantic support score), else ``configured``."""
+        if self.support_floor is None or not self.uses_cosine(embedder):
+            return configured
+        return min(configured, self.support_floor)
 
     def threshold_for(self, embedder: object | None) -> float:
         return self.threshold if self.uses_cosine(embedder) else self.threshold_no_cosine

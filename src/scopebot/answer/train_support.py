@@ -1,22 +1,26 @@
 """Rebuild the learned support check: ``scopebot support train`` (or ``python -m scopebot.answer.train_support``).
 
 1. Take passages from the live index (book, training material, registries; read from the sources at run
-   time) and write faithful and unsupported claims from their sentences (:mod:`scopebot.answer.support_data`);
-   documents are split train / dev / test by a hash of their name, so no passage is in two splits.
-   Dev/test claims that are near-duplicates of a training claim (boilerplate repeated across registry
-   entries) are dropped. The tuned hallucination sets (``hallucination_v1`` / ``v2``: clean answers'
-   sentences, and unsupported answers with a single claim) join the training split. Held-out sets are
-   never read.
-2. Features (:mod:`scopebot.answer.support_features`) with the MiniLM cosine and, for every training
-   pair a second time, without it (so the model also runs without an embedder).
-3. Fit logistic regression and a small MLP (:class:`scopebot.agent.classifier.RouteClassifier`), keep the
-   one with the lower dev log-loss, fit its temperature on dev, and pick the threshold on dev: the lowest
-   one whose false-flag rate on faithful dev claims, combined with the lexical/semantic support threshold
-   as the pipeline applies it, is at most :data:`TARGET_FALSE_FLAG`; a second threshold the same way for
-   the features without the cosine (no embedder), at most :data:`TARGET_FALSE_FLAG_NO_COSINE`.
-4. Score the test split once (and, for comparison, the rule checks of :mod:`scopebot.answer.meaning` alone
-   on dev and test) and write ``data/support_model.npz`` and ``data/support_model_card.json``
-   (figures and counts only: no source text is written).
+   time) and write faithful and unsupported claims from their sentences (:mod:`scopebot.answer.support_data`:
+   near copies, and free restatements); documents are split train / dev / test by a hash of their name,
+   so no passage is in two splits. Dev/test claims that are near-duplicates of a training claim
+   (boilerplate repeated across registry entries) are dropped.
+2. Read the hand-written hallucination sets sentence by sentence (:mod:`scopebot.answer.support_human`:
+   the tuned sets, our dev set, the held-out sets already run; never one that has not been run).
+3. Features (:mod:`scopebot.answer.support_features`) with the MiniLM cosine and, for every generated
+   training pair a second time, without it (so the model also runs without an embedder).
+4. Fit logistic regression and a small MLP (:class:`scopebot.agent.classifier.RouteClassifier`) on the
+   generated training pairs plus the human rows, keep the one with the lower dev log-loss, fit its
+   temperature on the generated dev split.
+5. Choose the threshold and the support-score floor on human answers the model has not seen: each human
+   set is predicted by the same recipe trained without that set (cross-fitting); the pair with the highest
+   human recall whose pooled human faithful answers pass at least ``TARGET_HUMAN_FAITHFUL``, while no
+   copied source sentence of the generated dev split is flagged and at most
+   :data:`MAX_GENERATED_FALSE_FLAG` of its faithful claims are. The threshold without the cosine (no
+   embedder) is still chosen on the generated dev split alone (:data:`TARGET_FALSE_FLAG_NO_COSINE`).
+6. Score the generated test split once (and the rule checks of :mod:`scopebot.answer.meaning` alone on dev
+   and test), and write ``data/support_model.npz`` and ``data/support_model_card.json`` (figures and counts
+   only: no source text is written).
 """
 
 from __future__ import annotations
@@ -35,52 +39,32 @@ from scopebot.answer.meaning import conflicts
 from scopebot.answer.support import LABEL_RE, SupportScorer
 from scopebot.answer.support_data import Pair, make_pairs, passages_from_chunks
 from scopebot.answer.support_features import FEATURE_NAMES, FEATURE_VERSION, lexicon, pair_features
+from scopebot.answer.support_human import (
+    HUMAN_REPEAT,
+    HUMAN_SETS,
+    TARGET_HUMAN_FAITHFUL,
+    human_rows,
+    pick,
+    rates_by_set,
+)
 from scopebot.answer.support_model import CARD_PATH, DATA_DIR, LABELS, MODEL_PATH
-from scopebot.answer.text import split_sentences, strip_citations
+from scopebot.answer.text import strip_citations
 
-MODEL_VERSION = "support-1"
-#: Share of faithful dev claims the check may flag: a false flag drops a correct extract, so essentially never.
-TARGET_FALSE_FLAG = 0.0025
+MODEL_VERSION = "support-2"
+#: Generated faithful dev claims the check may flag (free restatements included); copies of a source
+#: sentence (as it is, or with an extract label) never: an extractive answer is never flagged.
+MAX_GENERATED_FALSE_FLAG = 0.02
+COPY_KINDS = ("identity", "label")
 #: Without the cosine (no embedder: tests, ``--embedder none``) the features separate less; its own target.
-TARGET_FALSE_FLAG_NO_COSINE = 0.005
+TARGET_FALSE_FLAG_NO_COSINE = 0.02
 MAX_PASSAGES = 900
 SUPPORT_THRESHOLD = 0.5
-#: The hand-written tuned items are few; each counts this many extra times in training.
-TUNED_REPEAT = 5
 #: A dev/test claim at least this similar (MiniLM cosine) to a training claim is dropped as a near-duplicate.
 NEAR_DUP = 0.95
-TUNED_SETS = ("hallucination_v1.yaml", "hallucination_v2.yaml")
 CANDIDATES: list[dict[str, Any]] = [
     {"name": "logreg", "hidden": 0, "l2": 1e-2, "epochs": 600, "lr": 0.02},
     {"name": "mlp32", "hidden": 32, "l2": 1e-2, "epochs": 500, "lr": 0.005},
 ]
-
-
-def tuned_pairs(datasets_dir: Path) -> list[Pair]:
-    """Training pairs from the tuned hallucination sets (never the held-out ones)."""
-    from scopebot.answer.support_data import split_of  # noqa: F401  (documents here are all "train")
-    from scopebot.answer.text import clean_markdown
-    from scopebot.evals.suites.hallucination import _PLACEHOLDER, load_hallucination_dataset
-
-    out: list[Pair] = []
-    for name in TUNED_SETS:
-        ds = load_hallucination_dataset(datasets_dir / name)
-        for item in ds.items:
-            labels = item.labels
-            if labels.get("invalid_citation") or labels.get("invented_entity") or labels.get("injection_followed"):
-                continue
-            answer = _PLACEHOLDER.sub("", item.answer.strip())
-            claims = [strip_citations(s) for s in split_sentences(answer) if len(s.split()) >= 4]
-            unsupported = bool(labels.get("unsupported"))
-            if unsupported and len(claims) != 1:
-                continue
-            for claim in claims:
-                for pname in item.passages:
-                    p = ds.passages[pname]
-                    out.append(Pair(claim=claim, passage=f"{p.section}\n{clean_markdown(p.text)}", heading="",
-                                    label=int(unsupported), kind=f"tuned-{'unsupported' if unsupported else 'clean'}",
-                                    document=f"{name}::{pname}", split="train"))
-    return out
 
 
 def featurise(pairs: list[Pair], scorer: SupportScorer, *, with_cos: bool,
@@ -127,8 +111,9 @@ def pick_threshold(p: np.ndarray, y: np.ndarray, score: np.ndarray, target: floa
     return 0.99
 
 
-def rates(p: np.ndarray, y: np.ndarray, score: np.ndarray, t: float, kinds: list[str]) -> dict[str, Any]:
-    flagged = (p >= t) | (score < SUPPORT_THRESHOLD)
+def rates(p: np.ndarray, y: np.ndarray, score: np.ndarray, t: float, kinds: list[str],
+          floor: float = SUPPORT_THRESHOLD) -> dict[str, Any]:
+    flagged = (p >= t) | (score < floor)
     by_kind: dict[str, Any] = {}
     for k in sorted(set(kinds)):
         m = np.array([x == k for x in kinds])
@@ -138,15 +123,14 @@ def rates(p: np.ndarray, y: np.ndarray, score: np.ndarray, t: float, kinds: list
             "by_kind": by_kind}
 
 
-def train(kb: Any, embedder: Any, *, datasets_dir: Path, out_dir: Path = DATA_DIR,
-          max_passages: int = MAX_PASSAGES, seed: int = 0, log: Any = print) -> dict[str, Any]:
-    """Write the pairs, train, calibrate, test, and save the model and its card; returns the card."""
-    t0 = time.time()
+def build(kb: Any, embedder: Any, *, datasets_dir: Path, max_passages: int = MAX_PASSAGES, seed: int = 0,
+          log: Any = print) -> dict[str, Any]:
+    """Pairs, their features (with and without the cosine), the human rows: everything :func:`fit` needs."""
     passages = passages_from_chunks(kb.iter_chunks())
     rng = np.random.default_rng(seed)
     if len(passages) > max_passages:
         passages = [passages[i] for i in sorted(rng.choice(len(passages), max_passages, replace=False))]
-    pairs = make_pairs(passages, seed=seed) + tuned_pairs(datasets_dir)
+    pairs = make_pairs(passages, seed=seed)
     pairs.sort(key=lambda p: p.passage)
     log(f"{len(pairs)} pairs from {len(passages)} passages of {len({p.document for p in passages})} documents; "
         f"embedding with {embedder.name}")
@@ -156,60 +140,106 @@ def train(kb: Any, embedder: Any, *, datasets_dir: Path, out_dir: Path = DATA_DI
     log(f"near-duplicates of training claims dropped from dev/test: {dups}")
     x_cos, s_cos = featurise(pairs, scorer, with_cos=True, vecs=vecs)
     x_lex, s_lex = featurise(pairs, scorer, with_cos=False)
+    human = human_rows(datasets_dir, HUMAN_SETS, scorer)
+    log(f"{len(human)} sentences of human-written answers from {sorted({r['set'] for r in human})}")
+    data_sha = hashlib.sha256("\n".join(f"{p.label}\t{p.kind}\t{p.split}\t{p.claim}\t{p.passage}"
+                                        for p in pairs).encode()).hexdigest()[:16]
+    return {"pairs": pairs, "x_cos": x_cos, "s_cos": s_cos, "x_lex": x_lex, "s_lex": s_lex, "human": human,
+            "dups": dups, "passages": len(passages), "documents": len({p.document for p in passages}),
+            "data_sha": data_sha}
+
+
+def _fit(x: np.ndarray, y: np.ndarray, cand: dict[str, Any], seed: int, meta: dict[str, Any]) -> RouteClassifier:
+    return RouteClassifier.fit(x, y, LABELS, hidden=cand["hidden"], l2=cand["l2"], epochs=cand["epochs"],
+                               lr=cand["lr"], seed=seed, meta=meta)
+
+
+def fit(data: dict[str, Any], embedder: Any, *, out_dir: Path = DATA_DIR, seed: int = 0, log: Any = print,
+        human_repeat: int = HUMAN_REPEAT) -> dict[str, Any]:
+    """Train on :func:`build`'s data, cross-fit the human sets, calibrate, test, save; returns the card."""
+    t0 = time.time()
+    pairs, x_cos, s_cos, x_lex, s_lex, human = (data[k] for k in ("pairs", "x_cos", "s_cos", "x_lex", "s_lex",
+                                                                   "human"))
     y = np.array([p.label for p in pairs])
     split = np.array([p.split for p in pairs])
     tr, dev, test = (np.where(split == s)[0] for s in ("train", "dev", "test"))
-    tuned = np.array([i for i in tr if pairs[i].kind.startswith("tuned-")], dtype=int)
-    x_train = np.vstack([x_cos[tr], x_lex[tr], *[x_cos[tuned]] * TUNED_REPEAT])
-    y_train = np.concatenate([y[tr], y[tr], *[y[tuned]] * TUNED_REPEAT])
-    data_sha = hashlib.sha256("\n".join(f"{p.label}\t{p.kind}\t{p.split}\t{p.claim}\t{p.passage}"
-                                        for p in pairs).encode()).hexdigest()[:16]
+    hx = np.stack([r["x"] for r in human]) if human else np.zeros((0, len(FEATURE_NAMES)), np.float32)
+    hy = np.array([r["label"] for r in human], dtype=int)
+    hset = np.array([r["set"] for r in human])
+
+    def training_rows(keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return (np.vstack([x_cos[tr], x_lex[tr], *[hx[keep]] * human_repeat]),
+                np.concatenate([y[tr], y[tr], *[hy[keep]] * human_repeat]))
+
     meta = {"version": MODEL_VERSION, "embedder": embedder.name, "embedder_variant": getattr(embedder, "variant", ""),
             "feature_version": FEATURE_VERSION, "features": list(FEATURE_NAMES),
-            "lexicon_version": lexicon().version, "data_sha256": data_sha}
+            "lexicon_version": lexicon().version, "data_sha256": data["data_sha"]}
+    x_train, y_train = training_rows(np.ones(len(human), bool))
     fitted = []
     for cand in CANDIDATES:
-        model = RouteClassifier.fit(x_train, y_train, LABELS, hidden=cand["hidden"], l2=cand["l2"],
-                                    epochs=cand["epochs"], lr=cand["lr"], seed=seed, meta=meta)
+        model = _fit(x_train, y_train, cand, seed, meta)
         model.calibrate(x_cos[dev], y[dev])
         pd = model.predict_proba(x_cos[dev])[np.arange(len(dev)), y[dev]]
         loss = float(-np.log(np.clip(pd, 1e-12, 1)).mean())
         log(f"  {cand['name']}: dev log-loss {loss:.4f}, T={model.temperature:.2f}")
-        fitted.append((loss, cand["name"], model))
-    loss, name, model = min(fitted, key=lambda f: f[0])
+        fitted.append((loss, cand["name"], model, cand))
+    loss, name, model, cand = min(fitted, key=lambda f: f[0])
+    # cross-fitting: each human set predicted by the same recipe trained without it
+    p_human = np.zeros(len(human))
+    for name_set in dict.fromkeys(hset.tolist()):
+        out = hset == name_set
+        m = _fit(*training_rows(~out), cand, seed, meta)
+        m.calibrate(x_cos[dev], y[dev])
+        p_human[out] = m.predict_proba(hx[out])[:, 1]
     p_dev = model.predict_proba(x_cos[dev])[:, 1]
-    threshold = pick_threshold(p_dev, y[dev], s_cos[dev], TARGET_FALSE_FLAG)
+    kinds = [p.kind for p in pairs]
+    faithful = y[dev] == 0
+    copies = np.array([kinds[i] in COPY_KINDS for i in dev]) & faithful
+
+    def generated_ok(t: float, floor: float) -> bool:
+        flagged = (p_dev >= t) | (s_cos[dev] < floor)
+        return float(flagged[faithful].mean()) <= MAX_GENERATED_FALSE_FLAG and not flagged[copies].any()
+
+    threshold, floor = pick(human, p_human, generated_ok)
     threshold_lex = pick_threshold(model.predict_proba(x_lex[dev])[:, 1], y[dev], s_lex[dev],
                                    TARGET_FALSE_FLAG_NO_COSINE)
+    human_cv = rates_by_set(human, p_human, threshold, floor) if human else {}
+    log(f"threshold {threshold}, support floor {floor}; human answers, cross-fitted: {human_cv.get('all')}")
     model.meta.update({"candidate": name, "dev_log_loss": round(loss, 4), "threshold": threshold,
-                       "threshold_no_cosine": threshold_lex})
-    kinds = [p.kind for p in pairs]
+                       "threshold_no_cosine": threshold_lex, "support_floor": floor})
     report = {}
     for sname, idx in (("train", tr), ("dev", dev), ("test", test)):
         ks = [kinds[i] for i in idx]
-        report[sname] = {"with_cosine": rates(model.predict_proba(x_cos[idx])[:, 1], y[idx], s_cos[idx], threshold, ks),
+        report[sname] = {"with_cosine": rates(model.predict_proba(x_cos[idx])[:, 1], y[idx], s_cos[idx], threshold, ks,
+                                              floor),
                          "without_cosine": rates(model.predict_proba(x_lex[idx])[:, 1], y[idx], s_lex[idx],
                                                  threshold_lex, ks)}
     for sname, idx in (("dev", dev), ("test", test)):  # the rule checks alone (before this model), same pairs
         rule = np.array([float(bool(conflicts(pairs[i].claim, pairs[i].passage))) for i in idx])
         report[sname]["rules_only"] = rates(rule, y[idx], s_cos[idx], 0.5, [kinds[i] for i in idx])
     counts = Counter((p.split, p.label) for p in pairs)
-    flagged_by = {round(float(t), 2): rates(p_dev, y[dev], s_cos[dev], float(t), [kinds[i] for i in dev])
-                  for t in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)}
-    curve = {t: {"recall_unsupported": r["recall_unsupported"], "false_flag_rate": r["false_flag_rate"]}
-             for t, r in flagged_by.items()}
+    curve = {}
+    for t in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
+        r = rates(p_dev, y[dev], s_cos[dev], t, [kinds[i] for i in dev], floor)
+        curve[t] = {"recall_unsupported": r["recall_unsupported"], "false_flag_rate": r["false_flag_rate"],
+                    "human_cross_fitted": rates_by_set(human, p_human, t, floor)["all"] if human else None}
     card = {"version": MODEL_VERSION, "model": name, "embedder": embedder.name,
             "embedder_variant": getattr(embedder, "variant", ""), "feature_version": FEATURE_VERSION,
-            "features": list(FEATURE_NAMES), "lexicon_version": lexicon().version, "data_sha256": data_sha,
-            "temperature": round(model.temperature, 4), "threshold": threshold, "threshold_no_cosine": threshold_lex,
-            "target_false_flag_rate": TARGET_FALSE_FLAG, "target_false_flag_rate_no_cosine": TARGET_FALSE_FLAG_NO_COSINE,
-            "support_threshold": SUPPORT_THRESHOLD,
-            "passages": len(passages), "documents": len({p.document for p in passages}),
+            "features": list(FEATURE_NAMES), "lexicon_version": lexicon().version, "data_sha256": data["data_sha"],
+            "temperature": round(model.temperature, 4), "threshold": threshold, "support_floor": floor,
+            "threshold_no_cosine": threshold_lex,
+            "calibration": {"human_sets": sorted(set(hset.tolist())), "human_repeat": human_repeat,
+                            "target_human_faithful": TARGET_HUMAN_FAITHFUL,
+                            "max_generated_false_flag": MAX_GENERATED_FALSE_FLAG, "copy_kinds": list(COPY_KINDS),
+                            "human_cross_fitted": human_cv},
+            "target_false_flag_rate_no_cosine": TARGET_FALSE_FLAG_NO_COSINE, "support_threshold": SUPPORT_THRESHOLD,
+            "passages": data["passages"], "documents": data["documents"],
             "pairs": {s: {"faithful": counts.get((s, 0), 0), "unsupported": counts.get((s, 1), 0)}
                       for s in ("train", "dev", "test")},
-            "tuned_sets_in_train": list(TUNED_SETS), "near_duplicate_threshold": NEAR_DUP,
-            "near_duplicates": dups,
-            "candidates": {n: round(lo, 4) for lo, n, _ in fitted},
+            "human_rows": {s: {"faithful": int(((hset == s) & (hy == 0)).sum()),
+                               "unsupported": int(((hset == s) & (hy == 1)).sum())} for s in sorted(set(hset.tolist()))},
+            "near_duplicate_threshold": NEAR_DUP, "near_duplicates": data["dups"],
+            "candidates": {n: round(lo, 4) for lo, n, _, _ in fitted},
             "weights_logreg": ({f: round(float(w), 3) for f, w in
                                 zip(FEATURE_NAMES, (model.weights[0][:, 1] - model.weights[0][:, 0]) / model.std,
                                     strict=True)} if len(model.weights) == 1 else None),
@@ -220,7 +250,19 @@ def train(kb: Any, embedder: Any, *, datasets_dir: Path, out_dir: Path = DATA_DI
     for sname in ("dev", "test"):
         r, b = report[sname]["with_cosine"], report[sname]["rules_only"]
         log(f"{sname}: recall[unsupported] {r['recall_unsupported']}, false-flag rate {r['false_flag_rate']} "
-            f"(threshold {threshold}); the rules alone: {b['recall_unsupported']}, {b['false_flag_rate']}")
+            f"(threshold {threshold}, floor {floor}); the rules alone: {b['recall_unsupported']}, "
+            f"{b['false_flag_rate']}")
+    return card
+
+
+def train(kb: Any, embedder: Any, *, datasets_dir: Path, out_dir: Path = DATA_DIR,
+          max_passages: int = MAX_PASSAGES, seed: int = 0, log: Any = print) -> dict[str, Any]:
+    """Write the pairs, read the human sets, train, calibrate, test, and save the model and its card."""
+    t0 = time.time()
+    data = build(kb, embedder, datasets_dir=datasets_dir, max_passages=max_passages, seed=seed, log=log)
+    card = fit(data, embedder, out_dir=out_dir, seed=seed, log=log)
+    card["seconds"] = round(time.time() - t0, 1)
+    (out_dir / CARD_PATH.name).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
     return card
 
 
