@@ -21,6 +21,27 @@ def test_keys_are_numbered_in_order_of_first_use() -> None:
     assert [(r.n, r.key) for r in refs] == [(1, b), (2, a)]
 
 
+def test_two_passages_of_one_section_are_told_apart_in_the_references() -> None:
+    from scopebot.agent.render import references
+    from scopebot.answer.models import Citation
+    from scopebot.answer.render import reference_line
+
+    passages = {p.key: p for p in build_context(retriever().search("StarDist Noise2Void", k=5))}
+    a, b = key("stardist"), key("n2v")
+    import dataclasses
+
+    first = passages[a]
+    chunk = first.result.chunk.model_copy(update={"key": "bk-5ec0d0a1", "position": 1})
+    second = dataclasses.replace(first, result=first.result.model_copy(update={"chunk": chunk}))
+    passages[second.key] = second
+    _, refs = number_citations(f"One [{a}]. Two [{second.key}]. Three [{b}].", passages)
+    assert [r.part for r in refs] == [1, 2, 0]  # chunk-level: still two references, each its own key
+    lines = [reference_line(r) for r in refs]
+    assert "(passage 1)" in lines[0] and "(passage 2)" in lines[1] and "passage" not in lines[2]
+    assert "(passage 2)" in references([r.to_json() for r in refs])  # the chat UI's renderer too
+    assert Citation(n=1, key="k", title="T", section="S").where == "T — S"
+
+
 def test_markdown_and_rich_output_show_references_links_and_checks(tmp_path: Path) -> None:
     answer = AnswerPipeline(retriever(), small_model(), settings(tmp_path)).answer(
         "Why does StarDist struggle with elongated cells?")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from scopebot.agent.models import ChitChatReply, ForumResult, LoopAnswer, Refusal
+from scopebot.answer.models import where_text
 
 
 def check_badge(answer: Any) -> str:
@@ -40,7 +41,7 @@ def references(citations: list[Any]) -> str:
     for c in citations:
         get = c.get if isinstance(c, dict) else (lambda k, _c=c: getattr(_c, k, ""))
         title, section, url = get("title") or get("key"), get("section"), get("url")
-        where = title + (f" — {section}" if section and section != title else "")
+        where = where_text(title, section, get("part") or 0)
         lines.append(f"- [{get('n')}] {where}" + (f" <{url}>" if url else ""))
     return "**References**\n" + "\n".join(lines) if lines else ""
 

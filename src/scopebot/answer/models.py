@@ -27,10 +27,24 @@ class Citation(BaseModel):
     url: str = ""
     source_id: str = ""
     snippet: str = Field(default="", description="The start of the passage, for a tooltip.")
+    part: int = Field(default=0, description="When several cited passages come from the same section: which "
+                                             "of them this is (1, 2, ...), so the references tell them apart; "
+                                             "0 otherwise.")
+
+    @property
+    def where(self) -> str:
+        """Title, section and, for a second passage of the same section, which passage it is."""
+        return where_text(self.title, self.section, self.part)
 
     def to_json(self) -> dict[str, Any]:
         return {"n": self.n, "key": self.key, "title": self.title, "section": self.section,
-                "breadcrumb": self.breadcrumb, "url": self.url, "source": self.source_id}
+                "breadcrumb": self.breadcrumb, "url": self.url, "source": self.source_id, "part": self.part}
+
+
+def where_text(title: str, section: str = "", part: int = 0) -> str:
+    """"Title — Section", plus "(passage k)" when one answer cites several passages of that section."""
+    return (title + (f" — {section}" if section and section != title else "")
+            + (f" (passage {part})" if part else ""))
 
 
 class SentenceCheck(BaseModel):

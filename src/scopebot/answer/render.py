@@ -28,15 +28,27 @@ def number_citations(text: str, passages: Mapping[str, ContextPassage]) -> tuple
         return f"[{numbers[key]}]"
 
     numbered = CITATION_RE.sub(replace, text)
+    _number_parts(citations)
     numbered = re.sub(r"(\[\d+\])(?:\s*\1)+", r"\1", numbered)  # "[1] [1]" -> "[1]"
     numbered = re.sub(r"\]\s+\[(\d+)\]", r"][\1]", numbered)   # "[1] [2]" -> "[1][2]"
     numbered = re.sub(r"[ \t]+([.,;:!?])", r"\1", numbered)      # space left by a dropped key
     return numbered, citations
 
 
+def _number_parts(citations: Sequence[Citation]) -> None:
+    """Chunk-level citations: two passages of one section stay two references, told apart as
+    "(passage 1)" and "(passage 2)" instead of two identical lines."""
+    groups: dict[tuple[str, str, str], list[Citation]] = {}
+    for c in citations:
+        groups.setdefault((c.title, c.section, c.url), []).append(c)
+    for group in groups.values():
+        if len(group) > 1:
+            for i, c in enumerate(group, start=1):
+                c.part = i
+
+
 def reference_line(c: Citation) -> str:
-    where = c.title + (f" — {c.section}" if c.section and c.section != c.title else "")
-    return f"[{c.n}] {where}" + (f" <{c.url}>" if c.url else "")
+    return f"[{c.n}] {c.where}" + (f" <{c.url}>" if c.url else "")
 
 
 def to_markdown(answer: Answer, *, with_checks: bool = True) -> str:
@@ -79,7 +91,7 @@ def print_rich(answer: Answer, console: Any = None) -> None:
         console.print(Text("\nReferences", style="bold"))
         for c in answer.citations:
             line = Text(f"  [{c.n}] ", style="bold cyan")
-            line.append(c.title + (f" — {c.section}" if c.section and c.section != c.title else ""))
+            line.append(c.where)
             if c.url:
                 line.append("\n      ")
                 line.append(c.url, style=f"link {c.url} dim")

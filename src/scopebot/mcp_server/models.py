@@ -58,6 +58,7 @@ class CitationOut(BaseModel):
     url: str = ""
     source: str = ""
     resource_uri: str = ""
+    part: int = Field(default=0, description="Which passage of the same section, when an answer cites several.")
 
 
 class AskOutput(BaseModel):

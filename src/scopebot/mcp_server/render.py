@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from scopebot.answer.models import where_text
 from scopebot.mcp_server.models import (
     AnalysisOutput,
     AskOutput,
@@ -14,7 +15,7 @@ from scopebot.mcp_server.models import (
 
 
 def _ref(c: CitationOut) -> str:
-    where = c.title + (f" — {c.section}" if c.section and c.section != c.title else "")
+    where = where_text(c.title, c.section, c.part)
     link = f" <{c.url}>" if c.url else ""
     return f"- [{c.n}] {where}{link} `[{c.key}]`"
 

@@ -72,7 +72,7 @@ def _passage(result: SearchResult, max_chars: int | None = None) -> Passage:
 
 def _citation(c: Citation) -> CitationOut:
     return CitationOut(n=c.n, key=c.key, title=c.title, section=c.section, url=c.url, source=c.source_id,
-                       resource_uri=passage_uri(c.key))
+                       part=c.part, resource_uri=passage_uri(c.key))
 
 
 def ask_output(answer: Answer) -> AskOutput:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from scopebot.agent.models import dump_payload
+from scopebot.answer.models import where_text
 from scopebot.ui.safety import inline_text, no_raw_html, safe_url
 
 Rating = Literal["up", "down"]
@@ -110,7 +111,7 @@ class FeedbackStore:
 # --------------------------------------------------------------------------------------------------
 def _references_md(payload: Any) -> str:
     cites = getattr(payload, "citations", []) or []
-    lines = [f"{int(c.n)}. {inline_text(c.title)}{' — ' + inline_text(c.section) if c.section else ''}"
+    lines = [f"{int(c.n)}. {inline_text(where_text(c.title, c.section, getattr(c, 'part', 0)))}"
              + (f" <{safe_url(c.url)}>" if safe_url(c.url) else "") for c in cites if hasattr(c, "n")]
     return ("**Sources**\n\n" + "\n".join(lines)) if lines else ""
 
