@@ -95,10 +95,8 @@ def unseen_names(question: str, vocabulary: Mapping[str, int], checker: EntityCh
         if described:
             tok = head  # "DAPI-stained nuclei": is DAPI known? ("-stained" only describes the sample)
         low = tok.lower()
-        if low in STOPWORDS or low in NAME_HEADS or len(low) < 3 or low.isdigit():
-            continue
-        if len(low) < 4 and not described:
-            continue
+        if low in STOPWORDS or low in NAME_HEADS or low.isdigit() or len(low) < (3 if described else 4):
+            continue  # a described part may be a short stain name ("GFP-positive")
         if not described and _NAME_SHAPED_RE.fullmatch(tok) is None and not _before_head(toks, i):
             continue
         stems = content_words(tok)

@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import yaml
 
+from scopebot.answer.scorer import LogisticModel
+
 if TYPE_CHECKING:
     from scopebot.answer.abstain import EvidenceDecision
 
@@ -47,35 +49,19 @@ def features(decision: EvidenceDecision) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class AbstainModel:
-    """``answerable(decision)``: the probability that the passages answer the question (logistic)."""
+class AbstainModel(LogisticModel):
+    """``answerable(decision)``: the probability that the passages answer the question (logistic over
+    :data:`FEATURES`); below ``threshold`` scopebot abstains."""
 
-    weights: tuple[float, ...]
-    bias: float
-    mean: tuple[float, ...]
-    scale: tuple[float, ...]
     threshold: float = 0.5
-    embedder: str = ""
-    version: str = "1"
-
-    def fits(self, embedder: object) -> bool:
-        """True when ``embedder`` is the one whose similarities the model was fitted on."""
-        return bool(self.embedder) and getattr(embedder, "name", None) == self.embedder
-
-    def probability(self, x: np.ndarray) -> np.ndarray:
-        z = (np.atleast_2d(x) - np.asarray(self.mean)) / np.asarray(self.scale)
-        return 1.0 / (1.0 + np.exp(-(z @ np.asarray(self.weights) + self.bias)))
 
     def answerable(self, decision: EvidenceDecision) -> float:
-        return float(self.probability(features(decision))[0])
+        return float(self.score(features(decision))[0])
 
     @classmethod
     def load(cls, path: Path = DATA_PATH) -> AbstainModel:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        if tuple(data["features"]) != FEATURES:
-            raise ValueError(f"{path}: its features {data['features']} are not {FEATURES}; refit the model")
-        return cls(tuple(data["weights"]), float(data["bias"]), tuple(data["mean"]), tuple(data["scale"]),
-                   float(data["threshold"]), str(data.get("embedder", "")), str(data.get("version", "1")))
+        data = cls.read(path, FEATURES, "model")
+        return cls(**cls.common(data), threshold=float(data["threshold"]))
 
 
 def choose_threshold(p: np.ndarray, y: np.ndarray, max_false: float = MAX_FALSE_ABSTENTION) -> float:

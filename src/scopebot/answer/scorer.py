@@ -21,6 +21,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import yaml
@@ -31,8 +32,11 @@ FEATURES = ("lex", "sem", "heading_sem", "on_topic", "prior", "first", "position
 
 
 @dataclass(frozen=True)
-class SentenceScorer:
-    """``score(X)``: the probability that each row's sentence states a key fact (a logistic model)."""
+class LogisticModel:
+    """A logistic regression stored as versioned data: ``score(X)`` is the probability of each row.
+
+    The features were fitted with the similarities of one embedder (``embedder``): :meth:`fits` says
+    whether another embedder's similarities mean the same. Subclasses fix the feature layout."""
 
     weights: tuple[float, ...]
     bias: float
@@ -46,16 +50,33 @@ class SentenceScorer:
         return bool(self.embedder) and getattr(embedder, "name", None) == self.embedder
 
     def score(self, x: np.ndarray) -> np.ndarray:
-        z = (x - np.asarray(self.mean)) / np.asarray(self.scale)
+        z = (np.atleast_2d(x) - np.asarray(self.mean)) / np.asarray(self.scale)
         return 1.0 / (1.0 + np.exp(-(z @ np.asarray(self.weights) + self.bias)))
+
+    @staticmethod
+    def read(path: Path, features: Sequence[str], what: str) -> dict[str, Any]:
+        """The YAML file's fields, after checking its feature layout is ``features``; the common ones
+        already converted (``weights``, ``bias``, ``mean``, ``scale``, ``version``, ``embedder``)."""
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if tuple(data["features"]) != tuple(features):
+            raise ValueError(f"{path}: its features {data['features']} are not {tuple(features)}; refit the {what}")
+        return {**data, "weights": tuple(data["weights"]), "bias": float(data["bias"]),
+                "mean": tuple(data["mean"]), "scale": tuple(data["scale"]),
+                "version": str(data.get("version", "1")), "embedder": str(data.get("embedder", ""))}
+
+    @staticmethod
+    def common(data: dict[str, Any]) -> dict[str, Any]:
+        """The fields of :meth:`read`'s result that every logistic model takes."""
+        return {k: data[k] for k in ("weights", "bias", "mean", "scale", "version", "embedder")}
+
+
+@dataclass(frozen=True)
+class SentenceScorer(LogisticModel):
+    """``score(X)``: the probability that each row's sentence states a key fact (:data:`FEATURES`)."""
 
     @classmethod
     def load(cls, path: Path = DATA_PATH) -> SentenceScorer:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        if tuple(data["features"]) != FEATURES:
-            raise ValueError(f"{path}: its features {data['features']} are not {FEATURES}; refit the scorer")
-        return cls(tuple(data["weights"]), float(data["bias"]), tuple(data["mean"]), tuple(data["scale"]),
-                   str(data.get("version", "1")), str(data.get("embedder", "")))
+        return cls(**cls.common(cls.read(path, FEATURES, "scorer")))
 
 
 def fit(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 3000, lr: float = 0.1) -> SentenceScorer:
