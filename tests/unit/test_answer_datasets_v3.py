@@ -12,37 +12,15 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from scopebot.answer.text import content_set
+from answer_set_helpers import DS, near, questions, usefulness_questions
+
 from scopebot.evals.datasets import load_dataset
 from scopebot.evals.suites.hallucination import load_hallucination_dataset
-from scopebot.evals.suites.usefulness import load_usefulness_dataset
-from scopebot.settings import PROJECT_ROOT
 
-DS = PROJECT_ROOT / "evals" / "datasets"
-MAX_JACCARD = 0.6
 ANSWERS_V3 = DS / "answers_holdout_v3.yaml"
 HAL_V2 = DS / "hallucination_holdout_v2.yaml"
 HAL_V3 = DS / "hallucination_holdout_v3.yaml"
 UNSUPPORTED_TYPES = {"polarity", "swap", "number", "drift", "overclaim"}
-
-
-def _jaccard(a: str, b: str) -> float:
-    x, y = content_set(a), content_set(b)
-    return len(x & y) / max(1, len(x | y))
-
-
-def _near(new: list[str], pool: list[str]) -> list[tuple[str, float]]:
-    """New texts whose nearest text in ``pool`` reaches MAX_JACCARD (only the new text is reported)."""
-    scores = [(t, max((_jaccard(t, p) for p in pool), default=0.0)) for t in new]
-    return [(t, round(s, 2)) for t, s in scores if s >= MAX_JACCARD]
-
-
-def _answer_questions(name: str) -> list[str]:
-    return [it.question for it in load_dataset(DS / name, "answers").items]
-
-
-def _usefulness(split: str) -> list[str]:
-    return [it.question for it in load_usefulness_dataset(DS / "usefulness_v1.yaml").items if it.split == split]
 
 
 def test_answers_v3_loads_with_its_three_groups() -> None:
@@ -58,13 +36,13 @@ def test_answers_v3_loads_with_its_three_groups() -> None:
 
 
 def test_answers_v3_is_not_a_near_duplicate_of_tuning_or_older_held_out_questions() -> None:
-    v3 = _answer_questions("answers_holdout_v3.yaml")
+    v3 = questions("answers_holdout_v3.yaml")
     assert len(set(v3)) == len(v3)
-    tuning = _answer_questions("answers_v1.yaml") + _answer_questions("answers_entities_v1.yaml") + _usefulness("tune")
-    assert _near(v3, tuning) == []
-    older_held_out = _answer_questions("answers_holdout_v1.yaml") + _answer_questions("answers_holdout_v2.yaml") + \
-        _usefulness("holdout")
-    assert _near(v3, older_held_out) == []
+    tuning = questions("answers_v1.yaml") + questions("answers_entities_v1.yaml") + usefulness_questions("tune")
+    assert near(v3, tuning) == []
+    older_held_out = questions("answers_holdout_v1.yaml") + questions("answers_holdout_v2.yaml") + \
+        usefulness_questions("holdout")
+    assert near(v3, older_held_out) == []
 
 
 def test_hallucination_v2_loads_balanced_and_realistic() -> None:
@@ -83,8 +61,8 @@ def test_hallucination_v2_is_not_a_near_duplicate_of_the_tuned_sets() -> None:
     old = [load_hallucination_dataset(DS / n) for n in ("hallucination_v1.yaml", "hallucination_v2.yaml")]
     old_answers = [it.answer for ds in old for it in ds.items]
     old_passages = [p.text for ds in old for p in ds.passages.values()]
-    assert _near([it.answer for it in new.items], old_answers) == []
-    assert _near([p.text for p in new.passages.values()], old_passages) == []
+    assert near([it.answer for it in new.items], old_answers) == []
+    assert near([p.text for p in new.passages.values()], old_passages) == []
 
 
 def _hal_v3_types() -> dict[str, str]:
@@ -114,5 +92,5 @@ def test_hallucination_v3_is_not_a_near_duplicate_of_tuned_or_older_held_out_set
     old = [load_hallucination_dataset(DS / n) for n in names]
     old_answers = [it.answer for ds in old for it in ds.items]
     old_passages = [p.text for ds in old for p in ds.passages.values()]
-    assert _near([it.answer for it in new.items], old_answers) == []
-    assert _near([p.text for p in new.passages.values()], old_passages) == []
+    assert near([it.answer for it in new.items], old_answers) == []
+    assert near([p.text for p in new.passages.values()], old_passages) == []

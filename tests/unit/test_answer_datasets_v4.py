@@ -9,32 +9,15 @@ only item ids and scores, never question text, so a failing run does not show he
 
 from __future__ import annotations
 
-from scopebot.answer.text import content_set
+from answer_set_helpers import DS, flagged_near_duplicates, other_answer_questions
+
 from scopebot.evals.datasets import load_dataset
-from scopebot.evals.suites.usefulness import load_usefulness_dataset
-from scopebot.settings import PROJECT_ROOT
 
-DS = PROJECT_ROOT / "evals" / "datasets"
-MAX_JACCARD = 0.6
 ANSWERS_V4 = DS / "answers_holdout_v4.yaml"
-
-
-def _jaccard(a: str, b: str) -> float:
-    x, y = content_set(a), content_set(b)
-    return len(x & y) / max(1, len(x | y))
 
 
 def _v4_items():  # noqa: ANN202 - list of AnswerItem
     return load_dataset(ANSWERS_V4, "answers").items
-
-
-def _other_answer_questions() -> dict[str, list[str]]:
-    """Questions of every other answer set in the repo, by file name."""
-    pools = {p.name: [it.question for it in load_dataset(p, "answers").items]
-             for p in sorted(DS.glob("answers_*.yaml")) if p != ANSWERS_V4}
-    useful = load_usefulness_dataset(DS / "usefulness_v1.yaml").items
-    pools["usefulness_v1.yaml"] = [it.question for it in useful]
-    return pools
 
 
 def test_answers_v4_loads_with_its_three_groups() -> None:
@@ -54,12 +37,7 @@ def test_answers_v4_loads_with_its_three_groups() -> None:
 def test_answers_v4_is_not_a_near_duplicate_of_any_other_answer_set() -> None:
     items = _v4_items()
     assert len({it.question for it in items}) == len(items)
-    pools = _other_answer_questions()
+    pools = other_answer_questions(ANSWERS_V4)
     assert {"answers_v1.yaml", "answers_train_v1.yaml", "answers_dev_v1.yaml", "answers_holdout_v3.yaml"} <= set(pools)
-    flagged = []
-    for it in items:
-        for name, pool in pools.items():
-            score = max((_jaccard(it.question, q) for q in pool), default=0.0)
-            if score >= MAX_JACCARD:
-                flagged.append((it.id, name, round(score, 2)))
+    flagged = flagged_near_duplicates(items, pools)
     assert flagged == [], f"held-out v4 items too close to another set (id, set, jaccard): {flagged}"

@@ -9,34 +9,17 @@ item ids and scores, never question text, so a failing run does not show held-ou
 
 from __future__ import annotations
 
-from scopebot.answer.text import content_set
-from scopebot.evals.datasets import load_dataset
-from scopebot.evals.suites.usefulness import load_usefulness_dataset
-from scopebot.settings import PROJECT_ROOT
+from answer_set_helpers import DS, flagged_near_duplicates, other_answer_questions
 
-DS = PROJECT_ROOT / "evals" / "datasets"
-MAX_JACCARD = 0.6
+from scopebot.evals.datasets import load_dataset
+
 ANSWERS_V5 = DS / "answers_holdout_v5.yaml"
 SOURCE_IDS = {"janelia-book", "carpentries-microscopy", "datacarpentry-image-processing", "coba-guide",
               "neubias", "bioimage-notebooks"}
 
 
-def _jaccard(a: str, b: str) -> float:
-    x, y = content_set(a), content_set(b)
-    return len(x & y) / max(1, len(x | y))
-
-
 def _v5_items():  # noqa: ANN202 - list of AnswerItem
     return load_dataset(ANSWERS_V5, "answers").items
-
-
-def _other_answer_questions() -> dict[str, list[str]]:
-    """Questions of every other answer set in the repo, by file name."""
-    pools = {p.name: [it.question for it in load_dataset(p, "answers").items]
-             for p in sorted(DS.glob("answers_*.yaml")) if p != ANSWERS_V5}
-    useful = load_usefulness_dataset(DS / "usefulness_v1.yaml").items
-    pools["usefulness_v1.yaml"] = [it.question for it in useful]
-    return pools
 
 
 def test_answers_v5_loads_with_its_three_groups() -> None:
@@ -57,13 +40,8 @@ def test_answers_v5_loads_with_its_three_groups() -> None:
 def test_answers_v5_is_not_a_near_duplicate_of_any_other_answer_set() -> None:
     items = _v5_items()
     assert len({it.question for it in items}) == len(items)
-    pools = _other_answer_questions()
+    pools = other_answer_questions(ANSWERS_V5)
     assert {"answers_v1.yaml", "answers_train_v1.yaml", "answers_dev_v1.yaml", "answers_holdout_v4.yaml",
             "usefulness_v1.yaml"} <= set(pools)
-    flagged = []
-    for it in items:
-        for name, pool in pools.items():
-            score = max((_jaccard(it.question, q) for q in pool), default=0.0)
-            if score >= MAX_JACCARD:
-                flagged.append((it.id, name, round(score, 2)))
+    flagged = flagged_near_duplicates(items, pools)
     assert flagged == [], f"held-out v5 items too close to another set (id, set, jaccard): {flagged}"
