@@ -70,8 +70,7 @@ def abstained_text(reason: str, closest: Sequence[Citation]) -> str:
         text += f" (Reason: {reason}.)"
     if closest:
         text += "\n\nThe closest sources I found, which may still help:\n" + "\n".join(
-            f"- {c.title}" + (f" — {c.section}" if c.section and c.section != c.title else "")
-            + (f" <{c.url}>" if c.url else "") for c in closest)
+            f"- {c.where}" + (f" <{c.url}>" if c.url else "") for c in closest)
     return text
 
 
