@@ -149,8 +149,8 @@ def test_question_types_for_choices_and_tool_requests() -> None:
 
 def test_an_antecedent_after_an_opening_adverb_and_a_chain_of_its_carry_the_subject() -> None:
     body = ("Noise2Noise needs two noisy exposures of the same field for training. It maps one noisy acquisition "
-            "of a field onto the other noisy acquisition. Essentially, it learns to map noisy image A to noisy "
-            "image B.")
+            "of a field onto the other noisy acquisition. Essentially, it learns a mapping from the first noisy "
+            "image A onto the second noisy image B.")
     cands = candidates(build_context([_result(body, "Denoising")]))
     assert [c.subject for c in cands] == ["Noise2Noise", "Noise2Noise", "Noise2Noise"]
     picked, _ = _answer("What does Noise2Void need for training?", [_result(body, "Denoising"), N2V_TEXT])
