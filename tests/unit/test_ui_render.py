@@ -52,6 +52,16 @@ def test_abstention_is_explained() -> None:
     assert "Abstained:</b> no passage is about cryo-EM" in render.checks_html(answer)
 
 
+def test_abstention_lists_closest_passages_the_way_the_reference_list_names_them() -> None:
+    closest = [c.model_copy(update={"part": 2}) for c in demo_answer("q").citations[:1]]
+    answer = Answer(question="q", answer="", abstained=True, abstain_reason="nothing on cryo-EM",
+                    checks=CheckReport(), closest_sources=closest)
+    result = TurnResult(text="q", route="question", confidence=0.6, kind="abstention", payload=answer)
+    md = render.reply_markdown(result)
+    assert "Closest passages: " in md and "(passage 2)" in md
+    assert closest[0].where.split(" (passage")[0].split(" — ")[0] in md
+
+
 def test_code_reply_has_fenced_code_run_state_and_output(tmp_path: Path) -> None:
     code = demo_code_result("count", write_demo_figure(tmp_path / "f.png"))
     result = TurnResult(text="count", route="code", confidence=0.9, kind="code", payload=code)

@@ -92,8 +92,7 @@ def answer_body(answer: Any) -> str:
         lines = [text, f"**I did not answer:** {reason}"]
         closest = getattr(answer, "closest_sources", []) or []
         if closest:
-            lines.append("Closest passages: " + "; ".join(f"{inline_text(c.title)} — {inline_text(c.section)}"
-                                                         for c in closest[:3]))
+            lines.append("Closest passages: " + "; ".join(inline_text(c.where) for c in closest[:3]))
         return "\n\n".join(x for x in lines if x)
     return f"{getattr(answer, 'answer', '')}\n\n{checks_line(getattr(answer, 'checks', None))}"
 
