@@ -38,6 +38,16 @@ def _finish(img: np.ndarray, rng: np.random.Generator, noise: float, bg: float =
     return np.clip(img + bg + rng.normal(0, noise, img.shape), 0, 65535).astype(np.uint16)
 
 
+def _column_summaries(truth: dict[str, Any], base: str, columns: dict[str, list[float]]) -> None:
+    """Summary truths of a per-object column: ``area_total_px``, ``area_max_um2``, ``area_median_px`` ...
+    (named apart from the script's summary names, e.g. ``total_area``, so they are compared only by the eval)."""
+    for unit, values in columns.items():
+        if values:
+            truth.update({f"{base}_total_{unit}": float(np.sum(values)), f"{base}_max_{unit}": float(np.max(values)),
+                          f"{base}_min_{unit}": float(np.min(values)),
+                          f"{base}_median_{unit}": float(np.median(values))})
+
+
 def nuclei(rng: np.random.Generator, count: int = 10, radius: float = 8, size: int = 192, noise: float = 20,
            channels: int = 1, pixel_size: float = 0.5, positive: int = 0, radii: list[float] | None = None,
            border: int = 0, names: list[str] | None = None) -> Scene:
@@ -67,6 +77,7 @@ def nuclei(rng: np.random.Generator, count: int = 10, radius: float = 8, size: i
              "intensities_c2": [100.0 * (i + 1) for i in range(len(radii))], "count_with_border": len(radii) + border,
              "positive_count": positive, "positive_percent": 100.0 * positive / len(radii)}
     truth["integrated_c1"] = [1600.0 * a for a in areas]
+    _column_summaries(truth, "area", {"px": truth["areas_px"], "um2": truth["areas_um2"]})
     truth["integrated_c2"] = [(float(ch2[_disk(shape, cy, cx, r)].max()) + 100.0) * a
                               for (cy, cx), r, a in zip(centers, radii, areas, strict=False)]
     data = np.stack([_finish(ch1, rng, noise), _finish(ch2, rng, noise)]) if channels == 2 else _finish(ch1, rng, noise)
@@ -87,9 +98,9 @@ def nuclei_3d(rng: np.random.Generator, count: int = 6, radius_um: float = 5.0, 
         m = ((zz - cz) * z_step) ** 2 + ((yy - cy) * pixel_size) ** 2 + ((xx - cx) * pixel_size) ** 2 <= radius_um ** 2
         img[m] = 1200
         vols.append(float(m.sum()) * z_step * pixel_size ** 2)
-    return Scene(data=_finish(img, rng, noise), axes="ZYX", pixel_size_um=pixel_size, z_step_um=z_step,
-                 truth={"count": count, "volumes_um3": vols, "volumes_voxels": [v / (z_step * pixel_size ** 2)
-                                                                              for v in vols]})
+    truth = {"count": count, "volumes_um3": vols, "volumes_voxels": [v / (z_step * pixel_size ** 2) for v in vols]}
+    _column_summaries(truth, "volume", {"um3": vols, "voxels": truth["volumes_voxels"]})
+    return Scene(data=_finish(img, rng, noise), axes="ZYX", pixel_size_um=pixel_size, z_step_um=z_step, truth=truth)
 
 
 def zstack_objects(rng: np.random.Generator, radii: tuple[float, ...] = (5, 7, 9, 11, 13), size: int = 160,
@@ -203,7 +214,9 @@ def moving_spot(rng: np.random.Generator, frames: int = 10, step: tuple[float, f
     return Scene(data=_finish(img, rng, 15), axes="TYX", pixel_size_um=pixel_size, time_step_s=time_step,
                  truth={"tracks": spots, "speed_px_per_frame": px, "speed_um_per_s": px * pixel_size / time_step,
                         "path_px": px * (frames - 1), "path_um": px * (frames - 1) * pixel_size,
-                        "counts_per_frame": [spots] * frames})
+                        "counts_per_frame": [spots] * frames,
+                        "path_total_px": spots * px * (frames - 1),
+                        "path_total_um": spots * px * (frames - 1) * pixel_size})
 
 
 def shapes(rng: np.random.Generator, size: int = 200) -> Scene:
