@@ -12,7 +12,7 @@ import ast
 from functools import lru_cache
 from pathlib import Path
 
-from scopebot.code.plan import STAT_COLUMN, AnalysisPlan
+from scopebot.code.plan import STAT_COLUMN, SUMMARY_PREFIX, AnalysisPlan, Measurement
 
 BLOCKS_DIR = Path(__file__).with_name("blocks")
 
@@ -138,6 +138,9 @@ def compile_plan(plan: AnalysisPlan) -> str:
             s.add("summary['mean_speed'] = (float(moving['speed_px_per_frame'].mean()), 'px/frame')")
         s.add("summary['mean_path_length'] = " + ("(float(moving['path_length_um'].mean()), 'um')" if phys
                                                    else "(float(moving['path_length_px'].mean()), 'px')"))
+        m = next(m for m in plan.measurements if m.kind == "tracking")
+        _summaries(s, m, "moving['path_length_um']" if phys else "moving['path_length_px']", "path_length",
+                   "um" if phys else "px")
         s.add(f"image = prepare({inp.channel}, time=0)", "labels = segment_image(image)")
     if "colocalisation" in kinds:
         m = next(m for m in plan.measurements if m.kind == "colocalisation")
@@ -175,6 +178,14 @@ def _ordered(names: list[str], sources: dict[str, str]) -> list[str]:
     return [n for n in order if n in wanted]
 
 
+def _summaries(s: _Script, m: Measurement, column: str, base: str, unit: str) -> None:
+    """Summary lines for the column statistics the plan asks for besides the mean ("the total area")."""
+    if m.summaries:
+        s.use("column_summary")
+    for stat in m.summaries:
+        s.add(f"summary['{SUMMARY_PREFIX[stat]}_{base}'] = (column_summary({column}, {stat!r}), {unit!r})")
+
+
 def _measure(s: _Script, plan: AnalysisPlan, frame: int) -> None:
     phys = plan.physical()
     unit_len = "um" if phys else "px"
@@ -188,13 +199,14 @@ def _measure(s: _Script, plan: AnalysisPlan, frame: int) -> None:
         elif m.kind == "size":
             name = "mean_volume" if plan.is_3d else "mean_area"
             s.add(f"summary[{name!r}] = (float(table[{col!r}].mean()) if len(table) else 0.0, {unit!r})")
+            _summaries(s, m, f"table[{col!r}]", name.removeprefix("mean_"), unit)
         elif m.kind == "intensity":
             s.use("object_intensity")
             s.add(f"signal = prepare({m.channel}, time={frame})")
             for stat in m.stats:
-                col = f"{STAT_COLUMN[stat]}_{c}"
-                s.add(f"table[{col!r}] = object_intensity(labels, signal, {stat!r})",
-                      f"summary[{col!r}] = (float(table[{col!r}].mean()) if len(table) else float('nan'), '')")
+                icol = f"{STAT_COLUMN[stat]}_{c}"  # (own name: `col` stays the size column)
+                s.add(f"table[{icol!r}] = object_intensity(labels, signal, {stat!r})",
+                      f"summary[{icol!r}] = (float(table[{icol!r}].mean()) if len(table) else float('nan'), '')")
         elif m.kind == "shape":
             s.use("shape_table")
             s.add("import pandas as pd", "shape = shape_table(labels if labels.ndim == 2 else labels.max(axis=0)"
@@ -209,10 +221,12 @@ def _measure(s: _Script, plan: AnalysisPlan, frame: int) -> None:
                   f"{unit_len!r})",
                   f"summary['mean_skeleton_length'] = (float(table['skeleton_length_{unit_len}'].mean()) "
                   f"if len(table) else float('nan'), {unit_len!r})")
+            _summaries(s, m, f"table['skeleton_length_{unit_len}']", "skeleton_length", unit_len)
         elif m.kind == "nn_distance":
             s.use("nearest_neighbour_distances")
             s.add(f"table['nn_distance_{unit_len}'] = nearest_neighbour_distances(table[{dims}].to_numpy() * {scale})",
                   f"summary['mean_nn_distance'] = (float(table['nn_distance_{unit_len}'].mean()), {unit_len!r})")
+            _summaries(s, m, f"table['nn_distance_{unit_len}']", "nn_distance", unit_len)
         elif m.kind == "object_distance":
             s.use("nearest_neighbour_distances")
             s.add(f"partner = object_table(segment_image(prepare({m.channel}, time={frame})), spacing)",
@@ -220,6 +234,7 @@ def _measure(s: _Script, plan: AnalysisPlan, frame: int) -> None:
                   f"table[{dims}].to_numpy() * {scale}, partner[{dims}].to_numpy() * {scale})",
                   f"summary['mean_distance_to_{c}'] = (float(table['distance_to_{c}_{unit_len}'].mean()), "
                   f"{unit_len!r})")
+            _summaries(s, m, f"table['distance_to_{c}_{unit_len}']", f"distance_to_{c}", unit_len)
         elif m.kind == "positivity":
             s.use("positive_objects")
             s.add(f"marker = prepare({m.channel}, time={frame})")

@@ -18,6 +18,12 @@ IntensityStat = Literal["mean", "median", "max", "min", "sum"]
 #: The column prefix of each per-object intensity statistic ("sum" is the integrated intensity).
 STAT_COLUMN = {"mean": "mean_intensity", "median": "median_intensity", "max": "max_intensity",
                "min": "min_intensity", "sum": "integrated_intensity"}
+#: Summary statistics of a per-object column besides its mean ("the total area", "the median distance").
+ColumnStat = Literal["sum", "median", "max", "min"]
+#: The summary-name prefix of each column statistic: ``total_area``, ``median_nn_distance``, ``max_volume``.
+SUMMARY_PREFIX = {"sum": "total", "median": "median", "max": "max", "min": "min"}
+#: Measurements whose per-object column can be summarised by a :data:`ColumnStat` (tracking: the path length).
+SUMMARISED_KINDS = ("size", "skeleton_length", "nn_distance", "object_distance", "tracking")
 
 
 class ImageMeta(BaseModel):
@@ -69,6 +75,9 @@ class Measurement(BaseModel):
     threshold: float | None = Field(default=None, description="Positivity threshold (default: Otsu).")
     stats: list[IntensityStat] = Field(default_factory=lambda: ["mean"],
                                        description="Per-object intensity statistics (kind 'intensity').")
+    summaries: list[ColumnStat] = Field(default_factory=list,
+                                        description="Summary statistics of the measured column besides its mean "
+                                                    "(size, skeleton length, distances, tracking path length).")
 
 
 class Outputs(BaseModel):
@@ -140,6 +149,7 @@ class AnalysisPlan(BaseModel):
                 col = f"{size[0]}_{'um3' if self.is_3d else 'um2'}" if phys else f"{size[0]}_{size[1]}"
                 out += [Promise(name=col, unit=unit, where="column"),
                         Promise(name=f"mean_{size[0]}", unit=unit)]
+                out += [Promise(name=f"{SUMMARY_PREFIX[st]}_{size[0]}", unit=unit) for st in m.summaries]
             elif m.kind == "intensity":
                 for stat in m.stats:
                     out += [Promise(name=f"{STAT_COLUMN[stat]}_{c}", unit="", where="column"),
@@ -155,11 +165,13 @@ class AnalysisPlan(BaseModel):
                 out += [Promise(name=f"skeleton_length_{unit}", unit=unit, where="column"),
                         Promise(name="total_skeleton_length", unit=unit),
                         Promise(name="mean_skeleton_length", unit=unit)]
+                out += [Promise(name=f"{SUMMARY_PREFIX[st]}_skeleton_length", unit=unit) for st in m.summaries]
             elif m.kind in ("nn_distance", "object_distance"):
                 unit = "um" if phys else "px"
                 base = "nn_distance" if m.kind == "nn_distance" else f"distance_to_{c}"
                 out += [Promise(name=f"{base}_{unit}", unit=unit, where="column"),
                         Promise(name=f"mean_{base}", unit=unit)]
+                out += [Promise(name=f"{SUMMARY_PREFIX[st]}_{base}", unit=unit) for st in m.summaries]
             elif m.kind == "colocalisation":
                 out += [Promise(name=n, unit="") for n in ("pearson_r", "manders_m1", "manders_m2")]
             elif m.kind == "positivity":
@@ -169,6 +181,8 @@ class AnalysisPlan(BaseModel):
                 speed = self.speed_unit()
                 out += [Promise(name="tracks", unit="tracks"), Promise(name="mean_speed", unit=speed),
                         Promise(name="mean_path_length", unit="um" if phys else "px")]
+                out += [Promise(name=f"{SUMMARY_PREFIX[st]}_path_length", unit="um" if phys else "px")
+                        for st in m.summaries]
         if self.outputs.per_frame:
             out = [Promise(name="count", unit="objects", where="column"),
                    Promise(name="mean_count_per_frame", unit="objects")]
@@ -196,6 +210,7 @@ class AnalysisPlan(BaseModel):
             lines.append(f"- segmentation ({'3-D' if self.is_3d else '2-D'}): " + ", ".join([thr, size, *extra]))
         lines.append("- measurements: " + (", ".join(
             m.kind + (f" ({'/'.join(m.stats)})" if m.kind == "intensity" and m.stats != ["mean"] else "")
+            + (f" ({', '.join(SUMMARY_PREFIX[st] for st in m.summaries)} besides the mean)" if m.summaries else "")
             + (f" (channel {m.channel + 1})" if m.channel is not None else "") for m in self.measurements)
             or "none") + (", in every frame" if self.outputs.per_frame else ""))
         units = "um" if self.physical() else "px"

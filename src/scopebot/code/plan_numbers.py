@@ -212,6 +212,8 @@ def unused_contexts(plan: AnalysisPlan, parse: Parse, clause: list[int], context
             plan.not_understood.append(f"{word} (no number for it: say e.g. 'larger than 500 px')")
         elif label == "radius_word":  # "radius" with no number or with the number of a size filter
             plan.not_understood.append(f"{word} (only the radius of a background correction, with its number)")
+        elif label == "threshold_cmp" and clause[pos] in preprocessing:  # "one side is brighter than the other"
+            plan.understood.append(f"'{phrase_of(parse, pos)}' -> describes the preprocessing problem")
         elif label == "threshold_cmp":
             plan.not_understood.append(f"{phrase_of(parse, pos)} (a comparison without a number)")
         elif label == "frame" and "tracking" not in kinds:

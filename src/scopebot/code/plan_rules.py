@@ -11,6 +11,13 @@ from typing import TYPE_CHECKING
 
 from scopebot.code.plan import AnalysisPlan, ImageMeta, Measurement
 from scopebot.code.plan_numbers import numbers, unused_contexts
+from scopebot.code.plan_structure import (
+    column_stats,
+    how_many_units,
+    nearest_of_another_channel,
+    restated_statistics,
+    stain_roles_in_descriptions,
+)
 from scopebot.code.plan_words import (
     ambiguous_channel,
     background_as_region,
@@ -98,10 +105,19 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
         plan.understood.append(f"'{phrase}' -> " + (", ".join(fields) or f"context {concept.get('context')}"
                                                      if fields or "context" in concept
                                                      else f"'{phrase}' -> {concept.get('role', 'noted')}"))
+    how_many_units(parse, vocab, kinds, clause)
+    for pos, idx in parse.concepts:  # "pixels away", "microns apart": the unit of the distance
+        dims = {(vocab.units.get(t.text) or {}).get("dim") for t in parse.tokens[pos:pos + parse.spans.get(pos, 1)]}
+        if vocab.concepts[idx].get("measure") in ("nn_distance", "object_distance") and dims & {"px", "length"}:
+            plan.units = "px" if "px" in dims else "physical"
+            plan.understood.append(f"'{phrase_of(parse, pos)}' -> results in {'px' if 'px' in dims else 'um'}")
     # "nearest neighbour" wins over a bare "distance" unless a partner channel is named
     if "nn_distance" in kinds and "object_distance" in kinds and len(parse.channels) < 2:
         kinds.pop("object_distance")
         roles = [r for r in roles if not (r[1] == "partner" and "colocalisation" not in kinds)]
+    if "nn_distance" in kinds and "object_distance" not in kinds and nearest_of_another_channel(parse, vocab):
+        kinds["object_distance"] = kinds.pop("nn_distance")  # "each ch1 dot from its nearest ch2 dot"
+        plan.understood.append("'nearest' + another channel -> distance to that channel's objects")
     if "object_distance" in kinds and len(parse.channels) >= 2:
         kinds.pop("nn_distance", None)
     if "tracking" in kinds:  # a tracking request's "distance"/"length" is its path length
@@ -134,11 +150,13 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
     used_contexts = numbers(plan, parse, clause, contexts, removal_clauses, kinds, measures, roles)
     explicit_z = any("inputs.z" in (vocab.concepts[idx].get("set") or {}) for _, idx in parse.concepts)
     unused_contexts(plan, parse, clause, contexts, used_contexts, removal_clauses, kinds, explicit_z, preprocessing)
+    stain_roles_in_descriptions(parse, vocab, role_clauses(parse), roles)
     _assign_channels(plan, parse, role_clauses(parse), roles, kinds)
     ambiguous_channel(plan, parse, role_clauses(parse), roles, kinds)
     for kind in sorted(kinds, key=kinds.get):
         if not any(m.kind == kind for m in plan.measurements):
             plan.measurements.append(Measurement(kind=kind))  # type: ignore[arg-type]
+    column_stats(plan, parse)
     background_as_region(plan, parse, vocab)
     groupings(plan, parse, vocab)
     subsets_and_image_level(plan, parse, vocab)
@@ -160,15 +178,27 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
                             "each frame' for a count per frame")
     for pos, idx in parse.concepts:
         need = vocab.concepts[idx].get("needs")
-        if need and need not in plan.kinds():
+        two_used = len({plan.inputs.channel} | {m.channel for m in plan.measurements if m.channel is not None}) > 1
+        if need == "colocalisation" and two_used and not any(
+                "measure" in vocab.concepts[i] for p, i in parse.concepts if clause[p] == clause[pos]):
+            # "both channels are in the file": a description of the data; the plan does use both channels
+            plan.understood.append(f"'{phrase_of(parse, pos)}' -> describes the data (the plan uses two channels)")
+        elif need and need not in plan.kinds():
             plan.not_understood.append(f"{phrase_of(parse, pos)} (only with {need} in this plan)")
     plan.understood += [f"'{typed}' -> read as '{word}' (spelling)" for typed, word in parse.corrections]
+    restated_statistics(plan, parse, vocab)
     plan.not_understood = [t.text for t in parse.tokens if not t.used] + plan.not_understood
     used = {plan.inputs.channel} | {m.channel for m in plan.measurements if m.channel is not None}
     for _, channel in parse.channels:
         if channel not in used:  # named but not used by any step: say so instead of measuring something else
             plan.not_understood.append(f"channel {channel + 1} (which step it belongs to)")
     return plan
+
+
+
+
+
+
 
 
 def _share_above_threshold(parse: Parse, vocab: Vocabulary, kinds: dict[str, int]) -> None:
@@ -201,20 +231,27 @@ def _above_in_channel(parse: Parse, vocab: Vocabulary, kinds: dict[str, int], cl
     return []
 
 
+
+
 def _distance_direction(parse: Parse, clause: list[int]) -> dict[int, str]:
-    """For distances between two channels' objects: which mention is the partner ("nearest X",
-    "closest X", else "to X") and which the objects measured from. Empty when it cannot tell."""
-    if len(parse.channels) != 2 or parse.channels[0][0] == parse.channels[1][0]:
+    """For distances between two channels' objects: which channel is the partner ("nearest X",
+    "closest X", else "to X") and which the objects measured from; every mention of a channel gets its
+    channel's role ("... ch1 and ch2 ... each ch1 dot from its nearest ch2 dot"). Empty when it cannot tell."""
+    channels = {c for _, c in parse.channels}
+    if len(channels) != 2 or len({p for p, _ in parse.channels}) < 2:
         return {}  # "channels 1 and 2": one phrase, no direction in it
-    marks = {}
-    for pos, _ in parse.channels:
+    marks: dict[int, int] = {}
+    for pos, channel in parse.channels:
         before = [t.text for k, t in enumerate(parse.tokens[max(0, pos - 6):pos], start=max(0, pos - 6))
                   if clause[k] == clause[pos]]
-        marks[pos] = 2 if {"nearest", "closest"} & set(before) else (1 if "to" in before else 0)
+        mark = 2 if {"nearest", "closest"} & set(before[-3:] if len(parse.channels) > 2 else before) else (
+            1 if "to" in before else 0)
+        marks[channel] = max(marks.get(channel, 0), mark)
     (a, ma), (b, mb) = sorted(marks.items())
     if ma == mb:
         return {}
-    return {a: "partner", b: "objects"} if ma > mb else {a: "objects", b: "partner"}
+    partner = a if ma > mb else b
+    return {pos: "partner" if channel == partner else "objects" for pos, channel in parse.channels}
 
 
 def _assign_channels(plan: AnalysisPlan, parse: Parse, clause: list[int], roles: list[tuple[int, str]],

@@ -55,6 +55,10 @@ def qualifiers(plan: AnalysisPlan, parse: Parse, vocab: Vocabulary, clause: list
     if gradient:
         plan.preprocessing.background = True
         preprocessing |= gradient
+        for k, tok in enumerate(parse.tokens):  # "one side is way hotter than the other": the brightness word
+            if not tok.used and clause[k] in gradient and tok.stem in vocab.illumination.get("brightness", set()):
+                tok.used = "illumination"
+                plan.understood.append(f"'{tok.text}' -> one side brighter than another: uneven illumination")
     for pos in parse.qualifiers:
         word = parse.tokens[pos].text
         if clause[pos] in gradient:

@@ -126,6 +126,7 @@ class Parse:
     negations: list[int] = field(default_factory=list)  # token positions
     unresolved_stains: list[str] = field(default_factory=list)  # stains no channel could be found for
     other_stats: list[int] = field(default_factory=list)  # statistics of a quantity the plan only gives as a mean
+    column_stats: list[tuple[int, str, str]] = field(default_factory=list)  # (position, statistic, measure modified)
     qualifiers: list[int] = field(default_factory=list)  # token positions of region / subset words
     channel_roles: dict[int, str] = field(default_factory=dict)  # channel mention -> role its stain defines
     spans: dict[int, int] = field(default_factory=dict)  # concept position -> number of tokens it matched
@@ -178,10 +179,59 @@ class Planner:
                 continue
             if tok.used in ("channel", "stain") or tok.text in _STAT_LINKS or tok.stem in self.vocab.statistics:
                 continue
+            if tok.text in ("(", ")") and self._restated_statistic(toks, j):  # "integrated (total) GFP signal"
+                continue
             steps += 1
             if steps >= 3 or tok.text in _BREAKS:
                 return False
         return False
+
+    def _restated_statistic(self, toks: list[Token], j: int) -> bool:
+        """Whether the parenthesis at token j encloses only statistics and links ("(total)", "(i.e. the sum)")."""
+        start = j if toks[j].text == "(" else next((k for k in range(j - 1, max(-1, j - 5), -1)
+                                                     if toks[k].text == "("), None)
+        if start is None:
+            return False
+        end = next((k for k in range(start + 1, min(len(toks), start + 5)) if toks[k].text == ")"), None)
+        inner = toks[start + 1:end] if end is not None else []
+        return bool(inner) and any(t.stem in self.vocab.statistics for t in inner) and all(
+            t.stem in self.vocab.statistics or t.text in _STAT_LINKS or t.text in ("i.e", "ie", "e.g", "or")
+            for t in inner)
+
+    def _modified(self, toks: list[Token], i: int) -> tuple[str, tuple[str, ...]] | None:
+        """The measure and stemmed phrase of the measurement word a statistic at token i modifies within three
+        words ("total distance travelled", "median nearest-neighbour distance"), or None."""
+        steps = 0
+        for j in range(i + 1, len(toks)):
+            tok = toks[j]
+            hit = self._match(toks, j)
+            concept = self.vocab.concepts[hit[1]] if hit is not None else {}
+            if concept.get("measure"):
+                return str(concept["measure"]), tuple(t.stem for t in toks[j:j + hit[0]])
+            if concept.get("object_nouns") or tok.used in ("channel", "stain") or tok.text in _STAT_LINKS:
+                continue
+            steps += 1
+            if steps >= 3 or tok.text in _BREAKS:
+                return None
+        return None
+
+    def _column_stat(self, parse: Parse, i: int, stat: str) -> bool:
+        """'the total area', 'the median nearest-neighbour distance', 'the total distance travelled': a statistic of
+        a per-object column besides its mean (recorded in ``parse.column_stats``). Speeds are not columns here:
+        'the maximum speed' may mean a track's fastest step, so it stays reported."""
+        if stat == "mean":
+            return False
+        found = self._modified(parse.tokens, i)
+        if found is None:
+            return False
+        measure, phrase = found
+        if measure == "tracking" and not {"distanc", "path", "travel", "travell"} & set(phrase):
+            return False
+        if measure not in ("size", "skeleton_length", "nn_distance", "object_distance", "tracking"):
+            return False
+        parse.tokens[i].used = f"colstat:{stat}"
+        parse.column_stats.append((i, stat, measure))
+        return True
 
     def _before_channel(self, toks: list[Token], i: int) -> bool:
         """Whether a channel or stain follows the statistic at token i with no measurement word after it."""
@@ -194,6 +244,21 @@ class Planner:
             j += 1
         hit = self._match(toks, j) if j < len(toks) else None
         return hit is None or "measure" not in self.vocab.concepts[hit[1]]
+
+    def _size_limit_without_number(self, parse: Parse, i: int, hit: tuple[int, int]) -> bool:
+        """'the maximum area' with no number in its clause is a statistic of the areas, not a size limit
+        ('maximum area 500 px' is the limit)."""
+        concept = self.vocab.concepts[hit[1]]
+        if concept.get("context") not in ("min", "max") or hit[0] < 2:
+            return False
+        toks = parse.tokens
+        start = i
+        while start > 0 and toks[start - 1].text not in _BREAKS:
+            start -= 1
+        end = i
+        while end < len(toks) and toks[end].text not in _BREAKS:
+            end += 1
+        return not any(start <= q.pos < end for q in parse.quantities)
 
     def _names_projection(self, parse: Parse, i: int, stat: str) -> bool:
         """Whether the statistic at token i names the type of a projection next to it ("project (max)")."""
@@ -220,6 +285,9 @@ class Planner:
             if stat is not None and (hit is None or hit[0] == 1) and self._modifies(toks, i):
                 toks[i].used = f"stat:{stat}"  # "max GFP intensity": a statistic, not a size limit
                 parse.stats.append((i, stat))
+                i += 1
+            elif stat is not None and (hit is None or hit[0] == 1 or self._size_limit_without_number(parse, i, hit)) \
+                    and self._column_stat(parse, i, stat):  # "the total area", "the median distance"
                 i += 1
             elif stat in ("sum", "mean") and (hit is None or hit[0] == 1) and self._modifies(toks, i, "skeleton_length"):
                 toks[i].used = f"length:{stat}"  # "total filament length": the total (and mean) are reported

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 #: Words that may stand between a stain and its channel in a definition ("DAPI is channel 1").
 _DEFINE_LINKS = {"is", "=", "in", "on", "(", ")", ":", "as", "the", "-", "channel", "ch", "are", "was", "my", "our",
-                 "your", "a", "an"}
+                 "your", "a", "an", "that", "which"}  # "blue (that's the first channel)"
 
 
 def _alnum(text: str) -> str:

@@ -112,3 +112,14 @@ def colocalisation(image_a, image_b, mask=None):
     m1 = float(a[above_b].sum() / max(a.sum(), 1e-12))
     m2 = float(b[above_a].sum() / max(b.sum(), 1e-12))
     return {"pearson_r": pearson, "manders_m1": m1, "manders_m2": m2}
+
+
+def column_summary(values, stat="mean"):
+    """One summary number of a per-object column: 'mean', 'median', 'max', 'min' or 'sum' (the total);
+    missing values (NaN) are left out, and an empty column gives NaN (never a made-up 0)."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return float("nan")
+    func = {"mean": np.mean, "median": np.median, "max": np.max, "min": np.min, "sum": np.sum}[stat]
+    return float(func(values))

