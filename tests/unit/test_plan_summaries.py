@@ -194,3 +194,50 @@ def test_column_summaries_on_scenes(tmp_path: Path, request_text: str, scene_nam
         truth = scene.truth[key]
         truth = max(truth) if isinstance(truth, list) else truth
         assert result.values[name]["value"] == pytest.approx(truth, rel=0.1), name
+
+
+# --- coverage: the share of the image the objects cover -------------------------------------------
+
+def test_coverage_block_on_known_labels() -> None:
+    from scopebot.code.blocks.measure import coverage
+
+    labels = np.zeros((10, 20), dtype=int)
+    labels[0:5, 0:4] = 1  # 20 px
+    labels[5:10, 10:16] = 2  # 30 px
+    percent, area = coverage(labels)
+    assert (percent, area) == (25.0, 50.0)
+    assert coverage(labels, 0.5) == (25.0, 12.5)
+
+
+@pytest.mark.parametrize("text", [
+    "What percentage of the image is covered by cells?",
+    "area fraction of the nuclei",
+    "how much of the field of view do the nuclei cover, in percent?",
+])
+def test_coverage_requests(planner: Planner, text: str) -> None:
+    plan = planner.plan(text, ImageMeta(pixel_size_um=0.5))
+    assert not plan.not_understood, plan.not_understood
+    assert [(p.name, p.unit) for p in plan.promised()] == [("covered_percent", "%"), ("covered_area", "um^2")]
+
+
+@pytest.mark.parametrize("text", [
+    "what percent of the nuclei are big, and the confluence",  # a share of the nuclei is not the covered share
+    "confluence of the cells in 3D",  # 2-D only
+])
+def test_coverage_is_not_a_share_of_objects_nor_3d(planner: Planner, text: str) -> None:
+    assert planner.plan(text, ImageMeta(pixel_size_um=0.5, z=10, axes="ZYX")).not_understood
+
+
+def test_coverage_and_total_area_on_a_scene(tmp_path: Path) -> None:
+    scene, result = _run(tmp_path, "Total area covered by nuclei in pixels, and the percentage of the image they cover",
+                         "nuclei", {"radii": [7, 8, 9, 10]}, "plain")
+    assert result.ok, result.problems
+    assert result.values["covered_percent"]["value"] == pytest.approx(scene.truth["covered_percent"], rel=0.1)
+    assert result.values["covered_area"]["value"] == pytest.approx(scene.truth["covered_area_px"], rel=0.1)
+    assert result.values["total_area"]["value"] == pytest.approx(scene.truth["area_total_px"], rel=0.1)
+
+
+def test_coverage_without_an_image_is_verified_on_the_synthetic_scene(tmp_path: Path) -> None:
+    result = CodeAssistant(ScriptedModel(["x"], is_small=True), ExecSandbox(tmp_path), None).run(  # type: ignore[arg-type]
+        "what fraction of the image do the nuclei cover?")
+    assert result.ok and result.verified, (result.problems, result.notes)

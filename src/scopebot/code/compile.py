@@ -235,6 +235,11 @@ def _measure(s: _Script, plan: AnalysisPlan, frame: int) -> None:
                   f"summary['mean_distance_to_{c}'] = (float(table['distance_to_{c}_{unit_len}'].mean()), "
                   f"{unit_len!r})")
             _summaries(s, m, f"table['distance_to_{c}_{unit_len}']", f"distance_to_{c}", unit_len)
+        elif m.kind == "coverage":
+            s.use("coverage")
+            s.add("covered_percent, covered_area = coverage(labels" + (", pixel_size)" if phys else ")"),
+                  "summary['covered_percent'] = (covered_percent, '%')",
+                  f"summary['covered_area'] = (covered_area, {'um^2' if phys else 'px'!r})")
         elif m.kind == "positivity":
             s.use("positive_objects")
             s.add(f"marker = prepare({m.channel}, time={frame})")

@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 MeasureKind = Literal["count", "size", "intensity", "shape", "skeleton_length", "nn_distance",
-                      "object_distance", "colocalisation", "positivity", "tracking"]
+                      "object_distance", "colocalisation", "positivity", "tracking", "coverage"]
 IntensityStat = Literal["mean", "median", "max", "min", "sum"]
 #: The column prefix of each per-object intensity statistic ("sum" is the integrated intensity).
 STAT_COLUMN = {"mean": "mean_intensity", "median": "median_intensity", "max": "max_intensity",
@@ -172,6 +172,9 @@ class AnalysisPlan(BaseModel):
                 out += [Promise(name=f"{base}_{unit}", unit=unit, where="column"),
                         Promise(name=f"mean_{base}", unit=unit)]
                 out += [Promise(name=f"{SUMMARY_PREFIX[st]}_{base}", unit=unit) for st in m.summaries]
+            elif m.kind == "coverage":  # the share of the image the objects cover (2-D)
+                out += [Promise(name="covered_percent", unit="%"),
+                        Promise(name="covered_area", unit="um^2" if phys else "px")]
             elif m.kind == "colocalisation":
                 out += [Promise(name=n, unit="") for n in ("pearson_r", "manders_m1", "manders_m2")]
             elif m.kind == "positivity":

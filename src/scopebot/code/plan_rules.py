@@ -183,6 +183,10 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
                 "measure" in vocab.concepts[i] for p, i in parse.concepts if clause[p] == clause[pos]):
             # "both channels are in the file": a description of the data; the plan does use both channels
             plan.understood.append(f"'{phrase_of(parse, pos)}' -> describes the data (the plan uses two channels)")
+        elif need == "positivity" and "coverage" in plan.kinds() and "positivity" not in plan.kinds() and (any(
+                vocab.concepts[i].get("measure") == "coverage" and clause[p] == clause[pos] for p, i in parse.concepts)
+                or not any(p != pos and clause[p] == clause[pos] for p, _ in parse.concepts)):  # ", in percent?"
+            plan.understood.append(f"'{phrase_of(parse, pos)}' -> the covered share in percent")  # "in percent"
         elif need and need not in plan.kinds():
             plan.not_understood.append(f"{phrase_of(parse, pos)} (only with {need} in this plan)")
     plan.understood += [f"'{typed}' -> read as '{word}' (spelling)" for typed, word in parse.corrections]

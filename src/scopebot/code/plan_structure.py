@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from scopebot.code.plan import SUMMARISED_KINDS, SUMMARY_PREFIX
+from scopebot.code.plan import SUMMARISED_KINDS, SUMMARY_PREFIX, Measurement
 
 if TYPE_CHECKING:
     from scopebot.code.plan import AnalysisPlan
@@ -22,7 +22,15 @@ def column_stats(plan: AnalysisPlan, parse: Parse) -> None:
     per-object column the plan measures becomes a summary next to the mean. A statistic of a quantity the plan does
     not measure (its word was taken by another step) is reported, never dropped."""
     kinds = plan.kinds()
+    if "coverage" in kinds and plan.is_3d:
+        plan.not_understood.append("the covered share of a 3-D stack (in the plan only for 2-D images or projections)")
     for pos, stat, measure in parse.column_stats:
+        if measure == "coverage" and stat == "sum":  # "the total area covered by nuclei": the areas' sum too
+            size = next((m for m in plan.measurements if m.kind == "size"), None)
+            if size is None:
+                size = Measurement(kind="size")
+                plan.measurements.append(size)
+            measure = "size"
         kind = measure
         if "tracking" in kinds and measure in ("object_distance", "skeleton_length", "tracking"):
             kind = "tracking"  # "the total distance the particle travels": its path length

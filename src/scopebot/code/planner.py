@@ -227,7 +227,8 @@ class Planner:
         measure, phrase = found
         if measure == "tracking" and not {"distanc", "path", "travel", "travell"} & set(phrase):
             return False
-        if measure not in ("size", "skeleton_length", "nn_distance", "object_distance", "tracking"):
+        if measure not in ("size", "skeleton_length", "nn_distance", "object_distance", "tracking") and (
+                measure, stat) != ("coverage", "sum"):
             return False
         parse.tokens[i].used = f"colstat:{stat}"
         parse.column_stats.append((i, stat, measure))

@@ -78,6 +78,9 @@ def nuclei(rng: np.random.Generator, count: int = 10, radius: float = 8, size: i
              "positive_count": positive, "positive_percent": 100.0 * positive / len(radii)}
     truth["integrated_c1"] = [1600.0 * a for a in areas]
     _column_summaries(truth, "area", {"px": truth["areas_px"], "um2": truth["areas_um2"]})
+    truth["covered_percent"] = 100.0 * float((ch1 > 0).sum()) / (size * size)  # the script's name: it is verified
+    truth["covered_area_px"] = float((ch1 > 0).sum())
+    truth["covered_area_um2"] = truth["covered_area_px"] * pixel_size ** 2
     truth["integrated_c2"] = [(float(ch2[_disk(shape, cy, cx, r)].max()) + 100.0) * a
                               for (cy, cx), r, a in zip(centers, radii, areas, strict=False)]
     data = np.stack([_finish(ch1, rng, noise), _finish(ch2, rng, noise)]) if channels == 2 else _finish(ch1, rng, noise)

@@ -123,3 +123,11 @@ def column_summary(values, stat="mean"):
         return float("nan")
     func = {"mean": np.mean, "median": np.median, "max": np.max, "min": np.min, "sum": np.sum}[stat]
     return float(func(values))
+
+
+def coverage(labels, pixel_size=None):
+    """The share of the image the objects cover: (percent of the pixels, covered area in px, or um^2 with a
+    pixel size). 2-D label images only."""
+    covered = float(np.count_nonzero(labels))
+    area = covered * float(pixel_size) ** 2 if pixel_size else covered
+    return 100.0 * covered / labels.size, area
