@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from scopebot.answer.text import STOPWORDS, stem
+from scopebot.code.thesaurus import THESAURUS_PATH, Condition, load_thesaurus
 
 if TYPE_CHECKING:
     from scopebot.code.planner import Token, Vocabulary
@@ -43,8 +44,10 @@ _MOVIES = {"movie", "movies", "film", "films", "video", "videos", "time-lapse", 
 _IDENTIFIER_RE = re.compile(r"([a-z]{1,6})-?(\d{1,4})([a-z]{0,3}\d{0,2})")
 _NUMBER_RE = re.compile(r"\d+(?:\.\d+)?")
 _DESCRIPTIONS = {"sample": "describes the sample", "molecule": "names a protein, gene or dye of the sample",
-                 "data": "describes the data or the instrument", "discourse": "a discourse word"}
-_LABELS = {"abbreviation": "abbreviation", "spelling": "spelling", "synonym": "synonym", "object": "object name"}
+                 "data": "describes the data or the instrument", "discourse": "a discourse word",
+                 "plain": "an everyday word with no analysis meaning"}
+_LABELS = {"abbreviation": "abbreviation", "spelling": "spelling", "synonym": "synonym", "object": "object name",
+           "everyday": "everyday word"}
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,8 @@ class Rule:
     source: tuple[str, ...]
     target: tuple[str, ...]  # empty: a description, kept as typed and read as a filler
     section: str
-    when: str = ""  # "", number, object, rate, verb, of, label, descriptor (channel-naming check)
+    when: str = ""  # "", number, object, rate, verb, of, label, descriptor (channel-naming check), context
+    context: Condition | None = None  # thesaurus entries: where the entry holds (``when == "context"``)
 
 
 @dataclass
@@ -78,16 +82,17 @@ def _words(phrase: object) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=4)
-def load_lexicon(path: Path = LEXICON_PATH) -> Lexicon:
-    """The lexicon file, validated."""
+def load_lexicon(path: Path = LEXICON_PATH, thesaurus: Path | None = THESAURUS_PATH) -> Lexicon:
+    """The lexicon file, validated, with the everyday words of the thesaurus (:mod:`scopebot.code.thesaurus`)."""
     data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
     rules: dict[tuple[str, ...], list[Rule]] = {}
 
-    def add(source: object, target: object, section: str, when: str = "") -> None:
+    def add(source: object, target: object, section: str, when: str = "", context: Condition | None = None) -> None:
         words = _words(source)
         if not words:
             raise ValueError(f"{path.name}: empty source in {section}")
-        rules.setdefault(words, []).append(Rule(words, tuple(str(target).split()) if target else (), section, when))
+        rules.setdefault(words, []).append(Rule(words, tuple(str(target).split()) if target else (), section, when,
+                                                context))
 
     symbols, shown = {}, {}
     for k, (sym, tgt) in enumerate(sorted((data.get("symbols") or {}).items())):
@@ -115,6 +120,13 @@ def load_lexicon(path: Path = LEXICON_PATH) -> Lexicon:
         add(word, "", "molecule", "descriptor")
     for word in specimen.get("label_descriptors") or []:
         add(word, "", "molecule", "label")
+    if thesaurus is not None:  # after the lexicon: a lexicon rule for the same words is tried first
+        words_of = load_thesaurus(thesaurus)
+        for entry in words_of.entries:
+            add(entry.source, entry.target, "everyday" if entry.target else "plain",
+                "context" if entry.condition else "", entry.condition)
+        for word in words_of.harmless:
+            add(word, "", "plain")
     endings = [(str(a), str(b)) for a, b in spelling.get("endings") or []]
     return Lexicon(version=int(data["version"]), symbols=symbols, shown=shown,
                    rules=rules, longest=max(map(len, rules)), endings=endings + [(b, a) for a, b in endings],
@@ -136,6 +148,7 @@ class _Known:
     objects: set[str]  # single-word object nouns
     statistics: dict[str, str]
     phrases: set[tuple[str, ...]]
+    words: set[str] = field(default_factory=set)  # meaning without the words only part of longer phrases
 
 
 _KNOWN: dict[int, tuple[Vocabulary, _Known]] = {}
@@ -146,12 +159,15 @@ def _known(vocab: Vocabulary) -> _Known:
     if cached is not None and cached[0] is vocab:
         return cached[1]
     meaning = {w for phrase, _ in vocab.phrases for w in phrase}
-    for words in (vocab.stains, vocab.negations, vocab.qualifiers, set(vocab.units), vocab.channel_words,
+    words = {phrase[0] for phrase, _ in vocab.phrases if len(phrase) == 1}
+    for group in (vocab.stains, vocab.negations, vocab.qualifiers, set(vocab.units), vocab.channel_words,
                   set(vocab.ordinals), set(vocab.cardinals), set(vocab.axis_words)):
-        meaning |= {stem(str(w)) for w in words}
+        meaning |= {stem(str(w)) for w in group}
+        words |= {stem(str(w)) for w in group}
     objects = {phrase[0] for phrase, i in vocab.phrases if len(phrase) == 1 and vocab.concepts[i].get("object_nouns")}
     known = _Known(meaning=meaning, fillers=set(vocab.fillers) | {stem(w) for w in STOPWORDS} | set(STOPWORDS),
-                   objects=objects, statistics=dict(vocab.statistics), phrases={p for p, _ in vocab.phrases})
+                   objects=objects, statistics=dict(vocab.statistics), phrases={p for p, _ in vocab.phrases},
+                   words=words)
     _KNOWN[id(vocab)] = (vocab, known)
     return known
 
@@ -215,6 +231,8 @@ class _Normaliser:
                        for k in self._ahead(words, j, 2))
         if rule.when == "descriptor":
             return not self._names_channel(words, i, j)
+        if rule.when == "context" and rule.context is not None:
+            return rule.context.holds(words, i, j)
         return True
 
     @staticmethod
@@ -240,6 +258,8 @@ class _Normaliser:
 
     def _protected(self, rule: Rule) -> bool:
         """A word the vocabulary gives its own meaning is never rewritten by a rule without a condition."""
+        if rule.context is not None and rule.context.override:
+            return False  # a thesaurus entry that may rewrite a vocabulary phrase in its context only
         if len(rule.source) > 1:
             return tuple(stem(w) for w in rule.source) in self.known.phrases
         word = rule.source[0]
@@ -247,6 +267,9 @@ class _Normaliser:
         if s in self.known.statistics:
             target = self.known.statistics.get(stem(rule.target[0])) if len(rule.target) == 1 else None
             return target != self.known.statistics[s]
+        if rule.when == "context":  # a thesaurus entry in its context: only a word that is a phrase of its own,
+            # not one that shares its stem with a word of a longer phrase ("partial" ones, "partially outside")
+            return s in self.known.words or word in STOPWORDS or (s in self.known.fillers and len(word) > 3)
         if rule.when and rule.when not in ("descriptor", "label", "object_name"):
             return False
         # a filler too ("lens" is not "lengths"), unless a short abbreviation only shares its stem ("len")
