@@ -324,7 +324,7 @@ def test_comparison_without_number_kernel_width_and_elliptical_channel(planner: 
     ("count the weakly stained cells", "weakly"),
     ("count the nuclei in the top left corner", "top"),
     ("mean intensity of the whole image", "whole"),
-    ("what fraction of the image is covered by cells", "fraction"),
+    ("what fraction of the nuclei are large", "fraction"),  # (the image's covered share is a coverage now)
     ("measure the amount of GFP in each cell", "amount"),
 ])
 def test_subsets_regions_and_fractions_are_not_silently_dropped(planner: Planner, text: str, flagged: str) -> None:
