@@ -241,3 +241,17 @@ def test_coverage_without_an_image_is_verified_on_the_synthetic_scene(tmp_path: 
     result = CodeAssistant(ScriptedModel(["x"], is_small=True), ExecSandbox(tmp_path), None).run(  # type: ignore[arg-type]
         "what fraction of the image do the nuclei cover?")
     assert result.ok and result.verified, (result.problems, result.notes)
+
+
+@pytest.mark.parametrize("text", [
+    "segment the nuclei in 3D and give the circularity of each",  # was: the circularity of a max projection
+    "3D skeleton length of the filaments in um",  # was: the projected (shorter) length, claimed ok
+])
+def test_2d_measurements_of_3d_objects_are_reported(planner: Planner, text: str) -> None:
+    plan = planner.plan(text, ImageMeta(pixel_size_um=0.5, z_step_um=2, z=10, axes="ZYX"))
+    assert plan.is_3d and any("3-D objects" in w for w in plan.not_understood), plan.not_understood
+
+
+def test_2d_shape_after_a_projection_stays_answered(planner: Planner) -> None:
+    plan = planner.plan("max project the stack and give the circularity of each object", ImageMeta(z=10, axes="ZYX"))
+    assert not plan.is_3d and not plan.not_understood

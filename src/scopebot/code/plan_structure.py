@@ -22,6 +22,10 @@ def column_stats(plan: AnalysisPlan, parse: Parse) -> None:
     per-object column the plan measures becomes a summary next to the mean. A statistic of a quantity the plan does
     not measure (its word was taken by another step) is reported, never dropped."""
     kinds = plan.kinds()
+    for kind in ("shape", "skeleton_length"):  # the blocks measure these on 2-D labels: a projection is no answer
+        if kind in kinds and plan.is_3d:
+            plan.not_understood.append(f"{kind.replace('_', ' ')} of 3-D objects (in the plan only in 2-D: ask for a "
+                                       "max projection first)")
     if "coverage" in kinds and plan.is_3d:
         plan.not_understood.append("the covered share of a 3-D stack (in the plan only for 2-D images or projections)")
     for pos, stat, measure in parse.column_stats:
