@@ -255,3 +255,19 @@ def test_2d_measurements_of_3d_objects_are_reported(planner: Planner, text: str)
 def test_2d_shape_after_a_projection_stays_answered(planner: Planner) -> None:
     plan = planner.plan("max project the stack and give the circularity of each object", ImageMeta(z=10, axes="ZYX"))
     assert not plan.is_3d and not plan.not_understood
+
+
+def test_a_covered_share_of_zero_is_no_answer() -> None:
+    import json
+
+    from scopebot.code.blocks.report import RESULT_PREFIX
+    from scopebot.code.plan import Promise
+    from scopebot.code.verify import check_promises
+
+    promises = [Promise(name="covered_percent", unit="%"), Promise(name="covered_area", unit="px")]
+    line = RESULT_PREFIX + json.dumps({"summary": {"covered_percent": {"value": 0.0, "unit": "%"},
+                                                   "covered_area": {"value": 0.0, "unit": "px"}}})
+    check = check_promises(promises, line, [])
+    assert not check.ok and "no objects were found" in " ".join(check.problems)
+    line = line.replace('"value": 0.0, "unit": "%"', '"value": 12.5, "unit": "%"')
+    assert check_promises(promises, line, []).ok

@@ -23,6 +23,10 @@ class ResultCheck(BaseModel):
     columns: dict[str, list[Any]] = Field(default_factory=dict)
 
 
+#: Summaries that are 0 only when segmentation found nothing: never an answer, a hint to check the channel.
+_NOTHING_FOUND_AT_ZERO = {"count", "covered_percent"}
+
+
 def parse_result(stdout: str) -> dict[str, Any] | None:
     """The last machine-readable result line of a run, or None."""
     for line in reversed(stdout.splitlines()):
@@ -81,7 +85,7 @@ def check_promises(promises: list[Promise], stdout: str, figures: list[str],
                 problems.append(f"{p.name} is not a number ({entry.get('value')!r})")
             elif (entry.get("unit") or "") != p.unit:
                 problems.append(f"{p.name} in {entry.get('unit')!r}, promised {p.unit!r}")
-            elif p.unit == "objects" and p.name == "count" and entry["value"] == 0:
+            elif p.name in _NOTHING_FOUND_AT_ZERO and entry["value"] == 0:
                 problems.append("no objects were found (check the channel and the threshold)")
             else:
                 kept.append(f"{p.name} = {entry['value']:.4g} {p.unit}".rstrip())
