@@ -271,3 +271,14 @@ def test_a_covered_share_of_zero_is_no_answer() -> None:
     assert not check.ok and "no objects were found" in " ".join(check.problems)
     line = line.replace('"value": 0.0, "unit": "%"', '"value": 12.5, "unit": "%"')
     assert check_promises(promises, line, []).ok
+
+
+@pytest.mark.parametrize(("text", "reported"), [
+    ("Pearson correlation between channel 1 and channel 2 inside the nuclei", True),  # was: whole-image Pearson
+    ("colocalisation of channel 1 and 2 within each cell", True),
+    ("colocalisation of the spots in channel 1 and channel 2", False),  # the spots say what the channels hold
+])
+def test_colocalisation_inside_objects_is_reported(planner: Planner, text: str, reported: bool) -> None:
+    plan = planner.plan(text, ImageMeta(channels=2, axes="CYX"))
+    assert "colocalisation" in plan.kinds()
+    assert any("inside objects" in w for w in plan.not_understood) == reported, plan.not_understood

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from scopebot.code.plan import AnalysisPlan, ImageMeta, Measurement
 from scopebot.code.plan_numbers import numbers, unused_contexts
 from scopebot.code.plan_structure import (
+    colocalisation_inside_objects,
     column_stats,
     how_many_units,
     nearest_of_another_channel,
@@ -157,6 +158,7 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
         if not any(m.kind == kind for m in plan.measurements):
             plan.measurements.append(Measurement(kind=kind))  # type: ignore[arg-type]
     column_stats(plan, parse)
+    colocalisation_inside_objects(plan, parse, vocab, clause)
     background_as_region(plan, parse, vocab)
     groupings(plan, parse, vocab)
     subsets_and_image_level(plan, parse, vocab)

@@ -106,3 +106,25 @@ def stain_roles_in_descriptions(parse: Parse, vocab: Vocabulary, clause: list[in
         near = [(abs(pos - rp), rp) for rp, _ in roles if clause[rp] == clause[pos] and abs(pos - rp) <= 10]
         if near and min(near)[1] in holding:
             parse.channel_roles[pos] = role
+
+
+#: Words that put a measurement inside objects ("inside the nuclei", "within each cell").
+_INSIDE = {"inside", "within", "in"}
+
+
+def colocalisation_inside_objects(plan: AnalysisPlan, parse: Parse, vocab: Vocabulary, clause: list[int]) -> None:
+    """'Pearson between ch1 and ch2 inside the nuclei': the plan's colocalisation is over the whole image, so a
+    request for it inside objects is reported, never answered with the whole-image coefficients."""
+    if "colocalisation" not in plan.kinds():
+        return
+    coloc = {clause[p] for p, i in parse.concepts if vocab.concepts[i].get("measure") == "colocalisation"}
+    toks = parse.tokens
+    for pos, idx in parse.concepts:
+        if not vocab.concepts[idx].get("object_nouns") or clause[pos] not in coloc:
+            continue
+        k = pos - 1
+        while k >= 0 and toks[k].text in ("the", "each", "every", "all", "a", "individual", "single", "my"):
+            k -= 1
+        if k >= 0 and toks[k].text in _INSIDE:
+            plan.not_understood.append(f"{toks[k].text} {' '.join(t.text for t in toks[k + 1:pos + 1])} "
+                                       "(colocalisation inside objects: the plan measures it over the whole image)")
