@@ -282,3 +282,20 @@ def test_colocalisation_inside_objects_is_reported(planner: Planner, text: str, 
     plan = planner.plan(text, ImageMeta(channels=2, axes="CYX"))
     assert "colocalisation" in plan.kinds()
     assert any("inside objects" in w for w in plan.not_understood) == reported, plan.not_understood
+
+
+def test_background_corrected_intensities_are_measured_on_the_corrected_channel(tmp_path: Path) -> None:
+    """Was: the correction was applied only to the image that is segmented; the intensities were raw (+100)."""
+    scene, result = _run(tmp_path, "nuclei in channel 1; subtract the background, then give the mean channel 2 "
+                         "intensity of each nucleus", "nuclei", {"channels": 2, "count": 6}, "plain")
+    assert result.ok, result.problems
+    assert "subtract_background(signal" in result.code and "after the background correction" in result.code
+    raw = sorted(scene.truth["intensities_c2"])  # 100, 200, ... on a flat background of 100
+    got = sorted(result.columns["mean_intensity_c2"])
+    assert got == pytest.approx([v - 100.0 for v in raw], abs=20.0)
+
+
+def test_a_bare_number_for_the_background_is_not_a_radius(planner: Planner) -> None:
+    plan = planner.plan("subtract a background of 100 and give the mean intensity of each nucleus")
+    assert "100" in plan.not_understood and plan.preprocessing.background_radius == 25
+    assert planner.plan("rolling ball background 40, then count the spots").preprocessing.background_radius == 40

@@ -203,6 +203,10 @@ def _measure(s: _Script, plan: AnalysisPlan, frame: int) -> None:
         elif m.kind == "intensity":
             s.use("object_intensity")
             s.add(f"signal = prepare({m.channel}, time={frame})")
+            if plan.preprocessing.background and plan.preprocessing.correct_measured:
+                s.use("subtract_background")
+                s.add(f"signal = subtract_background(signal, radius={plan.preprocessing.background_radius:g})"
+                      "  # the request corrects the background: intensities of the corrected channel")
             for stat in m.stats:
                 icol = f"{STAT_COLUMN[stat]}_{c}"  # (own name: `col` stays the size column)
                 s.add(f"table[{icol!r}] = object_intensity(labels, signal, {stat!r})",

@@ -52,6 +52,8 @@ class Inputs(BaseModel):
 class Preprocessing(BaseModel):
     background: bool = Field(default=False, description="Subtract an uneven background.")
     background_radius: float = Field(default=25.0, gt=0)
+    correct_measured: bool = Field(default=True, description="With a background correction: intensities are "
+                                                             "measured on the corrected channel too.")
     denoise: bool = Field(default=False, description="Median filter.")
     denoise_size: int = Field(default=3, ge=1, le=15, description="Median filter width in px.")
     smooth_sigma: float | None = Field(default=1.0, ge=0, description="Gaussian sigma in px (None: off).")
@@ -204,7 +206,9 @@ class AnalysisPlan(BaseModel):
         steps = [name for flag, name in ((p.background, "background correction"), (p.denoise, "median denoise"),
                                          (p.smooth_sigma, f"gaussian smoothing (sigma {p.smooth_sigma})"))
                  if flag]
-        lines.append("- preprocessing: " + (", ".join(steps) or "none"))
+        lines.append("- preprocessing: " + (", ".join(steps) or "none")
+                     + (" (intensities measured after the background correction)" if p.background
+                        and p.correct_measured and "intensity" in self.kinds() else ""))
         if s is not None:
             thr = f"manual threshold {s.threshold:g}" if s.method == "manual" else f"{s.method} threshold"
             extra = [x for flag, x in ((s.split_touching, "split touching objects (watershed)"),

@@ -50,6 +50,10 @@ def numbers(plan: AnalysisPlan, parse: Parse, clause: list[int], contexts: list[
         if ctx == "radius_word" and not plan.preprocessing.background:
             toks[q.pos].used = None  # an object's radius is not in the plan (only the rolling ball's): report it
             continue
+        if ctx == "radius" and q.dim == "bare" and not {"ball", "rolling", "radius"} & {
+                t.text for k, t in enumerate(toks) if clause[k] == clause[q.pos]}:
+            toks[q.pos].used = None  # "subtract a background of 100": an offset, not a radius; report it
+            continue
         if ctx == "radius_word":
             ctx = "radius"
         if ctx == "kernel" and not (float(q.value).is_integer() and 1 <= q.value <= 15):
