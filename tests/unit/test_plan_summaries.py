@@ -299,3 +299,21 @@ def test_a_bare_number_for_the_background_is_not_a_radius(planner: Planner) -> N
     plan = planner.plan("subtract a background of 100 and give the mean intensity of each nucleus")
     assert "100" in plan.not_understood and plan.preprocessing.background_radius == 25
     assert planner.plan("rolling ball background 40, then count the spots").preprocessing.background_radius == 40
+
+
+@pytest.mark.parametrize(("text", "frame"), [
+    ("count the spots in the first frame", 0), ("count the spots in the last frame", 9),
+    ("count the spots in the 3rd frame", 2),
+])
+def test_a_frame_named_by_an_ordinal(planner: Planner, text: str, frame: int) -> None:
+    plan = planner.plan(text, ImageMeta(axes="TYX", t=10))
+    assert plan.inputs.time == frame and not plan.not_understood and not plan.missing
+
+
+@pytest.mark.parametrize("text", [
+    "track the spots between frame 2 and frame 6 and give the speed",  # was: all frames, the numbers dropped
+    "the speed of the spot in um/s, frames 1 to 5 only",
+])
+def test_a_range_of_frames_for_tracking_is_reported(planner: Planner, text: str) -> None:
+    plan = planner.plan(text, ImageMeta(axes="TYX", t=10, pixel_size_um=0.2, time_step_s=0.5))
+    assert "tracking" in plan.kinds() and any("frame numbers" in w for w in plan.not_understood)

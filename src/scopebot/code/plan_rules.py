@@ -178,6 +178,8 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
         # a time-lapse measured on one frame nobody chose would answer about one picture, not the movie
         plan.missing.append(f"which time point (the image has {plan.meta.t}): say e.g. 'in frame 1', or 'in "
                             "each frame' for a count per frame")
+    if plan.inputs.time == "all" and parse.frame_named:  # "track the spots between frame 2 and frame 6"
+        plan.not_understood.append("the frame numbers (a range of frames is not in the plan: every frame is used)")
     for pos, idx in parse.concepts:
         need = vocab.concepts[idx].get("needs")
         two_used = len({plan.inputs.channel} | {m.channel for m in plan.measurements if m.channel is not None}) > 1
