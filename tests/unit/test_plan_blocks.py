@@ -194,7 +194,7 @@ def test_shape_perimeter_and_axis_lengths_in_px_and_um() -> None:
     labels = _segment(shapes.data)
     table = measure.shape_table(labels)
     for column, truth in (("perimeter_px", "perimeters_px"), ("major_axis_px", "major_axes_px"),
-                          ("minor_axis_px", "minor_axes_px")):
+                          ("minor_axis_px", "minor_axes_px"), ("equivalent_diameter_px", "diameters_px")):
         assert sorted(table[column]) == pytest.approx(sorted(shapes.truth[truth]), rel=0.08), column
     in_um = measure.shape_table(labels, pixel_size=0.5)
     assert sorted(in_um["major_axis_um"]) == pytest.approx([0.5 * v for v in sorted(shapes.truth["major_axes_px"])],

@@ -317,3 +317,9 @@ def test_a_frame_named_by_an_ordinal(planner: Planner, text: str, frame: int) ->
 def test_a_range_of_frames_for_tracking_is_reported(planner: Planner, text: str) -> None:
     plan = planner.plan(text, ImageMeta(axes="TYX", t=10, pixel_size_um=0.2, time_step_s=0.5))
     assert "tracking" in plan.kinds() and any("frame numbers" in w for w in plan.not_understood)
+
+
+def test_the_diameter_of_each_object_on_a_scene(tmp_path: Path) -> None:
+    scene, result = _run(tmp_path, "the diameter of each object in pixels", "shapes", {}, "plain")
+    assert result.ok, result.problems
+    assert sorted(result.columns["equivalent_diameter_px"]) == pytest.approx(scene.truth["diameters_px"], rel=0.08)

@@ -161,7 +161,7 @@ class AnalysisPlan(BaseModel):
                                                                              "circularity", "aspect_ratio")]
                 unit = "um" if phys and not self.is_3d else "px"
                 out += [Promise(name=f"{n}_{unit}", unit=unit, where="column")
-                        for n in ("perimeter", "major_axis", "minor_axis")]
+                        for n in ("perimeter", "major_axis", "minor_axis", "equivalent_diameter")]
             elif m.kind == "skeleton_length":
                 unit = "um" if phys else "px"
                 out += [Promise(name=f"skeleton_length_{unit}", unit=unit, where="column"),

@@ -235,7 +235,8 @@ def shapes(rng: np.random.Generator, size: int = 200) -> Scene:
                                                      "aspect_ratios": [1.0] * 3 + [4.0] * 3,
                                                      "perimeters_px": [2 * np.pi * 12] * 3 + [_ellipse_perimeter(24, 6)] * 3,
                                                      "major_axes_px": [24.0] * 3 + [48.0] * 3,
-                                                     "minor_axes_px": [24.0] * 3 + [12.0] * 3})
+                                                     "minor_axes_px": [24.0] * 3 + [12.0] * 3,
+                                                     "diameters_px": [24.0] * 6})  # same area: 144 pi
 
 
 def _ellipse_perimeter(a: float, b: float) -> float:

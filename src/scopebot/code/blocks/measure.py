@@ -43,7 +43,8 @@ def object_intensity(labels, image, stat="mean"):
 
 def shape_table(labels, pixel_size=None):
     """Eccentricity, solidity, circularity (4 pi area / perimeter^2), aspect ratio (major / minor axis),
-    perimeter and major/minor axis lengths (px, or um with a pixel size) of each 2-D object."""
+    perimeter, major/minor axis lengths and the equivalent diameter (of the circle with the same area), in px or,
+    with a pixel size, um, of each 2-D object."""
     import pandas as pd
     from skimage import measure
 
@@ -52,11 +53,12 @@ def shape_table(labels, pixel_size=None):
     table = pd.DataFrame(props)
     table["circularity"] = (4 * np.pi * table["area"] / np.maximum(table["perimeter"], 1e-9) ** 2).clip(upper=1)
     table["aspect_ratio"] = table["axis_major_length"] / np.maximum(table["axis_minor_length"], 1e-9)
+    table["equivalent_diameter"] = np.sqrt(4 * table["area"] / np.pi)  # of the circle with the same area
     table = table.rename(columns={"perimeter": "perimeter", "axis_major_length": "major_axis",
                                   "axis_minor_length": "minor_axis"})
     unit, scale = ("um", float(pixel_size)) if pixel_size else ("px", 1.0)
     lengths = []
-    for name in ("perimeter", "major_axis", "minor_axis"):
+    for name in ("perimeter", "major_axis", "minor_axis", "equivalent_diameter"):
         table[f"{name}_{unit}"] = table[name] * scale
         lengths.append(f"{name}_{unit}")
     return table[["eccentricity", "solidity", "circularity", "aspect_ratio", *lengths]]
