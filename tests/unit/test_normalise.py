@@ -53,7 +53,7 @@ def test_no_rule_without_a_condition_overrides_a_word_the_vocabulary_gives_a_mea
 def test_every_rewrite_targets_words_the_vocabulary_knows_except_the_listed_gaps() -> None:
     vocab = load_vocabulary()
     known = {w for phrase, _ in vocab.phrases for w in phrase} | set(vocab.fillers) | set(vocab.statistics) \
-        | set(vocab.qualifiers) | {stem(w) for w in STOPWORDS | vocab.stains | set(vocab.units)}
+        | set(vocab.qualifiers) | {stem(w) for w in STOPWORDS | vocab.stains | set(vocab.units) | vocab.negations}
     missing = {w for rules in load_lexicon().rules.values() for rule in rules for w in rule.target
                if stem(w) not in known and w not in vocab.units and w.isalpha()}
     # canonical words the vocabulary does not have yet: such a request is still declined, naming the word

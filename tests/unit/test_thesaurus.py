@@ -29,7 +29,7 @@ def _core(plan: AnalysisPlan) -> dict:
 # --- the data ------------------------------------------------------------------------------------
 def test_the_thesaurus_loads_and_feeds_the_lexicon() -> None:
     thesaurus = load_thesaurus()
-    assert thesaurus.version == 1 and len(thesaurus.entries) > 150 and len(thesaurus.harmless) > 50
+    assert thesaurus.version == 1 and len(thesaurus.entries) > 300 and len(thesaurus.harmless) > 25
     sections = {r.section for rules in load_lexicon().rules.values() for r in rules}
     assert {"everyday", "plain"} <= sections
 
@@ -54,7 +54,7 @@ def test_harmless_words_are_words_the_vocabulary_gives_no_meaning() -> None:
 def test_every_rewrite_targets_words_the_vocabulary_knows() -> None:
     vocab = load_vocabulary()
     known = {w for phrase, _ in vocab.phrases for w in phrase} | set(vocab.fillers) | set(vocab.statistics) \
-        | set(vocab.qualifiers) | {stem(w) for w in STOPWORDS | vocab.stains | set(vocab.units)}
+        | set(vocab.qualifiers) | {stem(w) for w in STOPWORDS | vocab.stains | set(vocab.units) | vocab.negations}
     missing = {w for e in load_thesaurus().entries for w in e.target.split() if stem(w) not in known and w.isalpha()}
     assert missing == set()
 
@@ -97,6 +97,12 @@ _MOVIE = ImageMeta(axes="TYX", t=10, pixel_size_um=0.2, time_step_s=0.5)
      None),
     ("Hi! I transfected them with a reporter. count the nuclei please, perfect",
      "count the nuclei please", None),
+    ("my old lamp is super uneven. a normal threshold fails, so correct the background and count the spots",
+     "correct the background and count the spots", None),
+    ("count the nuclei but forget about the ones that are not completely in the picture",
+     "count the nuclei but exclude the ones touching the border", None),
+    ("the bead is jumping around; 0.2 um pixels and half a second between frames. speed in um/s?",
+     "the bead is moving; 0.2 um pixels and 0.5 s between frames. speed in um/s?", _MOVIE),
 ])
 def test_everyday_wording_plans_like_its_canonical_wording(planner: Planner, typed: str, canonical: str,
                                                            meta: ImageMeta | None) -> None:
@@ -121,17 +127,31 @@ def test_the_rewrites_are_shown_in_the_plan(planner: Planner) -> None:
     ("one side of the field is way hotter than the other. count the dots", None),  # the lamp is never named  # no border in the sentence: clipped how?
     ("count the nuclei brighter than the ones on the left", None),  # a subset, not the lamp
     ("the lamp is uneven; count only the nuclei brighter than the others on the right", None),
-    ("the total distance travelled by all the particles in the movie", _MOVIE),  # a sum over tracks
     ("count the transfected cells", None),  # a subset
     ("fix that threshold and count the nuclei", None),  # no illumination anywhere
     ("count the spots which stay", None),  # no removal: a subset of a time-lapse
     ("the pace of the analysis should be quick: count the nuclei", None),  # no motion
     ("squash the nuclei and count them", None),  # no stack
     ("the one half of the nuclei that is brighter", None),
+    ("count the normal cells", None),  # a judgement before an object may pick a subset
+    ("count the super bright spots", None),  # an intensifier before a subset adjective
+    ("give the area of the old ones", None),
+    ("the particle is jumping around. how far is it from the nearest nucleus", _MOVIE),
 ])
 def test_everyday_words_outside_their_context_stay_unknown(planner: Planner, request_: str,
                                                            meta: ImageMeta | None) -> None:
     assert planner.plan(request_, meta).not_understood, request_
+
+
+def test_the_distance_a_mover_covers_is_a_path_length_not_a_coverage(planner: Planner) -> None:
+    plan = planner.plan("over the whole movie, what total distance does the particle cover? microns", _MOVIE)
+    assert not plan.not_understood and [p.name for p in plan.promised()] == ["tracks", "mean_speed",
+                                                                              "mean_path_length"]
+
+
+def test_a_total_over_several_movers_is_not_read_as_one_path_length(planner: Planner) -> None:
+    plan = planner.plan("the total distance travelled by all the particles in the movie", _MOVIE)
+    assert not any("everyday word" in u and "total distance" in u for u in plan.understood)
 
 
 def test_a_threshold_comparison_with_a_number_is_not_read_as_the_lamp(planner: Planner) -> None:
