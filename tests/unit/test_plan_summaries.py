@@ -323,3 +323,16 @@ def test_the_diameter_of_each_object_on_a_scene(tmp_path: Path) -> None:
     scene, result = _run(tmp_path, "the diameter of each object in pixels", "shapes", {}, "plain")
     assert result.ok, result.problems
     assert sorted(result.columns["equivalent_diameter_px"]) == pytest.approx(scene.truth["diameters_px"], rel=0.08)
+
+
+@pytest.mark.parametrize(("text", "min_size", "reported"), [
+    ("count nuclei with a diameter above 10 px", 10, "10"),  # was: an area limit of 10 px
+    ("count the nuclei with a perimeter over 50 px", 10, "50"),
+    ("remove nuclei smaller than 50 px and give the circularity of the rest", 50, None),
+    ("count nuclei with an area above 100 px", 100, None),
+])
+def test_a_limit_on_another_quantity_is_not_a_size_limit(planner: Planner, text: str, min_size: int,
+                                                         reported: str | None) -> None:
+    plan = planner.plan(text, ImageMeta(pixel_size_um=0.5))
+    assert plan.segmentation is not None and plan.segmentation.min_size_px == min_size
+    assert (reported in plan.not_understood) if reported else not plan.not_understood, plan.not_understood

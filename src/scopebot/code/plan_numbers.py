@@ -108,6 +108,9 @@ def numbers(plan: AnalysisPlan, parse: Parse, clause: list[int], contexts: list[
         elif q.dim == "bare" and ctx == "frame":
             plan.inputs.time = max(0, int(q.value) - 1)
             parse.frame_named = True
+        elif q.dim in ("bare", "px", "area_um") and ctx in _SIZE_CTX and _other_quantity(clause, q.pos, measures):
+            toks[q.pos].used = None  # "a diameter above 10 px": a limit on that quantity, not on the area; report it
+            continue
         elif q.dim in ("bare", "px", "area_um") and ctx in _SIZE_CTX:
             ctx = ctx.removesuffix("_prep")  # "under 80 px" compares like "less than"
             low = ctx == "min" or (ctx == "less" and clause[q.pos] in removal) or \
@@ -225,6 +228,14 @@ def unused_contexts(plan: AnalysisPlan, parse: Parse, clause: list[int], context
         elif label == "slice" and (plan.inputs.z not in ("max", "mean", "sum", "3d", "range") or (
                 not explicit_z and plan.inputs.z != "range")):  # the default projection is no answer to "slices"
             plan.not_understood.append(f"{word} (per-slice results are not in the plan)")
+
+
+def _other_quantity(clause: list[int], pos: int, measures: list[tuple[int, str]]) -> bool:
+    """Whether the quantity named right before a size comparison's number (within five words, same clause) is one
+    other than the size ("a diameter above 10 px", "a perimeter over 50"): the limit is on that quantity."""
+    before = [(pos - p, m) for p, m in measures if p < pos and pos - p <= 5 and clause[p] == clause[pos]]
+    return bool(before) and min(before)[1] in ("shape", "skeleton_length", "nn_distance", "object_distance",
+                                                "tracking")
 
 
 def _marker_threshold(plan: AnalysisPlan, value: float) -> None:
