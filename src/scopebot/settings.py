@@ -158,8 +158,12 @@ class Settings(BaseSettings):
                                        "questions) or 'fixed' (term overlap + similarity with fixed bonuses).")
     answer_abstention: Literal["learned", "threshold"] = Field(
         default="learned", description="How scopebot decides that the evidence is too weak to answer: 'learned' "
-                                       "(the logistic model in data/abstain_model_v1.yaml, fitted on our "
+                                       "(the logistic model in data/abstain_model_v<N>.yaml, fitted on our "
                                        "training questions) or 'threshold' (evidence score < abstain_threshold).")
+    answer_abstention_model: Literal["1", "2"] = Field(
+        default="2", description="Version of the learned abstention model: '2' also asks whether one sentence "
+                                 "and one passage address what is asked; '1' uses the evidence score and the "
+                                 "writing-request cue only.")
 
     # --- sandbox ----------------------------------------------------------------------------------
     sandbox_timeout: float = Field(default=30.0, gt=0, description="Wall-clock seconds per sandbox run.")

@@ -18,10 +18,21 @@ The decision looks at the question and the retrieved passages only, before anyth
    such as "taken" missing from three passages says nothing; "stocks" or "catalogue", which almost
    no source uses, do). Below
    ``Settings.abstain_threshold`` scopebot abstains.
+3. **Does the evidence address what is asked** (inputs of the learned decision v2,
+   :mod:`scopebot.answer.abstain_model`): a question next to a covered topic ("which NVIDIA driver does
+   Cellpose need on Windows 11?") retrieves passages on the topic that do not state the asked-for detail.
+   Two measures see it: the best single sentence's MiniLM similarity with the question
+   (:func:`sentence_similarity`: a topical passage is similar as a whole, no sentence of it says the
+   thing asked), and the share of the question's words, weighted by their rarity in the corpus, that the
+   best single passage holds (:func:`passage_coverage`: the asked-for attribute and the topic must meet
+   in one passage, not be scattered over three). A question tied to a moment ("at the moment", "this
+   winter", a coming release, a recent year: :func:`scopebot.answer.qtype.is_time_anchored`) is a third
+   input: the sources are a fixed book and training material.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -32,8 +43,8 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from scopebot.answer.entities import EntityChecker, NameIndex, find_entities, norm
-from scopebot.answer.qtype import descriptor_suffixes, is_writing_request
-from scopebot.answer.text import STOPWORDS, content_words, stem, words
+from scopebot.answer.qtype import descriptor_suffixes, is_time_anchored, is_writing_request
+from scopebot.answer.text import STOPWORDS, clean_markdown, content_words, split_sentences, stem, words
 from scopebot.index.embeddings import Embedder
 
 if TYPE_CHECKING:
@@ -130,6 +141,11 @@ class EvidenceDecision(BaseModel):
     missing_words: list[str] = Field(default_factory=list, description="Question words in no passage (stems).")
     writing_request: bool = Field(default=False, description="The question asks to write something (a poem, a letter).")
     answerable: float | None = Field(default=None, description="The learned model's probability, when one decided.")
+    time_anchored: bool = Field(default=False, description="The question is tied to a moment (now, a coming release).")
+    sentence_similarity: float | None = Field(
+        default=None, description="Best cosine similarity of one sentence of the best passages with the question.")
+    passage_coverage: float | None = Field(
+        default=None, description="Rarity-weighted share of the question's words held by the best single passage.")
 
 
 def _coverage(question: str, context_stems: set[str]) -> tuple[float, list[str]]:
@@ -146,6 +162,38 @@ def _coverage(question: str, context_stems: set[str]) -> tuple[float, list[str]]
         else:
             missing.append(s)
     return found / total, missing
+
+
+#: Sentences of the best passages compared with the question (the first of each passage, at most).
+MAX_SENTENCES = 60
+
+
+def passage_coverage(question: str, texts: Sequence[str], vocabulary: Mapping[str, int] | None) -> float:
+    """The largest share, over ``texts``, of the question's content words that one text holds, each word
+    weighted by its inverse document frequency in the corpus (``vocabulary``; 1 without one) and by 0.4
+    when generic; words that only ask (:data:`QUESTION_WORDS`) do not count."""
+    stems = [s for s in dict.fromkeys(content_words(question)) if s not in QUESTION_WORDS]
+    if not stems or not texts:
+        return 0.0
+    n = vocabulary.get("", 0) if vocabulary else 0
+
+    def weight(s: str) -> float:
+        idf = math.log((n + 1) / (vocabulary.get(s, 0) + 1)) if vocabulary else 1.0
+        return idf * (0.4 if s in GENERIC else 1.0)
+
+    weights = {s: weight(s) for s in stems}
+    total = sum(weights.values()) or 1.0
+    return max(sum(w for s, w in weights.items() if s in held) / total
+               for held in (set(content_words(t)) for t in texts))
+
+
+def sentence_similarity(question: str, texts: Sequence[str], embedder: Embedder) -> float:
+    """The best cosine similarity between the question and one sentence (20 to 600 characters) of
+    ``texts``; 0 when they have no such sentence."""
+    sentences = [s for t in texts for s in split_sentences(clean_markdown(t))[:MAX_SENTENCES] if 20 < len(s) < 600]
+    if not sentences:
+        return 0.0
+    return float(np.max(embedder.embed(sentences) @ embedder.embed_one(question)))
 
 
 def proper_names(question: str) -> list[str]:
@@ -208,12 +256,17 @@ def assess_evidence(question: str, passages: Sequence[Evidence], *, threshold: f
     decision = EvidenceDecision(abstain=False, score=round(score, 4), coverage=round(coverage, 4),
                                 dense=None if dense is None else round(dense, 4),
                                 missing_entities=missing_entities, missing_names=missing_names,
-                                missing_words=missing_words, writing_request=is_writing_request(focus))
+                                missing_words=missing_words, writing_request=is_writing_request(focus),
+                                time_anchored=is_time_anchored(focus))
     if missing_entities:
         decision.abstain = True
         decision.reason = (f"the question names {', '.join(repr(n) for n in missing_entities)}, which none of "
                            "the sources, the tool registries or the installed packages mention")
     elif model is not None:
+        if model.needs("passage_coverage"):
+            decision.passage_coverage = round(passage_coverage(question, [p.text for p in best], vocabulary), 4)
+        if model.needs("sentence_similarity") and embedder is not None:
+            decision.sentence_similarity = round(sentence_similarity(question, [p.text for p in best], embedder), 4)
         decision.answerable = round(model.answerable(decision), 4)
         if decision.answerable < model.threshold:
             decision.abstain = True

@@ -5,17 +5,24 @@ the retrieved passages (word coverage, rare question words and names missing fro
 MiniLM similarity: one evidence score in [0, 1]). A logistic regression over that score and whether the
 question asks to write something (a poem, a letter: cue data in ``data/question_types.yaml``) gives
 the probability that the passages answer the question; below the model's threshold scopebot abstains.
-A request to write a poem about confocal microscopes retrieves passages about confocal microscopes,
-but they do not answer it. Richer inputs (coverage, similarities, missing-word and name counts) were
-tried and rejected: they fitted the training questions better and abstained falsely more often on
-every other set (docs/answers.md). Names that exist nowhere still end in an abstention by rule (they
-are verified, not scored).
 
-The weights are versioned data (``data/abstain_model_v1.yaml``), fitted on our own training questions
-(answerable and unanswerable); the threshold is the highest that keeps false abstention on the
-answerable training and dev questions pooled at most :data:`MAX_FALSE_ABSTENTION`. Refit with::
+Version 2 (the default, ``data/abstain_model_v2.yaml``) adds two inputs that ask whether the evidence
+addresses *what is asked*, not only the topic: the best single sentence's similarity with the question,
+and the rarity-weighted share of the question's words that the best single passage holds
+(:func:`scopebot.answer.abstain.sentence_similarity`, :func:`scopebot.answer.abstain.passage_coverage`),
+and whether the question is tied to a moment (:func:`scopebot.answer.qtype.is_time_anchored`). A question
+next to a covered topic (a driver version, a facility's setting, a price) retrieves passages on the topic
+in which no sentence says the thing asked. Version 1 (score and writing request only) stays
+selectable (``SCOPEBOT_ANSWER_ABSTENTION_MODEL=v1``). Names that exist nowhere still end in an
+abstention by rule (they are verified, not scored).
 
-    python -m scopebot.answer.abstain_model
+The weights are versioned data, fitted on our own training questions (answerable and unanswerable,
+``answers_abstain_train_v2.yaml`` holds near-topic unanswerable ones); the threshold is the highest that
+keeps false abstention on the answerable training and dev questions pooled at most
+:data:`MAX_FALSE_ABSTENTION`. Questions answered by rule (a name found nowhere, a number computed from
+cited formulas) are left out of the fit. Refit with::
+
+    python -m scopebot.answer.abstain_model [l2] [--version 1|2]
 """
 
 from __future__ import annotations
@@ -35,17 +42,33 @@ from scopebot.answer.scorer import LogisticModel
 if TYPE_CHECKING:
     from scopebot.answer.abstain import EvidenceDecision
 
-DATA_PATH = Path(__file__).resolve().parent.parent / "data" / "abstain_model_v1.yaml"
-FEATURES = ("score", "writing_request")
-TRAIN_SETS = ("answers_v1.yaml", "answers_train_v1.yaml", "answers_dev_v1.yaml", "answers_abstain_train_v1.yaml")
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+#: The inputs of each version, fields of :class:`~scopebot.answer.abstain.EvidenceDecision`.
+VERSIONS: dict[str, tuple[str, ...]] = {
+    "1": ("score", "writing_request"),
+    "2": ("score", "writing_request", "sentence_similarity", "passage_coverage", "time_anchored"),
+}
+DEFAULT_VERSION = "2"
+DATA_PATH = DATA_DIR / f"abstain_model_v{DEFAULT_VERSION}.yaml"
+FEATURES = VERSIONS[DEFAULT_VERSION]
+TRAIN_SETS = ("answers_v1.yaml", "answers_train_v1.yaml", "answers_dev_v1.yaml", "answers_abstain_train_v1.yaml",
+              "answers_abstain_train_v2.yaml")
 DEV_SETS = ("answers_dev_v2.yaml",)
 #: The threshold is the highest whose false abstention on answerable train + dev questions stays at most this.
 MAX_FALSE_ABSTENTION = 0.015
 
 
-def features(decision: EvidenceDecision) -> np.ndarray:
-    """The model's inputs, in :data:`FEATURES` order."""
-    return np.array([decision.score, float(decision.writing_request)], dtype=float)
+def model_path(version: str) -> Path:
+    """Where the fitted weights of ``version`` live."""
+    if version not in VERSIONS:
+        raise ValueError(f"no abstention model version {version!r}; known: {', '.join(VERSIONS)}")
+    return DATA_DIR / f"abstain_model_v{version}.yaml"
+
+
+def features(decision: EvidenceDecision, names: Sequence[str] = FEATURES) -> np.ndarray:
+    """The inputs ``names`` of ``decision`` (a missing measure is NaN; booleans are 0/1)."""
+    values = [getattr(decision, n) for n in names]
+    return np.array([np.nan if v is None else float(v) for v in values], dtype=float)
 
 
 @dataclass(frozen=True)
@@ -54,14 +77,24 @@ class AbstainModel(LogisticModel):
     :data:`FEATURES`); below ``threshold`` scopebot abstains."""
 
     threshold: float = 0.5
+    features: tuple[str, ...] = FEATURES
+
+    def needs(self, name: str) -> bool:
+        """Whether ``name`` (a measure of the evidence that costs time) is one of this model's inputs."""
+        return name in self.features
 
     def answerable(self, decision: EvidenceDecision) -> float:
-        return float(self.score(features(decision))[0])
+        x = features(decision, self.features)
+        x = np.where(np.isnan(x), np.asarray(self.mean), x)  # a measure that could not be taken: its mean
+        return float(self.score(x)[0])
 
     @classmethod
-    def load(cls, path: Path = DATA_PATH) -> AbstainModel:
-        data = cls.read(path, FEATURES, "model")
-        return cls(**cls.common(data), threshold=float(data["threshold"]))
+    def load(cls, path: Path | None = None, version: str = DEFAULT_VERSION) -> AbstainModel:
+        """The fitted model of ``version`` (or the file ``path``, whose features must be that version's)."""
+        path = path or model_path(version)
+        names = VERSIONS[version]
+        data = cls.read(path, names, "model")
+        return cls(**cls.common(data), threshold=float(data["threshold"]), features=tuple(names))
 
 
 def choose_threshold(p: np.ndarray, y: np.ndarray, max_false: float = MAX_FALSE_ABSTENTION) -> float:
@@ -73,32 +106,45 @@ def choose_threshold(p: np.ndarray, y: np.ndarray, max_false: float = MAX_FALSE_
     return float(pos[allowed]) - 1e-6 if allowed < len(pos) else float(pos[-1])
 
 
-def _collect(names: Sequence[str]) -> tuple[np.ndarray, np.ndarray, list[str], str]:  # pragma: no cover
-    """Features and labels (1 answerable) of every question the name rule leaves to the model."""
+def _collect(names: Sequence[str], version: str) -> tuple[np.ndarray, np.ndarray, list[str], str]:  # pragma: no cover
+    """Features and labels (1 answerable) of every question the rules leave to the model (a name found
+    nowhere is abstained on, a number computed from cited formulas answered, by rule)."""
     from scopebot.answer.factory import build_answer_pipeline
     from scopebot.evals.datasets import load_dataset
     from scopebot.settings import PROJECT_ROOT, Settings
 
     pipeline = build_answer_pipeline(Settings(answer_abstention="threshold"), extractive_only=True)
+    n = len(VERSIONS[version])  # a probe that never abstains but has every measure of the version taken
+    pipeline.abstain_model = AbstainModel(weights=(0.0,) * n, bias=0.0, mean=(0.0,) * n, scale=(1.0,) * n,
+                                          threshold=0.0, features=VERSIONS[version])
     xs, ys, ids = [], [], []
     for name in names:
         for item in load_dataset(PROJECT_ROOT / "evals" / "datasets" / name, "answers").items:
-            decision = pipeline.retrieve(item.question).decision
-            if decision.missing_entities:
-                continue  # a name found nowhere: abstained on by rule
-            xs.append(features(decision))
+            found = pipeline.retrieve(item.question)
+            if found.decision.missing_entities or found.computation is not None:
+                continue
+            xs.append(features(found.decision, VERSIONS[version]))
             ys.append(float(item.answerable))
             ids.append(f"{name}:{item.id}")
     return np.vstack(xs), np.array(ys), ids, getattr(pipeline.embedder, "name", "")
 
 
 def main(argv: Sequence[str]) -> int:  # pragma: no cover - a maintenance command
-    """``python -m scopebot.answer.abstain_model``: fit on :data:`TRAIN_SETS`, threshold on them and :data:`DEV_SETS`."""
+    """``python -m scopebot.answer.abstain_model [l2] [--version V]``: fit on :data:`TRAIN_SETS`, threshold on
+    them and :data:`DEV_SETS`, write ``data/abstain_model_vV.yaml``."""
     from scopebot.answer.scorer import auc, fit
 
-    x, y, _, embedder = _collect(TRAIN_SETS)
-    model = fit(x, y, l2=float(argv[0]) if argv else 1.0)
-    dx, dy, dev_ids, _ = _collect(DEV_SETS)
+    args = list(argv)
+    version = DEFAULT_VERSION
+    if "--version" in args:
+        i = args.index("--version")
+        version = args[i + 1]
+        del args[i: i + 2]
+    path = model_path(version)
+    train_sets = TRAIN_SETS if version != "1" else TRAIN_SETS[:4]
+    x, y, _, embedder = _collect(train_sets, version)
+    model = fit(x, y, l2=float(args[0]) if args else 1.0)
+    dx, dy, dev_ids, _ = _collect(DEV_SETS, version)
     dp = model.score(dx)
     p = model.score(x)
     threshold = choose_threshold(np.concatenate([p, dp]), np.concatenate([y, dy]))
@@ -106,14 +152,14 @@ def main(argv: Sequence[str]) -> int:  # pragma: no cover - a maintenance comman
              "abstention": round(float(np.mean(p[y == 0] < threshold)), 3), "auc": round(auc(p, y), 3)}
     dev = {"false_abstention": round(float(np.mean(dp[dy > 0] < threshold)), 3),
            "abstention": round(float(np.mean(dp[dy == 0] < threshold)), 3), "auc": round(auc(dp, dy), 3)}
-    out = {"version": "1", "features": list(FEATURES), "weights": [round(v, 5) for v in model.weights],
+    out = {"version": version, "features": list(VERSIONS[version]), "weights": [round(v, 5) for v in model.weights],
            "bias": round(model.bias, 5), "mean": [round(v, 5) for v in model.mean],
            "scale": [round(v, 5) for v in model.scale], "threshold": round(threshold, 4),
-           "embedder": embedder, "trained_on": list(TRAIN_SETS), "examples": int(len(y)),
+           "embedder": embedder, "trained_on": list(train_sets), "examples": int(len(y)),
            "answerable": int(y.sum()), "train": train, "dev_sets": list(DEV_SETS), "dev_examples": int(len(dy)),
            "dev": dev, "max_false_abstention": MAX_FALSE_ABSTENTION}
     header = "# The learned abstention decision (scopebot.answer.abstain_model); written by its fit.\n"
-    DATA_PATH.write_text(header + yaml.safe_dump(out, sort_keys=False), encoding="utf-8")
+    path.write_text(header + yaml.safe_dump(out, sort_keys=False), encoding="utf-8")
     print(json.dumps({k: v for k, v in out.items() if k not in {"mean", "scale"}}, indent=1))
     for i, pi, yi in zip(dev_ids, dp, dy, strict=True):
         if (pi < threshold) != (yi == 0):

@@ -112,7 +112,7 @@ class AnswerPipeline:
         if self.settings.answer_abstention != "learned":
             return None
         try:
-            model = AbstainModel.load()
+            model = AbstainModel.load(version=self.settings.answer_abstention_model)
         except FileNotFoundError:
             _log.info("no fitted abstention model: the evidence threshold decides")
             return None

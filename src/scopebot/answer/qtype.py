@@ -176,6 +176,20 @@ def is_writing_request(question: str) -> bool:
     return any(start.startswith(c) for c in _cues().get("writing_requests", []))
 
 
+_YEAR_RE = re.compile(r"(?<![\w.])(\d{4})(?![\w.])")
+
+
+def is_time_anchored(question: str) -> bool:
+    """The question is tied to a moment ("right now", "this winter", "the upcoming release", a year within
+    ``time_anchored_years``): cue data in ``data/question_types.yaml``."""
+    text = _words(question)
+    cues = _cues()
+    if any(f" {c} " in text for c in cues.get("time_anchored", [])):
+        return True
+    first, last = cues.get("time_anchored_years", [1, 0])
+    return any(int(first) <= int(y) <= int(last) for y in _YEAR_RE.findall(question))
+
+
 def shape_hint(qtype: QuestionType) -> str:
     """The answer layout asked of a generative model for this question type (from the data file)."""
     hint = _cues().get("shapes", {}).get(qtype.kind, "")
