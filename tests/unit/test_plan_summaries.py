@@ -336,3 +336,32 @@ def test_a_limit_on_another_quantity_is_not_a_size_limit(planner: Planner, text:
     plan = planner.plan(text, ImageMeta(pixel_size_um=0.5))
     assert plan.segmentation is not None and plan.segmentation.min_size_px == min_size
     assert (reported in plan.not_understood) if reported else not plan.not_understood, plan.not_understood
+
+
+def test_intensity_in_two_channels_inside_the_objects(planner: Planner) -> None:
+    three = ImageMeta(channels=3, axes="CYX")
+    plan = planner.plan("nuclei in channel 1; the max intensity of channels 2 and 3 inside each nucleus", three)
+    assert not plan.not_understood and plan.inputs.channel == 0
+    assert [(m.kind, m.channel, m.stats) for m in plan.measurements] == [("intensity", 1, ["max"]),
+                                                                         ("intensity", 2, ["max"])]
+    # without a channel for the objects it stays reported (which one holds the nuclei?)
+    assert planner.plan("mean intensity of channel 2 and 3 in each nucleus", three).not_understood
+
+
+def test_two_intensity_channels_on_a_scene(tmp_path: Path) -> None:
+    scene, result = _run(tmp_path, "nuclei in channel 1: the mean intensity of channel 1 and of channel 2 in each",
+                         "nuclei", {"channels": 2, "count": 5}, "plain")
+    assert result.ok, result.problems
+    assert sorted(result.columns["mean_intensity_c2"]) == pytest.approx(scene.truth["intensities_c2"], rel=0.05)
+    assert sorted(result.columns["mean_intensity_c1"]) == pytest.approx([1600.0] * 5, rel=0.05)
+
+
+@pytest.mark.parametrize(("text", "reported"), [
+    ("nuclei in channel 1; give the mean channel 2 intensity of the positive ones", True),
+    ("what is the average marker intensity in the positive nuclei? nuclei in channel 1, marker in channel 2", True),
+    ("nuclei in channel 1; the percentage positive for channel 2 and the mean channel 2 intensity of each nucleus",
+     False),
+])
+def test_an_intensity_of_the_positive_objects_only_is_reported(planner: Planner, text: str, reported: bool) -> None:
+    plan = planner.plan(text, ImageMeta(channels=2, axes="CYX"))
+    assert any("subset" in w for w in plan.not_understood) == reported, plan.not_understood

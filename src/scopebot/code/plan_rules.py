@@ -15,6 +15,7 @@ from scopebot.code.plan_structure import (
     colocalisation_inside_objects,
     column_stats,
     how_many_units,
+    intensity_of_a_subset,
     nearest_of_another_channel,
     restated_statistics,
     stain_roles_in_descriptions,
@@ -159,6 +160,7 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
             plan.measurements.append(Measurement(kind=kind))  # type: ignore[arg-type]
     column_stats(plan, parse)
     colocalisation_inside_objects(plan, parse, vocab, clause)
+    intensity_of_a_subset(plan, parse, vocab, clause)
     background_as_region(plan, parse, vocab)
     groupings(plan, parse, vocab)
     subsets_and_image_level(plan, parse, vocab)
@@ -167,11 +169,11 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
     for p in parse.other_stats:
         plan.not_understood.append(f"{parse.tokens[p].text} (only the mean of this quantity is in the plan)")
     if stats:
-        target = next((m for m in plan.measurements if m.kind == "intensity"), None)
-        if target is None:
+        targets = [m for m in plan.measurements if m.kind == "intensity"]
+        if not targets:
             plan.not_understood.append(f"{', '.join(dict.fromkeys(stats))} (a statistic with no intensity "
                                        "measurement in the plan)")
-        else:
+        for target in targets:
             target.stats = list(dict.fromkeys(stats))  # type: ignore[assignment]
     _defaults(plan, bool(roles) or bool(parse.concepts))
     if plan.meta.t > 1 and plan.inputs.time != "all" and not parse.frame_named and plan.segmentation is not None:
@@ -291,6 +293,13 @@ def _assign_channels(plan: AnalysisPlan, parse: Parse, clause: list[int], roles:
             found["partner"] = objects[1:]
     for role in ("intensity", "partner", "marker"):
         chans = found.get(role, [])
+        if role == "intensity" and len(chans) > 1 and objects and "intensity" in kinds:
+            # "nuclei in channel 1: the mean intensity of channel 2 and of channel 3": one measurement per channel
+            plan.measurements = [m for m in plan.measurements if m.kind != "intensity"]
+            plan.measurements += [Measurement(kind="intensity", channel=c) for c in dict.fromkeys(chans)]
+            plan.understood.append(f"channels {' and '.join(str(c + 1) for c in dict.fromkeys(chans))} -> intensity "
+                                   "inside the objects, each")
+            continue
         if len(chans) > 1 and role != "partner":  # "intensity of channels 1 and 2": one channel per measurement
             plan.not_understood.append(f"channels {' and '.join(str(c + 1) for c in chans)} (one {role} channel "
                                        "per plan; say which channel holds the objects)")

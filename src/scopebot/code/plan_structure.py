@@ -128,3 +128,22 @@ def colocalisation_inside_objects(plan: AnalysisPlan, parse: Parse, vocab: Vocab
         if k >= 0 and toks[k].text in _INSIDE:
             plan.not_understood.append(f"{toks[k].text} {' '.join(t.text for t in toks[k + 1:pos + 1])} "
                                        "(colocalisation inside objects: the plan measures it over the whole image)")
+
+
+def intensity_of_a_subset(plan: AnalysisPlan, parse: Parse, vocab: Vocabulary, clause: list[int]) -> None:
+    """'the mean ch2 intensity of the positive ones': the plan's intensity summary is over all objects, so an
+    intensity of the positive (or negative) objects only is reported, never answered with all of them."""
+    if not {"intensity", "positivity"} <= plan.kinds():
+        return
+    toks = parse.tokens
+    intensity = [p for p, i in parse.concepts if vocab.concepts[i].get("measure") == "intensity"]
+    for pos, idx in parse.concepts:
+        if vocab.concepts[idx].get("measure") != "positivity":
+            continue
+        k = pos - 1
+        while k >= 0 and toks[k].text in ("the", "those", "all", "only"):
+            k -= 1
+        if k >= 0 and toks[k].text in ("of", "for", "in", "among", "within") and any(
+                p < pos and clause[p] == clause[pos] for p in intensity):
+            plan.not_understood.append(f"{toks[k].text} the {toks[pos].text} ones (an intensity of a subset of the "
+                                       "objects: the plan gives it for all of them)")
