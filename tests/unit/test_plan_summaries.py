@@ -365,3 +365,25 @@ def test_two_intensity_channels_on_a_scene(tmp_path: Path) -> None:
 def test_an_intensity_of_the_positive_objects_only_is_reported(planner: Planner, text: str, reported: bool) -> None:
     plan = planner.plan(text, ImageMeta(channels=2, axes="CYX"))
     assert any("subset" in w for w in plan.not_understood) == reported, plan.not_understood
+
+
+@pytest.mark.parametrize(("text", "reported"), [
+    ("nuclei in channel 1; positive for channel 2 when its pixels are above 300", "300"),  # was: min size 300 px
+    ("nuclei in channel 1; positive for channel 2 when more than 50% of its pixels are above 300", "50"),
+    ("nuclei in channel 1; positive for channel 2 if above 2x the mean", "above"),  # was: pixel size 2 um
+    ("count the spots moving faster than 2 um/s", "2"),  # was: the speed limit dropped
+])
+def test_numbers_the_plan_cannot_place_are_reported(planner: Planner, text: str, reported: str) -> None:
+    meta = ImageMeta(axes="CYX", channels=2, pixel_size_um=0.5) if "channel" in text else ImageMeta(axes="TYX", t=9)
+    plan = planner.plan(text, meta)
+    assert any(w.startswith(reported) for w in plan.not_understood), plan.not_understood
+    assert plan.segmentation is not None and plan.segmentation.min_size_px == 10
+    assert plan.meta.pixel_size_um == meta.pixel_size_um
+
+
+def test_a_threshold_next_to_the_intensity_stays_a_threshold(planner: Planner) -> None:
+    plan = planner.plan("nuclei in channel 1; a nucleus is positive when its channel 2 intensity is above 300",
+                        ImageMeta(axes="CYX", channels=2))
+    assert next(m for m in plan.measurements if m.kind == "positivity").threshold == 300
+    assert planner.plan("nuclei in channel 1 larger than 300; percentage positive for channel 2",
+                        ImageMeta(axes="CYX", channels=2)).segmentation.min_size_px == 300  # type: ignore[union-attr]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from scopebot.code.plan import AnalysisPlan, Measurement
+from scopebot.code.plan_quantities import number
 from scopebot.code.plan_words import SIZE_CONTEXTS, nearest, phrase_of
 
 if TYPE_CHECKING:
@@ -108,6 +109,9 @@ def numbers(plan: AnalysisPlan, parse: Parse, clause: list[int], contexts: list[
         elif q.dim == "bare" and ctx == "frame":
             plan.inputs.time = max(0, int(q.value) - 1)
             parse.frame_named = True
+        elif q.dim == "bare" and ctx in _SIZE_CTX and _intensity_or_size(toks, clause, q.pos, kinds, measures):
+            toks[q.pos].used = None  # "positive when its pixels are above 300": a size limit or a threshold? report
+            continue
         elif q.dim in ("bare", "px", "area_um") and ctx in _SIZE_CTX and _other_quantity(clause, q.pos, measures):
             toks[q.pos].used = None  # "a diameter above 10 px": a limit on that quantity, not on the area; report it
             continue
@@ -126,7 +130,7 @@ def numbers(plan: AnalysisPlan, parse: Parse, clause: list[int], contexts: list[
                 plan.segmentation.min_size_px = int(round(size))  # type: ignore[union-attr]
             else:
                 plan.segmentation.max_size_px = int(round(size))  # type: ignore[union-attr]
-        elif q.dim == "percent" or q.dim == "speed":
+        elif q.dim in ("percent", "speed") and number(toks[q.pos].text) is None:
             pass  # "in %" / "in um/s": the unit asked for, not a parameter
         else:
             toks[q.pos].used = None  # a number the plan cannot place: report it
@@ -228,6 +232,22 @@ def unused_contexts(plan: AnalysisPlan, parse: Parse, clause: list[int], context
         elif label == "slice" and (plan.inputs.z not in ("max", "mean", "sum", "3d", "range") or (
                 not explicit_z and plan.inputs.z != "range")):  # the default projection is no answer to "slices"
             plan.not_understood.append(f"{word} (per-slice results are not in the plan)")
+
+
+#: Words that make a bare number after a comparison a size ("larger than 300", "an area above 300").
+_SIZE_WORDS = {"larger", "smaller", "bigger", "big", "small", "tiny", "size", "sizes", "area", "areas", "wider",
+               "narrower", "huge", "volume", "volumes"}
+
+
+def _intensity_or_size(toks: list, clause: list[int], pos: int, kinds: dict[str, int],
+                       measures: list[tuple[int, str]]) -> bool:
+    """Whether a bare number after a comparison ('above 300') stands in a clause with a positivity or intensity
+    measurement and no word for sizes: it may be a size limit or an intensity threshold, so it is not guessed."""
+    if not {"positivity", "intensity"} & set(kinds):
+        return False
+    here = [m for p, m in measures if clause[p] == clause[pos]]
+    words = {t.text for k, t in enumerate(toks) if clause[k] == clause[pos]}
+    return bool({"positivity", "intensity"} & set(here)) and not words & _SIZE_WORDS and "size" not in here
 
 
 def _other_quantity(clause: list[int], pos: int, measures: list[tuple[int, str]]) -> bool:

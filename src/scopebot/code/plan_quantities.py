@@ -79,6 +79,11 @@ def read_quantities(vocab: Vocabulary, parse: Parse) -> None:
             j += 1
         times = toks[j].text == "x" and j + 1 < len(toks) and number(toks[j + 1].text) is not None \
             if j < len(toks) else False  # "2 x 3": a times sign, not the x axis
+        if dim is None and j + 1 < len(toks) and toks[j].text == "x" and not times and toks[j + 1].text not in (
+                *vocab.axis_words, *vocab.units, ",", ";", ".", ")", "/", "and", "?", "!", ":"):
+            for t in toks[i:j + 1]:
+                t.used = None
+            continue  # "2x the mean", "3 x the background": a factor the plan has no place for; both reported
         if j + 2 < len(toks) and toks[j].text == "(" and toks[j + 1].text in vocab.axis_words and \
                 toks[j + 2].text == ")" and dim == "length":  # "2 um (z)"
             toks[j].used = toks[j + 2].used = "axis"
