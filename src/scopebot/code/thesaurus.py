@@ -26,7 +26,7 @@ import yaml
 
 THESAURUS_PATH = Path(__file__).with_name("thesaurus_v1.yaml")
 #: Sentence ends: ``near`` looks for its words between two of these.
-SENTENCE_BREAKS = frozenset({".", "?", "!", ";"})
+SENTENCE_BREAKS = frozenset({".", "?", "!", ";", ":"})
 #: Words skipped when looking at the word after or before an entry ("partial ones", "untangle the nuclei").
 #: Possessives are not skipped: "transfected my cells" is a description, "the transfected cells" a subset.
 _SKIP = frozenset({"the", "a", "an", "these", "those", "all", "which", "that", "who"})
