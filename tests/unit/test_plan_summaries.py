@@ -387,3 +387,51 @@ def test_a_threshold_next_to_the_intensity_stays_a_threshold(planner: Planner) -
     assert next(m for m in plan.measurements if m.kind == "positivity").threshold == 300
     assert planner.plan("nuclei in channel 1 larger than 300; percentage positive for channel 2",
                         ImageMeta(axes="CYX", channels=2)).segmentation.min_size_px == 300  # type: ignore[union-attr]
+
+
+# --- objects inside objects: "spots per nucleus" ----------------------------------------------------
+
+def test_objects_inside_block_on_a_scene() -> None:
+    from skimage import filters
+    from skimage import measure as skmeasure
+
+    from scopebot.code.blocks.measure import objects_inside
+
+    scene = make_scene("nuclei_spots", seed=2)
+    nuclei = skmeasure.label(scene.data[0] > filters.threshold_otsu(scene.data[0]))
+    spots = skmeasure.label(scene.data[1] > filters.threshold_otsu(scene.data[1]))
+    assert sorted(objects_inside(nuclei, spots)) == scene.truth["spots_per_nucleus"]
+    assert list(objects_inside(nuclei, np.zeros_like(spots))) == [0] * 6
+
+
+@pytest.mark.parametrize("text", [
+    "nuclei in channel 1, spots in channel 2: how many spots per nucleus",
+    "count the foci (channel 2) in each nucleus (channel 1)",
+])
+def test_spots_per_nucleus_plans(planner: Planner, text: str) -> None:
+    plan = planner.plan(text, ImageMeta(axes="CYX", channels=2))
+    assert not plan.not_understood and plan.inputs.channel == 0
+    assert ("objects_inside", 1) in [(m.kind, m.channel) for m in plan.measurements]
+
+
+@pytest.mark.parametrize("text", [
+    "number of puncta per cell",  # no channel for either kind
+    "count the spots in channel 2 per nucleus",  # the nuclei have no channel of their own
+])
+def test_spots_per_nucleus_without_a_channel_for_each_kind_stays_reported(planner: Planner, text: str) -> None:
+    plan = planner.plan(text, ImageMeta(axes="CYX", channels=2))
+    assert plan.not_understood and "objects_inside" not in plan.kinds()
+
+
+def test_spots_per_nucleus_on_a_scene(tmp_path: Path) -> None:
+    scene, result = _run(tmp_path, "nuclei in channel 1, spots in channel 2: how many spots per nucleus?",
+                         "nuclei_spots", {"spots": [1, 2, 0, 4, 3]}, "plain")
+    assert result.ok, result.problems
+    assert sorted(result.columns["objects_inside_c2"]) == [0, 1, 2, 3, 4]
+    assert result.values["total_objects_inside_c2"]["value"] == 10
+
+
+def test_spots_per_nucleus_without_an_image_is_verified(tmp_path: Path) -> None:
+    result = CodeAssistant(ScriptedModel(["x"], is_small=True), ExecSandbox(tmp_path), None).run(  # type: ignore[arg-type]
+        "count the foci (channel 2) in each nucleus (channel 1)")
+    assert result.ok and result.verified, (result.problems, result.notes)

@@ -239,6 +239,13 @@ def _measure(s: _Script, plan: AnalysisPlan, frame: int) -> None:
                   f"summary['mean_distance_to_{c}'] = (float(table['distance_to_{c}_{unit_len}'].mean()), "
                   f"{unit_len!r})")
             _summaries(s, m, f"table['distance_to_{c}_{unit_len}']", f"distance_to_{c}", unit_len)
+        elif m.kind == "objects_inside":
+            s.use("objects_inside")
+            s.add(f"inner = segment_image(prepare({m.channel}, time={frame}))  # the objects of channel {m.channel + 1}",
+                  f"table['objects_inside_{c}'] = objects_inside(labels, inner)",
+                  f"summary['mean_objects_inside_{c}'] = (float(table['objects_inside_{c}'].mean()) if len(table) "
+                  "else float('nan'), 'objects')",
+                  f"summary['total_objects_inside_{c}'] = (int(table['objects_inside_{c}'].sum()), 'objects')")
         elif m.kind == "coverage":
             s.use("coverage")
             s.add("covered_percent, covered_area = coverage(labels" + (", pixel_size)" if phys else ")"),

@@ -37,6 +37,8 @@ def scene_for(plan: AnalysisPlan) -> tuple[str, dict[str, object]]:
         return "partners", {}
     if "colocalisation" in kinds:
         return "coloc", {}
+    if "objects_inside" in kinds:
+        return "nuclei_spots", {}
     if "positivity" in kinds:
         return "nuclei", {"channels": 2, "count": 8, "positive": 3}
     if any(m.channel not in (None, plan.inputs.channel) for m in plan.measurements):

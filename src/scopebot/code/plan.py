@@ -13,7 +13,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 MeasureKind = Literal["count", "size", "intensity", "shape", "skeleton_length", "nn_distance",
-                      "object_distance", "colocalisation", "positivity", "tracking", "coverage"]
+                      "object_distance", "colocalisation", "positivity", "tracking", "coverage",
+                      "objects_inside"]
 IntensityStat = Literal["mean", "median", "max", "min", "sum"]
 #: The column prefix of each per-object intensity statistic ("sum" is the integrated intensity).
 STAT_COLUMN = {"mean": "mean_intensity", "median": "median_intensity", "max": "max_intensity",
@@ -174,6 +175,10 @@ class AnalysisPlan(BaseModel):
                 out += [Promise(name=f"{base}_{unit}", unit=unit, where="column"),
                         Promise(name=f"mean_{base}", unit=unit)]
                 out += [Promise(name=f"{SUMMARY_PREFIX[st]}_{base}", unit=unit) for st in m.summaries]
+            elif m.kind == "objects_inside":  # objects of another channel inside each object ("spots per nucleus")
+                out += [Promise(name=f"objects_inside_{c}", unit="objects", where="column"),
+                        Promise(name=f"mean_objects_inside_{c}", unit="objects"),
+                        Promise(name=f"total_objects_inside_{c}", unit="objects")]
             elif m.kind == "coverage":  # the share of the image the objects cover (2-D)
                 out += [Promise(name="covered_percent", unit="%"),
                         Promise(name="covered_area", unit="um^2" if phys else "px")]

@@ -17,6 +17,7 @@ from scopebot.code.plan_structure import (
     how_many_units,
     intensity_of_a_subset,
     nearest_of_another_channel,
+    objects_inside_objects,
     restated_statistics,
     stain_roles_in_descriptions,
 )
@@ -155,6 +156,7 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
     stain_roles_in_descriptions(parse, vocab, role_clauses(parse), roles)
     _assign_channels(plan, parse, role_clauses(parse), roles, kinds)
     ambiguous_channel(plan, parse, role_clauses(parse), roles, kinds)
+    objects_inside_objects(plan, parse, vocab, role_clauses(parse), kinds)
     for kind in sorted(kinds, key=kinds.get):
         if not any(m.kind == kind for m in plan.measurements):
             plan.measurements.append(Measurement(kind=kind))  # type: ignore[arg-type]

@@ -147,3 +147,51 @@ def intensity_of_a_subset(plan: AnalysisPlan, parse: Parse, vocab: Vocabulary, c
                 p < pos and clause[p] == clause[pos] for p in intensity):
             plan.not_understood.append(f"{toks[k].text} the {toks[pos].text} ones (an intensity of a subset of the "
                                        "objects: the plan gives it for all of them)")
+
+
+#: Words before an object noun that make it the container of a count ("spots per nucleus", "foci in each cell").
+_PER = {"per", "each", "every"}
+
+
+def objects_inside_objects(plan: AnalysisPlan, parse: Parse, vocab: Vocabulary, clause: list[int],
+                           kinds: dict[str, int]) -> None:
+    """'nuclei in channel 1, spots in channel 2: how many spots per nucleus': a count of one kind of object per
+    object of another kind, each kind with its own channel, counts the inner objects inside each container.
+    Applied only when both object nouns have a channel of their own next to them; otherwise the two kinds stay
+    reported as before."""
+    if "count" not in kinds or set(kinds) - {"count", "size"} or len({c for _, c in parse.channels}) != 2:
+        return
+    toks = parse.tokens
+    nouns = [(p, parse.spans.get(p, 1)) for p, i in parse.concepts if vocab.concepts[i].get("object_nouns")
+             and " ".join(t.stem for t in toks[p:p + parse.spans.get(p, 1)]) not in vocab.generic_objects]
+
+    def channel_of(pos: int, span: int) -> int | None:
+        near = [(abs(cp - pos), c) for cp, c in parse.channels if clause[cp] == clause[pos]
+                and (0 < cp - (pos + span - 1) <= 4 or 0 < pos - cp <= 2)]
+        return min(near)[1] if near else None
+
+    def container(pos: int) -> bool:
+        k = pos - 1
+        while k >= 0 and toks[k].text in ("the", "a", "single", "individual", "("):
+            k -= 1
+        return k >= 0 and toks[k].text in _PER
+
+    kind_of = {p: vocab.object_kinds.get(" ".join(t.stem for t in toks[p:p + n]), toks[p].stem) for p, n in nouns}
+    channels: dict[str, int] = {}
+    for p, n in nouns:  # every mention of a kind that has a channel next to it
+        c = channel_of(p, n)
+        if c is not None and channels.setdefault(kind_of[p], c) != c:
+            return  # one kind named with two channels: not guessed
+    parents = {kind_of[p] for p, _ in nouns if container(p)}
+    if len(channels) != 2 or len(set(channels.values())) != 2 or len(parents) != 1:
+        return
+    parent = next(iter(parents))
+    if parent not in channels:
+        return
+    child = next(k for k in channels if k != parent)
+    plan.inputs.channel = channels[parent]
+    plan.measurements = [m for m in plan.measurements if m.kind in ("count", "size")]
+    plan.measurements.append(Measurement(kind="objects_inside", channel=channels[child]))
+    kinds["objects_inside"] = max(kinds.values()) + 1
+    plan.understood.append(f"'{child}' per '{parent}' -> objects of channel {channels[child] + 1} inside each object "
+                           f"of channel {channels[parent] + 1}")

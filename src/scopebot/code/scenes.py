@@ -88,6 +88,25 @@ def nuclei(rng: np.random.Generator, count: int = 10, radius: float = 8, size: i
                  channel_names=names)
 
 
+def nuclei_spots(rng: np.random.Generator, spots: tuple[int, ...] = (0, 1, 2, 3, 4, 5), radius: float = 13,
+                 size: int = 192, pixel_size: float = 0.5, names: list[str] | None = None) -> Scene:
+    """Nuclei (channel 1) with 0-5 small spots each (channel 2), spots well apart inside their nucleus;
+    truth: spots per nucleus and in all."""
+    offsets = [(0, 0), (0, 7), (7, 0), (0, -7), (-7, 0)]
+    centers = disk_centers(len(spots), radius, (size, size), rng, gap=8)
+    ch1 = np.zeros((size, size))
+    ch2 = np.zeros((size, size))
+    for (cy, cx), n in zip(centers, spots, strict=False):
+        ch1[_disk((size, size), cy, cx, radius)] = 1200
+        for dy, dx in offsets[:n]:
+            ch2[_disk((size, size), cy + dy, cx + dx, 2)] = 1500
+    truth = {"count": len(spots), "spots_per_nucleus": [float(n) for n in spots], "spots_total": float(sum(spots)),
+             "spots_mean": float(np.mean(spots))}
+    truth["mean_objects_inside_c2"], truth["total_objects_inside_c2"] = truth["spots_mean"], truth["spots_total"]
+    return Scene(data=np.stack([_finish(ch1, rng, 15), _finish(ch2, rng, 15)]), axes="CYX", pixel_size_um=pixel_size,
+                 truth=truth, channel_names=names)
+
+
 def nuclei_3d(rng: np.random.Generator, count: int = 6, radius_um: float = 5.0, z_step: float = 2.0,
               pixel_size: float = 0.5, size: int = 128, planes: int = 16, noise: float = 15) -> Scene:
     """Balls of a given radius in um in an anisotropic stack; truth volumes from the drawn voxels."""
@@ -256,7 +275,7 @@ def salt_pepper(rng: np.random.Generator, count: int = 9, size: int = 160) -> Sc
 
 SCENES: dict[str, Callable[..., Scene]] = {f.__name__: f for f in (
     nuclei, nuclei_3d, zstack_objects, uneven_spots, touching, filaments, grid, partners, coloc, moving_spot,
-    shapes, salt_pepper)}
+    shapes, salt_pepper, nuclei_spots)}
 
 
 def make_scene(name: str, seed: int = 0, **params: Any) -> Scene:

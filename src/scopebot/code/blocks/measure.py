@@ -133,3 +133,21 @@ def coverage(labels, pixel_size=None):
     covered = float(np.count_nonzero(labels))
     area = covered * float(pixel_size) ** 2 if pixel_size else covered
     return 100.0 * covered / labels.size, area
+
+
+def objects_inside(labels, inner_labels):
+    """For each object of ``labels`` (in label order), how many objects of ``inner_labels`` (e.g. spots of another
+    channel) have their centre inside it."""
+    from scipy import ndimage as ndi
+
+    counts = np.zeros(int(labels.max()), dtype=int)
+    ids = np.arange(1, int(inner_labels.max()) + 1)
+    if ids.size == 0 or counts.size == 0:
+        return counts
+    for centre in ndi.center_of_mass(inner_labels > 0, inner_labels, ids):
+        if not np.all(np.isfinite(centre)):
+            continue
+        owner = int(labels[tuple(int(round(c)) for c in centre)])
+        if owner > 0:
+            counts[owner - 1] += 1
+    return counts
