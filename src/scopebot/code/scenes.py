@@ -75,6 +75,7 @@ def nuclei(rng: np.random.Generator, count: int = 10, radius: float = 8, size: i
         extra.append(int(m.sum()))
     truth = {"count": len(radii), "areas_px": areas, "areas_um2": [a * pixel_size ** 2 for a in areas],
              "intensities_c2": [100.0 * (i + 1) for i in range(len(radii))], "count_with_border": len(radii) + border,
+             "intensities_c2_above_background": [100.0 * i for i in range(len(radii))],
              "positive_count": positive, "positive_percent": 100.0 * positive / len(radii)}
     truth["integrated_c1"] = [1600.0 * a for a in areas]
     _column_summaries(truth, "area", {"px": truth["areas_px"], "um2": truth["areas_um2"]})
