@@ -435,3 +435,10 @@ def test_spots_per_nucleus_without_an_image_is_verified(tmp_path: Path) -> None:
     result = CodeAssistant(ScriptedModel(["x"], is_small=True), ExecSandbox(tmp_path), None).run(  # type: ignore[arg-type]
         "count the foci (channel 2) in each nucleus (channel 1)")
     assert result.ok and result.verified, (result.problems, result.notes)
+
+
+def test_of_channel_and_of_channel_share_a_role(planner: Planner) -> None:
+    plan = planner.plan("Nuclei are in channel 1. Give me the mean intensity of channel 1 and of channel 2 inside each "
+                        "nucleus.", ImageMeta(axes="CYX", channels=2))
+    assert not plan.not_understood and plan.inputs.channel == 0
+    assert [(m.kind, m.channel) for m in plan.measurements] == [("intensity", 0), ("intensity", 1)]

@@ -189,6 +189,9 @@ def of_role(parse: Parse, pos: int, roles: list[tuple[int, str]]) -> str | None:
         k -= 1
     if k < 1 or toks[k].text != "of":
         return None
+    if toks[k - 1].text in ("and", "or", ",", "&"):  # "the intensity of channel 1 and of channel 2": the same role
+        prev = [cp for cp, _ in parse.channels if cp < k - 1 and k - 1 - cp <= 3]
+        return of_role(parse, prev[-1], roles) if prev else None
     return next((role for rpos, role in roles if rpos <= k - 1 < rpos + parse.spans.get(rpos, 1)), None)
 
 
