@@ -442,3 +442,9 @@ def test_of_channel_and_of_channel_share_a_role(planner: Planner) -> None:
                         "nucleus.", ImageMeta(axes="CYX", channels=2))
     assert not plan.not_understood and plan.inputs.channel == 0
     assert [(m.kind, m.channel) for m in plan.measurements] == [("intensity", 0), ("intensity", 1)]
+
+
+def test_a_track_length_in_a_time_unit_is_a_duration_and_reported(planner: Planner) -> None:
+    lapse = ImageMeta(axes="TYX", t=10, pixel_size_um=0.2, time_step_s=0.5)
+    assert any("duration" in w for w in planner.plan("how long is each track in frames", lapse).not_understood)
+    assert not planner.plan("track the spot and give its speed in pixels per frame", lapse).not_understood

@@ -14,6 +14,7 @@ from scopebot.code.plan_numbers import numbers, unused_contexts
 from scopebot.code.plan_structure import (
     colocalisation_inside_objects,
     column_stats,
+    durations,
     how_many_units,
     intensity_of_a_subset,
     nearest_of_another_channel,
@@ -163,6 +164,7 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
     column_stats(plan, parse)
     colocalisation_inside_objects(plan, parse, vocab, clause)
     intensity_of_a_subset(plan, parse, vocab, clause)
+    durations(plan, parse)
     background_as_region(plan, parse, vocab)
     groupings(plan, parse, vocab)
     subsets_and_image_level(plan, parse, vocab)

@@ -195,3 +195,17 @@ def objects_inside_objects(plan: AnalysisPlan, parse: Parse, vocab: Vocabulary, 
     kinds["objects_inside"] = max(kinds.values()) + 1
     plan.understood.append(f"'{child}' per '{parent}' -> objects of channel {channels[child] + 1} inside each object "
                            f"of channel {channels[parent] + 1}")
+
+
+def durations(plan: AnalysisPlan, parse: Parse) -> None:
+    """'how long is each track in frames', 'in seconds': a track's length asked in a time unit is its duration,
+    which the plan does not give (it gives path lengths and speeds), so it is reported."""
+    if "tracking" not in plan.kinds():
+        return
+    toks = parse.tokens
+    for k in range(len(toks) - 1):
+        unit = toks[k + 1].text
+        after = toks[k + 2].text if k + 2 < len(toks) else ""
+        if toks[k].text == "in" and unit in ("frames", "seconds", "minutes", "secs", "mins", "hours") and \
+                after not in ("per", "/", "a", "each"):
+            plan.not_understood.append(f"in {unit} (a duration of the tracks is not in the plan)")
