@@ -164,3 +164,20 @@ def test_the_pipeline_uses_an_injected_model_not_the_one_fitted_for_minilm(tmp_p
     assert answer.abstained and "probability" in answer.abstain_reason
     sure = AnswerPipeline(retriever(), small_model(), settings(tmp_path), abstain_model=_model(bias=5.0))
     assert not sure.answer(q).abstained
+
+
+def test_settings_pick_the_model_version(tmp_path: Path) -> None:
+    from test_answer_fixtures import retriever, settings, small_model
+
+    from scopebot.answer.pipeline import AnswerPipeline
+
+    minilm_named = HashEmbedder()
+    minilm_named.name = "all-MiniLM-L6-v2"  # the shipped models' embedder, so they are used
+    default = AnswerPipeline(retriever(), small_model(), settings(tmp_path), embedder=minilm_named)
+    assert default.abstain_model is not None and default.abstain_model.features == VERSIONS["2"]
+    old = AnswerPipeline(retriever(), small_model(), settings(tmp_path, answer_abstention_model="1"),
+                         embedder=minilm_named)
+    assert old.abstain_model is not None and old.abstain_model.features == VERSIONS["1"]
+    rule = AnswerPipeline(retriever(), small_model(), settings(tmp_path, answer_abstention="threshold"),
+                          embedder=minilm_named)
+    assert rule.abstain_model is None
