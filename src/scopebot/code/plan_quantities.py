@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from scopebot.code.plan import ImageMeta
     from scopebot.code.planner import Parse, Token, Vocabulary
 
 
@@ -170,3 +171,24 @@ def _axis_list(toks: list[Token], start: int, end: int) -> list[str]:
         if (toks[k].text in ("z", "y", "x") or set(toks[k].text) == {"x", "y", "z"}) and axes and not toks[k].used:
             toks[k].used = "axis"
     return axes
+
+
+def frame_ordinals(toks: list[Token], vocab: Vocabulary, meta: ImageMeta | None) -> list[Token]:
+    """'the first frame', 'the 3rd time point', 'the last frame' (with a known frame count) -> 'frame N': a time
+    point named by an ordinal is read like one named by its number."""
+    from scopebot.answer.text import stem
+    from scopebot.code.planner import Token as _Token
+
+    out: list[Token] = []
+    i = 0
+    while i < len(toks):
+        text = toks[i].text
+        nxt = toks[i + 1].text if i + 1 < len(toks) else ""
+        n = vocab.ordinals.get(text) or (meta.t if text in ("last", "final") and meta and meta.t > 1 else None)
+        if n and nxt in ("frame", "timepoint", "time-point") and (i == 0 or toks[i - 1].text in ("the", "in", "at")):
+            out += [_Token("frame", stem("frame")), _Token(str(int(n)), str(int(n)))]
+            i += 2
+            continue
+        out.append(toks[i])
+        i += 1
+    return out

@@ -20,7 +20,7 @@ import yaml
 from scopebot.answer.text import STOPWORDS, stem
 from scopebot.code.normalise import normalise, notes
 from scopebot.code.plan import AnalysisPlan, ImageMeta
-from scopebot.code.plan_quantities import Quantity, number, read_quantities
+from scopebot.code.plan_quantities import Quantity, frame_ordinals, number, read_quantities
 from scopebot.code.spelling import correct, vocabulary_words
 from scopebot.code.stains import resolve_stains
 
@@ -374,26 +374,9 @@ class Planner:
                 out.append(tok)
         return out
 
-    def _frame_ordinals(self, toks: list[Token], meta: ImageMeta | None) -> list[Token]:
-        """'the first frame', 'the 3rd time point', 'the last frame' (with a known frame count) -> 'frame N': a time
-        point named by an ordinal is read like one named by its number."""
-        out: list[Token] = []
-        i = 0
-        while i < len(toks):
-            text = toks[i].text
-            nxt = toks[i + 1].text if i + 1 < len(toks) else ""
-            n = self.vocab.ordinals.get(text) or (meta.t if text in ("last", "final") and meta and meta.t > 1 else None)
-            if n and nxt in ("frame", "timepoint", "time-point") and (i == 0 or toks[i - 1].text in ("the", "in", "at")):
-                out += [Token("frame", stem("frame")), Token(str(int(n)), str(int(n)))]
-                i += 2
-                continue
-            out.append(toks[i])
-            i += 1
-        return out
-
     def parse(self, request: str, meta: ImageMeta | None = None) -> Parse:
         toks = self._split_unknown_compounds(normalise(request, self.vocab))  # shorthand, synonyms, the sample
-        toks = self._frame_ordinals(toks, meta)
+        toks = frame_ordinals(toks, self.vocab, meta)
         parse = Parse(tokens=toks)
         self._channels(parse)
         resolve_stains(parse, self.vocab, meta)
