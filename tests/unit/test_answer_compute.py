@@ -39,6 +39,23 @@ def test_computations_show_the_formula_and_the_arithmetic() -> None:
     assert compute(p, {}, calc) is None  # no passage states the formula: no number
 
 
+def test_channels_named_as_feature_maps_and_nyquist_from_the_feature_size() -> None:
+    calc = SafeCalculator()
+    p = plan("A layer maps a 2-channel image to 4 feature maps with 3 by 3 filters. How many weights and biases?")
+    assert p is not None and p.kind == "conv_params" and (p.values["cin"], p.values["cout"]) == (2.0, 4.0)
+    done = compute(p, {"conv_params": "bk-cccc3333"}, calc)
+    assert done is not None and "72 weights" in done.text and "76 parameters" in done.text
+    p = plan("My smallest features are about 450 nm wide; which pixel size does Nyquist sampling ask for?")
+    assert p is not None and p.kind == "nyquist_size" and p.values == {"size": 450.0} and p.formulas == ["nyquist"]
+    done = compute(p, {"nyquist": "tr-bbbb2222"}, calc)
+    assert done is not None and verify(done) and "225 nm" in done.text and "150 nm" in done.text
+    assert "[tr-bbbb2222]" in done.text
+    assert compute(p, {}, calc) is None  # the rule must be stated in a passage
+    p = plan("What pixel size for structures of 0.3 µm?")
+    assert p is not None and p.kind == "nyquist_size" and p.units == ("µm", "µm")
+    assert plan("What pixel size do I need for NA 1.4 at 520 nm?").kind == "nyquist"  # type: ignore[union-attr]
+
+
 def test_safe_calculator_refuses_anything_but_arithmetic() -> None:
     calc = SafeCalculator()
     assert calc.evaluate("(2 + 3) * 4 / 2 ** 2") == 5.0

@@ -155,3 +155,18 @@ def test_an_antecedent_after_an_opening_adverb_and_a_chain_of_its_carry_the_subj
     assert [c.subject for c in cands] == ["Noise2Noise", "Noise2Noise", "Noise2Noise"]
     picked, _ = _answer("What does Noise2Void need for training?", [_result(body, "Denoising"), N2V_TEXT])
     assert all("noisy image A" not in c.text for c in picked)  # said of Noise2Noise, never quoted for N2V
+
+
+def test_a_comparison_also_quotes_what_the_passages_say_about_the_choice_in_general() -> None:
+    body = ("Local training keeps full control over data and execution on your own workstation. "
+            "Cloud services such as Colab give access to powerful GPUs without buying hardware. "
+            "For a small deep learning model, a single consumer graphics card finishes training in an afternoon.")
+    question = "Local training or cloud training for a deep learning model?"
+    picked, text = _answer(question, [_result(body, "Computational resources")])
+    assert "**Local training**:" in text and "**cloud training**:" in text
+    assert "**Both / in general**:" in text and "single consumer graphics card" in text
+    assert len(picked) == 3
+    qt = classify(question)
+    sides_only = ExtractiveSynthesizer(None, fill_comparison=False).select(question, build_context(
+        [_result(body, "Computational resources")]), qt)
+    assert len(sides_only) == 2 and all("graphics card" not in c.text for c in sides_only)

@@ -1,5 +1,5 @@
-"""Numbers computed when the question asks for one (issue 16): Nyquist pixel size, parameter counts,
-unit conversions.
+"""Numbers computed when the question asks for one (issue 16): Nyquist pixel size (from NA and
+wavelength, or from the size of the smallest feature), parameter counts, unit conversions.
 
 :func:`plan` reads the quantities from the question and names the formula it needs; the formula
 must be found in a retrieved passage (:func:`find_formula_passage`), which the computed line cites.
@@ -20,7 +20,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
-ComputeKind = Literal["nyquist", "conv_params", "unit"]
+ComputeKind = Literal["nyquist", "nyquist_size", "conv_params", "unit"]
 
 _NA_RE = re.compile(r"(?:\bNA\b|numerical aperture)\s*(?:of|=|:)?\s*(\d(?:\.\d+)?)|(\d(?:\.\d+)?)\s*-?\s*NA\b",
                     re.IGNORECASE)
@@ -28,6 +28,12 @@ _WAVE_RE = re.compile(r"(\d{3})\s*(?:nm|nanomet)", re.IGNORECASE)
 _KERNEL_RE = re.compile(r"(\d+)\s*(?:x|×|by)\s*(\d+)(?:\s*(?:x|×|by)\s*(\d+))?", re.IGNORECASE)
 _CHANNELS_RE = re.compile(r"(?:from|maps?|mapping|with)?\s*(\d+)\s*(?:input\s*)?(?:channels?\s*)?(?:to|->|into)\s*"
                           r"(\d+)\s*(?:output\s*)?channels?", re.IGNORECASE)
+#: "a 4-channel image to 8 feature maps", "from 3 to 16 filters": channels named by what they hold
+_MAPS_RE = re.compile(r"(\d+)\s*-?\s*(?:input\s*)?(?:channels?|feature\s*maps?)?\b[^.?!\d]{0,25}?\b(?:to|into|->)\s*"
+                      r"(\d+)\s*(?:output\s*)?(?:channels?|feature\s*maps?|filters?|kernels?)\b", re.IGNORECASE)
+#: The size of the smallest thing to resolve ("structures about 600 nm across"), for Nyquist without an NA
+_FEATURE_RE = re.compile(r"(?:structures?|features?|details?|objects?|particles?|things?)\b[^.?!\d]{0,30}?"
+                         r"(\d+(?:\.\d+)?)\s*(nm|µm|μm|um|nanomet\w*|micromet\w*|microns?)\b", re.IGNORECASE)
 #: "16 input channels and 32 output channels", in either order (or ``in_channels=16``)
 _IN_RE = re.compile(r"(\d+)\s*input\s*channels?|in_channels\s*=\s*(\d+)", re.IGNORECASE)
 _OUT_RE = re.compile(r"(\d+)\s*output\s*channels?|out_channels\s*=\s*(\d+)", re.IGNORECASE)
@@ -139,9 +145,13 @@ def plan(question: str) -> ComputePlan | None:
             return ComputePlan(kind="nyquist", values={"na": float(na.group(1) or na.group(2)),
                                                        "wavelength": float(wave.group(1))},
                                formulas=["resolution", "nyquist"])
+        size = _FEATURE_RE.search(q)
+        if size and not na:  # "structures about 600 nm across": the pixel size from the feature size
+            return ComputePlan(kind="nyquist_size", values={"size": float(size.group(1))},
+                               units=(_unit(size.group(2)), _unit(size.group(2))), formulas=["nyquist"])
     if "parameter" in low or "weights" in low:
         k = _KERNEL_RE.search(q)
-        ch = _CHANNELS_RE.search(q)
+        ch = _CHANNELS_RE.search(q) or _MAPS_RE.search(q)
         cin, cout = _IN_RE.search(q), _OUT_RE.search(q)
         channels = (ch.group(1), ch.group(2)) if ch else \
             ((cin.group(1) or cin.group(2)), (cout.group(1) or cout.group(2))) if cin and cout else None
@@ -202,6 +212,14 @@ def compute(p: ComputePlan, formula_keys: dict[str, str], calculator: Calculator
                 f"[{keys[0]}]. Nyquist sampling asks for pixels two to three times smaller than that: "
                 f"d / 2 = {_fmt(half)} nm to d / 3 = {_fmt(third)} nm [{keys[1]}].")
         exprs = {e_d: d, e_half: half, e_third: third}
+    elif p.kind == "nyquist_size":
+        unit = p.units[0]
+        e_half, e_third = f"{v['size']:g} / 2", f"{v['size']:g} / 3"
+        half, third = calculator.evaluate(e_half), calculator.evaluate(e_third)
+        text = (f"Nyquist sampling asks for pixels two to three times smaller than the smallest feature to resolve: "
+                f"{v['size']:g} {unit} / 2 = {_fmt(half)} {unit} to {v['size']:g} {unit} / 3 = {_fmt(third)} {unit} "
+                f"[{keys[0]}].")
+        exprs = {e_half: half, e_third: third}
     elif p.kind == "conv_params":
         e_w = f"{v['kx']:g} * {v['ky']:g} * {v['cin']:g} * {v['cout']:g}"
         w = calculator.evaluate(e_w)

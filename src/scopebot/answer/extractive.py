@@ -205,10 +205,12 @@ class ExtractiveSynthesizer:
     """Selects and orders supporting sentences (see the module docstring)."""
 
     def __init__(self, embedder: Embedder | None = None, *, max_sentences: int = 5, min_sentences: int = 3,
-                 max_passages: int = 5, diversity: float = 0.3, relative_cutoff: float = 0.45,
+                 max_passages: int = 5, diversity: float = 0.4, relative_cutoff: float = 0.45,
                  min_similarity: float = 0.55, per_side: int = 3, signpost_weight: float = 0.5,
-                 scorer: SentenceScorer | None = None, min_probability: float = 0.2) -> None:
+                 scorer: SentenceScorer | None = None, min_probability: float = 0.2,
+                 fill_comparison: bool = True) -> None:
         self.scorer = scorer
+        self.fill_comparison = fill_comparison
         self.min_probability = min_probability
         self.per_side = per_side
         self.signpost_weight = signpost_weight
@@ -338,6 +340,12 @@ class ExtractiveSynthesizer:
                     side_q = f"{side} {qtype.topic} {question}"
                     picked += self._mmr(side_q, mine, self.per_side, min_sentences=1, qtype=qtype)
             if picked:
+                if self.fill_comparison and len(picked) < self.max_sentences:
+                    # what the passages say about the choice in general ("if you only have a few images,
+                    # ...") fills the slots the sides left: the layout shows it under "Both / in general"
+                    rest = [c for c in cands if c not in picked]
+                    if rest:
+                        picked += self._mmr(question, rest, self.max_sentences - len(picked), 0, qtype=qtype)
                 return sorted(picked, key=lambda c: (c.rank, c.position))
         picked = self._mmr(question, cands, self.max_sentences, self.min_sentences, qtype=qtype)
         if qtype is not None and qtype.kind == "definition" and qtype.subject and picked:
