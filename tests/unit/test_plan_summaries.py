@@ -448,3 +448,11 @@ def test_a_track_length_in_a_time_unit_is_a_duration_and_reported(planner: Plann
     lapse = ImageMeta(axes="TYX", t=10, pixel_size_um=0.2, time_step_s=0.5)
     assert any("duration" in w for w in planner.plan("how long is each track in frames", lapse).not_understood)
     assert not planner.plan("track the spot and give its speed in pixels per frame", lapse).not_understood
+
+
+def test_what_the_threshold_merges_describes_the_split(planner: Planner) -> None:
+    plan = planner.plan("My nuclei are densely packed and stuck together, so a normal threshold just gives me big "
+                        "blobs. Could you separate the touching ones, then tell me how many nuclei there are?")
+    assert plan.segmentation is not None and plan.segmentation.split_touching and not plan.not_understood
+    # without a split the blobs are another kind of object and 'big' needs its number
+    assert len(planner.plan("a threshold gives big blobs; count the nuclei").not_understood) == 2

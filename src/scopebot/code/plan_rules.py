@@ -17,6 +17,7 @@ from scopebot.code.plan_structure import (
     durations,
     how_many_units,
     intensity_of_a_subset,
+    merge_problem_clauses,
     nearest_of_another_channel,
     objects_inside_objects,
     restated_statistics,
@@ -70,6 +71,7 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
     removal_clauses = set()
     stats: list[str] = [stat for _, stat in parse.stats]
     kinds_of_objects: dict[str, str] = {}
+    kind_positions: dict[str, list[int]] = {}
     participles: list[int] = []
     for pos, idx in parse.concepts:
         concept = vocab.concepts[idx]
@@ -89,8 +91,10 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
             elif modifier:  # "nuclear foci": a second kind, as before (foci inside nuclei are not in the plan)
                 key = " ".join(t.stem for t in parse.tokens[pos:pos + len(phrase.split())])
                 kinds_of_objects.setdefault(vocab.object_kinds.get(key, key), phrase)
+                kind_positions.setdefault(vocab.object_kinds.get(key, key), []).append(pos)
             elif key not in vocab.generic_objects:
                 kinds_of_objects.setdefault(vocab.object_kinds.get(key, key), phrase_of_span(parse, pos, n))
+                kind_positions.setdefault(vocab.object_kinds.get(key, key), []).append(pos)
         for dotted, value in (concept.get("set") or {}).items():
             _set(plan, dotted, value)
             fields.append(f"{dotted}={value}")
@@ -145,6 +149,12 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
             plan.understood.append(f"'{word}' -> describes the touching objects")
         else:
             plan.not_understood.append(f"{word} (a subset of the objects: not in the plan)")
+    problem = merge_problem_clauses(plan, parse, vocab, clause)  # "a normal threshold just gives me big blobs"
+    preprocessing |= problem
+    for key in [k for k, positions in kind_positions.items() if all(clause[p] in problem for p in positions)]:
+        if len(kinds_of_objects) > 1:
+            plan.understood.append(f"'{kinds_of_objects.pop(key)}' -> what the threshold merges (the problem the "
+                                   "split solves)")
     if len(kinds_of_objects) > 1 and len(parse.channels) < 2:
         plan.not_understood.append(" and ".join(kinds_of_objects.values()) + " (two kinds of objects: "
                                    "measuring one inside the other is not in the plan)")

@@ -209,3 +209,18 @@ def durations(plan: AnalysisPlan, parse: Parse) -> None:
         if toks[k].text == "in" and unit in ("frames", "seconds", "minutes", "secs", "mins", "hours") and \
                 after not in ("per", "/", "a", "each"):
             plan.not_understood.append(f"in {unit} (a duration of the tracks is not in the plan)")
+
+
+def merge_problem_clauses(plan: AnalysisPlan, parse: Parse, vocab: Vocabulary, clause: list[int]) -> set[int]:
+    """'so a normal threshold just gives me big blobs': when the plan splits touching objects, a clause about the
+    threshold with no measurement and no number describes the problem the split solves; its object words ('blobs')
+    and size words ('big') are part of that description, not a second kind of object or a size limit."""
+    if plan.segmentation is None or not plan.segmentation.split_touching:
+        return set()
+    out = set()
+    for c in {clause[p] for p, i in parse.concepts if vocab.concepts[i].get("context") == "threshold"}:
+        here = [i for p, i in parse.concepts if clause[p] == c]
+        if not any("measure" in vocab.concepts[i] or vocab.concepts[i].get("set") for i in here) and not any(
+                clause[q.pos] == c for q in parse.quantities):
+            out.add(c)
+    return out
