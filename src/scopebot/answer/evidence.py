@@ -14,7 +14,9 @@ re-ranks and completes that list for the answer:
   whose passages are all registry or Model Zoo entries gets a book and training search of its own, so
   an explanation comes before the cards.
 * **exercises**: passages that are mostly quiz or exercise text (blanks, "Question:", answer keys)
-  go to the end; their sentences are never quoted (:func:`is_exercise`).
+  (or a multiple-choice quiz: numbered options under a question or above an answer key, a lesson's
+  "Assessment" part) are left out when two
+  prose passages remain and go to the end otherwise; their sentences are never quoted (:func:`is_exercise`).
 """
 
 from __future__ import annotations
@@ -43,8 +45,31 @@ def is_exercise(text: str) -> bool:
     return bool(_EXERCISE_RE.search(text))
 
 
+#: an answer key's heading (markdown, bold or quoted)
+_ANSWER_KEY_RE = re.compile(r"^[\s>]*(?:#{1,6}\s*|\*\*)?(?:solutions?|answers?)(?:\*\*)?\s*:?\s*$",
+                            re.IGNORECASE | re.MULTILINE)
+#: a multiple-choice option ("2. ...", "b) ...")
+_OPTION_RE = re.compile(r"^\s*(?:\d|[a-e])[.)]\s+\S", re.MULTILINE)
+#: a breadcrumb segment that names a lesson's quiz part
+_QUIZ_PART_RE = re.compile(r"(?:^|›)\s*(?:assessment|quiz(?:zes)?|self-check|true or false)\s*(?:›|$)",
+                           re.IGNORECASE)
+
+
+def is_quiz_passage(text: str, section: str = "", breadcrumb: str = "") -> bool:
+    """A passage that holds a multiple-choice quiz: its options and answer key are not statements about
+    microscopy. Read from the breadcrumb (a lesson's "Assessment" part) or from numbered options under
+    a question heading or above an answer key. A worked solution in prose is not a quiz."""
+    if _QUIZ_PART_RE.search(breadcrumb):
+        return True
+    options = len(_OPTION_RE.findall(text))
+    return options >= 3 and (section.rstrip().endswith("?") or bool(_ANSWER_KEY_RE.search(text)))
+
+
 def _exercise_share(result: SearchResult) -> float:
-    lines = [ln for ln in result.chunk.body.split("\n") if ln.strip()]
+    chunk = result.chunk  # the book has no quizzes; its question headings over numbered lists are prose
+    if chunk.kind != "book" and is_quiz_passage(chunk.body, chunk.section, getattr(chunk, "breadcrumb", "") or ""):
+        return 1.0
+    lines = [ln for ln in chunk.body.split("\n") if ln.strip()]
     return sum(1 for ln in lines if is_exercise(ln)) / max(1, len(lines))
 
 
@@ -138,5 +163,9 @@ def _explanations_first(results: Sequence[SearchResult], subject: str = "") -> l
 
 
 def _exercises_last(results: Sequence[SearchResult]) -> list[SearchResult]:
+    """Prose first; exercise and quiz passages are left out when two prose passages remain (their
+    options and blanks read as statements), otherwise they go last."""
     prose = [r for r in results if _exercise_share(r) < 0.5]
+    if len(prose) >= 2:
+        return prose
     return prose + [r for r in results if _exercise_share(r) >= 0.5]
