@@ -101,3 +101,15 @@ def test_check_report_shows_an_extract_label_in_bold_and_the_rest_as_text() -> N
     assert _labelled("**Denoising**: keep <b>this</b> literal") == \
         "<b>Denoising</b>: keep &lt;b&gt;this&lt;/b&gt; literal"
     assert _labelled("no label <img src=x>") == "no label &lt;img src=x&gt;"
+
+
+def test_a_kept_answer_comes_first_and_the_code_last(tmp_path: Path) -> None:
+    code = demo_code_result("count", write_demo_figure(tmp_path / "f.png")).model_copy(
+        update={"answer": ["count = 9 objects"], "notes": ["Plan: count objects", "Answer, checked against the "
+                                                          "plan: count = 9 objects"]})
+    md = render.code_body(code)
+    assert md.startswith("**Answer:** count = 9 objects")
+    assert md.count("count = 9 objects") == 1  # the note is not repeated under the headline
+    assert md.index("objects: 9") < md.index("```python")
+    failed = code.model_copy(update={"ok": False})
+    assert not render.code_body(failed).startswith("**Answer:**")

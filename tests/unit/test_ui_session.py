@@ -203,3 +203,23 @@ def test_generative_wait_before_the_first_word_says_the_model_is_reading(tmp_pat
     reading = statuses.index("Working: the model is reading the sources…")
     assert statuses.index("Working: retrieving passages from the sources…") < reading
     assert statuses[reading + 1] == "Working: writing the answer…"
+
+
+def _code_reply(final: object) -> str:
+    return next(m["content"] for m in reversed(final.chat) if isinstance(m["content"], str))  # type: ignore[attr-defined]
+
+
+def test_a_code_reply_says_first_when_it_ran_on_the_synthetic_image(tmp_path: Path) -> None:
+    session, _ = _session(tmp_path)
+    reply = _code_reply(list(session.ask("write python code to count nuclei"))[-1])
+    assert "**Not your image:** no image is attached" in reply
+    assert reply.index("Not your image") < reply.index("```python")
+    bad = tmp_path / "notes.txt"
+    bad.write_text("hello")
+    assert "synthetic test image" in session.upload(str(bad))[1]
+    reply = _code_reply(list(session.ask("write python code to count nuclei"))[-1])
+    assert "**Not your image:** your upload notes.txt was refused" in reply
+    good = tmp_path / "cells.tif"
+    tifffile.imwrite(good, np.zeros((8, 8), "uint16"))
+    session.upload(str(good))
+    assert "Not your image" not in _code_reply(list(session.ask("write python code to count nuclei"))[-1])

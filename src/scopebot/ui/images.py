@@ -26,6 +26,8 @@ PREVIEW_MAX_SIDE = 512
 _PHYS = re.compile(r'PhysicalSize(X|Y)="([0-9.eE+-]+)"(?:[^>]*?PhysicalSize\1Unit="([^"]+)")?')
 #: What the image panel says when the file states no pixel size (and what it asks for).
 UNCALIBRATED = "uncalibrated: give the pixel size"
+#: What a code reply starts with when it ran on the synthetic test image instead of the user's data.
+SYNTHETIC = "Not your image"
 
 
 @dataclass

@@ -119,12 +119,19 @@ def has_usable_plan(code: Any) -> bool:
     return plan is None or not callable(promised) or bool(promised())
 
 
+ANSWER_NOTE = "Answer, checked against the plan: "
+
+
 def code_body(code: Any) -> str:
-    """A code answer: notes, the code in a fenced block, the run's outcome and stdout.
+    """A code answer: the answer first (when the run kept the plan's promises), the plan notes, the run's
+    outcome and output, then the code in a fenced block.
 
     A declined request (nothing was run) never invites a Run: its code is shown only when the closest plan
     would answer something, as a starting point for editing the plan."""
-    lines: list[str] = [f"_{n}_" for n in getattr(code, "notes", []) or []]
+    answer = [str(a) for a in getattr(code, "answer", []) or []]
+    ok = bool(getattr(code, "ok", False)) and bool(getattr(code, "ran", False))
+    lines: list[str] = [f"**Answer:** {inline_text('; '.join(answer))}"] if ok and answer else []
+    lines += [f"_{n}_" for n in getattr(code, "notes", []) or [] if not (lines and str(n).startswith(ANSWER_NOTE))]
     if getattr(code, "declined", False):
         if has_usable_plan(code):
             lines.append(fenced(getattr(code, "code", ""), "python"))
@@ -133,15 +140,16 @@ def code_body(code: Any) -> str:
         else:
             lines.append("**Nothing was run**, and there is no plan to run: rephrase the request.")
         return "\n\n".join(x for x in lines if x)
-    lines.append(fenced(getattr(code, "code", ""), "python"))
     if getattr(code, "ran", False):
-        ok = getattr(code, "ok", not getattr(code, "error", None))
+        run_ok = getattr(code, "ok", not getattr(code, "error", None))
         rounds = len(getattr(code, "rounds", []) or [])
-        lines.append(("**Ran in the sandbox**" if ok else "**The run failed**") +
+        lines.append(("**Ran in the sandbox**" if run_ok else "**The run failed**") +
                      (f" after {rounds} round(s)" if rounds > 1 else ""))
     else:
         lines.append("_Not run yet — press **Run** to execute it in the sandbox._")
     lines.append(output_markdown(code))
+    lines.append("**Code** (also in *Code*, where you can edit and re-run it)\n\n" + fenced(getattr(code, "code", ""),
+                                                                                              "python"))
     return "\n\n".join(x for x in lines if x)
 
 

@@ -24,6 +24,7 @@ from scopebot.ui.controls import ui_message
 from scopebot.ui.history import FeedbackStore, Rating, TurnRecord, write_exports
 from scopebot.ui.images import (
     DEFAULT_MAX_MB,
+    SYNTHETIC,
     UNCALIBRATED,
     ImageInfo,
     inspect_upload,
@@ -69,6 +70,9 @@ class ChatSession:
     turns: list[TurnRecord] = field(default_factory=list)
     chat: list[dict[str, Any]] = field(default_factory=list)
     image: ImageInfo | None = None
+    #: The name of the last upload that was refused (None once an image is accepted or cleared): a code
+    #: request then runs on a synthetic test image, and the reply must say so before anything else.
+    rejected_upload: str | None = None
     #: (request, plan) of the last "Re-run plan" since the latest turn (the checklist edits start from it)
     rerun_plan: tuple[str, Any] | None = None
     _assistant: Any = None
@@ -162,6 +166,12 @@ class ChatSession:
         extra_tools = (getattr(result, "extras", None) or {}).get("tools")  # the router was unsure: tools too
         if extra_tools is not None and hasattr(extra_tools, "results"):
             md += "\n\n" + render.tools_summary(extra_tools)
+        if getattr(result, "kind", "") == "code" and self.image is None and getattr(result, "payload", None) is not None \
+                and not getattr(result.payload, "declined", False):
+            why = (f"your upload {inline_text(self.rejected_upload)} was refused (see *Image*)" if self.rejected_upload
+                   else "no image is attached")
+            md = (f"**{SYNTHETIC}:** {why}, so this ran on a synthetic test image, not on your data. Attach "
+                  f"your image under *Image* and ask again.\n\n{md}")
         if getattr(result, "kind", "") == "code" and self.image is not None and not self.image.calibrated:
             md += f"\n\n**{UNCALIBRATED}:** {inline_text(self.image.name)} does not state it, so sizes are in " \
                   "pixels. Type it in *Image → Pixel size* (µm per pixel) and ask again."
@@ -237,13 +247,15 @@ class ChatSession:
     def upload(self, path: str | None) -> tuple[str | None, str]:
         """Validate an upload; returns (preview path, metadata markdown or a clear error)."""
         if not path:
-            self.image = None
+            self.image = self.rejected_upload = None
             return None, "_No image. Code requests use a synthetic test image._"
         try:
             self.image = inspect_upload(Path(path), self.workdir, self.max_upload_mb)
         except ConfigurationError as exc:
-            self.image = None
-            return None, f"**{ERROR}** {text_markdown(ui_message(exc))}"
+            self.image, self.rejected_upload = None, Path(path).name
+            return None, (f"**{ERROR}** {text_markdown(ui_message(exc))}\n\n_Until an image is accepted, code "
+                          "requests use a synthetic test image._")
+        self.rejected_upload = None
         return str(self.image.preview), self.image.markdown() + "\n\n_Code requests will use this image._"
 
     def set_pixel_size(self, text: str) -> str:
