@@ -56,10 +56,23 @@ def test_channels_named_as_feature_maps_and_nyquist_from_the_feature_size() -> N
     assert plan("What pixel size do I need for NA 1.4 at 520 nm?").kind == "nyquist"  # type: ignore[union-attr]
 
 
+def test_psnr_from_an_mse_and_the_largest_pixel_value() -> None:
+    calc = SafeCalculator()
+    p = plan("My denoised stack is scaled to the range 0 to 1 and has an MSE of 0.001. What PSNR does that give?")
+    assert p is not None and p.kind == "psnr" and p.values == {"max": 1.0, "mse": 0.001}
+    done = compute(p, {"psnr": "bk-dddd4444"}, calc)
+    assert done is not None and verify(done) and "= 30 dB" in done.text and "[bk-dddd4444]" in done.text
+    p = plan("A 16-bit restoration has a mean squared error of 100. What is its PSNR?")
+    assert p is not None and p.values["max"] == 65535.0
+    assert plan("What PSNR do I get for an MSE of 0.01?") is None  # no largest pixel value: no number
+    assert plan("What is PSNR?") is None
+    assert calc.evaluate("10 * log10(100)") == 20.0
+
+
 def test_safe_calculator_refuses_anything_but_arithmetic() -> None:
     calc = SafeCalculator()
     assert calc.evaluate("(2 + 3) * 4 / 2 ** 2") == 5.0
-    for bad in ["__import__('os')", "x + 1", "[1, 2]", "open('f')"]:
+    for bad in ["__import__('os')", "x + 1", "[1, 2]", "open('f')", "log10(1, 2)", "exp(1)"]:
         with pytest.raises(ValueError):
             calc.evaluate(bad)
 

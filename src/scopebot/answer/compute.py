@@ -1,12 +1,13 @@
 """Numbers computed when the question asks for one (issue 16): Nyquist pixel size (from NA and
-wavelength, or from the size of the smallest feature), parameter counts, unit conversions.
+wavelength, or from the size of the smallest feature), parameter counts, PSNR from an MSE, unit
+conversions.
 
 :func:`plan` reads the quantities from the question and names the formula it needs; the formula
 must be found in a retrieved passage (:func:`find_formula_passage`), which the computed line cites.
 The arithmetic is an expression of numbers only, evaluated by a :class:`Calculator`:
 :class:`SandboxCalculator` runs it in scopebot's process sandbox (``Sandbox.run``); when the sandbox
 refuses (no kernel boundary, code execution off) it falls back to :class:`SafeCalculator`, an
-evaluator of ``+ - * / **`` over numbers written here (no ``eval``), and the answer says so.
+evaluator of ``+ - * / **`` and ``log10`` over numbers written here (no ``eval``), and the answer says so.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
-ComputeKind = Literal["nyquist", "nyquist_size", "conv_params", "unit"]
+ComputeKind = Literal["nyquist", "nyquist_size", "conv_params", "psnr", "unit"]
 
 _NA_RE = re.compile(r"(?:\bNA\b|numerical aperture)\s*(?:of|=|:)?\s*(\d(?:\.\d+)?)|(\d(?:\.\d+)?)\s*-?\s*NA\b",
                     re.IGNORECASE)
@@ -34,6 +35,12 @@ _MAPS_RE = re.compile(r"(\d+)\s*-?\s*(?:input\s*)?(?:channels?|feature\s*maps?)?
 #: The size of the smallest thing to resolve ("structures about 600 nm across"), for Nyquist without an NA
 _FEATURE_RE = re.compile(r"(?:structures?|features?|details?|objects?|particles?|things?)\b[^.?!\d]{0,30}?"
                          r"(\d+(?:\.\d+)?)\s*(nm|µm|μm|um|nanomet\w*|micromet\w*|microns?)\b", re.IGNORECASE)
+#: "a mean squared error of 0.01", "MSE = 0.004"
+_MSE_RE = re.compile(r"(?:mean squared error|\bMSE\b)\D{0,20}?(\d*\.?\d+(?:e-?\d+)?)", re.IGNORECASE)
+#: The largest pixel value: "range 0 to 1", "maximum value of 255", "8-bit" / "16-bit"
+_RANGE_RE = re.compile(r"range\s*(?:of\s*)?0\s*(?:to|-|–)\s*(\d+(?:\.\d+)?)|"
+                       r"max(?:imum)?\s*(?:possible\s*)?(?:pixel\s*)?(?:value|intensity)\s*(?:of|is|=)?\s*(\d+(?:\.\d+)?)|"
+                       r"\b(8|12|16)\s*-?\s*bit", re.IGNORECASE)
 #: "16 input channels and 32 output channels", in either order (or ``in_channels=16``)
 _IN_RE = re.compile(r"(\d+)\s*input\s*channels?|in_channels\s*=\s*(\d+)", re.IGNORECASE)
 _OUT_RE = re.compile(r"(\d+)\s*output\s*channels?|out_channels\s*=\s*(\d+)", re.IGNORECASE)
@@ -52,6 +59,8 @@ FORMULAS: dict[str, tuple[re.Pattern[str], str]] = {
     "nyquist": (re.compile(r"nyquist.{0,200}(?:two to three times smaller|half|2\.3|twice)|"
                            r"(?:two to three times smaller|half the).{0,200}nyquist", re.IGNORECASE | re.DOTALL),
                 "Nyquist sampling pixel size two to three times smaller than the smallest feature"),
+    "psnr": (re.compile(r"PSNR.{0,600}log|log.{0,200}MSE", re.IGNORECASE | re.DOTALL),
+             "PSNR peak signal-to-noise ratio formula log10 MAX squared over MSE"),
     "conv_params": (re.compile(r"kernel.{0,400}bias.{0,200}parameters|parameters.{0,300}kernel.{0,300}bias",
                                re.IGNORECASE | re.DOTALL),
                     "number of parameters convolutional layer kernels output channels bias terms"),
@@ -69,7 +78,7 @@ _OPS: dict[type, Any] = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult:
 
 
 class SafeCalculator:
-    """Evaluates ``+ - * / **`` and brackets over numbers by walking the syntax tree (no ``eval``)."""
+    """Evaluates ``+ - * / **``, ``log10(...)`` and brackets over numbers by walking the syntax tree (no ``eval``)."""
 
     name = "scopebot's arithmetic evaluator"
 
@@ -83,6 +92,9 @@ class SafeCalculator:
                 return float(_OPS[type(node.op)](walk(node.left), walk(node.right)))
             if isinstance(node, ast.UnaryOp) and type(node.op) in _OPS:
                 return float(_OPS[type(node.op)](walk(node.operand)))
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "log10" \
+                    and len(node.args) == 1 and not node.keywords:
+                return math.log10(walk(node.args[0]))
             raise ValueError(f"not arithmetic: {ast.dump(node)[:60]}")
 
         return walk(ast.parse(expression, mode="eval"))
@@ -103,7 +115,7 @@ class SandboxCalculator:
             try:
                 if self._sandbox is None:
                     self._sandbox = self._factory()
-                result = self._sandbox.run(f"print(repr(float({expression})))", timeout=20)
+                result = self._sandbox.run(f"from math import log10\nprint(repr(float({expression})))", timeout=20)
                 if result.ok:
                     self.name = "the sandbox"
                     return float(result.stdout.strip().splitlines()[-1])
@@ -159,6 +171,13 @@ def plan(question: str) -> ComputePlan | None:
             kx, ky = float(k.group(1)), float(k.group(2))
             return ComputePlan(kind="conv_params", values={"kx": kx, "ky": ky, "cin": float(channels[0]),
                                                            "cout": float(channels[1])}, formulas=["conv_params"])
+    mse = _MSE_RE.search(question)
+    if ("psnr" in low or "peak signal" in low) and mse:
+        top = _RANGE_RE.search(question)
+        peak = 1.0 if top is None else float(top.group(1) or top.group(2)) if (top.group(1) or top.group(2)) \
+            else float(2 ** int(top.group(3)) - 1)
+        if top is not None and float(mse.group(1)) > 0:
+            return ComputePlan(kind="psnr", values={"max": peak, "mse": float(mse.group(1))}, formulas=["psnr"])
     value = _VALUE_UNIT_RE.search(q)
     target = _TARGET_RE.search(q[value.end():]) if value else None
     if value and target and ("convert" in low or " in " in low or " into " in low):
@@ -220,6 +239,12 @@ def compute(p: ComputePlan, formula_keys: dict[str, str], calculator: Calculator
                 f"{v['size']:g} {unit} / 2 = {_fmt(half)} {unit} to {v['size']:g} {unit} / 3 = {_fmt(third)} {unit} "
                 f"[{keys[0]}].")
         exprs = {e_half: half, e_third: third}
+    elif p.kind == "psnr":
+        e = f"10 * log10({v['max']:g} ** 2 / {v['mse']:g})"
+        r = calculator.evaluate(e)
+        text = (f"PSNR = 10 · log10(MAX² / MSE) = 10 · log10({v['max']:g}² / {v['mse']:g}) = {_fmt(r)} dB, with MAX "
+                f"the largest possible pixel value [{keys[0]}].")
+        exprs = {e: r}
     elif p.kind == "conv_params":
         e_w = f"{v['kx']:g} * {v['ky']:g} * {v['cin']:g} * {v['cout']:g}"
         w = calculator.evaluate(e_w)

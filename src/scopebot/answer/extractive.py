@@ -342,7 +342,7 @@ class ExtractiveSynthesizer:
             if picked:
                 if self.fill_comparison and len(picked) < self.max_sentences:
                     # what the passages say about the choice in general ("if you only have a few images,
-                    # ...") fills the slots the sides left: the layout shows it under "Both / in general"
+                    # ...") fills the slots the sides left: the layout shows it under "In general"
                     rest = [c for c in cands if c not in picked]
                     if rest:
                         picked += self._mmr(question, rest, self.max_sentences - len(picked), 0, qtype=qtype)

@@ -185,7 +185,7 @@ def layout(selected: Sequence[Candidate], qtype: QuestionType | None) -> str:
             blocks.append(f"**{side}**:\n" + "\n".join(lines))
         rest = both + [c for c in selected if id(c) not in used]
         if rest:
-            blocks.append("**Both / in general**:\n" + "\n".join(f"- {_line(c)}" for c in rest))
+            blocks.append("**In general**:\n" + "\n".join(f"- {_line(c)}" for c in rest))
         return "\n\n".join(blocks)
     ordered = list(selected)
     if kind == "definition" and qtype is not None and qtype.subject:
