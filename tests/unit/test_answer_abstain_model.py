@@ -181,3 +181,15 @@ def test_settings_pick_the_model_version(tmp_path: Path) -> None:
     rule = AnswerPipeline(retriever(), small_model(), settings(tmp_path, answer_abstention="threshold"),
                           embedder=minilm_named)
     assert rule.abstain_model is None
+
+
+def test_a_lowercase_compound_of_common_words_describes_and_does_not_name() -> None:
+    """A new user's "low-laser-power time-lapse images" was refused as an unknown name."""
+    common = ["low", "laser", "power", "light", "imag", "denois", "noisi", "nucleus", "finder", "blob"]
+    vocab = {w: 20 for w in common} | {"napari": 20, "cell": 20, "seg": 20}
+    checker = EntityChecker(names=["napari"])
+    assert unseen_names("How do I denoise noisy low-laser-power images?", vocab, checker) == []
+    assert unseen_names("Does the napari-blob-finder work on 3D?", vocab, checker) == ["napari-blob-finder"]
+    assert unseen_names("Is Cell-Seg good for nuclei?", vocab, checker) == ["Cell-Seg"]
+    rare = vocab | {"laser": 2}  # a part the sources hardly use: the compound may be a name
+    assert unseen_names("How do I denoise noisy low-laser-power images?", rare, checker) == ["low-laser-power"]

@@ -8,7 +8,9 @@ The decision looks at the question and the retrieved passages only, before anyth
    ends here. Names the patterns cannot see (lowercase, hyphenated or snake_case: "the nucleoquant
    plugin", ``napari-nucleus-wizard``, ``threshold_triangle_plus``) count too (:func:`unseen_names`):
    a name-shaped word, or a word naming a "plugin", "package", "function" ..., that no passage of
-   the whole corpus uses and no registry or inventory knows.
+   the whole corpus uses and no registry or inventory knows. A lowercase compound of words the sources
+   use often ("low-laser-power images", "low-light") describes rather than names, unless a part is a
+   tool or package name ("napari-blob-finder") or it stands before "plugin", "package" ...
 2. **Evidence strength** in [0, 1]: the share of the question's content words found in the best
    passages (with more weight on the rarer, more specific words), averaged with the best cosine
    similarity between question and passage when an embedder is available; capitalised names of the
@@ -115,8 +117,27 @@ def unseen_names(question: str, vocabulary: Mapping[str, int], checker: EntityCh
             continue  # the sources use it
         if norm(tok) in checker.names or checker.inventory.knows(tok) or tok in checker.identifiers:
             continue
+        if not described and not _before_head(toks, i) and _plain_compound(tok, vocabulary, checker):
+            continue  # "low-laser-power images" describes the images; it names nothing
         out.append(tok)
     return list(dict.fromkeys(out))
+
+
+#: how many passages must use each part of a lowercase hyphenated compound for it to read as plain words
+PLAIN_PART_MIN_DF = 5
+
+
+def _plain_compound(tok: str, vocabulary: Mapping[str, int], checker: EntityChecker) -> bool:
+    """A lowercase hyphenated compound of common words ("low-laser-power", "long-term") is a description,
+    not a name. A part that is itself a tool or package name keeps it a name ("napari-blob-finder"), and so
+    do capitals, digits or underscores ("Cell-Seg", "n2v-3d")."""
+    parts = tok.split("-")
+    if len(parts) < 2 or not all(p.isalpha() and p.islower() for p in parts):
+        return False
+    if any(norm(p) in checker.names for p in parts):  # tool and package names ("napari", "cellpose")
+        return False
+    return all(p in STOPWORDS or all(vocabulary.get(s, 0) >= PLAIN_PART_MIN_DF for s in content_words(p) or [p])
+               for p in parts)
 
 
 @dataclass
