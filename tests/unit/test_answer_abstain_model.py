@@ -19,6 +19,7 @@ from scopebot.answer.abstain import (
 from scopebot.answer.abstain_model import VERSIONS, AbstainModel, choose_threshold, features, model_path
 from scopebot.answer.entities import EntityChecker
 from scopebot.answer.qtype import is_time_anchored, is_writing_request
+from scopebot.errors import ConfigurationError
 from scopebot.index.embeddings import HashEmbedder
 
 PASSAGES = [
@@ -66,7 +67,7 @@ def test_the_default_is_version_2_and_it_rewards_evidence_that_addresses_the_que
     # the sources are fixed: the same evidence answers a question tied to a moment less well
     later = addressed.model_copy(update={"time_anchored": True})
     assert model.answerable(later) < model.answerable(addressed)
-    with pytest.raises(ValueError, match="no abstention model version"):
+    with pytest.raises(ConfigurationError, match="no abstention model version"):
         AbstainModel.load(version="9")
 
 
@@ -193,3 +194,15 @@ def test_a_lowercase_compound_of_common_words_describes_and_does_not_name() -> N
     assert unseen_names("Is Cell-Seg good for nuclei?", vocab, checker) == ["Cell-Seg"]
     rare = vocab | {"laser": 2}  # a part the sources hardly use: the compound may be a name
     assert unseen_names("How do I denoise noisy low-laser-power images?", rare, checker) == ["low-laser-power"]
+
+
+def test_a_model_file_that_does_not_fit_the_code_says_how_to_fix_it(tmp_path: Path) -> None:
+    import yaml
+
+    data = yaml.safe_load(model_path("2").read_text(encoding="utf-8"))
+    data["features"] = ["score"]
+    bad = tmp_path / "abstain_model_v2.yaml"
+    bad.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(ConfigurationError) as err:
+        AbstainModel.read(bad, VERSIONS["2"], "model")
+    assert "restart scopebot" in err.value.hint and "python -m scopebot.answer.abstain_model" in err.value.hint

@@ -61,7 +61,10 @@ MAX_FALSE_ABSTENTION = 0.015
 def model_path(version: str) -> Path:
     """Where the fitted weights of ``version`` live."""
     if version not in VERSIONS:
-        raise ValueError(f"no abstention model version {version!r}; known: {', '.join(VERSIONS)}")
+        from scopebot.errors import ConfigurationError
+
+        raise ConfigurationError(f"no abstention model version {version!r}",
+                                 hint=f"set SCOPEBOT_ANSWER_ABSTENTION_MODEL to one of {', '.join(VERSIONS)}")
     return DATA_DIR / f"abstain_model_v{version}.yaml"
 
 

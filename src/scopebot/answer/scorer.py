@@ -26,6 +26,9 @@ from typing import Any
 import numpy as np
 import yaml
 
+#: the module whose ``python -m`` refits each kind of model (named in the error when a file does not fit)
+_MODULES = {"scorer": "scopebot.answer.scorer", "model": "scopebot.answer.abstain_model"}
+
 DATA_PATH = Path(__file__).resolve().parent.parent / "data" / "sentence_scorer_v1.yaml"
 FEATURES = ("lex", "sem", "heading_sem", "on_topic", "prior", "first", "position", "about", "defining",
             "signpost", "instruction", "advice", "explain", "length", "specific", "heading_lex")
@@ -59,7 +62,14 @@ class LogisticModel:
         already converted (``weights``, ``bias``, ``mean``, ``scale``, ``version``, ``embedder``)."""
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         if tuple(data["features"]) != tuple(features):
-            raise ValueError(f"{path}: its features {data['features']} are not {tuple(features)}; refit the {what}")
+            from scopebot.errors import ConfigurationError
+
+            raise ConfigurationError(
+                f"{path.name}: the fitted {what} has the inputs {list(data['features'])}, but this scopebot "
+                f"computes {list(features)}",
+                hint="the data file and the code are from different versions: restart scopebot after an update "
+                     "(reinstall with pip if it was installed as a package), or refit the "
+                     f"{what} with `python -m {_MODULES.get(what, 'scopebot.answer.scorer')}`")
         return {**data, "weights": tuple(data["weights"]), "bias": float(data["bias"]),
                 "mean": tuple(data["mean"]), "scale": tuple(data["scale"]),
                 "version": str(data.get("version", "1")), "embedder": str(data.get("embedder", ""))}
