@@ -456,3 +456,29 @@ def test_what_the_threshold_merges_describes_the_split(planner: Planner) -> None
     assert plan.segmentation is not None and plan.segmentation.split_touching and not plan.not_understood
     # without a split the blobs are another kind of object and 'big' needs its number
     assert len(planner.plan("a threshold gives big blobs; count the nuclei").not_understood) == 2
+
+
+def test_a_lone_statistic_outside_parentheses_is_not_a_restatement(planner: Planner) -> None:
+    plan = planner.plan("total intensity of channel 2 over all nuclei combined (nuclei in channel 1)",
+                        ImageMeta(axes="CYX", channels=2))
+    assert "combined" in plan.not_understood  # a sum over the nuclei, not the per-nucleus sum
+
+
+@pytest.mark.parametrize(("text", "promise"), [
+    ("the total number of voxels of all nuclei in 3d", "total_volume"),  # was: the count of nuclei
+    ("how many pixels does each nucleus have", "area_px"),
+])
+def test_a_count_of_pixels_is_a_size(planner: Planner, text: str, promise: str) -> None:
+    plan = planner.plan(text, ImageMeta(axes="ZYX", z=12, pixel_size_um=0.5, z_step_um=2) if "3d" in text
+                        else ImageMeta(pixel_size_um=0.5))
+    assert not plan.not_understood and "count" not in plan.kinds()
+    assert promise in {p.name for p in plan.promised()}
+
+
+@pytest.mark.parametrize("text", [
+    "number of pixels above 500",  # a count of pixels by value
+    "how many pixels are brighter than 300",
+    "percentage of the nuclei area that is positive for channel 2",  # a share of an area, not of the nuclei
+])
+def test_pixel_value_counts_and_area_shares_are_reported(planner: Planner, text: str) -> None:
+    assert planner.plan(text, ImageMeta(axes="CYX", channels=2)).not_understood

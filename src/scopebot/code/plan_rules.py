@@ -20,7 +20,9 @@ from scopebot.code.plan_structure import (
     merge_problem_clauses,
     nearest_of_another_channel,
     objects_inside_objects,
+    pixel_counts,
     restated_statistics,
+    share_of_an_area,
     stain_roles_in_descriptions,
 )
 from scopebot.code.plan_words import (
@@ -114,6 +116,7 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
                                                      if fields or "context" in concept
                                                      else f"'{phrase}' -> {concept.get('role', 'noted')}"))
     how_many_units(parse, vocab, kinds, clause)
+    pixel_counts(plan, parse, vocab, kinds, clause)
     for pos, idx in parse.concepts:  # "pixels away", "microns apart": the unit of the distance
         dims = {(vocab.units.get(t.text) or {}).get("dim") for t in parse.tokens[pos:pos + parse.spans.get(pos, 1)]}
         if vocab.concepts[idx].get("measure") in ("nn_distance", "object_distance") and dims & {"px", "length"}:
@@ -175,6 +178,7 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
     colocalisation_inside_objects(plan, parse, vocab, clause)
     intensity_of_a_subset(plan, parse, vocab, clause)
     durations(plan, parse)
+    share_of_an_area(plan, parse, vocab)
     background_as_region(plan, parse, vocab)
     groupings(plan, parse, vocab)
     subsets_and_image_level(plan, parse, vocab)

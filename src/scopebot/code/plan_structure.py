@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from scopebot.code.plan import SUMMARISED_KINDS, SUMMARY_PREFIX, Measurement
+from scopebot.code.plan_words import phrase_of_span
 
 if TYPE_CHECKING:
     from scopebot.code.plan import AnalysisPlan
@@ -52,13 +53,17 @@ def column_stats(plan: AnalysisPlan, parse: Parse) -> None:
 
 
 def restated_statistics(plan: AnalysisPlan, parse: Parse, vocab: Vocabulary) -> None:
-    """'sum the ch2 signal in each nucleus (the total, not the average)': a statistic word standing alone that
-    repeats one the plan already gives (an intensity statistic or a column summary) restates it. Any other lone
-    statistic stays reported."""
+    """'sum the ch2 signal in each nucleus (the total, not the average)': a statistic word standing alone in
+    parentheses that repeats one the plan already gives (an intensity statistic or a column summary) restates it.
+    Any other lone statistic stays reported ('the total intensity over all nuclei combined' is not per nucleus)."""
     given = {st for m in plan.measurements for st in (*(m.stats if m.kind == "intensity" else []), *m.summaries)}
-    for tok in parse.tokens:
+    depth, inside = 0, []
+    for tok in parse.tokens:  # only inside parentheses: "over all nuclei combined" is a sum over the objects
+        depth += (tok.text == "(") - (tok.text == ")")
+        inside.append(depth > 0)
+    for k, tok in enumerate(parse.tokens):
         stat = vocab.statistics.get(tok.stem)
-        if not tok.used and stat is not None and stat in given:
+        if not tok.used and stat is not None and stat in given and inside[k]:
             tok.used = "restated"
             plan.understood.append(f"'{tok.text}' -> restates the {stat} the plan already gives")
 
@@ -224,3 +229,49 @@ def merge_problem_clauses(plan: AnalysisPlan, parse: Parse, vocab: Vocabulary, c
                 clause[q.pos] == c for q in parse.quantities):
             out.add(c)
     return out
+
+
+def pixel_counts(plan: AnalysisPlan, parse: Parse, vocab: Vocabulary, kinds: dict[str, int], clause: list[int]) -> None:
+    """'the total number of voxels of all nuclei', 'how many pixels does each nucleus have': a count of pixels or
+    voxels is the objects' size in px (the total: the sum of the sizes), not a count of objects."""
+    toks = parse.tokens
+    for pos, idx in parse.concepts:
+        if vocab.concepts[idx].get("measure") != "count":
+            continue
+        k = pos + parse.spans.get(pos, 1)
+        while k < len(toks) and toks[k].text in ("of", "the"):
+            k += 1
+        unit = vocab.units.get(toks[k].text) if k < len(toks) else None
+        if not unit or unit.get("dim") != "px" or any(
+                vocab.concepts[i].get("measure") in ("nn_distance", "object_distance") and clause[p] == clause[pos]
+                for p, i in parse.concepts):
+            continue
+        compared = [j for j in range(k + 1, min(len(toks), k + 4)) if clause[j] == clause[pos]
+                    and (toks[j].used or "").startswith("concept:") and vocab.concepts[int(toks[j].used.split(":")[1])]
+                    .get("context") in ("greater", "less", "greater_prep", "less_prep", "threshold_cmp", "min", "max")]
+        if compared:  # "the number of pixels above 500", "how many pixels are brighter than 300"
+            plan.not_understood.append(f"{phrase_of_span(parse, pos, compared[0] + 1 - pos)} (a count of pixels by "
+                                       "their value is not in the plan)")
+            continue
+        kinds.pop("count", None)
+        kinds.setdefault("size", pos)
+        plan.units = "px"
+        total = [j for j in range(pos, pos + parse.spans.get(pos, 1)) if vocab.statistics.get(toks[j].stem) == "sum"]
+        if total:
+            parse.column_stats.append((total[0], "sum", "size"))
+        plan.understood.append(f"'{phrase_of_span(parse, pos, k + 1 - pos)}' -> the size in px"
+                               + (" (the total of all objects)" if total else ""))
+
+
+def share_of_an_area(plan: AnalysisPlan, parse: Parse, vocab: Vocabulary) -> None:
+    """'the percentage of the nuclei area that is positive': a share of an area, not of the objects; the plan's
+    positivity counts objects, so it is reported."""
+    if "positivity" not in plan.kinds():
+        return
+    shares = [p for p, i in parse.concepts if vocab.concepts[i].get("needs") == "positivity"]
+    sizes = [p for p, i in parse.concepts if vocab.concepts[i].get("measure") == "size"]
+    for p in shares:
+        hit = next((q for q in sizes if 0 < q - p <= 4), None)
+        if hit is not None:
+            plan.not_understood.append(f"{phrase_of_span(parse, p, hit + 1 - p)} (a share of an area: the plan's "
+                                       "positivity is a share of the objects)")
