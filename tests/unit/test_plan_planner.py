@@ -39,6 +39,14 @@ def test_3d_volumes_with_voxel_size_from_the_request(planner: Planner) -> None:
     assert ("volume_um3", "um^3") in {(p.name, p.unit) for p in plan.promised()}
 
 
+def test_a_volume_unit_alone_asks_for_volumes_in_3d(planner: Planner) -> None:
+    """A new user's "how big are the nuclei in um3?" on a z-stack printed projected areas, claimed ok."""
+    for request in ("how big are the nuclei in um3?", "size of every nucleus in cubic microns"):
+        plan = planner.plan(request, ImageMeta(z=12, pixel_size_um=0.5, z_step_um=2.0))
+        assert plan.inputs.z == "3d", request
+        assert "volume_um3" in {p.name for p in plan.promised()}, request
+
+
 def test_background_positivity_tracking_projection_split_border(planner: Planner) -> None:
     bg = planner.plan("the illumination is uneven: correct the background and count the bright spots")
     assert bg.preprocessing.background and _kinds(bg) == {"count"}
