@@ -95,3 +95,17 @@ def test_result_check_needs_every_promise_with_its_unit() -> None:
     verdict = check_promises(promises, empty, [])
     assert not verdict.ok and any("no objects" in p for p in verdict.problems)
     assert not check_promises([Promise(name="histogram", unit="", where="figure")], line, []).ok
+
+
+def test_nothing_left_after_the_users_size_filter_says_that_0_may_be_the_answer() -> None:
+    from scopebot.code.plan import AnalysisPlan
+    from scopebot.code.verify import NOTHING_FOUND_HINT, nothing_found_hint
+
+    plain = AnalysisPlan()
+    assert nothing_found_hint(plain) == NOTHING_FOUND_HINT  # the debris floor is not the user's filter
+    big = plain.model_copy(update={"segmentation": plain.segmentation.model_copy(update={"min_size_px": 400})})
+    hint = nothing_found_hint(big)
+    assert "at least 400 px" in hint and "0 is your answer" in hint
+    line = 'SCOPEBOT_RESULT {"summary": {"count": {"value": 0, "unit": "objects"}}, "columns": {}}'
+    verdict = check_promises([Promise(name="count", unit="objects")], line, [], hint=hint)
+    assert not verdict.ok and "0 is your answer" in verdict.problems[0]

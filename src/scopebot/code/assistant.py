@@ -34,7 +34,7 @@ from scopebot.code.library import RecipeLibrary
 from scopebot.code.model_plan import PlanReply, model_plan
 from scopebot.code.plan import AnalysisPlan, Promise
 from scopebot.code.planner import Planner
-from scopebot.code.verify import ResultCheck, check_promises
+from scopebot.code.verify import ResultCheck, check_promises, nothing_found_hint
 from scopebot.errors import ConfigurationError
 from scopebot.index.protocols import Retriever
 from scopebot.llm.base import ChatModel, Message
@@ -305,7 +305,8 @@ class CodeAssistant:
                 strategy: Literal["plan", "generate"]) -> CodeResult:
         final = rounds[-1]
         run = final.run
-        check = check_promises(promises, run.stdout, run.figures, run.files) if run is not None and run.ok else \
+        check = check_promises(promises, run.stdout, run.figures, run.files, nothing_found_hint(plan)) \
+            if run is not None and run.ok else \
             ResultCheck(ok=False, problems=["the code did not run to the end"])
         plan_line = "Plan: " + "; ".join(line.removeprefix("- ") for line in plan.describe().splitlines())
         notes = [plan_line, "Answer, checked against the plan: " + "; ".join(check.kept)] if check.ok else [

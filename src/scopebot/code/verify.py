@@ -55,9 +55,30 @@ def _result_file(files: list[str]) -> dict[str, Any]:
     return {}
 
 
+NOTHING_FOUND_HINT = "check the channel and the threshold"
+
+
+def nothing_found_hint(plan: AnalysisPlan) -> str:
+    """What to check when no object is left: with size or border filters, whether none should pass them
+    (then 0 is the answer) comes first."""
+    seg = plan.segmentation
+    if seg is None:
+        return NOTHING_FOUND_HINT
+    default_min = type(seg).model_fields["min_size_px"].default  # the debris floor is no filter of the user's
+    filters = [f"at least {seg.min_size_px} px" if seg.min_size_px > default_min else "",
+               f"at most {seg.max_size_px} px" if seg.max_size_px is not None else "",
+               "not touching the border" if seg.exclude_border else ""]
+    named = [f for f in filters if f]
+    if not named:
+        return NOTHING_FOUND_HINT
+    return (f"objects were kept only if {' and '.join(named)}: if none in the image should pass, 0 is your "
+            "answer; otherwise loosen the filter in the plan, or check the channel and the threshold")
+
+
 def check_promises(promises: list[Promise], stdout: str, figures: list[str],
-                   files: list[str] | None = None) -> ResultCheck:
-    """Compare the promises with the result line (and its columns file) and the figures of a run."""
+                   files: list[str] | None = None, hint: str = NOTHING_FOUND_HINT) -> ResultCheck:
+    """Compare the promises with the result line (and its columns file) and the figures of a run.
+    ``hint`` says what to check when no object was found (see :func:`nothing_found_hint`)."""
     saved = _result_file(files or [])  # complete even when the printed output was cut at a limit
     data = parse_result(stdout) or saved
     summary = saved.get("summary") or data.get("summary") or {}
@@ -73,8 +94,7 @@ def check_promises(promises: list[Promise], stdout: str, figures: list[str],
             if p.name not in columns:
                 problems.append(f"column {p.name} missing from the table")
             elif not values:
-                problems.append(f"column {p.name} is empty (no objects were found: check the channel and "
-                                "the threshold)")
+                problems.append(f"column {p.name} is empty (no objects were found: {hint})")
             else:
                 kept.append(f"column {p.name} ({len(values)} values)")
         else:
@@ -86,7 +106,7 @@ def check_promises(promises: list[Promise], stdout: str, figures: list[str],
             elif (entry.get("unit") or "") != p.unit:
                 problems.append(f"{p.name} in {entry.get('unit')!r}, promised {p.unit!r}")
             elif p.name in _NOTHING_FOUND_AT_ZERO and entry["value"] == 0:
-                problems.append("no objects were found (check the channel and the threshold)")
+                problems.append(f"no objects were found ({hint})")
             else:
                 kept.append(f"{p.name} = {entry['value']:.4g} {p.unit}".rstrip())
     return ResultCheck(ok=bool(data) and not problems, kept=kept, problems=problems, summary=summary,
@@ -95,4 +115,4 @@ def check_promises(promises: list[Promise], stdout: str, figures: list[str],
 
 def check_result(plan: AnalysisPlan, stdout: str, figures: list[str], files: list[str] | None = None) -> ResultCheck:
     """:func:`check_promises` with the plan's promises."""
-    return check_promises(plan.promised(), stdout, figures, files)
+    return check_promises(plan.promised(), stdout, figures, files, nothing_found_hint(plan))
