@@ -231,6 +231,6 @@ class AnalysisPlan(BaseModel):
                                                         if self.meta.z_step_um and self.is_3d else "")
                      + (f", {self.meta.time_step_s:g} s/frame" if self.meta.time_step_s else "")
                      + (")" if self.meta.pixel_size_um else ""))
-        lines.append("- promised: " + ", ".join(f"{q.name} ({q.unit})" if q.unit else q.name
-                                                  for q in self.promised()))
+        lines.append("- promised: " + ", ".join(dict.fromkeys(  # a column and its summary can share a name
+            f"{q.name} ({q.unit})" if q.unit else q.name for q in self.promised())))
         return "\n".join(lines)
