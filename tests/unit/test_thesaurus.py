@@ -162,3 +162,12 @@ def test_a_threshold_comparison_with_a_number_is_not_read_as_the_lamp(planner: P
 
 def test_the_planner_reports_what_the_thesaurus_does_not_know(planner: Planner) -> None:
     assert planner.plan("count the thin fibres").not_understood  # an adjective that may name a subset
+
+
+def test_a_filler_word_right_after_how_or_what_is_what_is_asked(planner: Planner) -> None:
+    """Held-out v12 h12-24 (seen after its clean run): 'how old was the donor' dropped 'old' as a judgement and
+    the default count and size were claimed as the answer."""
+    asked = planner.plan("From this picture, how old was the donor of these cells?", ImageMeta())
+    assert "old" in asked.not_understood
+    described = planner.plan("our old widefield lamp is uneven, count the spots", ImageMeta())
+    assert "old" not in described.not_understood

@@ -36,6 +36,8 @@ LEXICON_PATH = Path(__file__).with_name("lexicon_v1.yaml")
 #: The filler a description of the sample is read as (a vocabulary filler in no phrase; checked in the tests).
 DESCRIPTION_FILLER = "specimen"
 _BREAKS = {",", ";", ".", "?", "!", ":", "(", ")"}
+#: words whose next word names what a question asks ("how old", "what colour"): never read as a filler
+_QUESTION_HEADS = frozenset({"how", "what", "which"})
 _VERB_NEXT = {"the", "them", "these", "those", "down", "out", "each", "all", "every", "it", "my", "our"}
 _OBJECT_LEADS = {"the", "these", "those", "all", "little", "small", "tiny", "individual", "single", "my", "our",
                  "detected", "visible", "bright", "separate", "distinct"}
@@ -208,6 +210,8 @@ class _Normaliser:
     def _holds(self, rule: Rule, words: list[str], i: int, j: int) -> bool:
         prev = words[i - 1] if i > 0 else None
         nxt = words[j] if j < len(words) else None
+        if not rule.target and prev in _QUESTION_HEADS:
+            return False  # "how old was the donor": the word after "how" is what is asked, never a filler
         if rule.when == "number":
             return (prev in self.vocab.ordinals) or self._is_number(nxt) or (nxt in self.vocab.ordinals)
         if rule.when == "of":
