@@ -121,6 +121,7 @@ def test_a_model_decides_instead_of_the_threshold_but_names_still_abstain_by_rul
     low = assess_evidence(q, PASSAGES, threshold=0.0, embedder=HashEmbedder(), model=_model(bias=-5.0))
     high = assess_evidence(q, PASSAGES, threshold=1.0, embedder=HashEmbedder(), model=_model(bias=5.0))
     assert low.abstain and "probability" in low.reason and low.answerable is not None
+    assert low.reason.startswith("none of the passages I found answers this question")  # plain words first
     assert not high.abstain and high.answerable > 0.99
     fake = assess_evidence("How do I configure the CellMagic3000 plugin for Fiji?", PASSAGES, threshold=0.0,
                            model=_model(bias=5.0))

@@ -291,11 +291,13 @@ def assess_evidence(question: str, passages: Sequence[Evidence], *, threshold: f
         decision.answerable = round(model.answerable(decision), 4)
         if decision.answerable < model.threshold:
             decision.abstain = True
-            decision.reason = (f"the retrieved passages match the question too weakly (evidence {score:.2f}; "
-                               f"they answer it with probability {decision.answerable:.2f} < {model.threshold:.2f})")
+            decision.reason = (f"none of the passages I found answers this question "
+                               f"(evidence {score:.2f}; they answer it with probability "
+                               f"{decision.answerable:.2f} < {model.threshold:.2f})")
     elif score < threshold:
         decision.abstain = True
-        decision.reason = f"the retrieved passages match the question too weakly (evidence {score:.2f} < {threshold:.2f})"
+        decision.reason = (f"none of the passages I found answers this question "
+                           f"(evidence {score:.2f} < {threshold:.2f})")
     return decision
 
 
