@@ -179,3 +179,10 @@ def test_common_corpus_words_missing_from_the_passages_do_not_force_abstention()
     assert "taken" not in with_vocab.missing_words and "taken" in without.missing_words
     rare = assess_evidence("Which stock should I buy with weak signal?", passages, threshold=0.0, vocabulary=vocab)
     assert "stock" in rare.missing_words  # rare in the corpus: still counts against the evidence
+
+
+def test_a_determiner_before_lab_is_no_head_of_lab() -> None:
+    """'Our lab has 15 annotated images ...' abstained about the name 'Our'."""
+    assert find_entities("Our lab has about 15 annotated images of nuclei.") == []
+    assert find_entities("My group uses Fiji for this.") == []
+    assert [e.name for e in find_entities("Does the Smith lab method work?")] == ["Smith"]

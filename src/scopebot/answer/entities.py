@@ -162,6 +162,8 @@ def find_entities(text: str) -> list[Entity]:
         found.setdefault(norm(m.group(0)), Entity(name=m.group(0), kind="version"))
     for m in _PERSON_RE.finditer(text):
         person = m.group(1) or m.group(2)
+        if person.lower() in _NOT_NAMES:  # "Our lab", "My group": a determiner, not a head of lab
+            continue
         found.setdefault(norm(person), Entity(name=person, kind="person"))
     for pattern in (_QUOTED_RE, _HEAD_RE, _CAMEL_RE):
         for m in pattern.finditer(text):
