@@ -55,3 +55,12 @@ def flagged_near_duplicates(items: list, pools: dict[str, list[str]]) -> list[tu
             if score >= MAX_JACCARD:
                 flagged.append((it.id, name, round(score, 2)))
     return flagged
+
+
+def held_out_groups(items: list, prefix: str) -> tuple[list, list, list]:
+    """A held-out set's answerable items, its unanswerable ones (``<prefix>-u..``) and those naming invented
+    things (``<prefix>-f..``)."""
+    answerable = [it for it in items if it.answerable]
+    unanswerable = [it for it in items if not it.answerable and it.id.startswith(f"{prefix}-u")]
+    fake = [it for it in items if not it.answerable and it.id.startswith(f"{prefix}-f")]
+    return answerable, unanswerable, fake

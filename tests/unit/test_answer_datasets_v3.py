@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from answer_set_helpers import DS, near, questions, usefulness_questions
+from answer_set_helpers import DS, held_out_groups, near, questions, usefulness_questions
 
 from scopebot.evals.datasets import load_dataset
 from scopebot.evals.suites.hallucination import load_hallucination_dataset
@@ -25,9 +25,7 @@ UNSUPPORTED_TYPES = {"polarity", "swap", "number", "drift", "overclaim"}
 
 def test_answers_v3_loads_with_its_three_groups() -> None:
     items = load_dataset(ANSWERS_V3, "answers").items
-    answerable = [it for it in items if it.answerable]
-    unanswerable = [it for it in items if not it.answerable and it.id.startswith("h3-u")]
-    fake = [it for it in items if not it.answerable and it.id.startswith("h3-f")]
+    answerable, unanswerable, fake = held_out_groups(items, "h3")
     assert len(answerable) >= 30 and len(unanswerable) >= 10 and len(fake) >= 10
     assert len(answerable) + len(unanswerable) + len(fake) == len(items)
     assert len({it.id for it in items}) == len(items)
