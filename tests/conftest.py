@@ -55,3 +55,11 @@ def _fail_skip(report: pytest.TestReport | pytest.CollectReport, what: str) -> N
     reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
     report.outcome = "failed"
     report.longrepr = f"{what} under CI, which counts as a failure: {reason}"
+
+
+@pytest.fixture(scope="module")
+def planner():  # noqa: ANN201 - scopebot.code.planner.Planner, imported here only when a test asks for it
+    """The embedded code planner on its shipped vocabulary (one per test module)."""
+    from scopebot.code.planner import Planner
+
+    return Planner()

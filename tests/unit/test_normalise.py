@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from plan_helpers import plan_core
 
 from scopebot.answer.text import STOPWORDS, stem
 from scopebot.code.normalise import DESCRIPTION_FILLER, load_lexicon, normalise, notes
-from scopebot.code.plan import AnalysisPlan, ImageMeta
+from scopebot.code.plan import ImageMeta
 from scopebot.code.planner import Planner, load_vocabulary
-
-
-@pytest.fixture(scope="module")
-def planner() -> Planner:
-    return Planner()
 
 
 def _texts(request: str) -> list[str]:
@@ -23,13 +19,6 @@ def _descriptions(request: str) -> list[str]:
     """Words kept as typed and read as a description of the sample."""
     return [t.text for t in normalise(request, load_vocabulary()) if t.stem == stem(DESCRIPTION_FILLER)
             and t.text != DESCRIPTION_FILLER]
-
-
-def _core(plan: AnalysisPlan) -> dict:
-    """The plan without its explanation lists: what runs and what is promised."""
-    data = plan.model_dump()
-    data.pop("understood"), data.pop("not_understood")
-    return data
 
 
 # --- the data ------------------------------------------------------------------------------------
@@ -176,7 +165,7 @@ def test_a_normalised_request_plans_like_its_canonical_wording(planner: Planner,
                                                                meta: ImageMeta | None) -> None:
     plan, reference = planner.plan(typed, meta), planner.plan(canonical, meta)
     assert not plan.not_understood and not reference.not_understood, (plan.not_understood, reference.not_understood)
-    assert plan.promised() and _core(plan) == _core(reference)
+    assert plan.promised() and plan_core(plan) == plan_core(reference)
 
 
 def test_normalisations_are_shown_in_the_plan(planner: Planner) -> None:

@@ -8,11 +8,6 @@ from scopebot.code.plan import AnalysisPlan, ImageMeta
 from scopebot.code.planner import Planner, load_vocabulary
 
 
-@pytest.fixture(scope="module")
-def planner() -> Planner:
-    return Planner()
-
-
 def _kinds(plan: AnalysisPlan) -> set[str]:
     return {m.kind for m in plan.measurements}
 

@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 from scopebot.code.plan import AnalysisPlan, ImageMeta
 from scopebot.code.planner import Planner
 from scopebot.code.spelling import one_edit
-
-
-@pytest.fixture(scope="module")
-def planner() -> Planner:
-    return Planner()
 
 
 def _kinds(plan: AnalysisPlan) -> list[tuple[str, int | None]]:

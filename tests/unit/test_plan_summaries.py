@@ -23,11 +23,6 @@ from scopebot.llm.scripted import ScriptedModel
 from tests.unit.code_fakes import ExecSandbox
 
 
-@pytest.fixture(scope="module")
-def planner() -> Planner:
-    return Planner()
-
-
 def _run(tmp_path: Path, request: str, scene_name: str, params: dict, fmt: str = "ome", seed: int = 5):
     scene = make_scene(scene_name, seed=seed, **params)
     image = write_scene(scene, tmp_path / ("in.ome.tif" if fmt == "ome" else "in.tif"), fmt)  # type: ignore[arg-type]

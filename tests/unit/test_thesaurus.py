@@ -7,23 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from plan_helpers import plan_core
 
 from scopebot.answer.text import STOPWORDS, stem
 from scopebot.code.normalise import load_lexicon
-from scopebot.code.plan import AnalysisPlan, ImageMeta
+from scopebot.code.plan import ImageMeta
 from scopebot.code.planner import Planner, load_vocabulary
 from scopebot.code.thesaurus import load_thesaurus
-
-
-@pytest.fixture(scope="module")
-def planner() -> Planner:
-    return Planner()
-
-
-def _core(plan: AnalysisPlan) -> dict:
-    data = plan.model_dump()
-    data.pop("understood"), data.pop("not_understood")
-    return data
 
 
 # --- the data ------------------------------------------------------------------------------------
@@ -108,8 +98,8 @@ def test_everyday_wording_plans_like_its_canonical_wording(planner: Planner, typ
     plan, reference = planner.plan(typed, meta), planner.plan(canonical, meta)
     assert not plan.not_understood and not reference.not_understood, (plan.not_understood, reference.not_understood)
     assert plan.promised() and [str(p) for p in plan.promised()] == [str(p) for p in reference.promised()]
-    assert _core(plan)["segmentation"] == _core(reference)["segmentation"]
-    assert _core(plan)["preprocessing"]["background"] == _core(reference)["preprocessing"]["background"]
+    assert plan_core(plan)["segmentation"] == plan_core(reference)["segmentation"]
+    assert plan_core(plan)["preprocessing"]["background"] == plan_core(reference)["preprocessing"]["background"]
 
 
 def test_the_rewrites_are_shown_in_the_plan(planner: Planner) -> None:
