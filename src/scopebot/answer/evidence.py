@@ -65,12 +65,13 @@ def is_quiz_passage(text: str, section: str = "", breadcrumb: str = "") -> bool:
     return options >= 3 and (section.rstrip().endswith("?") or bool(_ANSWER_KEY_RE.search(text)))
 
 
-def _exercise_share(result: SearchResult) -> float:
+def _is_exercise_passage(result: SearchResult) -> bool:
+    """A quiz, or a passage at least half of whose lines are exercise text."""
     chunk = result.chunk  # the book has no quizzes; its question headings over numbered lists are prose
-    if chunk.kind != "book" and is_quiz_passage(chunk.body, chunk.section, getattr(chunk, "breadcrumb", "") or ""):
-        return 1.0
+    if chunk.kind != "book" and is_quiz_passage(chunk.body, chunk.section, chunk.breadcrumb):
+        return True
     lines = [ln for ln in chunk.body.split("\n") if ln.strip()]
-    return sum(1 for ln in lines if is_exercise(ln)) / max(1, len(lines))
+    return sum(1 for ln in lines if is_exercise(ln)) >= 0.5 * max(1, len(lines))
 
 
 def names_side(text: str, side: str) -> bool:
@@ -132,7 +133,7 @@ def select_evidence(retriever: Retriever, query: str, qtype: QuestionType, k: in
     ordered = _exercises_last(_explanations_first(_unique(base + extra), qtype.subject))
     task = task_query(query, qtype)
     if task:  # "How do I avoid overfitting a U-Net ...": the advice is rarely in the passages about U-Nets
-        hits = [r for r in _search(retriever, task, k, EXPLAIN_KINDS) if _exercise_share(r) < 0.5]
+        hits = [r for r in _search(retriever, task, k, EXPLAIN_KINDS) if not _is_exercise_passage(r)]
         mixed = [r for pair in zip(ordered, hits, strict=False) for r in pair]
         ordered = _unique(mixed + ordered + hits)
     return ordered[:k]
@@ -165,7 +166,8 @@ def _explanations_first(results: Sequence[SearchResult], subject: str = "") -> l
 def _exercises_last(results: Sequence[SearchResult]) -> list[SearchResult]:
     """Prose first; exercise and quiz passages are left out when two prose passages remain (their
     options and blanks read as statements), otherwise they go last."""
-    prose = [r for r in results if _exercise_share(r) < 0.5]
+    exercise = [_is_exercise_passage(r) for r in results]
+    prose = [r for r, ex in zip(results, exercise, strict=True) if not ex]
     if len(prose) >= 2:
         return prose
-    return prose + [r for r in results if _exercise_share(r) >= 0.5]
+    return prose + [r for r, ex in zip(results, exercise, strict=True) if ex]
