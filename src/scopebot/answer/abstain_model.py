@@ -38,6 +38,7 @@ import numpy as np
 import yaml
 
 from scopebot.answer.scorer import LogisticModel
+from scopebot.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from scopebot.answer.abstain import EvidenceDecision
@@ -61,8 +62,6 @@ MAX_FALSE_ABSTENTION = 0.015
 def model_path(version: str) -> Path:
     """Where the fitted weights of ``version`` live."""
     if version not in VERSIONS:
-        from scopebot.errors import ConfigurationError
-
         raise ConfigurationError(f"no abstention model version {version!r}",
                                  hint=f"set SCOPEBOT_ANSWER_ABSTENTION_MODEL to one of {', '.join(VERSIONS)}")
     return DATA_DIR / f"abstain_model_v{version}.yaml"

@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 import yaml
 
+from scopebot.errors import ConfigurationError
+
 #: the module whose ``python -m`` refits each kind of model (named in the error when a file does not fit)
 _MODULES = {"scorer": "scopebot.answer.scorer", "model": "scopebot.answer.abstain_model"}
 
@@ -62,8 +64,6 @@ class LogisticModel:
         already converted (``weights``, ``bias``, ``mean``, ``scale``, ``version``, ``embedder``)."""
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         if tuple(data["features"]) != tuple(features):
-            from scopebot.errors import ConfigurationError
-
             raise ConfigurationError(
                 f"{path.name}: the fitted {what} has the inputs {list(data['features'])}, but this scopebot "
                 f"computes {list(features)}",
