@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from scopebot.answer.text import STOPWORDS, stem
-from scopebot.code.thesaurus import THESAURUS_PATH, Condition, load_thesaurus
+from scopebot.code.thesaurus import NUMBER_RE, THESAURUS_PATH, Condition, load_thesaurus
 
 if TYPE_CHECKING:
     from scopebot.code.planner import Token, Vocabulary
@@ -44,7 +44,6 @@ _OBJECT_LEADS = {"the", "these", "those", "all", "little", "small", "tiny", "ind
 _LENS_WORDS = {"x", "oil", "water", "air", "immersion", "lens", "na", "objective", "glycerol", "silicone"}
 _MOVIES = {"movie", "movies", "film", "films", "video", "videos", "time-lapse", "timelapse", "recording", "sequence"}
 _IDENTIFIER_RE = re.compile(r"([a-z]{1,6})-?(\d{1,4})([a-z]{0,3}\d{0,2})")
-_NUMBER_RE = re.compile(r"\d+(?:\.\d+)?")
 _DESCRIPTIONS = {"sample": "describes the sample", "molecule": "names a protein, gene or dye of the sample",
                  "data": "describes the data or the instrument", "discourse": "a discourse word",
                  "plain": "an everyday word with no analysis meaning"}
@@ -205,7 +204,7 @@ class _Normaliser:
 
     # --- conditions --------------------------------------------------------------------------------
     def _is_number(self, word: str | None) -> bool:
-        return word is not None and (bool(_NUMBER_RE.fullmatch(word)) or word in self.vocab.cardinals)
+        return word is not None and (bool(NUMBER_RE.fullmatch(word)) or word in self.vocab.cardinals)
 
     def _holds(self, rule: Rule, words: list[str], i: int, j: int) -> bool:
         prev = words[i - 1] if i > 0 else None

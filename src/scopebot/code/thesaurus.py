@@ -33,7 +33,8 @@ _SKIP = frozenset({"the", "a", "an", "these", "those", "all", "which", "that", "
 _KEYS = ("near", "not_near", "next", "not_next", "prev", "near_request")
 #: A group member that stands for any number ("brighter than 500" is a threshold, not a description).
 NUMBER = "<number>"
-_NUMBER_RE = re.compile(r"\d+(?:\.\d+)?")
+#: A number as the tokeniser writes it ("500", "0.65"); the normaliser reads numbers with it too.
+NUMBER_RE = re.compile(r"\d+(?:\.\d+)?")
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ class Condition:
         if self.near_request and not (set(words[:i]) | set(words[j:])) & self.near_request:
             return False
         after = next((w for w in words[j:] if w not in _SKIP), None)
-        after = NUMBER if after is not None and _NUMBER_RE.fullmatch(after) else after
+        after = NUMBER if after is not None and NUMBER_RE.fullmatch(after) else after
         if self.next and after not in self.next:
             return False
         if self.not_next and after in self.not_next:
