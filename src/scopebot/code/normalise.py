@@ -35,7 +35,8 @@ if TYPE_CHECKING:
 LEXICON_PATH = Path(__file__).with_name("lexicon_v1.yaml")
 #: The filler a description of the sample is read as (a vocabulary filler in no phrase; checked in the tests).
 DESCRIPTION_FILLER = "specimen"
-_BREAKS = {",", ";", ".", "?", "!", ":", "(", ")"}
+#: Tokens that end a clause (punctuation as the tokeniser writes it); shared by the planner modules.
+CLAUSE_BREAKS = frozenset({",", ";", ".", "?", "!", ":", "(", ")"})
 #: words whose next word names what a question asks ("how old", "what colour"): never read as a filler
 _QUESTION_HEADS = frozenset({"how", "what", "which"})
 _VERB_NEXT = {"the", "them", "these", "those", "down", "out", "each", "all", "every", "it", "my", "our"}
@@ -242,7 +243,7 @@ class _Normaliser:
     def _ahead(words: list[str], j: int, n: int) -> list[int]:
         out = []
         for k in range(j, min(len(words), j + n)):
-            if words[k] in _BREAKS:
+            if words[k] in CLAUSE_BREAKS:
                 break
             out.append(k)
         return out
@@ -285,7 +286,7 @@ class _Normaliser:
             return
         self.groups += 1
         for t in texts:
-            s = stem(DESCRIPTION_FILLER) if typed and t not in _BREAKS else stem(t)
+            s = stem(DESCRIPTION_FILLER) if typed and t not in CLAUSE_BREAKS else stem(t)
             self.out.append(self.cls(t, s, source=self.lex.shown.get(source, source), section=section,
                                      group=self.groups))
 

@@ -28,6 +28,7 @@ from scopebot.code.plan_structure import (
 from scopebot.code.plan_words import (
     ambiguous_channel,
     background_as_region,
+    clause_numbers,
     groupings,
     nearest,
     negations,
@@ -35,25 +36,14 @@ from scopebot.code.plan_words import (
     phrase_of,
     phrase_of_span,
     qualifiers,
-    role_clauses,
     subsets_and_image_level,
 )
 
 if TYPE_CHECKING:
     from scopebot.code.planner import Parse, Vocabulary
 
-_BREAKS = {",", ";", ".", "?", "!", ":", "(", ")"}
 _ROLE_OF_KIND = {"intensity": "intensity", "object_distance": "partner", "colocalisation": "partner",
                  "positivity": "marker"}
-
-
-def _clauses(parse: Parse) -> list[int]:
-    out, n = [], 0
-    for tok in parse.tokens:
-        if tok.text in _BREAKS:
-            n += 1
-        out.append(n)
-    return out
 
 
 def _set(plan: AnalysisPlan, dotted: str, value: object) -> None:
@@ -66,7 +56,7 @@ def _set(plan: AnalysisPlan, dotted: str, value: object) -> None:
 
 def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
     plan = AnalysisPlan(meta=meta.model_copy(deep=True))
-    clause = _clauses(parse)
+    clause = clause_numbers(parse)
     kinds: dict[str, int] = {}
     contexts: list[tuple[int, str]] = []
     roles: list[tuple[int, str]] = []
@@ -167,10 +157,11 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
     used_contexts = numbers(plan, parse, clause, contexts, removal_clauses, kinds, measures, roles)
     explicit_z = any("inputs.z" in (vocab.concepts[idx].get("set") or {}) for _, idx in parse.concepts)
     unused_contexts(plan, parse, clause, contexts, used_contexts, removal_clauses, kinds, explicit_z, preprocessing)
-    stain_roles_in_descriptions(parse, vocab, role_clauses(parse), roles)
-    _assign_channels(plan, parse, role_clauses(parse), roles, kinds)
-    ambiguous_channel(plan, parse, role_clauses(parse), roles, kinds)
-    objects_inside_objects(plan, parse, vocab, role_clauses(parse), kinds)
+    role_clause = clause_numbers(parse, parentheses=False)
+    stain_roles_in_descriptions(parse, vocab, role_clause, roles)
+    _assign_channels(plan, parse, role_clause, roles, kinds)
+    ambiguous_channel(plan, parse, role_clause, roles, kinds)
+    objects_inside_objects(plan, parse, vocab, role_clause, kinds)
     for kind in sorted(kinds, key=kinds.get):
         if not any(m.kind == kind for m in plan.measurements):
             plan.measurements.append(Measurement(kind=kind))  # type: ignore[arg-type]

@@ -10,22 +10,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from scopebot.code.normalise import CLAUSE_BREAKS
+
 if TYPE_CHECKING:
     from scopebot.code.plan import AnalysisPlan
     from scopebot.code.planner import Parse, Vocabulary
 
-_BREAKS = {",", ";", ".", "?", "!", ":", "(", ")"}
 #: Words that point at objects: a clause with one of them is never only a description of the illumination.
 _SUBSET_WORDS = {"ones", "those", "them", "these", "only", "which", "that", "whose"}
 #: Contexts that compare sizes ("smaller than", "at least", "under").
 SIZE_CONTEXTS = ("less", "greater", "min", "max", "less_prep", "greater_prep")
 
 
-def role_clauses(parse: Parse) -> list[int]:
-    """Clauses for channel roles: a parenthesis belongs to the words around it ("the marker (channel 2)")."""
+def clause_numbers(parse: Parse, *, parentheses: bool = True) -> list[int]:
+    """The clause number of each token. Without ``parentheses`` (the clauses for channel roles) a
+    parenthesis belongs to the words around it ("the marker (channel 2)")."""
     out, n = [], 0
     for tok in parse.tokens:
-        if tok.text in _BREAKS and tok.text not in ("(", ")"):
+        if tok.text in CLAUSE_BREAKS and (parentheses or tok.text not in ("(", ")")):
             n += 1
         out.append(n)
     return out

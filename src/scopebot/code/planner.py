@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from scopebot.answer.text import STOPWORDS, stem
-from scopebot.code.normalise import normalise, notes
+from scopebot.code.normalise import CLAUSE_BREAKS, normalise, notes
 from scopebot.code.plan import AnalysisPlan, ImageMeta
 from scopebot.code.plan_quantities import Quantity, frame_ordinals, number, read_quantities
 from scopebot.code.spelling import correct, vocabulary_words
@@ -33,7 +33,6 @@ _UNIT_NORM = [(re.compile(r"\b(?:µm|um|microns?)\s*(?:\^|\*\*)?\s*([23²³])(?!
               (re.compile(r"(\d)x(\d)"), r"\1 x \2"),  # "3x3"
               (re.compile(r"([a-z0-9])(?:\+|\+ve|\(\+\))(?=[\s,.;:?!)]|$)"), r"\1 positive"),  # "Ki67+", "GFP+ve"
               (re.compile(r"([a-z0-9])(?:-ve|\(-\)|-)(?=[\s,.;:?!)]|$)"), r"\1 negative")]  # "GFP-ve", "GFP-"
-_BREAKS = {",", ";", ".", "?", "!", ":", "(", ")"}
 #: Particles of phrasal verbs and the pronouns that may stand between verb and particle.
 _PARTICLES = {"out", "away", "apart", "off"}
 _PRONOUNS = {"them", "those", "these", "it", "they", "all", "the", "such", "ones"}
@@ -182,7 +181,7 @@ class Planner:
             if tok.text in ("(", ")") and self._restated_statistic(toks, j):  # "integrated (total) GFP signal"
                 continue
             steps += 1
-            if steps >= 3 or tok.text in _BREAKS:
+            if steps >= 3 or tok.text in CLAUSE_BREAKS:
                 return False
         return False
 
@@ -211,7 +210,7 @@ class Planner:
             if concept.get("object_nouns") or tok.used in ("channel", "stain") or tok.text in _STAT_LINKS:
                 continue
             steps += 1
-            if steps >= 3 or tok.text in _BREAKS:
+            if steps >= 3 or tok.text in CLAUSE_BREAKS:
                 return None
         return None
 
@@ -254,10 +253,10 @@ class Planner:
             return False
         toks = parse.tokens
         start = i
-        while start > 0 and toks[start - 1].text not in _BREAKS:
+        while start > 0 and toks[start - 1].text not in CLAUSE_BREAKS:
             start -= 1
         end = i
-        while end < len(toks) and toks[end].text not in _BREAKS:
+        while end < len(toks) and toks[end].text not in CLAUSE_BREAKS:
             end += 1
         return not any(start <= q.pos < end for q in parse.quantities)
 
@@ -357,7 +356,7 @@ class Planner:
         if parse.channels:  # "nuclei from the first", "partners in the second": the channel word left out
             for i, tok in enumerate(toks):
                 if not tok.used and tok.text in self.vocab.ordinals and i > 0 and toks[i - 1].text == "the" and (
-                        i + 1 == len(toks) or toks[i + 1].text in _BREAKS):
+                        i + 1 == len(toks) or toks[i + 1].text in CLAUSE_BREAKS):
                     parse.channels.append((i, self.vocab.ordinals[tok.text] - 1))
                     tok.used = "channel"
             parse.channels.sort()
@@ -393,7 +392,7 @@ class Planner:
         for tok in toks:
             if tok.used:
                 continue
-            if tok.text in _BREAKS or tok.text in STOPWORDS or tok.stem in self.vocab.fillers \
+            if tok.text in CLAUSE_BREAKS or tok.text in STOPWORDS or tok.stem in self.vocab.fillers \
                     or tok.text in self.vocab.fillers or tok.text in self.vocab.ordinals \
                     or tok.text in self.vocab.cardinals or len(tok.text) < 2:
                 tok.used = "filler"
