@@ -98,7 +98,7 @@ def test_pipeline_answers_a_number_with_a_cited_formula(tmp_path: Path) -> None:
         _chunk("res", "training", "Resolution", "The numerical aperture sets how fine the detail can be. The usual "
                "limit of resolution is d = λ / 2NA, so the wavelength matters as much as the aperture."),
         _chunk("nyq", "training", "Pixel size", "Nyquist sampling asks for a pixel size two to three times smaller "
-               "than the smallest feature you want to see in the image."),
+               "than the finest detail that has to be resolved."),
     ]
     p = AnswerPipeline(InMemoryRetriever(chunks), small_model(), settings(tmp_path))
     answer = p.answer("What pixel size do I need for a numerical aperture NA 1.4 at 520 nm?")

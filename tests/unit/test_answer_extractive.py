@@ -80,8 +80,8 @@ def test_a_short_list_joins_the_sentence_that_introduces_it() -> None:
 def test_an_unnamed_antecedent_is_quoted_with_the_sentence_it_leans_on() -> None:
     from scopebot.answer.synthesis import cited
 
-    body = ("The confidence score a classifier reports is not a check on its answer. It comes out of the same "
-            "computation as the prediction and is often higher than the measured accuracy. "
+    body = ("The confidence score a classifier reports is not a check on its answer. It comes from the very "
+            "network that made the prediction, so it tends to exceed the accuracy you measure. "
             "Calibration on held-out images tells how far the scores can be trusted.")
     cands = candidates(build_context([result(body, title="Primer", section="The black box")]))
     texts = [c.text for c in cands]

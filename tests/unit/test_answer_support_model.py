@@ -35,7 +35,7 @@ from scopebot.answer.support_model import CARD_PATH, MODEL_PATH, SupportModel, d
 from scopebot.answer.text import split_sentences
 from scopebot.errors import ConfigurationError
 
-SAMPLING = ("Sampling section\nThe pixel size should be two to three times smaller than the smallest feature. "
+SAMPLING = ("Sampling section\nEach pixel should be two to three times smaller than the finest structure. "
             "Pixels that are too large undersample the image. Photobleaching increases with the excitation power. "
             "Segmentation comes before measurement. A conv layer with 3 input channels and 6 filters of 9 by 9 "
             "pixels has 1458 weights. Higher laser power gives brighter images but more bleaching.")
@@ -84,7 +84,7 @@ def test_sentences_copied_from_the_passage_are_never_flagged() -> None:
 
 
 @pytest.mark.parametrize("claim", [
-    "The pixel size should be two to three times larger than the smallest feature.",   # smaller / larger
+    "Each pixel should be two to three times larger than the finest structure.",        # smaller / larger
     "Photobleaching decreases with the excitation power.",                              # increases / decreases
     "Segmentation comes after measurement.",                                            # before / after
     "Lower laser power gives brighter images but more bleaching.",                      # higher / lower

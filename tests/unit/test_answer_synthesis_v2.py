@@ -52,7 +52,7 @@ def test_aliases_come_from_bracketed_names() -> None:
 def test_an_acronym_matches_only_as_written() -> None:
     care = _result("Content-aware image restoration (CARE) learns from pairs of low- and high-signal images "
                    "of the same field to restore noisy acquisitions.", "Denoising networks")
-    lower = _result("With that taken care of, let us display the image we loaded with the imshow function.",
+    lower = _result("Now that the file reading is taken care of, we show our picture on screen with imshow.",
                     "Working with pixels", title="Image basics", kind="training", rank=2)
     picked, _ = _answer("What is CARE?", [care, lower])
     assert picked and all("taken care of" not in c.text for c in picked)
