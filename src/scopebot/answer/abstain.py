@@ -233,7 +233,7 @@ def assess_evidence(question: str, passages: Sequence[Evidence], *, threshold: f
                     entity_checker: EntityChecker | None = None, embedder: Embedder | None = None,
                     top: int = 3, focus: str | None = None,
                     vocabulary: Mapping[str, int] | None = None,
-                    model: AbstainModel | None = None) -> EvidenceDecision:
+                    model: AbstainModel | None = None, asked: str | None = None) -> EvidenceDecision:
     """Decide from the retrieved ``passages`` (best first) whether the question can be answered.
 
     ``question`` is the retrieval query; ``focus`` the user's own words when the query was
@@ -285,9 +285,9 @@ def assess_evidence(question: str, passages: Sequence[Evidence], *, threshold: f
                            "the sources, the tool registries or the installed packages mention")
     elif model is not None:
         if model.needs("passage_coverage"):
-            decision.passage_coverage = round(passage_coverage(question, [p.text for p in best], vocabulary), 4)
+            decision.passage_coverage = round(passage_coverage(asked, [p.text for p in best], vocabulary), 4)
         if model.needs("sentence_similarity") and embedder is not None:
-            decision.sentence_similarity = round(sentence_similarity(question, [p.text for p in best], embedder), 4)
+            decision.sentence_similarity = round(sentence_similarity(asked, [p.text for p in best], embedder), 4)
         decision.answerable = round(model.answerable(decision), 4)
         if decision.answerable < model.threshold:
             decision.abstain = True

@@ -29,6 +29,7 @@ from scopebot.answer.context import ContextPassage, build_context, format_passag
 from scopebot.answer.entities import EntityChecker
 from scopebot.answer.evidence import select_evidence
 from scopebot.answer.extractive import ExtractiveSynthesizer
+from scopebot.answer.focus import split_focus
 from scopebot.answer.injection import followed_instructions
 from scopebot.answer.models import Answer, AnswerEvent, CheckReport, Mode, SentenceCheck, Timings
 from scopebot.answer.qtype import QuestionType, classify, shape_hint
@@ -261,7 +262,8 @@ class AnswerPipeline:
                  extra_results: Sequence[SearchResult] | None = None, k: int | None = None) -> Retrieved:
         """The query, question type, context passages, computed number and the decision whether to answer."""
         query = rewrite_query(question, history, self.model, self.prompts)
-        qtype = classify(question)
+        focus = split_focus(question)  # "We image X. How do I ...?": the type is the asking sentence's
+        qtype = classify(focus.asked)
         top = self.retriever.search(query, k=k or self.settings.top_k)
         results = merge_results(select_evidence(self.retriever, query, qtype, k or self.settings.top_k, top),
                                 extra_results)
@@ -273,7 +275,8 @@ class AnswerPipeline:
             query, [Evidence(p.key, f"{p.result.chunk.title}\n{p.result.chunk.section}\n{p.text}", p.result.dense_score)
                     for p in judged],
             threshold=self.settings.abstain_threshold, entity_checker=self.entity_checker, embedder=self.embedder,
-            focus=question, vocabulary=self.vocabulary, model=self.abstain_model)
+            focus=question, vocabulary=self.vocabulary, model=self.abstain_model,
+            asked=focus.asked if focus.has_context else None)  # a follow-up is judged on its rewritten query
         if decision.abstain and computation is not None and not decision.missing_entities:
             decision.abstain = False  # the number comes from formulas stated in the cited passages
         return Retrieved(query, qtype, passages, computation, decision)

@@ -63,6 +63,11 @@ def _cues() -> dict:
     return yaml.safe_load(DATA_PATH.read_text(encoding="utf-8"))
 
 
+def cue_data() -> dict:
+    """The cue phrases of ``data/question_types.yaml`` (read once)."""
+    return _cues()
+
+
 def _words(text: str) -> str:
     return " " + re.sub(r"[^\w\s.\-+']", " ", text.lower()).strip() + " "
 
