@@ -241,8 +241,12 @@ def assess_evidence(question: str, passages: Sequence[Evidence], *, threshold: f
     words carried over from the previous turn do not count twice). ``vocabulary`` maps each stem of
     the corpus to the number of passages containing it (see :func:`corpus_vocabulary`). With a learned
     ``model`` (:mod:`scopebot.answer.abstain_model`) its probability decides instead of ``threshold``.
+    ``asked`` is the part of the user's message that asks (:func:`scopebot.answer.focus.split_focus`): the
+    model's measures of whether the evidence addresses what is asked (best sentence, best single passage)
+    compare the passages with it, not with the sentences that describe the user's sample.
     """
     focus = focus or question
+    asked = asked or question
     if not passages:
         return EvidenceDecision(abstain=True, reason="no passage was retrieved for this question")
     context = " ".join(p.text for p in passages)
