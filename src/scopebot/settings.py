@@ -152,6 +152,15 @@ class Settings(BaseSettings):
                                      description="Passages whose sentences an extractive answer may quote.")
     answer_sentences_per_side: int = Field(default=3, ge=1, le=10,
                                            description="Most sentences per side of a comparison (\"A or B?\").")
+    answer_context_weight: float = Field(
+        default=0.15, ge=0.0, le=1.0,
+        description="For a message that sets a scene before it asks (\"We image X. How do I ...?\"), the weight of "
+                    "the whole message's relevance when extractive sentences are chosen; the asked sentences "
+                    "weigh the rest (docs/answers.md).")
+    answer_asked_passages: int = Field(
+        default=2, ge=0, le=10,
+        description="For such a message, passages retrieved for the asked sentences alone, added after the whole "
+                    "message's passages (0: none).")
     answer_sentence_scorer: Literal["learned", "fixed"] = Field(
         default="learned", description="How extractive answers rank passage sentences: 'learned' (the logistic "
                                        "scorer in data/sentence_scorer_v1.yaml, fitted on our training "
@@ -160,10 +169,11 @@ class Settings(BaseSettings):
         default="learned", description="How scopebot decides that the evidence is too weak to answer: 'learned' "
                                        "(the logistic model in data/abstain_model_v<N>.yaml, fitted on our "
                                        "training questions) or 'threshold' (evidence score < abstain_threshold).")
-    answer_abstention_model: Literal["1", "2"] = Field(
-        default="2", description="Version of the learned abstention model: '2' also asks whether one sentence "
-                                 "and one passage address what is asked; '1' uses the evidence score and the "
-                                 "writing-request cue only.")
+    answer_abstention_model: Literal["1", "2", "3"] = Field(
+        default="3", description="Version of the learned abstention model: '3' has the inputs of '2', fitted "
+                                 "also on conversational questions (context sentences, then the question); '2' "
+                                 "asks whether one sentence and one passage address what is asked; '1' uses the "
+                                 "evidence score and the writing-request cue only.")
 
     # --- sandbox ----------------------------------------------------------------------------------
     sandbox_timeout: float = Field(default=30.0, gt=0, description="Wall-clock seconds per sandbox run.")

@@ -57,11 +57,11 @@ def test_each_shipped_version_loads_with_its_embedder_and_a_threshold(version: s
     assert model.answerable(poem) < model.answerable(EvidenceDecision(abstain=False, score=0.4, **measured))
 
 
-def test_the_default_is_version_2_and_it_rewards_evidence_that_addresses_the_question() -> None:
+def test_the_default_is_version_3_and_it_rewards_evidence_that_addresses_the_question() -> None:
     model = AbstainModel.load()
-    assert model.features == VERSIONS["2"] and model_path("2").name == "abstain_model_v2.yaml"
+    assert model.features == VERSIONS["3"] and model_path("3").name == "abstain_model_v3.yaml"
     # same topic and overall score; only the best sentence and the best passage say what was asked
-    near = EvidenceDecision(abstain=False, score=0.5, sentence_similarity=0.35, passage_coverage=0.3)
+    near = EvidenceDecision(abstain=False, score=0.5, sentence_similarity=0.25, passage_coverage=0.15)
     addressed = EvidenceDecision(abstain=False, score=0.5, sentence_similarity=0.7, passage_coverage=0.8)
     assert model.answerable(near) < model.threshold < model.answerable(addressed)
     # the sources are fixed: the same evidence answers a question tied to a moment less well
@@ -176,7 +176,8 @@ def test_settings_pick_the_model_version(tmp_path: Path) -> None:
     minilm_named = HashEmbedder()
     minilm_named.name = "all-MiniLM-L6-v2"  # the shipped models' embedder, so they are used
     default = AnswerPipeline(retriever(), small_model(), settings(tmp_path), embedder=minilm_named)
-    assert default.abstain_model is not None and default.abstain_model.features == VERSIONS["2"]
+    assert default.abstain_model is not None and default.abstain_model.features == VERSIONS["3"]
+    assert default.abstain_model == AbstainModel.load(version="3")
     old = AnswerPipeline(retriever(), small_model(), settings(tmp_path, answer_abstention_model="1"),
                          embedder=minilm_named)
     assert old.abstain_model is not None and old.abstain_model.features == VERSIONS["1"]

@@ -117,10 +117,16 @@ def unseen_names(question: str, vocabulary: Mapping[str, int], checker: EntityCh
             continue  # the sources use it
         if norm(tok) in checker.names or checker.inventory.knows(tok) or tok in checker.identifiers:
             continue
-        if not described and not _before_head(toks, i) and _plain_compound(tok, vocabulary, checker):
+        plain = tok.lower() if _sentence_initial(question, tok) and tok[1:].islower() else tok  # "Sub-resolution beads"
+        if not described and not _before_head(toks, i) and _plain_compound(plain, vocabulary, checker):
             continue  # "low-laser-power images" describes the images; it names nothing
         out.append(tok)
     return list(dict.fromkeys(out))
+
+
+def _sentence_initial(text: str, tok: str) -> bool:
+    """``tok`` opens a sentence of ``text`` (its capital letter then says nothing about it being a name)."""
+    return re.search(r"(?:^|[.!?]\s+)" + re.escape(tok) + r"\b", text.strip()) is not None
 
 
 #: how many passages must use each part of a lowercase hyphenated compound for it to read as plain words
@@ -262,18 +268,21 @@ def assess_evidence(question: str, passages: Sequence[Evidence], *, threshold: f
                              if not any(norm(n) in norm(m) for m in missing_entities) and n not in context_index]
     best = passages[:top]
     context_stems = set(content_words(" ".join(p.text for p in best)))
-    coverage, _ = _coverage(question, context_stems)
+    # the whole message or the part that asks, whichever the passages match better: a context sentence may
+    # hold the topic ("My GPU runs out of memory with 3D-RCAN.") or only describe the sample ("zebrafish")
+    probes = list(dict.fromkeys([question, asked]))
+    coverage = max(_coverage(q, context_stems)[0] for q in probes)
     known = [p.dense for p in best if p.dense is not None]
     dense: float | None = max(known) if known else None
-    if embedder is not None and len(known) < len(best):  # score the passages the retriever did not
-        qv = embedder.embed_one(question)
-        pv = embedder.embed([p.text[:2000] for p in best if p.dense is None])
-        dense = max([float(np.max(pv @ qv)), *known])
+    if embedder is not None and (len(known) < len(best) or len(probes) > 1):  # score what the retriever did not
+        pv = embedder.embed([p.text[:2000] for p in best])
+        dense = max([float(np.max(pv @ embedder.embed_one(q))) for q in probes] + known)
     score = coverage if dense is None else (1 - DENSE_SHARE) * coverage + DENSE_SHARE * max(0.0, dense)
-    missing_names = [n for n in proper_names(focus)
+    own = focus if asked == question else asked  # a context sentence's names and words describe the sample
+    missing_names = [n for n in proper_names(own)
                      if n not in context_index and norm(n) not in checker.names]
     all_stems = set(content_words(context))
-    _, missing = _coverage(focus, all_stems)
+    _, missing = _coverage(own, all_stems)
     missing_words = [m for m in missing if m not in GENERIC and m not in QUESTION_WORDS and not m.isdigit()
                      and m not in verified
                      and (vocabulary is None or vocabulary.get(m, 0) < _rare_df(vocabulary))]
@@ -289,9 +298,11 @@ def assess_evidence(question: str, passages: Sequence[Evidence], *, threshold: f
                            "the sources, the tool registries or the installed packages mention")
     elif model is not None:
         if model.needs("passage_coverage"):
-            decision.passage_coverage = round(passage_coverage(asked, [p.text for p in best], vocabulary), 4)
+            decision.passage_coverage = round(max(passage_coverage(q, [p.text for p in best], vocabulary)
+                                                  for q in probes), 4)
         if model.needs("sentence_similarity") and embedder is not None:
-            decision.sentence_similarity = round(sentence_similarity(asked, [p.text for p in best], embedder), 4)
+            decision.sentence_similarity = round(max(sentence_similarity(q, [p.text for p in best], embedder)
+                                                     for q in probes), 4)
         decision.answerable = round(model.answerable(decision), 4)
         if decision.answerable < model.threshold:
             decision.abstain = True

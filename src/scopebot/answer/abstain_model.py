@@ -48,13 +48,19 @@ DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 VERSIONS: dict[str, tuple[str, ...]] = {
     "1": ("score", "writing_request"),
     "2": ("score", "writing_request", "sentence_similarity", "passage_coverage", "time_anchored"),
+    "3": ("score", "writing_request", "sentence_similarity", "passage_coverage", "time_anchored"),
 }
-DEFAULT_VERSION = "2"
+DEFAULT_VERSION = "3"
 DATA_PATH = DATA_DIR / f"abstain_model_v{DEFAULT_VERSION}.yaml"
 FEATURES = VERSIONS[DEFAULT_VERSION]
 TRAIN_SETS = ("answers_v1.yaml", "answers_train_v1.yaml", "answers_dev_v1.yaml", "answers_abstain_train_v1.yaml",
               "answers_abstain_train_v2.yaml")
 DEV_SETS = ("answers_dev_v2.yaml",)
+#: What each version is fitted on (TRAIN) and where its threshold is also chosen (DEV). Version 3 adds
+#: conversational questions (context sentences, then the question): the training set v3 and the dev set v4.
+TRAIN_SETS_OF: dict[str, tuple[str, ...]] = {"1": TRAIN_SETS[:4], "2": TRAIN_SETS,
+                                             "3": (*TRAIN_SETS, "answers_abstain_train_v3.yaml")}
+DEV_SETS_OF: dict[str, tuple[str, ...]] = {"1": DEV_SETS, "2": DEV_SETS, "3": (*DEV_SETS, "answers_dev_v4.yaml")}
 #: The threshold is the highest whose false abstention on answerable train + dev questions stays at most this.
 MAX_FALSE_ABSTENTION = 0.015
 
@@ -143,10 +149,10 @@ def main(argv: Sequence[str]) -> int:  # pragma: no cover - a maintenance comman
         version = args[i + 1]
         del args[i: i + 2]
     path = model_path(version)
-    train_sets = TRAIN_SETS if version != "1" else TRAIN_SETS[:4]
+    train_sets, dev_sets = TRAIN_SETS_OF[version], DEV_SETS_OF[version]
     x, y, _, embedder = _collect(train_sets, version)
     model = fit(x, y, l2=float(args[0]) if args else 1.0)
-    dx, dy, dev_ids, _ = _collect(DEV_SETS, version)
+    dx, dy, dev_ids, _ = _collect(dev_sets, version)
     dp = model.score(dx)
     p = model.score(x)
     threshold = choose_threshold(np.concatenate([p, dp]), np.concatenate([y, dy]))
@@ -158,7 +164,7 @@ def main(argv: Sequence[str]) -> int:  # pragma: no cover - a maintenance comman
            "bias": round(model.bias, 5), "mean": [round(v, 5) for v in model.mean],
            "scale": [round(v, 5) for v in model.scale], "threshold": round(threshold, 4),
            "embedder": embedder, "trained_on": list(train_sets), "examples": int(len(y)),
-           "answerable": int(y.sum()), "train": train, "dev_sets": list(DEV_SETS), "dev_examples": int(len(dy)),
+           "answerable": int(y.sum()), "train": train, "dev_sets": list(dev_sets), "dev_examples": int(len(dy)),
            "dev": dev, "max_false_abstention": MAX_FALSE_ABSTENTION}
     header = "# The learned abstention decision (scopebot.answer.abstain_model); written by its fit.\n"
     path.write_text(header + yaml.safe_dump(out, sort_keys=False), encoding="utf-8")

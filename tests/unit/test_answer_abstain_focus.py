@@ -1,0 +1,63 @@
+"""Abstention on conversational messages: context sentences, then the question (issue 16). The evidence is
+matched with the whole message or with the part that asks, whichever fits better; only the asking part's
+words and names count as missing evidence; abstention model v3 is fitted on conversational questions."""
+
+from __future__ import annotations
+
+import yaml
+
+from scopebot.answer.abstain import Evidence, assess_evidence, unseen_names
+from scopebot.answer.abstain_model import DEV_SETS_OF, TRAIN_SETS_OF, model_path
+from scopebot.answer.entities import EntityChecker
+from scopebot.answer.focus import split_focus
+from scopebot.index.embeddings import HashEmbedder
+
+PASSAGES = [
+    Evidence("bk-00000011", "Denoising restores low signal images: a network trained on pairs of noisy and clean "
+                            "images removes shot noise. Self-supervised methods need only the noisy images."),
+    Evidence("bk-00000012", "Lower laser power reduces bleaching and phototoxicity but gives noisier images."),
+]
+VOCAB = {"": 5000, "denois": 40, "nois": 80, "imag": 900, "network": 60, "train": 200, "pair": 30, "clean": 20,
+         "shot": 15, "laser": 40, "power": 40, "bleach": 20, "phototox": 10, "low": 100, "signal": 90,
+         "restor": 30, "self-supervis": 12, "stack": 50, "remov": 40, "method": 300, "taken": 60, "approach": 80,
+         "help": 90}
+
+
+def _decide(message: str) -> object:
+    focus = split_focus(message)
+    return assess_evidence(message, PASSAGES, threshold=0.0, embedder=HashEmbedder(), vocabulary=VOCAB,
+                           asked=focus.asked if focus.has_context else None)
+
+
+def test_words_that_only_describe_the_sample_are_not_missing_evidence() -> None:
+    plain = _decide("How do I denoise stacks taken with low laser power?")
+    told = _decide("We film zebrafish hearts on Mondays in the basement. "
+                   "How do I denoise stacks taken with low laser power?")
+    assert told.missing_words == plain.missing_words == []  # "zebrafish", "basement": context, not asked
+    assert told.missing_names == []  # "Mondays" describes the session
+    assert told.score >= plain.score - 0.05
+
+
+def test_a_context_sentence_that_holds_the_topic_still_counts() -> None:
+    message = "Our stacks are full of shot noise since we lowered the laser power. What should we try first?"
+    assert not split_focus(message).has_context  # the asked part leans on its context: asked whole
+    message = "Our stacks are full of shot noise since we lowered the laser power. Which approach helps most with such data?"
+    focus = split_focus(message)
+    assert focus.has_context
+    whole = _decide(message)
+    only_asked = assess_evidence(focus.asked, PASSAGES, threshold=0.0, embedder=HashEmbedder(), vocabulary=VOCAB)
+    assert whole.coverage > only_asked.coverage  # the topic words are in the context sentence
+
+
+def test_a_sentence_initial_capital_does_not_make_a_compound_a_name() -> None:
+    vocab = {"sub": 20, "resolution": 20, "bead": 20, "elongat": 20, "look": 20}
+    checker = EntityChecker(names=[])
+    assert unseen_names("Sub-resolution beads look elongated. Why?", vocab, checker) == []
+    assert unseen_names("Why do Sub-Resolution beads look elongated?", vocab, checker) == ["Sub-Resolution"]
+
+
+def test_the_shipped_v3_model_says_what_it_was_fitted_and_thresholded_on() -> None:
+    data = yaml.safe_load(model_path("3").read_text(encoding="utf-8"))
+    assert tuple(data["trained_on"]) == TRAIN_SETS_OF["3"] and "answers_abstain_train_v3.yaml" in data["trained_on"]
+    assert tuple(data["dev_sets"]) == DEV_SETS_OF["3"] and "answers_dev_v4.yaml" in data["dev_sets"]
+    assert data["train"]["false_abstention"] <= data["max_false_abstention"]
