@@ -214,13 +214,16 @@ def passage_coverage(question: str, texts: Sequence[str], vocabulary: Mapping[st
                for held in (set(content_words(t)) for t in texts))
 
 
-def sentence_similarity(question: str, texts: Sequence[str], embedder: Embedder) -> float:
-    """The best cosine similarity between the question and one sentence (20 to 600 characters) of
-    ``texts``; 0 when they have no such sentence."""
+def sentence_similarity(question: str | Sequence[str], texts: Sequence[str], embedder: Embedder) -> float:
+    """The best cosine similarity between the question (or the best of several phrasings of it, the
+    sentences embedded once) and one sentence (20 to 600 characters) of ``texts``; 0 when they have no
+    such sentence."""
     sentences = [s for t in texts for s in split_sentences(clean_markdown(t))[:MAX_SENTENCES] if 20 < len(s) < 600]
     if not sentences:
         return 0.0
-    return float(np.max(embedder.embed(sentences) @ embedder.embed_one(question)))
+    probes = [question] if isinstance(question, str) else list(question)
+    matrix = embedder.embed(sentences)
+    return max(float(np.max(matrix @ embedder.embed_one(q))) for q in probes)
 
 
 def proper_names(question: str) -> list[str]:
@@ -301,8 +304,7 @@ def assess_evidence(question: str, passages: Sequence[Evidence], *, threshold: f
             decision.passage_coverage = round(max(passage_coverage(q, [p.text for p in best], vocabulary)
                                                   for q in probes), 4)
         if model.needs("sentence_similarity") and embedder is not None:
-            decision.sentence_similarity = round(max(sentence_similarity(q, [p.text for p in best], embedder)
-                                                     for q in probes), 4)
+            decision.sentence_similarity = round(sentence_similarity(probes, [p.text for p in best], embedder), 4)
         decision.answerable = round(model.answerable(decision), 4)
         if decision.answerable < model.threshold:
             decision.abstain = True
