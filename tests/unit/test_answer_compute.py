@@ -123,3 +123,22 @@ def test_input_and_output_channels_named_in_either_order() -> None:
     assert p is not None and p.kind == "conv_params" and (p.values["cin"], p.values["cout"]) == (4.0, 10.0)
     q = plan("How many parameters for 10 output channels from 4 input channels and a 3x3 kernel?")
     assert q is not None and (q.values["cin"], q.values["cout"]) == (4.0, 10.0)
+
+
+def test_iou_and_dice_from_mask_areas_and_detection_scores_from_counts() -> None:
+    calc = SafeCalculator()
+    p = plan("Checking my script: the predicted mask has 80 pixels, the ground-truth mask has 100 and they "
+             "share 60 pixels. What IoU and Dice should it report?")
+    assert p is not None and p.kind == "overlap" and p.values == {"pred": 80.0, "truth": 100.0, "shared": 60.0}
+    done = compute(p, {"overlap": "bk-aaaa1111"}, calc)
+    assert done is not None and verify(done)
+    assert "0.5 (50 %)" in done.text and "0.667 (66.7 %)" in done.text and "[bk-aaaa1111]" in done.text
+    p = plan("My detector found 45 true positives, 5 false positives and 15 missed spots. What are precision, "
+             "recall and F1?")
+    assert p is not None and p.kind == "detection" and p.values == {"tp": 45.0, "fp": 5.0, "fn": 15.0}
+    done = compute(p, {"detection": "bk-bbbb2222"}, calc)
+    assert done is not None and verify(done)
+    assert all(x in done.text for x in ("0.9 (90 %)", "0.75 (75 %)", "0.818 (81.8 %)"))
+    assert compute(p, {}, calc) is None  # no cited formula: no number
+    assert plan("How are IoU and F1 computed?") is None
+    assert plan("The prediction has 50 pixels and the ground truth 40; they share 60. What IoU?") is None

@@ -39,7 +39,8 @@ def test_steps_and_worked_solutions_are_not_a_quiz() -> None:
 
 
 def test_a_quiz_is_left_out_of_the_evidence_when_prose_remains() -> None:
-    quiz = _chunk("q", "training", "What happens when tiles are not corrected?", _QUIZ,
+    unkeyed = _QUIZ.split("**Solution**")[0]  # a keyed quiz is kept as its statements (test_answer_quiz_answers)
+    quiz = _chunk("q", "training", "What happens when tiles are not corrected?", unkeyed,
                   "Lesson › Stitching › Assessment › Vignetting")
     prose = [_chunk("p1", "training", "Flat-field correction", "Divide each tile by a flat-field image."),
              _chunk("p2", "training", "Shading", "Uneven illumination darkens the edges of each tile.")]

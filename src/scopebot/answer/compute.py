@@ -1,6 +1,6 @@
 """Numbers computed when the question asks for one (issue 16): Nyquist pixel size (from NA and
-wavelength, or from the size of the smallest feature), parameter counts, PSNR from an MSE, unit
-conversions.
+wavelength, or from the size of the smallest feature), parameter counts, PSNR from an MSE, IoU and Dice
+from mask areas, precision, recall and F1 from detection counts, unit conversions.
 
 :func:`plan` reads the quantities from the question and names the formula it needs; the formula
 must be found in a retrieved passage (:func:`find_formula_passage`), which the computed line cites.
@@ -21,7 +21,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
-ComputeKind = Literal["nyquist", "nyquist_size", "conv_params", "psnr", "unit"]
+ComputeKind = Literal["nyquist", "nyquist_size", "conv_params", "psnr", "overlap", "detection", "unit"]
 
 _NA_RE = re.compile(r"(?:\bNA\b|numerical aperture)\s*(?:of|=|:)?\s*(\d(?:\.\d+)?)|(\d(?:\.\d+)?)\s*-?\s*NA\b",
                     re.IGNORECASE)
@@ -41,6 +41,15 @@ _MSE_RE = re.compile(r"(?:mean squared error|\bMSE\b)\D{0,20}?(\d*\.?\d+(?:e-?\d
 _RANGE_RE = re.compile(r"range\s*(?:of\s*)?0\s*(?:to|-|–)\s*(\d+(?:\.\d+)?)|"
                        r"max(?:imum)?\s*(?:possible\s*)?(?:pixel\s*)?(?:value|intensity)\s*(?:of|is|=)?\s*(\d+(?:\.\d+)?)|"
                        r"\b(8|12|16)\s*-?\s*bit", re.IGNORECASE)
+#: Mask areas for IoU and Dice: "the predicted mask has 80 pixels, the ground truth 100, they share 60"
+_PRED_RE = re.compile(r"predict\w*[^.?!;\d]{0,40}?(\d+)", re.IGNORECASE)
+_TRUTH_RE = re.compile(r"(?:ground[- ]truth|reference|annotat\w*|manual)[^.?!;\d]{0,40}?(\d+)", re.IGNORECASE)
+_SHARED_RE = re.compile(r"(?:share|overlap\w*|intersect\w*|in common)[^.?!;\d]{0,25}?(\d+)|"
+                        r"(\d+)\s*(?:pixels?\s*)?(?:overlap|in common|shared)", re.IGNORECASE)
+#: Detection counts: "45 true positives, 5 false positives and 15 missed spots"
+_TP_RE = re.compile(r"(\d+)\s*(?:true[- ]positives?|TPs?\b)", re.IGNORECASE)
+_FP_RE = re.compile(r"(\d+)\s*(?:false[- ]positives?|FPs?\b)", re.IGNORECASE)
+_FN_RE = re.compile(r"(\d+)\s*(?:false[- ]negatives?|FNs?\b|missed|misses)|missed\s*(\d+)", re.IGNORECASE)
 #: "16 input channels and 32 output channels", in either order (or ``in_channels=16``)
 _IN_RE = re.compile(r"(\d+)\s*input\s*channels?|in_channels\s*=\s*(\d+)", re.IGNORECASE)
 _OUT_RE = re.compile(r"(\d+)\s*output\s*channels?|out_channels\s*=\s*(\d+)", re.IGNORECASE)
@@ -61,6 +70,12 @@ FORMULAS: dict[str, tuple[re.Pattern[str], str]] = {
                 "Nyquist sampling pixel size two to three times smaller than the smallest feature"),
     "psnr": (re.compile(r"PSNR.{0,600}log|log.{0,200}MSE", re.IGNORECASE | re.DOTALL),
              "PSNR peak signal-to-noise ratio formula log10 MAX squared over MSE"),
+    "overlap": (re.compile(r"IoU.{0,80}(?:\\cap|intersection).{0,80}(?:\\cup|union).{0,300}DICE.{0,40}2",
+                           re.IGNORECASE | re.DOTALL),
+                "IoU intersection over union DICE formula overlap predicted region ground truth"),
+    "detection": (re.compile(r"precision.{0,60}TP.{0,40}FP.{0,200}recall.{0,60}TP.{0,40}FN.{0,200}F1.{0,60}TP",
+                             re.IGNORECASE | re.DOTALL),
+                  "precision recall F1 formula TP FP FN true positives false positives"),
     "conv_params": (re.compile(r"kernel.{0,400}bias.{0,200}parameters|parameters.{0,300}kernel.{0,300}bias",
                                re.IGNORECASE | re.DOTALL),
                     "number of parameters convolutional layer kernels output channels bias terms"),
@@ -178,6 +193,18 @@ def plan(question: str) -> ComputePlan | None:
             else float(2 ** int(top.group(3)) - 1)
         if top is not None and float(mse.group(1)) > 0:
             return ComputePlan(kind="psnr", values={"max": peak, "mse": float(mse.group(1))}, formulas=["psnr"])
+    if re.search(r"\b(?:iou|dice|jaccard)\b", low):
+        pred, truth, shared = _PRED_RE.search(q), _TRUTH_RE.search(q), _SHARED_RE.search(q)
+        if pred and truth and shared:
+            a, b, i = float(pred.group(1)), float(truth.group(1)), float(shared.group(1) or shared.group(2))
+            if 0 < i <= min(a, b):
+                return ComputePlan(kind="overlap", values={"pred": a, "truth": b, "shared": i}, formulas=["overlap"])
+    if re.search(r"\b(?:precision|recall|f1)\b", low):
+        tp, fp, fn = _TP_RE.search(q), _FP_RE.search(q), _FN_RE.search(q)
+        if tp and fp and fn and float(tp.group(1)) > 0:
+            return ComputePlan(kind="detection", values={"tp": float(tp.group(1)), "fp": float(fp.group(1)),
+                                                         "fn": float(fn.group(1) or fn.group(2))},
+                               formulas=["detection"])
     value = _VALUE_UNIT_RE.search(q)
     target = _TARGET_RE.search(q[value.end():]) if value else None
     if value and target and ("convert" in low or " in " in low or " into " in low):
@@ -216,6 +243,11 @@ def _fmt(x: float) -> str:
     return f"{r:g} (≈ {whole})"
 
 
+def _ratio(x: float) -> str:
+    """A score between 0 and 1 to three decimals, with its percentage: "0.667 (66.7 %)"."""
+    return f"{round(x, 3):g} ({round(100 * x, 1):g} %)"
+
+
 def compute(p: ComputePlan, formula_keys: dict[str, str], calculator: Calculator) -> Computation | None:
     """Run ``p``: None when a needed formula has no passage (the number is then not given)."""
     if any(f not in formula_keys for f in p.formulas):
@@ -245,6 +277,23 @@ def compute(p: ComputePlan, formula_keys: dict[str, str], calculator: Calculator
         text = (f"PSNR = 10 · log10(MAX² / MSE) = 10 · log10({v['max']:g}² / {v['mse']:g}) = {_fmt(r)} dB, with MAX "
                 f"the largest possible pixel value [{keys[0]}].")
         exprs = {e: r}
+    elif p.kind == "overlap":
+        e_iou = f"{v['shared']:g} / ({v['pred']:g} + {v['truth']:g} - {v['shared']:g})"
+        e_dice = f"2 * {v['shared']:g} / ({v['pred']:g} + {v['truth']:g})"
+        iou, dice = calculator.evaluate(e_iou), calculator.evaluate(e_dice)
+        text = (f"IoU = |A ∩ B| / |A ∪ B| = {v['shared']:g} / ({v['pred']:g} + {v['truth']:g} − {v['shared']:g}) = "
+                f"{_ratio(iou)}; Dice = 2 |A ∩ B| / (|A| + |B|) = 2 × {v['shared']:g} / ({v['pred']:g} + "
+                f"{v['truth']:g}) = {_ratio(dice)} [{keys[0]}].")
+        exprs = {e_iou: iou, e_dice: dice}
+    elif p.kind == "detection":
+        tp, fp, fn = v["tp"], v["fp"], v["fn"]
+        e_p, e_r = f"{tp:g} / ({tp:g} + {fp:g})", f"{tp:g} / ({tp:g} + {fn:g})"
+        e_f = f"2 * {tp:g} / (2 * {tp:g} + {fp:g} + {fn:g})"
+        pr, rc, f1 = calculator.evaluate(e_p), calculator.evaluate(e_r), calculator.evaluate(e_f)
+        text = (f"Precision = TP / (TP + FP) = {tp:g} / ({tp:g} + {fp:g}) = {_ratio(pr)}; recall = TP / (TP + FN) = "
+                f"{tp:g} / ({tp:g} + {fn:g}) = {_ratio(rc)}; F1 = 2 TP / (2 TP + FP + FN) = 2 × {tp:g} / "
+                f"(2 × {tp:g} + {fp:g} + {fn:g}) = {_ratio(f1)} [{keys[0]}].")
+        exprs = {e_p: pr, e_r: rc, e_f: f1}
     elif p.kind == "conv_params":
         e_w = f"{v['kx']:g} * {v['ky']:g} * {v['cin']:g} * {v['cout']:g}"
         w = calculator.evaluate(e_w)

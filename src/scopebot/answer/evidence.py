@@ -13,10 +13,15 @@ re-ranks and completes that list for the answer:
   passages that name each side (whole word) are interleaved, so the answer can speak to both. A side
   whose passages are all registry or Model Zoo entries gets a book and training search of its own, so
   an explanation comes before the cards.
+* **a message that sets a scene before it asks** ("We image zebrafish hearts ... How do I denoise
+  them?", :mod:`scopebot.answer.focus`): the passages above are for the whole message (the scene often
+  names the problem); up to ``asked_passages`` passages retrieved for the asked sentences alone follow.
 * **exercises**: passages that are mostly quiz or exercise text (blanks, "Question:", answer keys)
   (or a multiple-choice quiz: numbered options under a question or above an answer key, a lesson's
   "Assessment" part) are left out when two
   prose passages remain and go to the end otherwise; their sentences are never quoted (:func:`is_exercise`).
+  A multiple-choice quiz whose answer key names an option keeps its place as what the key states (the
+  chosen option and the solution's prose, :mod:`scopebot.answer.quiz_answers`).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from collections.abc import Sequence
 
 from scopebot.answer.entities import norm
 from scopebot.answer.qtype import QuestionType
+from scopebot.answer.quiz_answers import quiz_statements
 from scopebot.answer.text import content_words
 from scopebot.index.models import SearchResult
 from scopebot.index.protocols import Retriever
@@ -34,6 +40,9 @@ EXPLAIN_KINDS = ("book", "training")
 TOOL_KINDS = ("registry", "model-zoo")
 MAX_MODEL_CARDS = 1
 PER_SIDE = 3
+#: Passages retrieved for the asked part of a message alone, added after those for the whole message
+#: (the default of ``Settings.answer_asked_passages``).
+ASKED_PASSAGES = 2
 _EXERCISE_RE = re.compile(
     r"(?:\\?_){3,}|_\s*[.?]\s*$|\b_\b|^\s*(?:question|answer|solution|exercise|quiz|challenge|hint|task)\s*\d*\s*[:.)]|"
     r"fill in the blanks?|true or false|which of the following|multiple choice|\(\s*[a-d]\s*\)\s*\w+.*\(\s*[b-e]\s*\)",
@@ -102,10 +111,25 @@ def _search(retriever: Retriever, query: str, k: int, kinds: Sequence[str] | Non
 
 
 def select_evidence(retriever: Retriever, query: str, qtype: QuestionType, k: int,
-                    base: Sequence[SearchResult] | None = None) -> list[SearchResult]:
+                    base: Sequence[SearchResult] | None = None, asked: str = "",
+                    asked_passages: int = ASKED_PASSAGES) -> list[SearchResult]:
     """The passages for the answer, ordered for ``qtype`` (see the module docstring); ``base`` is the
-    plain top ``k`` when the caller already has it."""
+    plain top ``k`` when the caller already has it. ``asked`` is what the message asks without the scene
+    it sets (:mod:`scopebot.answer.focus`): up to ``asked_passages`` passages retrieved for it alone are
+    added after the whole message's."""
     base = list(base) if base is not None else _search(retriever, query, k)
+    ordered = _select(retriever, query, qtype, k, base)
+    if asked and asked.strip() != query.strip() and asked_passages > 0:
+        # the scene a message sets often names the problem ("... the tracks keep breaking"), so the whole
+        # message keeps its passages; the best ones for what is asked alone follow them
+        have = {r.chunk.key for r in ordered}
+        hits = [r for r in map(_usable, _search(retriever, asked, k)) if r is not None and r.chunk.key not in have]
+        ordered = ordered + hits[:asked_passages]
+    return ordered
+
+
+def _select(retriever: Retriever, query: str, qtype: QuestionType, k: int,
+            base: list[SearchResult]) -> list[SearchResult]:
     if qtype.kind == "comparison" and len(qtype.sides) == 2:
         per_side: list[list[SearchResult]] = []
         for side, key in zip(qtype.sides, qtype.side_keys(), strict=True):
@@ -163,11 +187,29 @@ def _explanations_first(results: Sequence[SearchResult], subject: str = "") -> l
     return explain + other + cards
 
 
+def answered_quiz(result: SearchResult) -> SearchResult | None:
+    """A multiple-choice quiz passage as the statements its answer key makes
+    (:func:`scopebot.answer.quiz_answers.quiz_statements`), same key and place; None when it makes none."""
+    statements = quiz_statements(result.chunk.body) if result.chunk.kind != "book" else []
+    if not statements:
+        return None
+    head = result.chunk.text.partition("\n")[0]
+    return result.model_copy(update={"chunk": result.chunk.model_copy(
+        update={"text": f"{head}\n{' '.join(statements)}"})})
+
+
+def _usable(result: SearchResult) -> SearchResult | None:
+    """A prose passage as it is, a quiz as the statements its key makes, None for other exercises."""
+    return answered_quiz(result) if _is_exercise_passage(result) else result
+
+
 def _exercises_last(results: Sequence[SearchResult]) -> list[SearchResult]:
-    """Prose first; exercise and quiz passages are left out when two prose passages remain (their
-    options and blanks read as statements), otherwise they go last."""
-    exercise = [_is_exercise_passage(r) for r in results]
-    prose = [r for r, ex in zip(results, exercise, strict=True) if not ex]
+    """Prose first; a quiz whose answer key makes statements keeps its place as those statements; other
+    exercise and quiz passages are left out when two prose passages remain (their options and blanks read
+    as statements), otherwise they go last."""
+    usable = [_usable(r) for r in results]
+    prose = [r for r in usable if r is not None]
+    exercises = [r for r, u in zip(results, usable, strict=True) if u is None]
     if len(prose) >= 2:
         return prose
-    return prose + [r for r, ex in zip(results, exercise, strict=True) if ex]
+    return prose + exercises

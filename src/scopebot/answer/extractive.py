@@ -16,54 +16,29 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
 from scopebot.answer.abstain import GENERIC
+from scopebot.answer.candidates import Candidate, candidates
 from scopebot.answer.context import ContextPassage
-from scopebot.answer.evidence import is_exercise, names_side, task_query
+from scopebot.answer.evidence import names_side, task_query
 from scopebot.answer.qtype import QuestionType
 from scopebot.answer.scorer import FEATURES, SentenceScorer
-from scopebot.answer.statements import (
-    DISPLAY_MATH_RE,
-    EXERCISE_FILE_RE,
-    FIGURE_RE,
-    INLINE_MATH_RE,
-    MATH_RE,
-    METADATA_RE,
-    PANEL_RE,
-    TRAILING_METADATA_RE,
-    is_instruction,
-    is_signpost,
-    plain_math,
-)
+from scopebot.answer.statements import EXERCISE_FILE_RE
 from scopebot.answer.synthesis import (
-    assign_subject,
     cited,
     defines,
     drifts,
     find_aliases,
     is_subject,
     layout,
-    names_in,
-    section_label,
     subject_names,
 )
-from scopebot.answer.text import (
-    content_set,
-    content_words,
-    is_heading_like,
-    join_short_lists,
-    split_sentences,
-    stem,
-)
+from scopebot.answer.text import content_set, content_words, stem
 from scopebot.index.embeddings import Embedder
 
 HEADING_BONUS = 0.2
-_NAMING_RE = re.compile(r"^(?:This|That|These|Those|It|Such)\b.*[.!?]$")
-_SENTENCE_END_RE = re.compile(r"[.!?][\"')\]]?$")
-_CODE_HINT_RE = re.compile(r"[=(]|\bimport\b|\.\w+\(")
 #: Advice in a how-to answer: imperatives and "you can / should" sentences.
 _ADVICE_RE = re.compile(r"^(?:use|try|keep|avoid|make sure|check|start|stop|add|apply|increase|decrease|reduce|"
                         r"lower|choose|split|train|annotate|augment|monitor|set|consider|collect|include)\b|"
@@ -72,11 +47,7 @@ _ADVICE_RE = re.compile(r"^(?:use|try|keep|avoid|make sure|check|start|stop|add|
 ADVICE_BONUS = 0.1
 #: Added to a sentence that defines the subject of a "What is X?" question.
 DEFINITION_BONUS = 0.3
-#: A sentence shorter than this that ends a thought too early ("Noise2Void removes the other half.") is
-#: quoted together with the sentence after it in the same paragraph.
-SHORT_SENTENCE = 50
 _ACRONYM_RE = re.compile(r"\b[A-Z][A-Z0-9]{1,9}\b")
-
 
 
 def _with_definition(picked: list[Candidate], cands: list[Candidate], subject: str | Sequence[str],
@@ -94,113 +65,6 @@ def _with_definition(picked: list[Candidate], cands: list[Candidate], subject: s
     return sorted([best, *kept], key=lambda c: (c.rank, c.position))
 
 
-@dataclass
-class Candidate:
-    text: str
-    key: str
-    rank: int
-    position: int
-    code: bool = False
-    relevance: float = 0.0
-    heading: str = ""
-    subject: str = ""
-    label: str = ""
-    first: bool = False
-    defining: bool = False
-    kind: str = "book"
-    instruction: bool = False
-    signpost: bool = False
-
-
-def _letters_ratio(text: str) -> float:
-    return sum(ch.isalpha() or ch.isspace() for ch in text) / max(1, len(text))
-
-
-#: Longest sentence quoted (characters); a longer one is usually a table row or a run-on list.
-MAX_SENTENCE = 550
-
-
-def _quotable_antecedent(prev: str) -> bool:
-    """``prev`` can carry the antecedent of the sentence after it: a plain sentence of its own that does
-    not itself lean on an antecedent."""
-    return len(prev) >= 20 and prev.endswith((".", "!")) and not is_heading_like(prev) and \
-        assign_subject(prev, "", "")[1] and not is_exercise(prev)
-
-
-def candidates(passages: Sequence[ContextPassage], max_passages: int = 5) -> list[Candidate]:
-    """Quotable sentences and short code lines of the first ``max_passages`` passages."""
-    out: list[Candidate] = []
-    for p in passages[:max_passages]:
-        pos = 0
-        heading = f"{p.result.chunk.title} {p.result.chunk.section}"
-        section = p.result.chunk.section
-        label = section_label(p.result.chunk.section, p.result.chunk.title)
-        prose: list[str] = []
-        in_code = False
-
-        def flush(prose: list[str], rank: int, key: str, heading: str, label: str = label,
-                  section: str = section, kind: str = p.result.chunk.kind) -> None:
-            nonlocal pos
-            merged: list[str] = []
-            for sentence in split_sentences(DISPLAY_MATH_RE.sub("\n", "\n".join(join_short_lists(prose)))):
-                # "This is shortcut learning." names what the sentence before it explains: keep them together
-                if merged and len(sentence) < 40 and _NAMING_RE.match(sentence) and merged[-1].endswith((".", "!")) \
-                        and len(merged[-1]) < 400:
-                    merged[-1] = f"{merged[-1]} {sentence}"
-                elif merged and len(merged[-1]) < SHORT_SENTENCE and merged[-1].endswith(".") \
-                        and len(merged[-1].split()) >= 3 and len(sentence) < 400 and not is_heading_like(sentence):
-                    # "Noise2Void removes the other half." says little without the sentence that follows it
-                    merged[-1] = f"{merged[-1]} {sentence}"
-                else:
-                    merged.append(sentence)
-            previous = last_subject = ""
-            for sentence in merged:
-                pos += 1
-                s = INLINE_MATH_RE.sub(plain_math, TRAILING_METADATA_RE.sub("", sentence.strip()))
-                prev, previous = previous, s
-                prev_subject, last_subject = last_subject, ""
-                if (len(s) < 30 or len(s) > MAX_SENTENCE or is_heading_like(s) or not _SENTENCE_END_RE.search(s)
-                        or FIGURE_RE.match(s) or PANEL_RE.search(s) or _letters_ratio(s) < 0.75
-                        or len(content_words(s)) < 3 or s.endswith("?") or is_exercise(s) or MATH_RE.search(s)
-                        or METADATA_RE.search(s)):
-                    continue
-                subject, ok = assign_subject(s, prev, heading, prev_subject)
-                last_subject = subject if ok else ""
-                if not ok:
-                    # "It ..." with no antecedent to name: quoted alone it would mislead, so it is quoted
-                    # after the sentence it leans on ("The confidence score ... is not a check. It comes out
-                    # of the same computation ..."), or not at all
-                    if not _quotable_antecedent(prev) or len(prev) + len(s) > MAX_SENTENCE:
-                        continue
-                    s = f"{prev} {s}"
-                    subject = names_in(prev)[0] if names_in(prev) else ""
-                    if out and out[-1].key == key and out[-1].text == prev:
-                        out.pop()  # quoted once, together with the sentence that leans on it
-                first = pos == 1
-                if first and not subject:  # a glossary entry's first sentence is about its headword
-                    head_names = names_in(section)
-                    subject = head_names[0] if head_names else ""
-                out.append(Candidate(text=s, key=key, rank=rank, position=pos, heading=heading, subject=subject,
-                                     label=label, first=first, instruction=is_instruction(s),
-                                     signpost=is_signpost(s), kind=kind))
-            prose.clear()
-
-        for line in p.text.split("\n"):
-            if line.strip().startswith("```"):
-                in_code = not in_code
-                flush(prose, p.n, p.key, heading)
-                continue
-            if not in_code:
-                prose.append(line)
-                continue
-            code = line.strip()
-            pos += 1
-            if 8 <= len(code) <= 100 and _CODE_HINT_RE.search(code) and not code.startswith("#"):
-                out.append(Candidate(text=f"`{code}`", key=p.key, rank=p.n, position=pos, code=True))
-        flush(prose, p.n, p.key, heading)
-    return out
-
-
 class ExtractiveSynthesizer:
     """Selects and orders supporting sentences (see the module docstring)."""
 
@@ -208,8 +72,11 @@ class ExtractiveSynthesizer:
                  max_passages: int = 5, diversity: float = 0.4, relative_cutoff: float = 0.45,
                  min_similarity: float = 0.55, per_side: int = 3, signpost_weight: float = 0.5,
                  scorer: SentenceScorer | None = None, min_probability: float = 0.2,
-                 fill_comparison: bool = True) -> None:
+                 fill_comparison: bool = True, context_weight: float = 0.15,
+                 asked_passages: int = 2) -> None:
         self.scorer = scorer
+        self.asked_passages = asked_passages
+        self.context_weight = context_weight
         self.fill_comparison = fill_comparison
         self.min_probability = min_probability
         self.per_side = per_side
@@ -292,14 +159,27 @@ class ExtractiveSynthesizer:
                               for c in cands], dtype=bool)
         return x, eligible, vecs
 
-    def _relevance(self, question: str, cands: list[Candidate],
-                   qtype: QuestionType | None = None) -> tuple[np.ndarray, np.ndarray | None]:
-        """Relevance of each candidate (-1: may not be quoted): the learned scorer's probability when
-        one is given, else term overlap and similarity with fixed bonuses."""
+    def _relevance(self, question: str, cands: list[Candidate], qtype: QuestionType | None = None,
+                   whole: str = "") -> tuple[np.ndarray, np.ndarray | None]:
+        """Relevance of each candidate (-1: may not be quoted). ``question`` is what is asked; ``whole``,
+        when given, the whole message with the scene it sets: its relevance counts with the weight
+        ``context_weight``, and a sentence eligible for either may be quoted."""
+        rel, eligible, vecs = self._scores(question, cands, qtype)
+        if whole and whole.strip() != question.strip() and len(cands):
+            rel_w, eligible_w, _ = self._scores(whole, cands, qtype)
+            rel = (1 - self.context_weight) * rel + self.context_weight * rel_w
+            eligible = eligible | eligible_w
+        return np.where(eligible, rel, -1.0), vecs
+
+    def _scores(self, question: str, cands: list[Candidate],
+                qtype: QuestionType | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Relevance of each candidate to ``question``, whether it may be quoted, and the sentence
+        embeddings: the learned scorer's probability when one is given, else term overlap and
+        similarity with fixed bonuses."""
         x, eligible, vecs = self.features(question, cands, qtype)
         col = {f: x[:, i] for i, f in enumerate(FEATURES)} if len(cands) else {}
         if not len(cands):
-            return np.zeros(0), None
+            return np.zeros(0), np.zeros(0, dtype=bool), None
         if self.scorer is not None:
             rel = self.scorer.score(x)
             task = task_query(question, qtype) if qtype is not None else ""
@@ -312,7 +192,7 @@ class ExtractiveSynthesizer:
             rel = rel + HEADING_BONUS * col["on_topic"] + DEFINITION_BONUS * col["defining"]
             rel = rel * np.where(col["signpost"] > 0, self.signpost_weight, 1.0)
             rel = rel + ADVICE_BONUS * col["advice"] + 0.06 * col["prior"]
-        return np.where(eligible, rel, -1.0), vecs
+        return rel, eligible, vecs
 
     def with_aliases(self, qtype: QuestionType | None, passages: Sequence[ContextPassage]) -> QuestionType | None:
         """``qtype`` with the other names of its subject that the passages give ("Noise2Void (N2V)")."""
@@ -322,9 +202,14 @@ class ExtractiveSynthesizer:
         return qtype.model_copy(update={"aliases": find_aliases(qtype.subject, texts)})
 
     def select(self, question: str, passages: Sequence[ContextPassage],
-               qtype: QuestionType | None = None) -> list[Candidate]:
-        """The chosen sentences, in passage-rank order (for a comparison: up to three per side)."""
-        cands = candidates(passages, self.max_passages + (2 if qtype is not None and qtype.sides else 0))
+               qtype: QuestionType | None = None, asked: str = "") -> list[Candidate]:
+        """The chosen sentences, in passage-rank order (for a comparison: up to three per side). ``asked``
+        is what ``question`` asks without the scene it sets (:mod:`scopebot.answer.focus`): sentences are
+        chosen for it first, for the whole message with the weight ``context_weight``."""
+        whole = question if asked and asked.strip() != question.strip() else ""
+        question = asked or question
+        extra = (2 if qtype is not None and qtype.sides else 0) + (self.asked_passages if whole else 0)
+        cands = candidates(passages, self.max_passages + extra)
         qtype = self.with_aliases(qtype, passages)
         if qtype is not None:
             cands = [c for c in cands if not drifts(c, qtype)]
@@ -338,16 +223,17 @@ class ExtractiveSynthesizer:
                                                                   (not c.subject and names_side(c.text, key)))]
                 if mine:
                     side_q = f"{side} {qtype.topic} {question}"
-                    picked += self._mmr(side_q, mine, self.per_side, min_sentences=1, qtype=qtype)
+                    picked += self._mmr(side_q, mine, self.per_side, min_sentences=1, qtype=qtype, whole=whole)
             if picked:
                 if self.fill_comparison and len(picked) < self.max_sentences:
                     # what the passages say about the choice in general ("if you only have a few images,
                     # ...") fills the slots the sides left: the layout shows it under "In general"
                     rest = [c for c in cands if c not in picked]
                     if rest:
-                        picked += self._mmr(question, rest, self.max_sentences - len(picked), 0, qtype=qtype)
+                        picked += self._mmr(question, rest, self.max_sentences - len(picked), 0, qtype=qtype,
+                                           whole=whole)
                 return sorted(picked, key=lambda c: (c.rank, c.position))
-        picked = self._mmr(question, cands, self.max_sentences, self.min_sentences, qtype=qtype)
+        picked = self._mmr(question, cands, self.max_sentences, self.min_sentences, qtype=qtype, whole=whole)
         if qtype is not None and qtype.kind == "definition" and qtype.subject and picked:
             picked = _with_definition(picked, cands, subject_names(qtype), self.max_sentences)
             for c in picked:  # the layout puts it first (it knows no aliases)
@@ -355,8 +241,8 @@ class ExtractiveSynthesizer:
         return picked
 
     def _mmr(self, question: str, cands: list[Candidate], max_sentences: int,
-             min_sentences: int, qtype: QuestionType | None = None) -> list[Candidate]:
-        rel, vecs = self._relevance(question, cands, qtype)
+             min_sentences: int, qtype: QuestionType | None = None, whole: str = "") -> list[Candidate]:
+        rel, vecs = self._relevance(question, cands, qtype, whole)
         for c, r in zip(cands, rel, strict=True):
             c.relevance = round(float(r), 4)
         sets = [content_set(c.text) for c in cands]
@@ -410,3 +296,6 @@ class ExtractiveSynthesizer:
                 paragraphs.append(piece)
                 current_key = c.key
         return "\n\n".join(paragraphs)
+
+
+__all__ = ["Candidate", "ExtractiveSynthesizer", "candidates"]

@@ -95,6 +95,8 @@ class AnswerPipeline:
         self.synthesizer = ExtractiveSynthesizer(self.embedder, max_sentences=settings.answer_max_sentences,
                                                  max_passages=settings.answer_max_passages,
                                                  per_side=settings.answer_sentences_per_side,
+                                                 context_weight=settings.answer_context_weight,
+                                                 asked_passages=settings.answer_asked_passages,
                                                  scorer=self._sentence_scorer())
 
     def _sentence_scorer(self) -> SentenceScorer | None:
@@ -265,7 +267,9 @@ class AnswerPipeline:
         focus = split_focus(question)  # "We image X. How do I ...?": the type is the asking sentence's
         qtype = classify(focus.asked)
         top = self.retriever.search(query, k=k or self.settings.top_k)
-        results = merge_results(select_evidence(self.retriever, query, qtype, k or self.settings.top_k, top),
+        asked = focus.asked if focus.has_context and query == question else ""  # its passages follow the message's
+        results = merge_results(select_evidence(self.retriever, query, qtype, k or self.settings.top_k, top,
+                                                asked=asked, asked_passages=self.settings.answer_asked_passages),
                                 extra_results)
         results, computation = formula_results(self.retriever, question, results, self.calculator)
         passages = build_context(results)
@@ -283,7 +287,8 @@ class AnswerPipeline:
 
     # ------------------------------------------------------------------ generation
     def _extract(self, query: str, passages: Sequence[ContextPassage], qtype: QuestionType | None = None) -> str:
-        return self.synthesizer.render(self.synthesizer.select(query, passages, qtype), qtype)
+        asked = split_focus(query).asked  # sentences chosen for what is asked, the scene weighs less
+        return self.synthesizer.render(self.synthesizer.select(query, passages, qtype, asked=asked), qtype)
 
     def _generate_lead(self, question: str, passages: Sequence[ContextPassage]) -> str:
         messages = self.prompts.messages("answer_system", passages=format_passages(passages[:LEAD_PASSAGES], 600),

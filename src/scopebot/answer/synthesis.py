@@ -26,7 +26,7 @@ from scopebot.answer.text import split_sentences
 from scopebot.citations import NOT_IN_SOURCES
 
 if TYPE_CHECKING:
-    from scopebot.answer.extractive import Candidate
+    from scopebot.answer.candidates import Candidate
 
 ANAPHOR_RE = re.compile(r"^(?:[A-Za-z]+(?: [a-z]+){0,2}, )?"  # "Essentially, it ...", "As a result, they ..."
                         r"(?:it|its|this|these|they|their|such|those|that (?:method|model|approach|network|tool)|"
