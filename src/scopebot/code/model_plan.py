@@ -35,7 +35,7 @@ class PlanReply(AnalysisPlan):
 def plan_schema_dict() -> dict:
     """The JSON schema the model fills: :class:`PlanReply` without the fields scopebot fills itself."""
     schema = PlanReply.model_json_schema(by_alias=True)
-    for name in ("understood", "missing", "version"):
+    for name in ("understood", "missing", "version", "not_used"):
         schema.get("properties", {}).pop(name, None)
         if name in schema.get("required", []):
             schema["required"].remove(name)

@@ -117,6 +117,8 @@ class AnalysisPlan(BaseModel):
     understood: list[str] = Field(default_factory=list, description="Request phrases and their plan field.")
     not_understood: list[str] = Field(default_factory=list, description="Request words not in the vocabulary.")
     missing: list[str] = Field(default_factory=list, description="Inputs the plan needs but nobody gave.")
+    not_used: list[str] = Field(default_factory=list, description="Request words not placed, in sentences the "
+                                                                  "plan does not depend on (shown, not used).")
 
     # --- derived ---------------------------------------------------------------------------------
     @property
@@ -233,4 +235,6 @@ class AnalysisPlan(BaseModel):
                      + (")" if self.meta.pixel_size_um else ""))
         lines.append("- promised: " + ", ".join(dict.fromkeys(  # a column and its summary can share a name
             f"{q.name} ({q.unit})" if q.unit else q.name for q in self.promised())))
+        if self.not_used:
+            lines.append("- not used: " + ", ".join(self.not_used))
         return "\n".join(lines)

@@ -401,15 +401,15 @@ class Planner:
     def suggestions(self, word: str) -> list[str]:
         """Vocabulary phrases spelled like ``word`` (for the message when it is not understood)."""
         import difflib
-
         known = sorted({p for c in self.vocab.concepts for p in map(str, c["phrases"])})
         return difflib.get_close_matches(word.lower(), known, n=2, cutoff=0.8)
 
-    def plan(self, request: str, meta: ImageMeta | None = None) -> AnalysisPlan:
-        """The plan for ``request`` on an image described by ``meta``."""
+    def plan(self, request: str, meta: ImageMeta | None = None, context: bool = True) -> AnalysisPlan:
+        """The plan for ``request`` on ``meta``; ``context``: unplaced words the plan does not depend on are shown
+        in ``plan.not_used`` instead of declining (``context_words``)."""
+        from scopebot.code.context_words import read_context
         from scopebot.code.plan_rules import assemble
-
         parse = self.parse(request, meta)
         plan = assemble(parse, self.vocab, meta or ImageMeta())
         plan.understood += notes(parse.tokens)  # what normalisation read each word as
-        return plan
+        return read_context(self, parse, plan, meta) if context else plan

@@ -1,0 +1,155 @@
+"""Unplaced words in sentences the plan does not depend on: shown as "not used" instead of declining.
+
+The vocabulary planner reports every word it cannot place (``plan.not_understood``) and the assistant then
+declines. Many such words only describe the sample or the situation ("The dots are from a micropatterned
+slide.", "The scale is embedded in the file.", "Our core printed the array to test the new spotter."); others
+carry the request ("the whole distance", "don't count the specks"). A word list cannot tell them apart for the
+next author's words, so this module decides by a test that does not look at the word at all:
+
+**Ablation.** A sentence is a *description* when planning the request without it gives the same plan: the
+same fields, the same missing inputs, the same other reported words. An unplaced word of a description
+sentence cannot change the analysis through the plan's grammar: its sentence says nothing the plan uses.
+
+**Guards** (checked first; any one keeps the word reported):
+- the request names no measurement and the plan falls back to its default (count and size): the unknown
+  words may be the request itself ("Could you 3D print these nuclei?");
+- the sentence restricts what is measured (a focus word: only, just, interested, mainly ...);
+- the sentence asks something (a question mark, "you", "please", a wish: "I want", "I'd like") or starts
+  with the unplaced word (an imperative verb the vocabulary does not know: "Register the image ...");
+- the sentence holds a number (digits, "one", "third": a quantity the plan may need even where the
+  image's metadata gives one: "one frame per minute"), or the word follows a rate word ("per minute");
+- the word follows how/what/which (what the question asks), stands in a clause with a negation, stands
+  right before or after a plan word or before "ones" (part of a measured noun phrase or of which objects:
+  "the whole distance", "the dividing cells", "the mitotic ones"), or heads "the X of <plan word>".
+
+The words read as context are still shown (``plan.not_used``, the plan's "not used:" line), never dropped.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from scopebot.answer.text import STOPWORDS
+from scopebot.code.normalise import CLAUSE_BREAKS
+
+if TYPE_CHECKING:
+    from scopebot.code.plan import AnalysisPlan, ImageMeta
+    from scopebot.code.planner import Parse, Planner, Vocabulary
+
+SENTENCE_BREAKS = frozenset({".", "?", "!", ";"})
+#: ``Token.used`` values that carry no plan meaning (everything else is a plan role)
+NEUTRAL = frozenset({"filler"})
+#: words that make a sentence a request to the assistant rather than a description
+REQUEST_MARKERS = frozenset({"?", "you", "u", "please", "pls", "want", "wants", "need", "needs", "like", "wish"})
+#: focus words: a sentence with one restricts what is measured ("I'm only interested in mitoses")
+FOCUS = frozenset({"only", "just", "interested", "interest", "focus", "care", "mainly", "specifically",
+                   "particular", "particularly", "exclusively", "solely", "except", "but"})
+#: the plan's note when no measurement was named (plan_rules._defaults)
+DEFAULT_NOTE = "segmentation only -> count and size (default)"
+_QUESTION_HEADS = frozenset({"how", "what", "which"})
+_ONES = frozenset({"ones", "one"})
+
+
+def _plan_role(used: str | None) -> bool:
+    return used is not None and used not in NEUTRAL
+
+
+def _span(texts: list[str], i: int, breaks: frozenset[str]) -> tuple[int, int]:
+    """[lo, hi) of the sentence or clause around position i (without its closing break)."""
+    lo = i
+    while lo > 0 and texts[lo - 1] not in breaks:
+        lo -= 1
+    hi = i
+    while hi + 1 < len(texts) and texts[hi + 1] not in breaks:
+        hi += 1
+    return lo, hi + 1
+
+
+def _next_content(texts: list[str], i: int, hi: int) -> int | None:
+    k = i + 1
+    while k < hi and (texts[k] in STOPWORDS or texts[k] in CLAUSE_BREAKS):
+        k += 1
+    return k if k < hi else None
+
+
+def guarded(parse: Parse, vocab: Vocabulary, i: int) -> str | None:
+    """Why unplaced token ``i`` must stay reported (None: it may be context if its sentence is)."""
+    toks = parse.tokens
+    texts = [t.text for t in toks]
+    clo, chi = _span(texts, i, CLAUSE_BREAKS)
+    slo, shi = _span(texts, i, SENTENCE_BREAKS)
+    if any(t in REQUEST_MARKERS for t in texts[slo:min(len(texts), shi + 1)]):
+        return "in a sentence that asks something"
+    if any(t in FOCUS for t in texts[slo:shi]):
+        return "in a sentence that restricts what is measured"
+    if i == slo:
+        return "first word of its sentence (an instruction?)"
+    if any((t.text[:1].isdigit() or t.text in vocab.cardinals or t.text in vocab.ordinals) and t.used != "channel"
+           for t in toks[slo:shi]):  # "the first channel" is a channel reference, not a quantity
+        return "in a sentence with a number (a quantity the plan may need)"
+    if texts[i - 1] in vocab.per_words - {"a", "an"}:  # "per minute", "every minute"; not an article
+        return "after a rate word (a unit?)"
+    if texts[i - 1] in _QUESTION_HEADS:
+        return "what the question asks"
+    if any(toks[k].used == "negation" or texts[k] in vocab.negations for k in range(clo, chi)):
+        return "in a clause with a negation"
+    nxt = toks[i + 1] if i + 1 < chi else None
+    if nxt is not None and (_plan_role(nxt.used) or nxt.text in _ONES):
+        return "before a plan word (part of what is measured or of which objects)"
+    if i > clo and _plan_role(toks[i - 1].used):
+        return "after a plan word (part of what is measured or of which objects)"
+    if nxt is not None and nxt.text == "of":
+        after = _next_content(texts, i + 1, chi)
+        if after is not None and _plan_role(toks[after].used):
+            return "a noun of a plan word ('the X of the nuclei')"
+    return None
+
+
+def signature(plan: AnalysisPlan, skip: set[str]) -> str:
+    core = plan.model_dump(exclude={"understood", "not_understood", "not_used"})
+    return json.dumps([core, sorted(w for w in plan.not_understood if w not in skip)], sort_keys=True, default=str)
+
+
+def description_sentences(planner: Planner, texts: list[str], starts: set[int], meta: ImageMeta | None,
+                          skip: set[str]) -> set[int]:
+    """The sentence starts (of ``starts``) whose sentence the plan does not depend on: planning the request
+    without it gives the same plan (fields, missing inputs, other reported words)."""
+    whole = signature(planner.plan(" ".join(texts), meta, context=False), skip)
+    out = set()
+    for lo in sorted(starts):
+        hi = _span(texts, lo, SENTENCE_BREAKS)[1]
+        rest = texts[:lo] + texts[min(len(texts), hi + 1):]  # the sentence and its full stop
+        if rest and signature(planner.plan(" ".join(rest), meta, context=False), skip) == whole:
+            out.add(lo)
+    return out
+
+
+def read_context(planner: Planner, parse: Parse, plan: AnalysisPlan, meta: ImageMeta | None) -> AnalysisPlan:
+    """Move the unplaced words of description sentences (and of contrastive negations, :mod:`contrast`) from
+    ``plan.not_understood`` to ``plan.not_used``."""
+    from scopebot.code.contrast import read_contrasts
+
+    toks = parse.tokens
+    texts = [t.text for t in toks]
+    unplaced = [i for i, t in enumerate(toks) if not t.used]
+    if not plan.not_understood or DEFAULT_NOTE in plan.understood \
+            or plan.not_understood[:len(unplaced)] != [texts[i] for i in unplaced]:
+        return plan
+    skip = {texts[i] for i in unplaced}
+    if signature(planner.plan(" ".join(texts), meta, context=False), skip) != signature(plan, skip):
+        return plan  # the normalised words do not plan like the request: read nothing as context
+    context = read_contrasts(planner, parse, plan, meta, unplaced)
+    candidates = [i for i in unplaced if texts[i].isalpha() and i not in context
+                  and not guarded(parse, planner.vocab, i)]
+    if candidates:
+        starts = {_span(texts, i, SENTENCE_BREAKS)[0] for i in candidates}
+        described = description_sentences(planner, texts, starts, meta, skip)
+        context |= {i for i in candidates if _span(texts, i, SENTENCE_BREAKS)[0] in described}
+    if not context:
+        return plan
+    plan.not_understood = [texts[i] for i in unplaced if i not in context] + plan.not_understood[len(unplaced):]
+    plan.not_used = list(dict.fromkeys(texts[i] for i in sorted(context)))
+    plan.understood.append("not used (the plan is the same without their sentence or negated phrase): "
+                           + ", ".join(plan.not_used))
+    return plan

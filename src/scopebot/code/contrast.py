@@ -1,0 +1,59 @@
+"""Contrastive negations: "in µm², not pixels", "in 3D, not on one slice", "not saved in the tif".
+
+The planner reports a negation before a concept it cannot negate ("not (a negation before 'pixels')") and
+the assistant declines. Often the negated phrase only says what the plan does not do anyway: it contrasts
+with the plan's own choice. This is decided by ablation, without looking at the words: the negation and its
+scope (to the end of its clause) are taken out and the request planned again. When that plan equals the
+request's plan less this report (same fields, missing inputs and other reported words), the negated phrase
+contributes nothing to the plan, so the plan already does "not X"; the report becomes a note in
+``plan.understood`` and the scope's unplaced words are shown in ``plan.not_used``. When the scope changes the
+plan ("not in the left half", "not the integrated density", "do not correct the background", "not 0.5 µm"),
+the negation stays reported.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from scopebot.code.normalise import CLAUSE_BREAKS
+
+if TYPE_CHECKING:
+    from scopebot.code.plan import AnalysisPlan, ImageMeta
+    from scopebot.code.planner import Parse, Planner
+
+REPORT = "{word} (a negation before '"
+
+
+def _clause_end(texts: list[str], pos: int) -> int:
+    k = pos
+    while k < len(texts) and texts[k] not in CLAUSE_BREAKS:
+        k += 1
+    return k
+
+
+def read_contrasts(planner: Planner, parse: Parse, plan: AnalysisPlan, meta: ImageMeta | None,
+                   unplaced: list[int]) -> set[int]:
+    """Turn reported negations whose scope leaves the plan unchanged into notes; the positions of the unplaced
+    words inside those scopes are returned (the caller shows them as not used)."""
+    from scopebot.code.context_words import signature
+
+    texts = [t.text for t in parse.tokens]
+    skip = {texts[i] for i in unplaced}
+    freed: set[int] = set()
+    for pos in parse.negations:
+        prefix = REPORT.format(word=texts[pos])
+        entry = next((w for w in plan.not_understood if w.startswith(prefix)), None)
+        if entry is None:
+            continue
+        end = _clause_end(texts, pos)
+        without = planner.plan(" ".join(texts[:pos] + texts[end:]), meta, context=False)
+        at = plan.not_understood.index(entry)
+        rest = plan.not_understood[:at] + plan.not_understood[at + 1:]
+        mine = plan.model_copy(update={"not_understood": rest})
+        scope = {i for i in unplaced if pos < i < end}
+        if signature(without, skip) == signature(mine, skip):
+            plan.not_understood = rest
+            plan.understood.append(f"'{' '.join(texts[pos:end])}' -> says what the plan does not do "
+                                   "(the plan is the same without it)")
+            freed |= scope
+    return freed
