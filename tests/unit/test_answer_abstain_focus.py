@@ -50,7 +50,7 @@ def test_a_context_sentence_that_holds_the_topic_still_counts() -> None:
 
 
 def test_a_sentence_initial_capital_does_not_make_a_compound_a_name() -> None:
-    vocab = {"sub": 20, "resolution": 20, "bead": 20, "elongat": 20, "look": 20}
+    vocab = {"resolution": 20, "bead": 20, "elongat": 20, "look": 20}  # "sub" is an English prefix
     checker = EntityChecker(names=[])
     assert unseen_names("Sub-resolution beads look elongated. Why?", vocab, checker) == []
     assert unseen_names("Why do Sub-Resolution beads look elongated?", vocab, checker) == ["Sub-Resolution"]
@@ -61,3 +61,10 @@ def test_the_shipped_v3_model_says_what_it_was_fitted_and_thresholded_on() -> No
     assert tuple(data["trained_on"]) == TRAIN_SETS_OF["3"] and "answers_abstain_train_v3.yaml" in data["trained_on"]
     assert tuple(data["dev_sets"]) == DEV_SETS_OF["3"] and "answers_dev_v4.yaml" in data["dev_sets"]
     assert data["train"]["false_abstention"] <= data["max_false_abstention"]
+
+
+def test_an_english_prefix_opens_a_plain_compound_but_a_name_part_keeps_it_a_name() -> None:
+    vocab = {"linear": 20, "filter": 20, "blob": 20, "finder": 20}
+    checker = EntityChecker(names=["napari"])
+    assert unseen_names("Is a non-linear filter better here?", vocab, checker) == []
+    assert unseen_names("Does the napari-blob-finder plugin work?", vocab, checker) == ["napari-blob-finder"]

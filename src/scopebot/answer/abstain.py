@@ -45,7 +45,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from scopebot.answer.entities import EntityChecker, NameIndex, find_entities, norm
-from scopebot.answer.qtype import descriptor_suffixes, is_time_anchored, is_writing_request
+from scopebot.answer.qtype import descriptor_suffixes, is_time_anchored, is_writing_request, word_prefixes
 from scopebot.answer.text import STOPWORDS, clean_markdown, content_words, split_sentences, stem, words
 from scopebot.index.embeddings import Embedder
 
@@ -142,8 +142,10 @@ def _plain_compound(tok: str, vocabulary: Mapping[str, int], checker: EntityChec
         return False
     if any(norm(p) in checker.names for p in parts):  # tool and package names ("napari", "cellpose")
         return False
-    return all(p in STOPWORDS or all(vocabulary.get(s, 0) >= PLAIN_PART_MIN_DF for s in content_words(p) or [p])
-               for p in parts)
+    prefixes = word_prefixes()
+    return all(p in STOPWORDS or (i == 0 and p in prefixes)
+               or all(vocabulary.get(s, 0) >= PLAIN_PART_MIN_DF for s in content_words(p) or [p])
+               for i, p in enumerate(parts))
 
 
 @dataclass

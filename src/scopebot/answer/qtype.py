@@ -206,3 +206,8 @@ def shape_hint(qtype: QuestionType) -> str:
 def descriptor_suffixes() -> frozenset[str]:
     """Stems of the last parts of a hyphenated sample description ("-stained", "-tagged", "-positive")."""
     return frozenset(stem(w) for w in _cues().get("descriptor_suffixes", []))
+
+
+def word_prefixes() -> frozenset[str]:
+    """English prefixes that open a hyphenated word ("sub-resolution", "non-linear"): plain words, not names."""
+    return frozenset(str(w).lower() for w in _cues().get("word_prefixes", []))
