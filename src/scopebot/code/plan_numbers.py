@@ -38,6 +38,9 @@ def numbers(plan: AnalysisPlan, parse: Parse, clause: list[int], contexts: list[
     in_voxel = any(t.stem == "voxel" for t in toks)
     used_labels: set[str] = set()
     z_numbers: list[float] = []
+    for tok in toks:
+        if tok.used == "magnification" and number(tok.text) is not None:
+            plan.understood.append(f"'{tok.text}x' -> the objective's magnification: not a pixel size (not used)")
     chosen = _context_of_numbers(parse, clause, contexts)
     ranged = _size_range(plan, parse, clause, measures)
     # size limits in um^2 last: they need the pixel size, which may be stated after them

@@ -80,6 +80,13 @@ def read_quantities(vocab: Vocabulary, parse: Parse) -> None:
             j += 1
         times = toks[j].text == "x" and j + 1 < len(toks) and number(toks[j + 1].text) is not None \
             if j < len(toks) else False  # "2 x 3": a times sign, not the x axis
+        if dim is None and not times and _magnification(toks, i, j, value):
+            tok.used = toks[j].used = "magnification"  # "imaged at 40x": the objective, never a pixel size
+            k = j + 1
+            while k < len(toks) and toks[k].text in OBJECTIVE_WORDS and not toks[k].used:
+                toks[k].used = "magnification"  # "a 63x oil immersion objective"
+                k += 1
+            continue
         if dim is None and j + 1 < len(toks) and toks[j].text == "x" and not times and toks[j + 1].text not in (
                 *vocab.axis_words, *vocab.units, ",", ";", ".", ")", "/", "and", "?", "!", ":"):
             for t in toks[i:j + 1]:
@@ -100,6 +107,26 @@ def read_quantities(vocab: Vocabulary, parse: Parse) -> None:
             toks[j].used = "axis"
         parse.quantities.append(q)
     _voxel_groups(parse)
+
+
+#: Words after "40x" that name the objective ("a 63x oil objective").
+OBJECTIVE_WORDS = frozenset({"objective", "objectives", "lens", "oil", "water", "air", "glycerol", "silicone",
+                             "immersion", "magnification", "zoom", "dry"})
+
+
+def _magnification(toks: list[Token], i: int, j: int, value: float) -> bool:
+    """Number ``i`` followed by an "x" at ``j`` is an objective's magnification ("imaged at 40x", "a 63x oil
+    objective"), not a size along the x axis: no unit, no other axis after the x ("0.5 y/x"), no voxel or
+    pixel word in its sentence, and either an objective word right after it or a whole number of at least 2
+    (a calibration along x alone is written with a unit: "0.5 um in x")."""
+    if j >= len(toks) or toks[j].text not in ("x", "×"):
+        return False
+    after = toks[j + 1].text if j + 1 < len(toks) else "."
+    if after in ("/", ",") and j + 2 < len(toks) and toks[j + 2].text in ("y", "z", "yx", "xy"):
+        return False
+    if _about_voxels(toks, i):
+        return False
+    return after in OBJECTIVE_WORDS or (float(value).is_integer() and value >= 2)
 
 
 def _about_voxels(toks: list[Token], i: int) -> bool:
