@@ -68,3 +68,11 @@ def test_an_english_prefix_opens_a_plain_compound_but_a_name_part_keeps_it_a_nam
     checker = EntityChecker(names=["napari"])
     assert unseen_names("Is a non-linear filter better here?", vocab, checker) == []
     assert unseen_names("Does the napari-blob-finder plugin work?", vocab, checker) == ["napari-blob-finder"]
+
+
+def test_a_shape_or_size_description_is_not_a_name() -> None:
+    """A new user's "rod-shaped cells" ended in an abstention about the name 'rod-shaped'."""
+    vocab = {"rod": 4, "cell": 50, "bacteria": 20, "segment": 40}
+    checker = EntityChecker(names=[])
+    assert unseen_names("Is Omnipose better than Cellpose for rod-shaped cells?", vocab, checker) == []
+    assert unseen_names("How do I count medium-sized bacteria?", vocab | {"medium": 9}, checker) == []
