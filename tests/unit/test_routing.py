@@ -361,3 +361,14 @@ def test_expected_calibration_error() -> None:
     assert expected_calibration_error(sure_right, y) == pytest.approx(0.0)
     half_wrong = np.array([[0.9, 0.1], [0.9, 0.1], [0.9, 0.1], [0.9, 0.1]])  # 90 % sure, 50 % right
     assert expected_calibration_error(half_wrong, y) == pytest.approx(0.4)
+
+
+def test_a_message_that_sets_a_scene_is_routed_on_what_it_asks(router: Router) -> None:
+    """Conversational messages (context sentences, then the question) were sent to tool lists or code
+    because of the scene's words; the route is now the asking sentence's."""
+    asked = "What does overfitting mean when training a segmentation network?"
+    message = "Our lab images fixed HeLa cells on a widefield scope with a new camera. " + asked
+    told, plain = router.route(message), router.route(asked)
+    assert told.label == plain.label and told.scores == plain.scores
+    assert any("routed on what is asked" in r for r in told.reasons)
+    assert not any("routed on what is asked" in r for r in plain.reasons)

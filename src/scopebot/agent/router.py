@@ -144,7 +144,10 @@ class Router:
                 raise ConfigurationError(f"unknown route {force!r}", hint=f"use one of: {', '.join(ROUTES)}")
             return Route(label=force, confidence=1.0, reasons=["forced by the user"], forced=True)  # type: ignore[arg-type]
         from scopebot.agent.route_features import cue_features
+        from scopebot.answer.focus import split_focus
 
+        full = text
+        text = split_focus(text).asked  # "We image X. Which threshold ...?": the route is what the message asks
         image_now = has_image or ctx.has_image
         last = ctx.last_route
         cues = cue_features(text, has_image=image_now, last_route=last, has_code_result=ctx.has_code_result)
@@ -156,6 +159,8 @@ class Router:
         _, fired = cue_scores(text, has_image=image_now, has_code_result=ctx.has_code_result)
         top = ", ".join(f"{k} {v:.2f}" for k, v in sorted(probs.items(), key=lambda kv: -kv[1])[:3])
         reasons = [f"classifier ({model.meta.get('version', 'in-process')}): {top}", *why, *fired[:4]]
+        if text != full:
+            reasons.append(f"routed on what is asked: {text[:80]!r}")
         inherited = last is not None and last == label and is_follow_up(text)
         if inherited:
             reasons.append(f"short follow-up: keeps {last}")
