@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from scopebot.code.object_names import copula_aliases, sample_modifier
 from scopebot.code.plan import AnalysisPlan, ImageMeta, Measurement
 from scopebot.code.plan_numbers import numbers, unused_contexts
 from scopebot.code.plan_structure import (
@@ -80,6 +81,8 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
             modifier = pos + n < len(parse.tokens) and parse.tokens[pos + n].used == parse.tokens[pos].used
             if modifier and parse.tokens[pos + n - 1].text.endswith("ed"):
                 participles.append(pos)  # "the clustered cells": how the objects look, not a second kind
+            elif modifier and sample_modifier(parse, vocab, pos):  # "organoid cells": the head noun's kind
+                plan.understood.append(f"'{parse.tokens[pos].text}' -> the sample the objects come from")
             elif modifier:  # "nuclear foci": a second kind, as before (foci inside nuclei are not in the plan)
                 key = " ".join(t.stem for t in parse.tokens[pos:pos + len(phrase.split())])
                 kinds_of_objects.setdefault(vocab.object_kinds.get(key, key), phrase)
@@ -148,6 +151,11 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
         if len(kinds_of_objects) > 1:
             plan.understood.append(f"'{kinds_of_objects.pop(key)}' -> what the threshold merges (the problem the "
                                    "split solves)")
+    nouns = [(p, parse.spans.get(p, 1)) for p, i in parse.concepts if vocab.concepts[i].get("object_nouns")]
+    for first, second in copula_aliases(parse, vocab, nouns).items():  # "the blobs are nuclei": one kind
+        if first in kinds_of_objects and second in kinds_of_objects:
+            plan.understood.append(f"'{kinds_of_objects.pop(first)}' are '{kinds_of_objects[second]}' -> one kind "
+                                   "of objects")
     if len(kinds_of_objects) > 1 and len(parse.channels) < 2:
         plan.not_understood.append(" and ".join(kinds_of_objects.values()) + " (two kinds of objects: "
                                    "measuring one inside the other is not in the plan)")
