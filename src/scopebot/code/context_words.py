@@ -129,6 +129,7 @@ def read_context(planner: Planner, parse: Parse, plan: AnalysisPlan, meta: Image
     """Move the unplaced words of description sentences (and of contrastive negations, :mod:`contrast`) from
     ``plan.not_understood`` to ``plan.not_used``."""
     from scopebot.code.contrast import read_contrasts
+    from scopebot.code.phrase_context import read_phrases
 
     toks = parse.tokens
     texts = [t.text for t in toks]
@@ -146,10 +147,13 @@ def read_context(planner: Planner, parse: Parse, plan: AnalysisPlan, meta: Image
         starts = {_span(texts, i, SENTENCE_BREAKS)[0] for i in candidates}
         described = description_sentences(planner, texts, starts, meta, skip)
         context |= {i for i in candidates if _span(texts, i, SENTENCE_BREAKS)[0] in described}
+    rest = [i for i in unplaced if texts[i].isalpha() and i not in context]
+    if rest:  # a provenance or history phrase inside a sentence the plan depends on (phrase_context)
+        context |= read_phrases(planner, parse, plan, meta, rest, skip)
     if not context:
         return plan
     plan.not_understood = [texts[i] for i in unplaced if i not in context] + plan.not_understood[len(unplaced):]
     plan.not_used = list(dict.fromkeys(texts[i] for i in sorted(context)))
-    plan.understood.append("not used (the plan is the same without their sentence or negated phrase): "
+    plan.understood.append("not used (the plan is the same without their sentence or phrase): "
                            + ", ".join(plan.not_used))
     return plan
