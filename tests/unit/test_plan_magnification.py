@@ -36,3 +36,24 @@ def test_calibration_along_axes_is_still_read(request_text: str, pixel: float, z
     plan = Planner().plan(request_text)
     assert plan.meta.pixel_size_um == pytest.approx(pixel)
     assert plan.meta.z_step_um == (pytest.approx(z) if z else None)
+
+
+@pytest.mark.parametrize("request_text", [
+    "Cells treated with TNF for 30 min. Track the bright spot and give its speed in um/s; pixel 0.2 um.",
+    "Fixed after 2 h of drug. Track the bright spot and give its speed in um/s; pixel 0.2 um.",
+])
+def test_a_duration_is_not_the_frame_interval(request_text: str) -> None:
+    """"treated for 30 min" had become a 1800 s frame interval (found by a helper reading plans)."""
+    plan = Planner().plan(request_text)
+    assert plan.meta.time_step_s is None  # never the frame interval (asked for instead)
+    assert any("time step" in m or "interval" in m or "time-lapse" in m for m in plan.missing)
+
+
+def test_the_duration_is_shown_in_the_plan() -> None:
+    plan = Planner().plan("Cells treated with TNF for 30 min. Track the bright spot; speed in um/s, pixel 0.2 um.")
+    assert any("'30' after 'for' -> a duration, not the frame interval" in u for u in plan.understood)
+
+
+def test_an_interval_is_still_the_frame_interval() -> None:
+    plan = Planner().plan("Track the bright spot, one frame every 30 s; speed in um/s, pixel 0.2 um.")
+    assert plan.meta.time_step_s == pytest.approx(30.0)

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 SENTENCE_BREAKS = frozenset({".", "?", "!", ";"})
 #: ``Token.used`` values that carry no plan meaning (everything else is a plan role)
-NEUTRAL = frozenset({"filler", "magnification"})
+NEUTRAL = frozenset({"filler", "magnification", "duration"})
 #: words that make a sentence a request to the assistant rather than a description
 REQUEST_MARKERS = frozenset({"?", "you", "u", "please", "pls", "want", "wants", "need", "needs", "like", "wish"})
 #: focus words: a sentence with one restricts what is measured ("I'm only interested in mitoses")

@@ -27,6 +27,9 @@ _CONTEXT_DIMS = {
     "px": ("radius", "radius_word", "kernel", *_SIZE_CTX),
     "area_um": _SIZE_CTX,
 }
+#: Words before a time with no frame or interval word that make it a duration or a moment ("treated for 30 min",
+#: "fixed after 2 h"), never the time between frames.
+DURATION_WORDS = frozenset({"for", "after", "during", "over", "within", "since", "before", "lasting", "took"})
 #: Calibration and parameter words: each gives its meaning to one number (the nearest).
 _EXCLUSIVE = {"pixelsize", "pixel", "zstep", "timestep", "radius", "radius_word", "sigma", "kernel"}
 
@@ -80,6 +83,13 @@ def numbers(plan: AnalysisPlan, parse: Parse, clause: list[int], contexts: list[
             stated.append("z_step_um")
         elif q.dim == "length" and in_voxel and q.axis is None:
             z_numbers.append(q.value)
+        elif q.dim == "time" and ctx is None and q.pos > 0 and toks[q.pos - 1].text in DURATION_WORDS:
+            toks[q.pos].used = "duration"  # "treated for 30 min", "after 2 h": how long, not the frame interval
+            for t in toks[q.pos + 1:q.end + 1]:
+                t.used = "duration"
+            plan.understood.append(f"{label} after '{toks[q.pos - 1].text}' -> a duration, not the frame interval "
+                                   "(not used)")
+            continue
         elif q.dim == "time_per_frame" or (q.dim == "time" and ctx in ("timestep", "frame", None)):
             plan.meta.time_step_s = q.value
             stated.append("time_step_s")
