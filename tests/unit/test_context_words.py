@@ -71,3 +71,12 @@ def test_a_description_sentence_that_changes_the_plan_is_not_context(planner) ->
 
 def test_the_model_schema_does_not_ask_the_model_for_not_used() -> None:
     assert "not_used" not in plan_schema_dict().get("properties", {})
+
+
+def test_a_place_given_for_the_objects_stays_reported() -> None:
+    """"The spots are on the cilium." may restrict the count to those spots: never silently 'not used'."""
+    from scopebot.code.planner import Planner
+
+    plan = Planner().plan("The spots are on the cilium. Count the spots.")
+    assert any("cilium" in w for w in plan.not_understood)
+    assert not any("cilium" in w for w in plan.not_used)

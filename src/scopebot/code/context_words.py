@@ -18,6 +18,8 @@ sentence cannot change the analysis through the plan's grammar: its sentence say
   with the unplaced word (an imperative verb the vocabulary does not know: "Register the image ...");
 - the sentence holds a number (digits, "one", "third": a quantity the plan may need even where the
   image's metadata gives one: "one frame per minute"), or the word follows a rate word ("per minute");
+- an object noun stands earlier in the clause with a locating preposition between ("The spots are on the
+  cilium."): the word may say which objects are measured;
 - the word follows how/what/which (what the question asks), stands in a clause with a negation, stands
   right before or after a plan word or before "ones" (part of a measured noun phrase or of which objects:
   "the whole distance", "the dividing cells", "the mitotic ones"), or heads "the X of <plan word>".
@@ -94,6 +96,8 @@ def guarded(parse: Parse, vocab: Vocabulary, i: int) -> str | None:
         return "what the question asks"
     if any(toks[k].used == "negation" or texts[k] in vocab.negations for k in range(clo, chi)):
         return "in a clause with a negation"
+    if _located_objects(parse, vocab, texts, clo, i):
+        return "where the objects are (it may narrow which objects are measured)"
     nxt = toks[i + 1] if i + 1 < chi else None
     if nxt is not None and (_plan_role(nxt.used) or nxt.text in _ONES):
         return "before a plan word (part of what is measured or of which objects)"
@@ -104,6 +108,18 @@ def guarded(parse: Parse, vocab: Vocabulary, i: int) -> str | None:
         if after is not None and _plan_role(toks[after].used):
             return "a noun of a plan word ('the X of the nuclei')"
     return None
+
+
+#: Prepositions that place objects somewhere ("the spots are on the cilium", "nuclei in the outer layer").
+LOCATING = frozenset({"on", "in", "inside", "within", "along", "at", "near", "around", "outside", "beside",
+                      "between", "across", "under", "over", "into", "onto"})
+
+
+def _located_objects(parse: Parse, vocab: Vocabulary, texts: list[str], clo: int, i: int) -> bool:
+    """An object noun stands earlier in the clause and a locating preposition between it and word ``i``:
+    "The spots are on the cilium." may restrict the count to the spots on the cilium."""
+    objects = [pos for pos, idx in parse.concepts if clo <= pos < i and vocab.concepts[idx].get("object_nouns")]
+    return bool(objects) and any(t in LOCATING for t in texts[min(objects) + 1:i])
 
 
 def signature(plan: AnalysisPlan, skip: set[str]) -> str:
