@@ -1,7 +1,7 @@
 """What a quiz passage states once its answer key is applied (issue 16).
 
-Training lessons end with assessments phrased as scenarios ("You change your microscope objective from
-10x to 40x. Can you use the same flat-field reference image?"), and conversational questions retrieve
+Training lessons end with assessments phrased as scenarios (a student swaps the objective and asks whether
+an old shading-correction image still applies), and conversational questions retrieve
 them first. Their options and blanks are not statements, so the evidence used to leave them out, and with
 them the answer. This module reads the statements a quiz passage makes once its solution is applied:
 
