@@ -59,13 +59,9 @@ class QuestionType(BaseModel):
 
 
 @lru_cache(maxsize=1)
-def _cues() -> dict:
-    return yaml.safe_load(DATA_PATH.read_text(encoding="utf-8"))
-
-
 def cue_data() -> dict:
     """The cue phrases of ``data/question_types.yaml`` (read once)."""
-    return _cues()
+    return yaml.safe_load(DATA_PATH.read_text(encoding="utf-8"))
 
 
 def _words(text: str) -> str:
@@ -93,9 +89,9 @@ def _clean_side(side: str, stop: set[str], *, from_end: bool) -> str:
 
 def comparison_sides(question: str) -> tuple[list[str], str]:
     """The compared sides and the remaining topic words, or ``([], "")``."""
-    stop = set(_cues()["side_stopwords"])
+    stop = set(cue_data()["side_stopwords"])
     m = _BETWEEN_RE.search(question) or _DIFFER_RE.search(question)
-    if m and m.group(1).split()[0].lower() in set(_cues().get("clause_openers", [])):
+    if m and m.group(1).split()[0].lower() in set(cue_data().get("clause_openers", [])):
         return [], ""  # "compare when I train ..." compares nothing named
     if m:
         a, b = _clean_side(m.group(1), stop, from_end=True), _clean_side(m.group(2), stop, from_end=False)
@@ -125,7 +121,7 @@ def _real_choice(question: str, a: str, b: str) -> bool:
     if any(_NAME_RE.search(side) for side in (a, b)):
         return True
     text = _words(question)
-    return any(f" {c} " in text for c in _cues().get("choice_words", []))
+    return any(f" {c} " in text for c in cue_data().get("choice_words", []))
 
 
 def names_of(question: str) -> list[str]:
@@ -161,7 +157,7 @@ def classify(question: str) -> QuestionType:
     start = text.strip()
     names = names_of(question)
     qt = QuestionType(subject=names[0] if names else "", mentioned=names)
-    for kind, cues in _cues()["types"].items():
+    for kind, cues in cue_data()["types"].items():
         hit = any(start.startswith(c) for c in cues.get("starts", [])) or \
             any(_contains(text, c, cues.get("contains_after")) for c in cues.get("contains", []))
         if not hit:
@@ -178,7 +174,7 @@ def classify(question: str) -> QuestionType:
 def is_writing_request(question: str) -> bool:
     """The question asks scopebot to write something (a poem, a story, a letter) instead of asking about a topic."""
     start = _words(question).strip()
-    return any(start.startswith(c) for c in _cues().get("writing_requests", []))
+    return any(start.startswith(c) for c in cue_data().get("writing_requests", []))
 
 
 _YEAR_RE = re.compile(r"(?<![\w.])(\d{4})(?![\w.])")
@@ -188,7 +184,7 @@ def is_time_anchored(question: str) -> bool:
     """The question is tied to a moment ("right now", "this winter", "the upcoming release", a year within
     ``time_anchored_years``): cue data in ``data/question_types.yaml``."""
     text = _words(question)
-    cues = _cues()
+    cues = cue_data()
     if any(f" {c} " in text for c in cues.get("time_anchored", [])):
         return True
     first, last = cues.get("time_anchored_years", [1, 0])
@@ -197,7 +193,7 @@ def is_time_anchored(question: str) -> bool:
 
 def shape_hint(qtype: QuestionType) -> str:
     """The answer layout asked of a generative model for this question type (from the data file)."""
-    hint = _cues().get("shapes", {}).get(qtype.kind, "")
+    hint = cue_data().get("shapes", {}).get(qtype.kind, "")
     if qtype.kind == "comparison" and qtype.sides:
         hint = hint.format(a=qtype.sides[0], b=qtype.sides[1])
     return hint
@@ -205,9 +201,9 @@ def shape_hint(qtype: QuestionType) -> str:
 
 def descriptor_suffixes() -> frozenset[str]:
     """Stems of the last parts of a hyphenated sample description ("-stained", "-tagged", "-positive")."""
-    return frozenset(stem(w) for w in _cues().get("descriptor_suffixes", []))
+    return frozenset(stem(w) for w in cue_data().get("descriptor_suffixes", []))
 
 
 def word_prefixes() -> frozenset[str]:
     """English prefixes that open a hyphenated word ("sub-resolution", "non-linear"): plain words, not names."""
-    return frozenset(str(w).lower() for w in _cues().get("word_prefixes", []))
+    return frozenset(str(w).lower() for w in cue_data().get("word_prefixes", []))
