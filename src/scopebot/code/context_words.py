@@ -128,10 +128,10 @@ def signature(plan: AnalysisPlan, skip: set[str]) -> str:
 
 
 def description_sentences(planner: Planner, texts: list[str], starts: set[int], meta: ImageMeta | None,
-                          skip: set[str]) -> set[int]:
+                          skip: set[str], whole: str) -> set[int]:
     """The sentence starts (of ``starts``) whose sentence the plan does not depend on: planning the request
-    without it gives the same plan (fields, missing inputs, other reported words)."""
-    whole = signature(planner.plan(" ".join(texts), meta, context=False), skip)
+    without it gives the same plan (fields, missing inputs, other reported words) as ``whole``, the
+    :func:`signature` of the whole request."""
     out = set()
     for lo in sorted(starts):
         hi = _span(texts, lo, SENTENCE_BREAKS)[1]
@@ -154,18 +154,19 @@ def read_context(planner: Planner, parse: Parse, plan: AnalysisPlan, meta: Image
             or plan.not_understood[:len(unplaced)] != [texts[i] for i in unplaced]:
         return plan
     skip = {texts[i] for i in unplaced}
-    if signature(planner.plan(" ".join(texts), meta, context=False), skip) != signature(plan, skip):
+    whole = signature(planner.plan(" ".join(texts), meta, context=False), skip)
+    if whole != signature(plan, skip):
         return plan  # the normalised words do not plan like the request: read nothing as context
     context = read_contrasts(planner, parse, plan, meta, unplaced)
     candidates = [i for i in unplaced if texts[i].isalpha() and i not in context
                   and not guarded(parse, planner.vocab, i)]
     if candidates:
         starts = {_span(texts, i, SENTENCE_BREAKS)[0] for i in candidates}
-        described = description_sentences(planner, texts, starts, meta, skip)
+        described = description_sentences(planner, texts, starts, meta, skip, whole)
         context |= {i for i in candidates if _span(texts, i, SENTENCE_BREAKS)[0] in described}
     rest = [i for i in unplaced if texts[i].isalpha() and i not in context]
     if rest:  # a provenance or history phrase inside a sentence the plan depends on (phrase_context)
-        context |= read_phrases(planner, parse, plan, meta, rest, skip)
+        context |= read_phrases(planner, parse, plan, meta, rest, skip, whole)
     if not context:
         return plan
     plan.not_understood = [texts[i] for i in unplaced if i not in context] + plan.not_understood[len(unplaced):]

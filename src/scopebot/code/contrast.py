@@ -24,18 +24,11 @@ if TYPE_CHECKING:
 REPORT = "{word} (a negation before '"
 
 
-def _clause_end(texts: list[str], pos: int) -> int:
-    k = pos
-    while k < len(texts) and texts[k] not in CLAUSE_BREAKS:
-        k += 1
-    return k
-
-
 def read_contrasts(planner: Planner, parse: Parse, plan: AnalysisPlan, meta: ImageMeta | None,
                    unplaced: list[int]) -> set[int]:
     """Turn reported negations whose scope leaves the plan unchanged into notes; the positions of the unplaced
     words inside those scopes are returned (the caller shows them as not used)."""
-    from scopebot.code.context_words import signature
+    from scopebot.code.context_words import _span, signature
 
     texts = [t.text for t in parse.tokens]
     skip = {texts[i] for i in unplaced}
@@ -45,7 +38,7 @@ def read_contrasts(planner: Planner, parse: Parse, plan: AnalysisPlan, meta: Ima
         entry = next((w for w in plan.not_understood if w.startswith(prefix)), None)
         if entry is None:
             continue
-        end = _clause_end(texts, pos)
+        end = _span(texts, pos, CLAUSE_BREAKS)[1]
         without = planner.plan(" ".join(texts[:pos] + texts[end:]), meta, context=False)
         at = plan.not_understood.index(entry)
         rest = plan.not_understood[:at] + plan.not_understood[at + 1:]

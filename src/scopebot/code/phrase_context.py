@@ -35,16 +35,6 @@ HISTORY = frozenset({"after", "before", "during"})
 _RELATIVE = frozenset({"that", "which", "who", "whose", "where", "whom"})
 
 
-def _clause(texts: list[str], i: int) -> tuple[int, int]:
-    lo = i
-    while lo > 0 and texts[lo - 1] not in CLAUSE_BREAKS:
-        lo -= 1
-    hi = i
-    while hi < len(texts) and texts[hi] not in CLAUSE_BREAKS:
-        hi += 1
-    return lo, hi
-
-
 def phrase_at(parse: Parse, planner: Planner, plan: AnalysisPlan, i: int) -> tuple[int, int] | None:
     """[start, end) of the provenance or history phrase holding unplaced token ``i``, or None when a guard
     keeps it (see the module text)."""
@@ -53,7 +43,7 @@ def phrase_at(parse: Parse, planner: Planner, plan: AnalysisPlan, i: int) -> tup
     vocab = planner.vocab
     toks = parse.tokens
     texts = [t.text for t in toks]
-    lo, hi = _clause(texts, i)
+    lo, hi = _span(texts, i, CLAUSE_BREAKS)
     p = next((k for k in range(i - 1, lo, -1) if texts[k] in PROVENANCE | HISTORY), None)
     if p is None:
         return None
@@ -74,12 +64,12 @@ def phrase_at(parse: Parse, planner: Planner, plan: AnalysisPlan, i: int) -> tup
 
 
 def read_phrases(planner: Planner, parse: Parse, plan: AnalysisPlan, meta: ImageMeta | None,
-                 words: list[int], skip: set[str]) -> set[int]:
-    """The positions (of ``words``, unplaced tokens) inside phrases the plan does not depend on."""
+                 words: list[int], skip: set[str], whole: str) -> set[int]:
+    """The positions (of ``words``, unplaced tokens) inside phrases the plan does not depend on (``whole``: the
+    signature of the whole request, :func:`scopebot.code.context_words.signature`)."""
     from scopebot.code.context_words import signature
 
     texts = [t.text for t in parse.tokens]
-    whole = signature(planner.plan(" ".join(texts), meta, context=False), skip)
     freed: set[int] = set()
     tried: dict[tuple[int, int], bool] = {}
     for i in words:
