@@ -1,0 +1,39 @@
+"""DEV set v42 of the analysis eval: it loads, every scene generates and writes, every truth key resolves, and no
+item is a near-duplicate of another analysis set (the held-out check against every dev set is in test_plan_eval)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scopebot.answer.text import content_set
+from scopebot.code.scenes import make_scene, write_scene
+from scopebot.evals.common import DATASETS_DIR
+from scopebot.evals.suites.analysis import load_items
+
+DEV42 = DATASETS_DIR / "analysis_dev_v42.yaml"
+NOT_HERE = {"analysis_holdout_v14.yaml", "analysis_holdout_v15.yaml", DEV42.name}
+
+
+def test_dev_v42_has_24_answerable_and_4_declined_items_whose_truth_resolves(tmp_path: Path) -> None:
+    items = load_items(DEV42)
+    assert [i.id for i in items] == [f"d42-{k:02d}" for k in range(1, 29)]
+    assert sum(i.expect_declined for i in items) == 4
+    for item in items:
+        assert bool(item.expect) != item.expect_declined, item.id
+        scene = make_scene(item.scene.name, seed=item.scene.seed, **item.scene.params)
+        suffix = ".ome.tif" if item.scene.format == "ome" else ".tif"
+        assert write_scene(scene, tmp_path / f"{item.id}{suffix}", item.scene.format).stat().st_size > 0  # type: ignore[arg-type]
+        for e in item.expect:
+            assert (e.summary is None) != (e.column is None), item.id
+            assert e.value is not None or e.truth in scene.truth, (item.id, e.truth)
+
+
+def test_dev_v42_is_not_a_near_duplicate_of_another_analysis_set() -> None:
+    others = [p for p in sorted(DATASETS_DIR.glob("analysis_*.yaml")) if p.name not in NOT_HERE]
+    reference = [content_set(i.request) for path in others for i in load_items(path)]
+    assert len(others) >= 40
+    scores = {}
+    for item in load_items(DEV42):
+        words = content_set(item.request)
+        scores[item.id] = round(max(len(words & t) / len(words | t) for t in reference), 3)
+    assert max(scores.values()) <= 0.6, scores
