@@ -15,7 +15,7 @@ NN = "On average, how far is each dot from its nearest neighbour, in µm? One pi
 
 @pytest.mark.parametrize("context", [
     "They were printed on a micropatterned coverslip.",
-    "The coverslips were printed by our facility.",
+    "The coverslips were printed by our Wexford spotter.",
     "The scale was embedded by the acquisition program.",
 ])
 def test_an_added_description_sentence_gives_the_same_plan_and_is_shown(planner, context: str) -> None:

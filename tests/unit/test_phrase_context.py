@@ -16,8 +16,8 @@ KESTREL = ", as imaged on our old Kestrel"
 
 @pytest.mark.parametrize(("phrase", "freed"), [
     (KESTREL, {"kestrel"}),
-    (", we imaged them after fixation with methanol", {"fixation", "methanol"}),
-    (", all taken from the Wexford facility", {"wexford", "facility"}),
+    (", we imaged them after fixation with glyoxal", {"fixation", "glyoxal"}),
+    (", all taken from the Wexford spotter", {"wexford", "spotter"}),
 ])
 def test_a_phrase_the_plan_does_not_use_is_shown_not_used(planner, phrase: str, freed: set[str]) -> None:
     plain = planner.plan(BASE.format(phrase=""))

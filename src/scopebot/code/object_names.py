@@ -12,6 +12,18 @@ nouns themselves (beyond the vocabulary's classes):
   compartment ("nuclear foci": foci inside nuclei) is not a sample noun and stays two kinds, and so does a sample
   noun standing on its own ("nuclei per organoid").
 
+A third pattern names the **sample** the image shows, not a kind that is measured (:func:`described_objects`):
+
+- **what the data show**: an object noun after "<data noun> of" ("a stack of a spheroid", "a movie of a few
+  migrating macrophages", "images of HeLa cells");
+- **a presentational sentence**: the complement of a sentence opening "This is / These are / It is / They
+  are" ("These are cultured hippocampal neurons stained for MAP2.");
+- **a cell line before "cells"** ("We grow MDCK cells at high density") in a clause without a measurement.
+
+Such a kind is dropped only when another kind is named elsewhere, only when every mention has one of these
+forms (a kind named again in any other way, "... the spots per cell", stays a kind), and only when no other object
+noun follows it in its clause ("a movie of spots in cells" relates two kinds).
+
 Anything else ("spots in cells", "spots per cell") stays two kinds and is reported as before.
 """
 
@@ -58,3 +70,58 @@ def copula_aliases(parse: Parse, vocab: Vocabulary, nouns: list[tuple[int, int]]
             if first != second:
                 aliases[first] = second
     return aliases
+
+
+#: nouns of the data: "<data noun> of X" says what the image shows
+DATA_NOUNS = frozenset({"image", "images", "stack", "stacks", "z-stack", "z-stacks", "movie", "movies", "video", "videos",
+                        "time-lapse", "timelapse", "recording", "recordings", "picture", "pictures", "photo", "photos",
+                        "scan", "scans", "series", "z-series", "snapshot", "snapshots", "field", "view", "data",
+                        "dataset", "acquisition", "tiff", "tif", "file", "montage", "mosaic"})
+#: sentence openings that present what the image shows ("These are ...")
+_PRESENTING = frozenset({("this", "is"), ("these", "are"), ("it", "is"), ("they", "are"), ("those", "are"),
+                         ("here", "are"), ("this", "shows"), ("these", "show"), ("it", "shows")})
+_SENTENCE_ENDS = frozenset({".", "?", "!", ";", ":"})
+_MAX_GAP = 4  # words between "of" / the opening and the noun (articles, adjectives: "a few migrating")
+
+
+def described_objects(parse: Parse, vocab: Vocabulary, nouns: list[tuple[int, int]], clause: list[int]) -> set[int]:
+    """Positions (of ``nouns``: object-noun mentions (pos, span)) that only say what the image shows (module text):
+    after "<data noun> of", as the complement of a presentational opening, or "<cell line> cells" in a clause
+    without a measurement."""
+    toks = parse.tokens
+    texts = [t.text for t in toks]
+    measured = {clause[p] for p, i in parse.concepts if vocab.concepts[i].get("measure")}
+    out: set[int] = set()
+    for pos, _ in nouns:
+        gap = [k for k in range(max(0, pos - _MAX_GAP - 1), pos)]
+        lead = next((k for k in reversed(gap) if texts[k] in _SENTENCE_ENDS or texts[k] == ","), None)
+        window = [k for k in gap if lead is None or k > lead]
+        between_plain = all(toks[k].used in (None, "filler") for k in window)
+        of_data = any(texts[k] == "of" and k > 0 and texts[k - 1] in DATA_NOUNS
+                      and all(toks[j].used in (None, "filler") for j in range(k + 1, pos)) for k in window)
+        start = window[0] if window else pos
+        opening = (start + 1 < len(texts) and (texts[start], texts[start + 1]) in _PRESENTING
+                   and (start == 0 or texts[start - 1] in _SENTENCE_ENDS) and between_plain)
+        line = (pos > 0 and getattr(toks[pos - 1], "section", "") == "sample" and toks[pos].stem == "cell"
+                and clause[pos] not in measured)
+        if (of_data or opening or line) and not _relation_follows(parse, texts, pos, nouns):
+            out.add(pos)
+    return out
+
+
+#: words that end the description a noun heads ("neurons stained for MAP2 and I'd like ...")
+_CONJUNCTIONS = frozenset({"and", "but", "so", "while", "whereas", "because", "since", "although", "though"})
+
+
+def _relation_follows(parse: Parse, texts: list[str], pos: int, nouns: list[tuple[int, int]]) -> bool:
+    """Another object noun follows in the noun's clause before a conjunction ("a movie of spots in cells", "a
+    lysosome moving along a microtubule"): the description relates two kinds, so neither is only the sample."""
+    from scopebot.code.normalise import CLAUSE_BREAKS
+
+    spans = dict(nouns)
+    k = pos + spans.get(pos, 1)
+    while k < len(texts) and texts[k] not in CLAUSE_BREAKS and texts[k] not in _CONJUNCTIONS:
+        if k in spans:
+            return True
+        k += 1
+    return False

@@ -216,13 +216,15 @@ def _context_of_numbers(parse: Parse, clause: list[int], contexts: list[tuple[in
 
 def unused_contexts(plan: AnalysisPlan, parse: Parse, clause: list[int], contexts: list[tuple[int, str]],
                      used: set[str], removal: set[int], kinds: dict[str, int], explicit_z: bool = True,
-                     preprocessing: frozenset[int] | set[int] = frozenset()) -> None:
+                     preprocessing: frozenset[int] | set[int] = frozenset(),
+                     measures: list[tuple[int, str]] | None = None) -> None:
     """Words that only mean something with a number ('maximum', 'in each frame') must not vanish.
 
     A comparison without a number is fine only inside a removal ("remove small objects": the
     default size filter); 'frame'/'slice' without a number is fine only when the plan uses all
     frames (tracking) or decides z itself (projection, 3-D).
     """
+    measures = measures or []
     for pos, label in contexts:
         if f"{clause[pos]}:{label}" in used:
             continue
@@ -230,6 +232,9 @@ def unused_contexts(plan: AnalysisPlan, parse: Parse, clause: list[int], context
         if label == "pixel" and plan.units != "physical":  # "nearest-neighbour distance in pixels"
             plan.units = "px"
             plan.understood.append(f"'{word}' -> results in px")
+        elif label in ("less", "greater", "min", "max", "large") and _restates_size_limit(
+                plan, parse, clause, pos, label, used, measures):
+            plan.understood.append(f"'{word}' -> the objects the stated size limit removes")
         elif label in ("less", "greater", "min", "max") and clause[pos] not in removal:
             plan.not_understood.append(f"{word} (no number or object filter for it)")
         elif label == "large" and clause[pos] not in preprocessing:  # "a big gradient" describes the problem
@@ -245,6 +250,36 @@ def unused_contexts(plan: AnalysisPlan, parse: Parse, clause: list[int], context
         elif label == "slice" and (plan.inputs.z not in ("max", "mean", "sum", "3d", "range") or (
                 not explicit_z and plan.inputs.z != "range")):  # the default projection is no answer to "slices"
             plan.not_understood.append(f"{word} (per-slice results are not in the plan)")
+
+
+#: size words without a number, by the objects they name: the small ones or the large ones
+_SMALL_LABELS, _LARGE_LABELS = frozenset({"less", "min"}), frozenset({"greater", "max", "large"})
+_ASKING = frozenset({"?", "how", "what", "which", "whether"})
+
+
+def _restates_size_limit(plan: AnalysisPlan, parse: Parse, clause: list[int], pos: int, label: str,
+                         used: set[str], measures: list[tuple[int, str]]) -> bool:
+    """'only those larger than 30 µm²; everything smaller is debris': a size word without a number restates the
+    size limit the request states with a number when it names the objects that limit removes (the small ones for a
+    minimum size, the large ones for a maximum), in a statement (its sentence asks nothing) whose clause holds no
+    number and no measurement ('how many are smaller?' asks for another count and stays reported)."""
+    seg = plan.segmentation
+    if seg is None or not any(u.split(":", 1)[1].split("_")[0] in _SMALL_LABELS | _LARGE_LABELS for u in used):
+        return False
+    stated_min = seg.min_size_px != type(seg).model_fields["min_size_px"].default
+    if not ((label in _SMALL_LABELS and stated_min) or (label in _LARGE_LABELS and seg.max_size_px is not None)):
+        return False
+    toks = parse.tokens
+    lo, hi = pos, pos
+    while lo > 0 and toks[lo - 1].text not in (".", "?", "!", ";"):
+        lo -= 1
+    while hi + 1 < len(toks) and toks[hi].text not in (".", "?", "!", ";"):
+        hi += 1
+    if any(t.text in _ASKING for t in toks[lo:hi + 1]):
+        return False
+    if any(clause[q.pos] == clause[pos] for q in parse.quantities):
+        return False
+    return not any(clause[p] == clause[pos] for p, _ in measures)
 
 
 #: Words that make a bare number after a comparison a size ("larger than 300", "an area above 300").

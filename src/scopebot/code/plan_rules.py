@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from scopebot.code.object_names import copula_aliases, sample_modifier
+from scopebot.code.object_names import copula_aliases, described_objects, sample_modifier
 from scopebot.code.plan import AnalysisPlan, ImageMeta, Measurement
 from scopebot.code.plan_numbers import numbers, unused_contexts
 from scopebot.code.plan_structure import (
@@ -156,6 +156,11 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
         if first in kinds_of_objects and second in kinds_of_objects:
             plan.understood.append(f"'{kinds_of_objects.pop(first)}' are '{kinds_of_objects[second]}' -> one kind "
                                    "of objects")
+    described = described_objects(parse, vocab, nouns, clause)  # "a stack of a spheroid": the sample shown
+    sample_kinds = [k for k in kinds_of_objects if all(p in described for p in kind_positions.get(k, [-1]))]
+    if len(sample_kinds) < len(kinds_of_objects):
+        for key in sample_kinds:
+            plan.understood.append(f"'{kinds_of_objects.pop(key)}' -> what the image shows (the sample)")
     if len(kinds_of_objects) > 1 and len(parse.channels) < 2:
         plan.not_understood.append(" and ".join(kinds_of_objects.values()) + " (two kinds of objects: "
                                    "measuring one inside the other is not in the plan)")
@@ -164,7 +169,8 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
                             "with channel names)")
     used_contexts = numbers(plan, parse, clause, contexts, removal_clauses, kinds, measures, roles)
     explicit_z = any("inputs.z" in (vocab.concepts[idx].get("set") or {}) for _, idx in parse.concepts)
-    unused_contexts(plan, parse, clause, contexts, used_contexts, removal_clauses, kinds, explicit_z, preprocessing)
+    unused_contexts(plan, parse, clause, contexts, used_contexts, removal_clauses, kinds, explicit_z, preprocessing,
+                    measures)
     role_clause = clause_numbers(parse, parentheses=False)
     stain_roles_in_descriptions(parse, vocab, role_clause, roles)
     _assign_channels(plan, parse, role_clause, roles, kinds)

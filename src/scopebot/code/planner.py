@@ -25,7 +25,8 @@ from scopebot.code.spelling import correct, vocabulary_words
 from scopebot.code.stains import resolve_stains
 
 VOCABULARY_PATH = Path(__file__).with_name("vocabulary_v1.yaml")
-_TOKEN_RE = re.compile(r"[23]-?d\b|\d+(?:st|nd|rd|th)\b|\d+(?:\.\d+)?|[a-zµ][a-zµ0-9'\-]*|[%/,;:.?!()x=]")
+#: words start with any letter ("Müller" is one word, not "m" + "ller")
+_TOKEN_RE = re.compile(r"[23]-?d\b|\d+(?:st|nd|rd|th)\b|\d+(?:\.\d+)?|[^\W\d_](?:[^\W_]|['\-])*|[%/,;:.?!()x=]")
 _UNIT_NORM = [(re.compile(r"\b(?:µm|um|microns?)\s*(?:\^|\*\*)?\s*([23²³])(?!\d|\.\d)"), r"um\1"),
               (re.compile(r"(\w)'s\b"), r"\1"),  # possessives: "blob's" -> "blob", "pearson's" -> "pearson"
               (re.compile(r"\b(?:px|pixels?)\s*(?:\^|\*\*)\s*2"), "px2"),
@@ -111,7 +112,8 @@ def load_vocabulary(path: Path = VOCABULARY_PATH) -> Vocabulary:
 
 
 def _tokenise(text: str) -> list[str]:
-    text = text.lower().replace("²", "2").replace("³", "3").replace("\u2019", "'").replace("\u00d7", " x ")
+    text = text.lower().replace("²", "2").replace("³", "3").replace("\u2019", "'").replace("\u00d7", " x ") \
+        .replace("\u03bc", "µ")  # the Greek mu typed for the micro sign
     for pattern, repl in _UNIT_NORM:
         text = pattern.sub(repl, text)
     return _TOKEN_RE.findall(text)

@@ -1,0 +1,99 @@
+"""Round 17 planner mechanisms: word classes with no analysis meaning, any-letter words, the sample the image
+shows, and size words that restate a stated size limit (docs/planner_round17.md).
+
+The requests are written for these tests (not taken from an eval set). Each mechanism is tested both ways: the
+new reading where it holds, and the old report where it must not.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from scopebot.code.plan import ImageMeta
+from scopebot.code.planner import _tokenise
+from tests.unit.plan_helpers import plan_core
+
+META = ImageMeta(pixel_size_um=0.5)
+CANON = "Count the nuclei and give the area of each one in µm²."
+
+
+# --- word classes with no analysis meaning (thesaurus_v1.yaml: harmless) ---------------------------------------
+@pytest.mark.parametrize("preamble", [
+    "The technician used the new software. ",
+    "A collaborator asked for this before the grant deadline. ",
+    "Sorry, the camera is an old CCD. ",
+    "The slides were mounted in agarose pads after PFA fixative. ",
+    "My advisor is not convinced by the plugin. ",
+])
+def test_people_equipment_and_lab_words_plan_like_the_request_without_them(planner, preamble: str) -> None:
+    plain = planner.plan(CANON, META)
+    plan = planner.plan(preamble + CANON, META)
+    assert plan.not_understood == [], plan.not_understood
+    assert plan_core(plan) == plan_core(plain)
+    assert any("no analysis meaning" in u for u in plan.understood)
+
+
+@pytest.mark.parametrize("request_", [
+    "Please email the nuclei count to my supervisor.",  # an action the plan cannot do
+    "Count the nuclei in the core of the spheroid.",  # a region
+])
+def test_words_that_may_be_the_request_or_a_region_stay_reported(planner, request_: str) -> None:
+    plan = planner.plan(request_, META)
+    assert plan.not_understood, plan.understood
+
+
+def test_words_with_accents_are_one_word() -> None:
+    assert _tokenise("the Müller lab, naïve cells") == ["the", "müller", "lab", ",", "naïve", "cells"]
+    assert _tokenise("0.2 μm pixels") == ["0.2", "µm", "pixels"]  # the Greek mu is the micro sign
+
+
+def test_a_greek_mu_reads_as_the_micro_sign(planner) -> None:
+    plan = planner.plan("Count the nuclei and give the area of each in μm². The pixel is 0.25 μm.")
+    assert plan.meta.pixel_size_um == 0.25 and plan.not_understood == []
+
+
+# --- the sample the image shows (object_names.described_objects) ------------------------------------------------
+@pytest.mark.parametrize("request_", [
+    "This is a stack of an organoid. Give the volume of each nucleus in µm³, voxel 0.5 x 0.5 x 2 µm.",
+    "These are cultured astrocytes stained for GFAP and I want the nuclei counted.",
+    "We grow HeLa cells on glass, so the nuclei are flat. Count the nuclei.",
+    "Here is an image of a few macrophages. How many nuclei are there?",
+])
+def test_what_the_image_shows_is_not_a_second_kind(planner, request_: str) -> None:
+    plan = planner.plan(request_, ImageMeta(z=8, pixel_size_um=0.5, z_step_um=2.0) if "stack" in request_ else META)
+    assert not any("two kinds" in w for w in plan.not_understood), plan.not_understood
+    assert any("what the image shows" in u for u in plan.understood)
+
+
+@pytest.mark.parametrize("request_", [
+    "This is a movie of spots in cells. Count the spots per cell.",  # the description relates two kinds
+    "This is a stack of nuclei. Count the spots per nucleus.",  # the sample named again as a container
+    "Count the spots in the HeLa cells.",  # the cell line's cells in a measured clause
+    "I have a time-lapse of a vesicle moving along an axon. Track the axon.",
+])
+def test_two_related_kinds_stay_reported(planner, request_: str) -> None:
+    plan = planner.plan(request_, META)
+    assert any("two kinds" in w for w in plan.not_understood), plan.not_understood
+
+
+# --- size words restating a stated limit (plan_numbers._restates_size_limit) -------------------------------------
+@pytest.mark.parametrize(("request_", "canonical"), [
+    ("Count the nuclei larger than 40 µm²; anything smaller is debris.", "Count the nuclei larger than 40 µm²."),
+    ("The dish has some junk in it. Count the nuclei and drop everything under 40 µm².",
+     "Count the nuclei and drop everything under 40 µm²."),
+    ("Count the cells smaller than 400 px; the larger ones are something else.", "Count the cells smaller than 400 px."),
+])
+def test_a_size_word_restating_the_stated_limit_plans_like_the_limit(planner, request_: str, canonical: str) -> None:
+    plan = planner.plan(request_, META)
+    assert plan.not_understood == [], plan.not_understood
+    assert plan_core(plan) == plan_core(planner.plan(canonical, META))
+
+
+@pytest.mark.parametrize("request_", [
+    "Count the nuclei larger than 40 µm². How many are smaller?",  # asks for another count
+    "Count the nuclei larger than 40 µm²; the big ones are clumps.",  # names objects the limit keeps
+    "Count the nuclei; anything smaller is debris.",  # no stated limit
+])
+def test_size_words_that_ask_or_name_kept_objects_stay_reported(planner, request_: str) -> None:
+    plan = planner.plan(request_, META)
+    assert plan.not_understood, plan.understood
