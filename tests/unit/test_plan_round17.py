@@ -97,3 +97,47 @@ def test_a_size_word_restating_the_stated_limit_plans_like_the_limit(planner, re
 def test_size_words_that_ask_or_name_kept_objects_stay_reported(planner, request_: str) -> None:
     plan = planner.plan(request_, META)
     assert plan.not_understood, plan.understood
+
+
+# --- colocalisation: its two channels and its scope (colocalisation.py) ---------------------------------------
+TWO = ImageMeta(channels=2, pixel_size_um=0.5)
+
+
+@pytest.mark.parametrize("request_", [
+    "I stained actin and myosin. Compute Pearson's r between channel 1 and channel 2.",
+    "Actin is in channel 1, myosin in channel 2. Give me Pearson's coefficient for the whole image.",
+    "Do my two stains sit in the same places? Pearson's r between channel 1 and channel 2 please.",
+])
+def test_colocalisation_compares_the_two_named_channels_over_the_whole_image(planner, request_: str) -> None:
+    plan = planner.plan(request_, TWO)
+    assert plan.not_understood == [], plan.not_understood
+    assert plan.kinds() == {"colocalisation"} and plan.inputs.channel == 0
+    assert [m.channel for m in plan.measurements] == [1]
+
+
+@pytest.mark.parametrize("request_", [
+    "Give me the mean intensity over the whole image in channel 2 and count the nuclei in channel 1.",
+    "Nuclei in channel 1, spots in channel 2: count the spots that overlap the nuclei.",
+])
+def test_whole_image_and_overlap_outside_colocalisation_stay_reported(planner, request_: str) -> None:
+    assert planner.plan(request_, TWO).not_understood
+
+
+# --- context ablation guards (context_words.py) -----------------------------------------------------------------
+@pytest.mark.parametrize("sentence", [
+    "The nuclei were stained with Hoechst, but the prep also had some grime. ",  # "but" joins two clauses
+    "They sit two by two in the glurp. ",  # "two by two" is no quantity
+    "We soaked the dish for 30 min in glurp. ",  # a duration the planner read is no plan quantity
+])
+def test_a_description_with_a_conjunction_an_idiom_or_a_duration_is_not_used(planner, sentence: str) -> None:
+    plan = planner.plan(sentence + CANON, META)
+    assert plan.not_understood == [] and plan.not_used, (plan.not_understood, plan.not_used)
+    assert plan_core(plan) == plan_core(planner.plan(CANON, META))
+
+
+@pytest.mark.parametrize("sentence", [
+    "Count all but the glurpy nuclei. ",  # "but" = except: restricts
+    "The glurp takes two frames per minute. ",  # a number the plan may need
+])
+def test_an_exception_or_a_rate_keeps_the_word_reported(planner, sentence: str) -> None:
+    assert planner.plan(sentence + CANON, META).not_understood

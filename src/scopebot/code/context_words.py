@@ -75,6 +75,29 @@ def _next_content(texts: list[str], i: int, hi: int) -> int | None:
     return k if k < hi else None
 
 
+#: words before "but" that make it "except" ("all but the smallest"); elsewhere "but" joins two clauses
+_EXCEPT_LEADS = frozenset({"all", "everything", "anything", "nothing", "none", "every", "each", "any", "nobody"})
+#: ``Token.used`` of numbers the planner has read as something other than a plan quantity
+_NOT_QUANTITIES = frozenset({"channel", "magnification", "duration"})
+
+
+def _conjunction(texts: list[str], k: int) -> bool:
+    """Whether the focus word at ``k`` is "but" joining two clauses ("..., but the prep has dust"), not "except"."""
+    return texts[k] == "but" and (k == 0 or texts[k - 1] not in _EXCEPT_LEADS)
+
+
+def _quantity(toks: list, texts: list[str], vocab: Vocabulary, k: int) -> bool:
+    """Whether token ``k`` is a number the plan may need: not a channel reference, an objective's magnification or a
+    duration the planner has read, and not a number word of an idiom ("two by two", "one another")."""
+    t = toks[k]
+    if not (t.text[:1].isdigit() or t.text in vocab.cardinals or t.text in vocab.ordinals) or t.used in _NOT_QUANTITIES:
+        return False
+    if t.text in vocab.cardinals and k + 1 < len(texts) and (texts[k + 1] == "another" or (
+            texts[k + 1] == "by" and k + 2 < len(texts) and texts[k + 2] == t.text)):
+        return False
+    return not (t.text in vocab.cardinals and k >= 2 and texts[k - 1] == "by" and texts[k - 2] == t.text)
+
+
 def guarded(parse: Parse, vocab: Vocabulary, i: int) -> str | None:
     """Why unplaced token ``i`` must stay reported (None: it may be context if its sentence is)."""
     toks = parse.tokens
@@ -83,12 +106,11 @@ def guarded(parse: Parse, vocab: Vocabulary, i: int) -> str | None:
     slo, shi = _span(texts, i, SENTENCE_BREAKS)
     if any(t in REQUEST_MARKERS for t in texts[slo:min(len(texts), shi + 1)]):
         return "in a sentence that asks something"
-    if any(t in FOCUS for t in texts[slo:shi]):
+    if any(t in FOCUS and not _conjunction(texts, k) for k, t in enumerate(texts[slo:shi], start=slo)):
         return "in a sentence that restricts what is measured"
     if i == slo:
         return "first word of its sentence (an instruction?)"
-    if any((t.text[:1].isdigit() or t.text in vocab.cardinals or t.text in vocab.ordinals) and t.used != "channel"
-           for t in toks[slo:shi]):  # "the first channel" is a channel reference, not a quantity
+    if any(_quantity(toks, texts, vocab, k) for k in range(slo, shi)):
         return "in a sentence with a number (a quantity the plan may need)"
     if texts[i - 1] in vocab.per_words - {"a", "an"}:  # "per minute", "every minute"; not an article
         return "after a rate word (a unit?)"

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from scopebot.code.colocalisation import compared_channels, whole_image_scope
 from scopebot.code.object_names import copula_aliases, described_objects, sample_modifier
 from scopebot.code.plan import AnalysisPlan, ImageMeta, Measurement
 from scopebot.code.plan_numbers import numbers, unused_contexts
+from scopebot.code.plan_positivity import above_in_channel, share_above_threshold
 from scopebot.code.plan_structure import (
     colocalisation_inside_objects,
     column_stats,
@@ -128,10 +130,10 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
         kinds.pop("object_distance", None)
         kinds.pop("skeleton_length", None)
         kinds.pop("nn_distance", None)
-    _share_above_threshold(parse, vocab, kinds)
+    share_above_threshold(parse, vocab, kinds)
     measures = [(pos, vocab.concepts[idx]["measure"]) for pos, idx in parse.concepts
                 if "measure" in vocab.concepts[idx]]
-    for cpos in _above_in_channel(parse, vocab, kinds, clause):  # "how many nuclei are above 500 in channel 2"
+    for cpos in above_in_channel(parse, vocab, kinds, clause):  # "how many nuclei are above 500 in channel 2"
         kinds["positivity"] = cpos
         measures.append((cpos, "positivity"))
         roles.append((cpos, "marker"))
@@ -181,6 +183,7 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
             plan.measurements.append(Measurement(kind=kind))  # type: ignore[arg-type]
     column_stats(plan, parse)
     colocalisation_inside_objects(plan, parse, vocab, clause)
+    whole_image_scope(plan, parse, vocab)
     intensity_of_a_subset(plan, parse, vocab, clause)
     durations(plan, parse)
     share_of_an_area(plan, parse, vocab)
@@ -228,44 +231,6 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
     return plan
 
 
-
-
-
-
-
-
-def _share_above_threshold(parse: Parse, vocab: Vocabulary, kinds: dict[str, int]) -> None:
-    """'the fraction of nuclei with a ch2 signal above 300': a share of objects whose intensity is above a
-    stated number is positivity with that threshold (the number is then read as the marker's threshold).
-    'below' is left alone (positivity counts the objects above), and so is any share without a number."""
-    share = any(vocab.concepts[idx].get("needs") == "positivity" for _, idx in parse.concepts)
-    contexts = {vocab.concepts[idx].get("context") for _, idx in parse.concepts}
-    compared = bool(contexts & {"greater", "greater_prep"}) and not contexts & {"less", "less_prep"}  # "above"
-    if share and compared and "intensity" in kinds and "positivity" not in kinds and any(
-            q.dim == "bare" for q in parse.quantities):
-        kinds["positivity"] = kinds.pop("intensity")
-
-
-def _above_in_channel(parse: Parse, vocab: Vocabulary, kinds: dict[str, int], clause: list[int]) -> list[int]:
-    """'How many of the nuclei (channel 1) are above 500 in channel 2?': a count of objects above a plain
-    number in another channel is a positivity count with that threshold. Returns the channel mention."""
-    if "count" not in kinds or {"positivity", "intensity"} & set(kinds) or len(parse.channels) < 2:
-        return []
-    toks = parse.tokens
-    for q in parse.quantities:
-        before = toks[q.pos - 1].used if q.pos > 0 else None
-        if q.dim != "bare" or not (before or "").startswith("concept:") or vocab.concepts[int(
-                before.split(":")[1])].get("context") not in ("greater", "greater_prep") or (
-                q.pos > 1 and toks[q.pos - 2].text in ("larger", "bigger", "wider", "longer")):  # sizes stay sizes
-            continue
-        after = [cp for cp, _ in parse.channels if q.pos < cp <= q.end + 4 and clause[cp] == clause[q.pos]]
-        if after and any(cp < q.pos for cp, _ in parse.channels):  # the objects' channel is named too
-            return after[:1]
-    return []
-
-
-
-
 def _distance_direction(parse: Parse, clause: list[int]) -> dict[int, str]:
     """For distances between two channels' objects: which channel is the partner ("nearest X",
     "closest X", else "to X") and which the objects measured from; every mention of a channel gets its
@@ -294,6 +259,8 @@ def _assign_channels(plan: AnalysisPlan, parse: Parse, clause: list[int], roles:
     two_channel = {"positivity", "object_distance", "colocalisation", "intensity"} & set(kinds)
     mentions = [(pos, channel, directed.get(pos) or parse.channel_roles.get(pos) or of_role(parse, pos, roles)
                  or nearest(pos, roles, clause, window=10)) for pos, channel in parse.channels]
+    compared = compared_channels(parse, kinds, mentions)  # "Pearson between the two channels"
+    mentions = [(pos, channel, role or compared.get(pos)) for pos, channel, role in mentions]
     with_role = {channel for _, channel, role in mentions if role is not None}
     for _, channel, role in mentions:
         if role is None and two_channel and channel in with_role:  # "DAPI and GFP. For each DAPI nucleus ..."
