@@ -24,6 +24,24 @@ def test_plans_read_the_quantities_from_the_question() -> None:
     assert plan("What is Noise2Void?") is None
 
 
+@pytest.mark.parametrize("question", [
+    "What z-step should I use for a 1.4 NA oil objective at 520 nm to satisfy Nyquist?",
+    "Which axial sampling do I need with NA 1.4 at 520 nm?",
+    "How big should the step between planes be for a 1.2 NA objective at 488 nm (Nyquist sampling)?",
+    "What slice spacing gives Nyquist sampling at NA 1.4 and 520 nm?",
+])
+def test_an_axial_step_is_never_answered_with_the_lateral_pixel_size(question: str) -> None:
+    # the lateral rule (resolution / 2.3) computed for a z question prints the wrong quantity, "verified"
+    assert plan(question) is None
+
+
+def test_the_lateral_rule_still_answers_pixel_and_sampling_questions() -> None:
+    for question in ("What pixel size do I need for NA 1.4 at 520 nm?",
+                     "Nyquist sampling for a 1.4 NA lens at 520 nm: how big may a pixel be?"):
+        p = plan(question)
+        assert p is not None and p.kind == "nyquist"
+
+
 def test_computations_show_the_formula_and_the_arithmetic() -> None:
     calc = SafeCalculator()
     p = plan("What pixel size do I need for NA 1.4 at 520 nm?")

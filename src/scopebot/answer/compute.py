@@ -159,13 +159,18 @@ class Computation(BaseModel):
 
 
 _PIXEL_RE = re.compile(r"\b(?:pixel|voxel)s?\s+(?:size|spacing|pitch|width)")
+#: A question about the step between planes: the lateral (xy) Nyquist rule does not answer it, and the
+#: axial resolution depends on the pinhole and the medium, which the sources give no formula for.
+_AXIAL_RE = re.compile(r"\b(?:z|axial)[- ]?(?:step|spacing|sampling|interval|resolution|slices?)\b|"
+                       r"\b(?:step|spacing|distance|interval)s?\s+(?:size\s+)?(?:in|along|between)\s+"
+                       r"(?:z|the\s+z|planes|slices|sections)\b|\bslice\s+(?:thickness|spacing)\b", re.IGNORECASE)
 
 
 def plan(question: str) -> ComputePlan | None:
     """What to compute for ``question``, or None when it asks for no number we know how to compute."""
     q = question.replace(",", " ")
     low = q.lower()
-    if _PIXEL_RE.search(low) or "nyquist" in low or "sampling" in low:
+    if (_PIXEL_RE.search(low) or "nyquist" in low or "sampling" in low) and not _AXIAL_RE.search(low):
         na = _NA_RE.search(q)
         wave = _WAVE_RE.search(q)
         if na and wave:
