@@ -141,3 +141,27 @@ def test_a_description_with_a_conjunction_an_idiom_or_a_duration_is_not_used(pla
 ])
 def test_an_exception_or_a_rate_keeps_the_word_reported(planner, sentence: str) -> None:
     assert planner.plan(sentence + CANON, META).not_understood
+
+
+# --- everyday wording of the border, the projection and touching pairs (data, plan_words._edge_of_cut_objects) ---
+@pytest.mark.parametrize(("request_", "canonical"), [
+    ("A few nuclei are chopped off by the top edge; count only the ones fully in view.",
+     "Count the nuclei, excluding those touching the border."),
+    ("Brightest-pixel projection of the stack, then count the nuclei.", "Max projection, then count the nuclei."),
+    ("Collapse the stack by taking the brightest value through the depth, then count the nuclei.",
+     "Max projection, then count the nuclei."),
+    ("The nuclei clump in twos. Separate adjacent ones and count them.", "Split the touching nuclei and count them."),
+])
+def test_everyday_wording_plans_like_the_canonical_request(planner, request_: str, canonical: str) -> None:
+    meta = ImageMeta(z=6, pixel_size_um=0.5) if "stack" in request_ else META
+    plan = planner.plan(request_, meta)
+    assert plan.not_understood == [], plan.not_understood
+    assert plan_core(plan) == plan_core(planner.plan(canonical, meta))
+
+
+@pytest.mark.parametrize("request_", [
+    "Remove the nuclei at the left edge and count the rest.",  # only the left edge: not what the plan does
+    "Collapse the stack, then count the spots at each position.",  # results per position
+])
+def test_a_region_or_a_grouping_without_its_context_stays_reported(planner, request_: str) -> None:
+    assert planner.plan(request_, ImageMeta(z=6, pixel_size_um=0.5)).not_understood

@@ -68,9 +68,34 @@ def qualifiers(plan: AnalysisPlan, parse: Parse, vocab: Vocabulary, clause: list
                                    "background correction")
         elif clause[pos] in preprocessing:
             plan.understood.append(f"'{word}' -> describes the preprocessing problem")
+        elif _edge_of_cut_objects(parse, vocab, pos):
+            plan.understood.append(f"'{word}' -> the edge the cut objects touch (objects cut by any edge are dropped, "
+                                   "as the request also asks for the complete ones)")
         else:
             plan.not_understood.append(f"{word} (a region of the image or a subset of the objects: not in the plan)")
     return preprocessing
+
+
+def _border_positions(parse: Parse, vocab: Vocabulary) -> list[int]:
+    return [p for p, i in parse.concepts if (vocab.concepts[i].get("set") or {}).get("segmentation.exclude_border")]
+
+
+def _edge_of_cut_objects(parse: Parse, vocab: Vocabulary, pos: int) -> bool:
+    """'chopped off by the left edge ... only nuclei fully in view': a region word right before the border phrase
+    says where the cut objects are, when another border phrase of the request, with no region word before it, asks
+    for the complete objects ("only the complete ones"): the plan drops objects cut by any edge, which is that.
+    A region word alone ("remove the nuclei at the left edge") stays reported."""
+    toks = parse.tokens
+    if toks[pos].stem not in vocab.illumination.get("regions", set()):
+        return False
+    borders = _border_positions(parse, vocab)
+    k = pos + 1
+    while k < len(toks) and toks[k].text in ("image", "picture", "frame", "field"):
+        k += 1
+    if not any(p <= k < p + parse.spans.get(p, 1) for p in borders):
+        return False
+    qualified = {p for p in borders for q in parse.qualifiers if 0 < p - q <= 2}
+    return any(p not in qualified and not (p <= k < p + parse.spans.get(p, 1)) for p in borders)
 
 
 def _illumination_clauses(parse: Parse, vocab: Vocabulary, clause: list[int]) -> set[int]:

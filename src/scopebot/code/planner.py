@@ -137,6 +137,8 @@ class Parse:
     corrections: list[tuple[str, str]] = field(default_factory=list)  # (typed word, vocabulary word read)
 
 
+#: Words that may stand between a statistic and the projection it names ("brightest-pixel projection")
+_PROJECTION_LINKS = frozenset({"(", ")", "-", "by", "a", "the", "using", "pixel", "value", "intensity"})
 #: Words that may stand between a statistic and its intensity word ("max of the GFP intensity").
 _STAT_LINKS = {"of", "the", "a", "an", "and", "or", ",", "pixel", "channel"}
 
@@ -268,12 +270,14 @@ class Planner:
         """Whether the statistic at token i names the type of a projection next to it ("project (max)")."""
         toks = parse.tokens
         near = [k for k in range(max(0, i - 3), min(len(toks), i + 4)) if k != i
-                and all(t.text in ("(", ")", "-", "by", "a", "the", "using") for t in toks[min(i, k) + 1:max(i, k)])]
+                and all(t.text in _PROJECTION_LINKS for t in toks[min(i, k) + 1:max(i, k)])]
         for k in near:
             hit = self._match(toks, k) if not toks[k].used else None
             concept = self.vocab.concepts[hit[1]] if hit else next(
                 (self.vocab.concepts[c] for p, c in parse.concepts if p <= k and toks[k].used == f"concept:{c}"), None)
             if concept is not None and (concept.get("set") or {}).get("inputs.z") == stat:
+                for t in toks[min(i, k) + 1:max(i, k)]:
+                    t.used = t.used or f"projection:{stat}"  # "brightest-pixel projection": not a unit
                 return True
         return False
 
