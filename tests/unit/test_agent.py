@@ -49,15 +49,21 @@ def test_code_request_runs_on_the_uploaded_image(image: Path) -> None:
     assert result.image == str(image)
 
 
-def test_code_follow_up_builds_on_previous_code_and_image(image: Path) -> None:
+def test_code_follow_up_is_rewritten_from_the_previous_request_never_from_code(image: Path) -> None:
     assistant, fakes = make_assistant()
     assistant.turn("count the cells in this image", image=image)
     result = assistant.turn("now measure their area")
     assert result.route == "code"
     second = fakes["coder"].calls[1]
     assert second["image"] == image  # the image of the earlier turn is still used
-    assert "labels = segment(img)" in second["request"] and second["request"].startswith("now measure their area")
-    assert result.trace[1].inputs["builds_on_previous"] is True
+    # the user's previous request, then the follow-up; the previous script never enters the planner
+    assert second["request"] == "count the cells in this image. now measure their area"
+    assert "labels = segment(img)" not in second["request"] and "```" not in second["request"]
+    step = next(s for s in result.trace if s.name == "code")
+    assert step.inputs["builds_on_previous"] is True
+    assert step.inputs["previous_request"] == "count the cells in this image"
+    # the history the answer route sees holds what the run answered, not the script
+    assert all("labels = segment" not in m.content for m in assistant.state.history())
 
 
 def test_tool_request_and_3d_follow_up_rerun_with_dims() -> None:

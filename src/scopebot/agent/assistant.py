@@ -22,6 +22,7 @@ from typing import Any
 from scopebot.agent.models import (
     AgentEvent,
     ChitChatReply,
+    Clarification,
     ForumHit,
     ForumResult,
     Refusal,
@@ -29,10 +30,25 @@ from scopebot.agent.models import (
     TraceStep,
     TurnResult,
 )
-from scopebot.agent.ports import Answerer, Coder, ForumSearch, ImageInspector, Searcher, ToolRecommender
+from scopebot.agent.ports import (
+    Answerer,
+    Coder,
+    ForumSearch,
+    ImageInspector,
+    NameCheck,
+    Searcher,
+    ToolRecommender,
+)
 from scopebot.agent.render import payload_markdown
 from scopebot.agent.router import Router
-from scopebot.agent.state import Conversation, resolve_code_request, resolve_tool_request
+from scopebot.agent.state import (
+    Conversation,
+    points_back,
+    resolve_code_request,
+    resolve_tool_from_topic,
+    resolve_tool_request,
+    subject_words,
+)
 from scopebot.errors import ConfigurationError, ScopebotError
 from scopebot.llm.base import ChatModel
 
@@ -50,10 +66,17 @@ GREETING_REPLY = "Hello! "
 REFUSAL = ("Sorry, that is outside what I can help with: I only cover microscopy and bioimage analysis "
            "(imaging, image processing and analysis, and the tools for them). If your question has an "
            "imaging side, please rephrase it around that.")
+#: How the recommender says it found no task, object or tool word in a request (a question back, in a chat).
+NOT_UNDERSTOOD = "I could not understand the request"
 FORUM_UNREACHABLE = ("The image.sc forum is not reachable right now, so this answer comes from the offline "
                      "index only.")
 #: Routes the tool loop may take over (chit-chat and refusals never go to the model).
 LOOP_ROUTES = ("question", "code", "tool", "forum")
+NO_ANTECEDENT = ("Which task or method do you mean? \"{text}\" points back to something, but nothing earlier "
+                 "in this conversation says what. Name it, for example \"Which software would you recommend for "
+                 "deconvolution of 3D widefield stacks?\"")
+UNKNOWN_NAME_IN_CODE = ("{names} is named in your request, but none of my sources, the tool registries or the "
+                        "installed packages know it; the analysis below uses scopebot's own tested steps, not {it}.")
 
 
 class Assistant:
@@ -63,7 +86,8 @@ class Assistant:
                  forum: ForumSearch | None, router: Router, model: ChatModel | None = None,
                  settings: Any = None, clock: Callable[[], float] = time.perf_counter, *,
                  searcher: Searcher | None = None, inspector: ImageInspector | None = None,
-                 tool_loop: bool | None = None, max_steps: int | None = None, forum_k: int = 5) -> None:
+                 tool_loop: bool | None = None, max_steps: int | None = None, forum_k: int = 5,
+                 names: NameCheck | None = None) -> None:
         self.answerer = answerer
         self.recommender = recommender
         self.coder = coder
@@ -78,7 +102,13 @@ class Assistant:
         self.max_steps = max_steps or int(getattr(settings, "agent_max_steps", 5) or 5)
         self.tool_loop = bool(wanted and model is not None and model.supports_tools and not model.is_small)
         self.forum_k = forum_k
+        #: The answer route's unknown-name check, applied on the tool and code routes too (by default the
+        #: answerer's own, when it has one).
+        self.names = names if names is not None else (answerer if callable(getattr(answerer, "unknown_names", None))
+                                                      else None)
         self.state = Conversation()
+        self._warnings: list[str] = []
+        self._names_seen: tuple[str, list[str]] | None = None
 
     # -- public ------------------------------------------------------------------------------------
     def turn(self, text: str, image: Path | str | None = None, force_route: str | None = None) -> TurnResult:
@@ -104,6 +134,7 @@ class Assistant:
             self.state.last_image = image_path
         if not text:
             text = "Describe this image."
+        self._warnings, self._names_seen = [], None
         trace: list[TraceStep] = []
         t0 = self.clock()
         route = self.router.route(text, self.state.context(has_image=image_path is not None), force=force_route,
@@ -124,9 +155,12 @@ class Assistant:
                 and {"question", "tool"} <= {route.label, *route.also}:
             extras = yield from self._runner_up(text, route, trace)
             markdown += "".join(f"\n\n{payload_markdown(k, v)}" for k, v in extras.items())
+        if self._warnings:
+            markdown = "".join(f"**Note:** {w}\n\n" for w in self._warnings) + markdown
         self.state.record(text, route.label, _plain(payload, markdown))
         result = TurnResult(text=text, route=route.label, confidence=route.confidence, kind=kind,  # type: ignore[arg-type]
                             payload=payload, markdown=markdown, trace=trace, also=route.also, extras=extras,
+                            warnings=list(self._warnings),
                             image=str(self.state.last_image) if self.state.last_image else None,
                             seconds=round(self.clock() - start, 4))
         yield AgentEvent(type="final", result=result)
@@ -181,6 +215,25 @@ class Assistant:
         self.state.last_question = question
         return ("abstention" if getattr(answer, "abstained", False) else "answer"), answer
 
+    def _unknown_names(self, text: str, trace: list[TraceStep]) -> list[str]:
+        """The answer route's check for invented names, once per turn (traced; a failure only skips it)."""
+        if self.names is None:
+            return []
+        if self._names_seen is not None and self._names_seen[0] == text:
+            return self._names_seen[1]
+        t0 = self.clock()
+        try:
+            found = list(self.names.unknown_names(text))
+        except ScopebotError as exc:
+            trace.append(TraceStep(name="names", inputs={"text": text[:300]}, error=exc.message,
+                                   seconds=round(self.clock() - t0, 4)))
+            found = []
+        else:
+            trace.append(TraceStep(name="names", inputs={"text": text[:300]}, outputs={"unknown": found},
+                                   seconds=round(self.clock() - t0, 4)))
+        self._names_seen = (text, found)
+        return found
+
     # -- routes ---------------------------------------------------------------------------------------
     def _on_question(self, text: str, route: Route, trace: list[TraceStep]) -> Handler:
         yield AgentEvent(type="status", text="searching the sources")
@@ -190,30 +243,55 @@ class Assistant:
         if self.coder is None:
             raise ConfigurationError("code execution is switched off",
                                      hint="set SCOPEBOT_ALLOW_CODE_EXECUTION=true to write and run code")
-        follow = self.state.last_code is not None and (route.inherited or "follow-up" in " ".join(route.reasons))
-        request = resolve_code_request(text, self.state.last_code, self.state.last_code_request) if follow else text
+        # a follow-up is rewritten from the user's previous request, never from the previous script or reply
+        follow = self.state.last_code_request is not None and (
+            route.inherited or "follow-up" in " ".join(route.reasons) or points_back(text))
+        request = resolve_code_request(text, self.state.last_code_request) if follow else text
         image = self.state.last_image
+        unknown = self._unknown_names(text, trace)
+        if unknown:
+            self._warnings.append(UNKNOWN_NAME_IN_CODE.format(names=_quoted(unknown),
+                                                              it="it" if len(unknown) == 1 else "them"))
         yield AgentEvent(type="status", text="writing and running code")
         result = self._timed(trace, "code", {"request": request[:300], "image": str(image) if image else None,
-                                             "builds_on_previous": follow},
+                                             "builds_on_previous": follow,
+                                             "previous_request": self.state.last_code_request if follow else None},
                              lambda: self.coder.run(request, image=image),  # type: ignore[union-attr]
                              lambda r: {"ran": getattr(r, "ran", None), "ok": getattr(r, "ok", None),
                                         "error": (getattr(r, "error", None) or "")[:200],
                                         "figures": len(getattr(r, "figures", []) or [])})
         self.state.last_code = result
-        self.state.last_code_request = text
+        self.state.last_code_request = request
         return "code", result
 
     def _on_tool(self, text: str, route: Route, trace: list[TraceStep]) -> Handler:
         if self.recommender is None:
             raise ConfigurationError("tool recommendations are not available", hint="run `scopebot ingest` first")
-        req = resolve_tool_request(text, self.state.last_tool, follow_up=route.inherited)
+        if self._unknown_names(text, trace):  # "what is the DeepBlobby3D plugin good for?": as `scopebot ask` does
+            yield AgentEvent(type="status", text="checking the names in the question")
+            return (yield from self._answer(text, trace))
+        inherited = route.inherited and self.state.last_tool is not None
+        if not inherited and points_back(text) and self.state.topic:  # "which software would you recommend for it?"
+            req = resolve_tool_from_topic(text, self.state.topic)
+        else:
+            req = resolve_tool_request(text, self.state.last_tool, follow_up=route.inherited)
+        if not inherited and points_back(text) and not self.state.topic and not subject_words(req.request):
+            trace.append(TraceStep(name="clarify", inputs={"text": text}, outputs={"reason": "no antecedent"}))
+            return "clarification", Clarification(text=NO_ANTECEDENT.format(text=text), reason="no antecedent")
         yield AgentEvent(type="status", text="ranking tools")
-        rec = self._timed(trace, "recommend", {"request": req.request, "interface": req.interface, "dims": req.dims},
-                          lambda: self.recommender.recommend(req.request, interface=req.interface,  # type: ignore[union-attr]
-                                                             dims=req.dims, k=5),
-                          lambda r: {"results": [x.name for x in getattr(r, "results", [])][:5],
-                                     "nothing_fits": getattr(r, "nothing_fits", False)})
+        try:
+            rec = self._timed(trace, "recommend", {"request": req.request, "interface": req.interface,
+                                                   "dims": req.dims},
+                              lambda: self.recommender.recommend(req.request, interface=req.interface,  # type: ignore[union-attr]
+                                                                 dims=req.dims, k=5),
+                              lambda r: {"results": [x.name for x in getattr(r, "results", [])][:5],
+                                         "nothing_fits": getattr(r, "nothing_fits", False)})
+        except ConfigurationError as exc:
+            if not exc.message.startswith(NOT_UNDERSTOOD):
+                raise
+            # a chat turn the recommender cannot parse gets a question back, not an error
+            return "clarification", Clarification(text=f"{exc.message}. {exc.hint or ''}".strip(),
+                                                  reason="request not understood")
         self.state.last_tool = req
         return "tools", rec
 
@@ -246,8 +324,8 @@ class Assistant:
         beside tool cards). A failure here is traced and never loses the main reply."""
         try:
             if route.label == "question" and self.recommender is not None:
-                _, rec = yield from self._on_tool(text, route, trace)
-                return {"tools": rec}
+                kind, rec = yield from self._on_tool(text, route, trace)
+                return {"tools": rec} if kind == "tools" else {}  # no cards for a name no source knows
             if route.label == "tool":
                 kind, answer = yield from self._answer(text, trace)
                 return {kind: answer}
@@ -294,8 +372,19 @@ class Assistant:
 
 
 def _plain(payload: Any, markdown: str) -> str:
-    """What is kept as the assistant's message in the history (answers without references)."""
+    """What is kept as the assistant's message in the history (answers without references; for code, what
+    it answered or why not, never the script: a follow-up is rewritten from the user's words, not from code)."""
     text = getattr(payload, "answer", None)
     if isinstance(text, str) and text:
         return text
+    if hasattr(payload, "code") and hasattr(payload, "ran"):
+        found = [str(a) for a in getattr(payload, "answer", None) or []]
+        error = str(getattr(payload, "error", "") or "")
+        if found:
+            return "; ".join(found)
+        return error.splitlines()[0] if error.strip() else "The analysis ran."
     return markdown
+
+
+def _quoted(names: list[str]) -> str:
+    return ", ".join(f"'{n}'" for n in names)

@@ -16,7 +16,7 @@ RouteLabel = Literal["question", "code", "tool", "forum", "chitchat", "out_of_sc
 #: Every route the router can return (same labels as the routing eval dataset).
 ROUTES: tuple[str, ...] = get_args(RouteLabel)
 
-TurnKind = Literal["answer", "code", "tools", "forum", "chitchat", "refusal", "abstention"]
+TurnKind = Literal["answer", "code", "tools", "forum", "chitchat", "refusal", "abstention", "clarification"]
 
 
 class Route(BaseModel):
@@ -62,6 +62,14 @@ class Refusal(BaseModel):
 
     text: str
     reason: str = "out_of_scope"
+
+
+class Clarification(BaseModel):
+    """A question back to the user: the turn cannot be served as asked ("which software would you recommend
+    for it?" with nothing earlier for "it" to mean), and says what to add."""
+
+    text: str
+    reason: str = ""
 
 
 class ForumHit(BaseModel):
@@ -130,6 +138,8 @@ class TurnResult(BaseModel):
     image: str | None = None
     seconds: float = 0.0
     also: list[RouteLabel] = Field(default_factory=list, description="Runner-up routes served as well.")
+    warnings: list[str] = Field(default_factory=list, description="What the user must know before the reply "
+                                                                  "(a name no source knows), shown first.")
     extras: dict[str, Any] = Field(default_factory=dict,
                                    description="Payloads of the runner-up routes, e.g. {'tools': Recommendation}.")
 

@@ -29,6 +29,16 @@ class Answerer(Protocol):
 
 
 @runtime_checkable
+class NameCheck(Protocol):
+    """The answer route's check for names no source knows, for every other route (tools, code)."""
+
+    def unknown_names(self, text: str) -> list[str]:
+        """Names in ``text`` (tools, plugins, models, functions) that no source, registry or installed
+        package knows; empty when every name is known or none is given."""
+        ...
+
+
+@runtime_checkable
 class ToolRecommender(Protocol):
     """Tool recommendations (``scopebot.tools.recommend.Recommender``)."""
 
@@ -116,6 +126,12 @@ class LazyAnswerer:
                extra_results: Sequence[SearchResult] | None = None) -> Iterator[Any]:
         """The pipeline's ``status``/``delta``/``final`` events."""
         yield from self._lazy.get().stream(question, history, None, None, extra_results)
+
+    def unknown_names(self, text: str) -> list[str]:
+        """:class:`NameCheck` by the pipeline's own evidence decision: the names for which ``scopebot ask``
+        would abstain ("the question names 'X', which none of the sources ... mention")."""
+        retrieved = self._lazy.get().retrieve(text)
+        return list(getattr(getattr(retrieved, "decision", None), "missing_entities", None) or [])
 
 
 class LazyRecommender:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from scopebot.agent.models import ChitChatReply, ForumResult, LoopAnswer, Refusal
+from scopebot.agent.models import ChitChatReply, Clarification, ForumResult, LoopAnswer, Refusal
 from scopebot.answer.models import where_text
 
 
@@ -130,7 +130,7 @@ def loop_markdown(result: LoopAnswer) -> str:
 
 def payload_markdown(kind: str, payload: Any) -> str:
     """The markdown shown for a turn of ``kind``."""
-    if isinstance(payload, ChitChatReply | Refusal):
+    if isinstance(payload, ChitChatReply | Refusal | Clarification):
         return payload.text
     if isinstance(payload, ForumResult):
         return forum_markdown(payload)

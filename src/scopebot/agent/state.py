@@ -2,7 +2,15 @@
 
 The state is what a follow-up can refer to: earlier turns and their routes, the chat history given
 to the answer pipeline (which rewrites follow-up questions itself), the uploaded image, the last
-code result and the last tool request. The ``resolve_*`` functions are pure so they are easy to test.
+code result and request, the last tool request and the conversation's topic (the last request that
+stood on its own). The ``resolve_*`` functions are pure so they are easy to test.
+
+A follow-up is always rewritten from what the **user** asked before (and, for code, the plan that
+request became), never from generated code or the assistant's reply text: "and how bright is the GFP
+in them?" after "count the nuclei and give me their mean area" becomes "count the nuclei and give me
+their mean area. and how bright is the GFP in them?", which the code planner reads in well under a
+second (the previous script, fed to the planner, was read word by word as a request and declined
+after a minute).
 """
 
 from __future__ import annotations
@@ -12,12 +20,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from scopebot.agent.cues import domain_hits, is_follow_up
 from scopebot.agent.router import RouteContext
+from scopebot.answer.rewrite import refers_back
+from scopebot.answer.text import STOPWORDS, words
 from scopebot.llm.base import Message
 
 #: How many earlier messages are passed on as history (user + assistant).
 HISTORY_MESSAGES = 8
-MAX_PREVIOUS_CODE_CHARS = 4000
+#: The longest code request a chain of follow-ups may grow to (the oldest sentences are kept: they name
+#: the objects and the image; a longer chain is cut at a sentence boundary).
+MAX_CODE_REQUEST_CHARS = 1200
+#: Words of a tool request that ask for a tool rather than say what it is for ("which software would you
+#: recommend", "does that work"): left out when a follow-up is joined to the conversation's topic.
+_REQUEST_WORDS = frozenset("work works working worked recommend recommended suggest advise software tool tools "
+                           "program programs coding code scripting".split())
 
 _DIMS_3D = re.compile(r"\b(3[- ]?d|three[- ]dimension\w*|volum\w*|z[- ]?stacks?)\b", re.I)
 _DIMS_2D = re.compile(r"\b(2[- ]?d|two[- ]dimension\w*|single planes?)\b", re.I)
@@ -48,6 +65,9 @@ class Conversation:
     last_code_request: str | None = None
     last_tool: ToolRequest | None = None
     last_question: str | None = None
+    #: The last question/code/tool/forum request that stood on its own (a follow-up keeps it): what
+    #: "it" in "which software would you recommend for it?" means.
+    topic: str | None = None
 
     def context(self, *, has_image: bool = False) -> RouteContext:
         """What the router needs from the conversation."""
@@ -61,10 +81,30 @@ class Conversation:
         self.turns.append((text, route))
         self.messages.append(Message(role="user", content=text))
         self.messages.append(Message(role="assistant", content=reply[:2000]))
+        if route in ("question", "code", "tool", "forum") and (self.topic is None or not points_back(text)):
+            self.topic = text
 
     def reset(self) -> None:
         """Forget everything (the ``/reset`` command)."""
         self.__init__()  # type: ignore[misc]
+
+
+def points_back(text: str) -> bool:
+    """Whether ``text`` only makes sense with an earlier turn: a short follow-up ("does it work in 3D
+    too?", "and how bright is the GFP in them?") or a pronoun with no imaging term before it to point to
+    ("can I do it in Fiji without coding?"; not "what is deconvolution and when should I use it?")."""
+    if is_follow_up(text):
+        return True
+    cue = refers_back(text)
+    if cue is None or cue.anchored:
+        return False
+    m = re.search(rf"\b{re.escape(cue.text)}\b", text, re.IGNORECASE)
+    return domain_hits(text[:m.start()] if m else text) == 0
+
+
+def _without_constraints(text: str) -> str:
+    """``text`` without its dimensionality and interface words ("in 3D", "without coding")."""
+    return _GUI.sub(" ", _DIMS_2D.sub(" ", _DIMS_3D.sub(" ", text)))
 
 
 def parse_dims(text: str) -> str | None:
@@ -101,14 +141,42 @@ def resolve_tool_request(text: str, last: ToolRequest | None, *, follow_up: bool
     return ToolRequest(request=text, interface=interface or "any", dims=dims or "any")
 
 
-def resolve_code_request(text: str, last_code: Any, last_request: str | None) -> str:
-    """The code request; when there is a previous result, it is included so the new code builds on it."""
-    code = str(getattr(last_code, "code", "") or "") if last_code is not None else ""
-    if not code.strip():
+def resolve_code_request(text: str, last_request: str | None) -> str:
+    """The request for a code follow-up: the user's previous request, then the follow-up, as one request.
+
+    Only the user's words go in ("count the nuclei and their mean area. and how bright is the GFP in
+    them?"), never the previous script or reply: the planner reads every word of its request, and the
+    pronoun of the follow-up finds its objects in the previous sentence.
+    """
+    text = text.strip()
+    previous = (last_request or "").strip()
+    if not previous:
         return text
-    if len(code) > MAX_PREVIOUS_CODE_CHARS:
-        code = code[:MAX_PREVIOUS_CODE_CHARS] + "\n# ... (truncated)"
-    ran = "ran successfully" if getattr(last_code, "ok", False) else "was the last attempt"
-    return (f"{text}\n\nThis continues the previous analysis"
-            + (f" (previous request: {last_request})" if last_request else "")
-            + f". The previous code {ran}; build on it:\n```python\n{code}\n```")
+    if previous[-1] not in ".?!":
+        previous += "."
+    joined = f"{previous} {text}"
+    if len(joined) > MAX_CODE_REQUEST_CHARS:  # a long chain: keep the first request and the newest turn
+        joined = f"{_first_sentence(previous)} {text}"
+    return joined
+
+
+def _first_sentence(text: str) -> str:
+    m = re.search(r"[.?!](\s|$)", text)
+    return text[:m.end()].strip() if m else text
+
+
+def subject_words(text: str) -> str:
+    """What a request is about: its words without stopwords and tool-asking words ("What is
+    deconvolution and when should I use it?" -> "deconvolution")."""
+    return " ".join(w for w in dict.fromkeys(words(text))
+                    if w.lower() not in STOPWORDS and w.lower() not in _REQUEST_WORDS)
+
+
+def resolve_tool_from_topic(text: str, topic: str) -> ToolRequest:
+    """A tool request that points back ("which software would you recommend for it?", "can I do that in
+    Fiji without coding?") joined to the conversation's topic; interface and dims come from ``text``."""
+    dims, interface = parse_dims(text), parse_interface(text)
+    own = subject_words(_without_constraints(text))
+    about = subject_words(topic)
+    request = " ".join(dict.fromkeys(f"{about} {own}".split()))
+    return ToolRequest(request=request or topic, interface=interface or "any", dims=dims or "any")

@@ -77,7 +77,9 @@ def reply_markdown(result: Any, forced: bool = False) -> str:
         body = code_body(payload)
     elif kind == "tools" and payload is not None and hasattr(payload, "results"):
         body = body or tools_summary(payload)
-    return f"{route_line(result, forced)}\n\n{no_raw_html(body)}".strip()
+    warnings = [w for w in getattr(result, "warnings", None) or [] if f"**Note:** {w}" not in body]
+    notes = "".join(f"**Note:** {inline_text(w)}\n\n" for w in warnings)  # e.g. a name no source knows
+    return f"{route_line(result, forced)}\n\n{notes}{no_raw_html(body)}".strip()
 
 
 def _is_answer(payload: Any) -> bool:
