@@ -44,3 +44,43 @@ def test_a_side_with_only_model_cards_gets_an_explanation_first() -> None:
     keys = [r.chunk.key for r in evidence]
     assert keys.index("b1") < keys.index("c1"), keys
     assert any(kinds == ["book", "training"] for _, kinds in retriever.queries)
+
+
+def test_a_side_of_several_words_is_found_by_its_shorter_phrases_but_never_by_a_generic_one() -> None:
+    from scopebot.answer.evidence import resolve_side, side_forms
+
+    forms = side_forms("random-forest pixel classifier")
+    assert forms[0] == "random-forest pixel classifier" and "random forest" in forms
+    assert "pixel classifier" not in forms  # ends with a word that names any classifier
+    texts = ["Traditional ML methods, like random forest classifiers, depend on hand-made features."]
+    assert resolve_side("random-forest pixel classifier", texts) == "random forest"
+    assert resolve_side("deep learning model", ["Deep learning learns its own features."]) == "deep learning"
+    # the side itself comes first when a passage names it whole; one word is never enough
+    assert resolve_side("deep learning model", ["A deep learning model was trained."]) == "deep learning model"
+    assert resolve_side("Li thresholding", ["Otsu thresholding picks a global value."]) == "Li thresholding"
+
+
+def test_a_hyphenated_spelling_names_a_side_written_with_spaces() -> None:
+    assert names_side("A random-forest classifier labels pixels.", "random forest")
+    assert not names_side("A random-forest classifier labels pixels.", "forest classifier labels pixels now")
+
+
+def test_a_comparison_answers_a_side_named_only_by_its_shorter_phrase() -> None:
+    from scopebot.answer.extractive import ExtractiveSynthesizer
+
+    rf = _chunk("b1", "book", "Pixel classification",
+                "Random forest classifiers depend on features that a person defines for each pixel. "
+                "They train in minutes on a few scribbles.")
+    dl = _chunk("b2", "book", "Deep networks",
+                "Deep learning discovers its own features from the images and usually reaches higher accuracy. "
+                "It needs many more annotated examples.")
+    question = "What is the difference between a random-forest pixel classifier and a deep learning model?"
+    qtype = classify(question)
+    assert qtype.kind == "comparison"
+    from scopebot.answer.context import build_context
+
+    passages = build_context([SearchResult(chunk=rf, score=0.9), SearchResult(chunk=dl, score=0.8)])
+    synth = ExtractiveSynthesizer()
+    answer = synth.render(synth.select(question, passages, qtype), qtype)
+    assert "could not find" not in answer, answer
+    assert "Random forest classifiers depend" in answer and "Deep learning discovers" in answer, answer

@@ -85,8 +85,40 @@ def _is_exercise_passage(result: SearchResult) -> bool:
 
 def names_side(text: str, side: str) -> bool:
     """``side`` occurs in ``text`` as whole words (case-insensitive), never as a substring; a plural
-    counts ("GANs" names "GAN")."""
-    return re.search(rf"(?<![\w-]){re.escape(side)}(?:s|es)?(?![\w-])", text, re.IGNORECASE) is not None
+    counts ("GANs" names "GAN"), and so does a hyphenated spelling ("random-forest" names "random forest")."""
+    pattern = rf"(?<![\w-]){re.escape(side)}(?:s|es)?(?![\w-])"
+    return re.search(pattern, text, re.IGNORECASE) is not None or \
+        ("-" in text and " " in side and re.search(pattern, text.replace("-", " "), re.IGNORECASE) is not None)
+
+
+def side_forms(side: str) -> list[str]:
+    """The ways a passage may name a comparison side: the side itself, then (for a side of several words)
+    its phrases of two or more words, longest first, with hyphens read as spaces, leaving out a phrase
+    that starts or ends with a word too general to name anything (``side_generic_words``)."""
+    from scopebot.answer.qtype import cue_data
+
+    generic = {w.lower() for w in cue_data().get("side_generic_words", [])}
+    forms = [side]
+    words = side.replace("-", " ").split()
+    for n in range(len(words), 1, -1):
+        for i in range(len(words) - n + 1):
+            part = words[i:i + n]
+            if part[0].lower() in generic or part[-1].lower() in generic:
+                continue
+            phrase = " ".join(part)
+            if phrase.lower() != side.lower() and phrase not in forms:
+                forms.append(phrase)
+    return forms
+
+
+def resolve_side(side: str, texts: Sequence[str]) -> str:
+    """The first of :func:`side_forms` that one of ``texts`` names (the side itself when none does): a
+    side written in several words ("random-forest pixel classifier") is found where the passages say
+    "random forest classifiers"."""
+    for form in side_forms(side):
+        if any(names_side(t, form) for t in texts):
+            return form
+    return side
 
 
 def _names(result: SearchResult, side: str) -> bool:
@@ -134,7 +166,9 @@ def _select(retriever: Retriever, query: str, qtype: QuestionType, k: int,
         per_side: list[list[SearchResult]] = []
         for side, key in zip(qtype.sides, qtype.side_keys(), strict=True):
             side_query = f"{side} {qtype.topic}".strip()
-            hits = [r for r in _unique(_search(retriever, side_query, k) + base) if _names(r, key)]
+            found = _unique(_search(retriever, side_query, k) + base)
+            key = resolve_side(key, [f"{r.chunk.section} {r.chunk.body}" for r in found])
+            hits = [r for r in found if _names(r, key)]
             if not any(r.chunk.kind in EXPLAIN_KINDS for r in hits):
                 # model cards matched the topic's words ("DAPI-stained nuclei"): look for an explanation
                 # of this side in the book and the training material before falling back on them

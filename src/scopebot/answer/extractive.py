@@ -22,7 +22,7 @@ import numpy as np
 from scopebot.answer.abstain import GENERIC
 from scopebot.answer.candidates import Candidate, candidates
 from scopebot.answer.context import ContextPassage
-from scopebot.answer.evidence import names_side, task_query
+from scopebot.answer.evidence import names_side, resolve_side, task_query
 from scopebot.answer.qtype import QuestionType
 from scopebot.answer.scorer import FEATURES, SentenceScorer
 from scopebot.answer.statements import EXERCISE_FILE_RE
@@ -219,6 +219,7 @@ class ExtractiveSynthesizer:
             picked: list[Candidate] = []
             for side, key in zip(qtype.sides, qtype.side_keys(), strict=True):
                 # a sentence about the side (its subject), or naming it without a subject
+                key = resolve_side(key, [f"{c.subject} {c.text}" for c in cands])
                 mine = [c for c in cands if c not in picked and (names_side(c.subject, key) or
                                                                   (not c.subject and names_side(c.text, key)))]
                 if mine:

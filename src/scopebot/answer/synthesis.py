@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from scopebot.answer.entities import WELL_KNOWN, find_entities, norm
-from scopebot.answer.evidence import names_side
+from scopebot.answer.evidence import names_side, resolve_side
 from scopebot.answer.qtype import QuestionType
 from scopebot.answer.text import split_sentences
 from scopebot.citations import NOT_IN_SOURCES
@@ -171,7 +171,7 @@ def layout(selected: Sequence[Candidate], qtype: QuestionType | None) -> str:
     if kind == "comparison" and qtype is not None and len(qtype.sides) == 2:
         blocks = []
         used: set[int] = set()
-        keys = qtype.side_keys()
+        keys = [resolve_side(k, [c.text for c in selected]) for k in qtype.side_keys()]
         both = [c for c in selected if all(names_side(c.text, k) for k in keys) and
                 not any(names_side(label_of(c), k) for k in keys)]
         used.update(id(c) for c in both)
