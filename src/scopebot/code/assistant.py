@@ -28,13 +28,19 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from scopebot.code.checks import CodeCheckReport, check_code
-from scopebot.code.compile import compile_plan
-from scopebot.code.inputs import image_meta, synthetic_input
+from scopebot.code.compile import MARKER_THRESHOLD, compile_plan
+from scopebot.code.inputs import image_meta, planes_named, read_unnamed_as_time, synthetic_input, unnamed_axis
 from scopebot.code.library import RecipeLibrary
 from scopebot.code.model_plan import PlanReply, model_plan
-from scopebot.code.plan import AnalysisPlan, Promise
+from scopebot.code.plan import AnalysisPlan, ImageMeta, Promise
 from scopebot.code.planner import Planner
-from scopebot.code.verify import ResultCheck, check_promises, nothing_found_hint
+from scopebot.code.verify import (
+    ResultCheck,
+    check_promises,
+    nothing_found_hint,
+    projection_counts,
+    projection_problems,
+)
 from scopebot.errors import ConfigurationError
 from scopebot.index.protocols import Retriever
 from scopebot.llm.base import ChatModel, Message
@@ -58,6 +64,18 @@ def extract_code(reply: str) -> str:
     if "```" in reply:  # an unterminated fence
         return reply.split("```", 1)[1].removeprefix("python").strip() + "\n"
     return reply.strip() + "\n"
+
+
+def _threshold_lines(plan: AnalysisPlan, summary: dict[str, dict]) -> list[str]:
+    """The threshold a positivity answer used, said with the answer (a percentage means nothing without it)."""
+    entry = summary.get(MARKER_THRESHOLD) or {}
+    value = entry.get("value")
+    m = next((m for m in plan.measurements if m.kind == "positivity"), None)
+    if m is None or not isinstance(value, (int, float)) or isinstance(value, bool):
+        return []
+    channel = (m.channel if m.channel is not None else 1) + 1
+    source = "the value the request gave" if m.threshold is not None else f"Otsu's threshold of channel {channel}"
+    return [f"positive = mean of channel {channel} inside the object above {value:.4g} ({source})"]
 
 
 def load_prompt(name: str, prompts_dir: Path | None = None) -> PromptTemplate:
@@ -212,6 +230,8 @@ class CodeAssistant:
                     path, scene, synthetic = synthetic_input(rough, tmp)
                     truth, suffix, meta = scene.truth, ".ome.tif", image_meta(path)
                 plan, plan_notes = self.make_plan(request, meta)
+                if image is not None and unnamed_axis(meta) is not None:
+                    plan, plan_notes = self._read_planes(request, meta, plan, plan_notes)
                 notes += plan_notes
             elif image is None:
                 path, scene, synthetic = synthetic_input(plan, tmp)
@@ -231,6 +251,30 @@ class CodeAssistant:
             return result
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+
+    def _read_planes(self, request: str, meta: ImageMeta, plan: AnalysisPlan,
+                     notes: list[str]) -> tuple[AnalysisPlan, list[str]]:
+        """A file that does not name the axis of its planes (read as z): the planes are time points when the
+        request says so (time-lapse words, tracking, results per frame); asked when it says both."""
+        said = planes_named(request)
+        if "tracking" in plan.kinds() or plan.outputs.per_frame:
+            said.add("T")
+        if said == {"T"}:
+            timed = read_unnamed_as_time(meta)
+            plan, notes = self.make_plan(request, timed)
+            plan.meta.axes = timed.axes  # (a model's plan keeps the file's axes otherwise)
+            plan.meta.stated = list(dict.fromkeys([*plan.meta.stated, "axes"]))
+            plan.understood.append(f"the file does not name the axis of its {meta.z} planes; the request says they "
+                                   f"are time points -> {meta.z} frames (axes {timed.axes})")
+            return plan, [*notes, f"The file does not name its axes: its {meta.z} planes are read as time points, "
+                                  "as the request says."]
+        if said == {"T", "Z"}:
+            plan.missing.append(f"whether the file's {meta.z} planes are z or time points (the file does not say "
+                                "and the request names both): say 'z-stack' or 'time-lapse'")
+        else:
+            plan.understood.append(f"the file does not name the axis of its {meta.z} planes -> read as z (say "
+                                   "'time-lapse' if they are time points)")
+        return plan, notes
 
     @staticmethod
     def _verify(result: CodeResult, truth: dict) -> None:
@@ -266,7 +310,31 @@ class CodeAssistant:
         if problems:
             return self._declined(request, plan, code, problems)
         rnd = self._attempt(0, "plan", code, files, globals_)
-        return self._finish(request, plan, [rnd], plan.promised(), "plan")
+        result = self._finish(request, plan, [rnd], plan.promised(), "plan")
+        return self._in_3d(request, plan, result, files, globals_) or result
+
+    #: Measurements the compiled 3-D plan gives with the same names and units as the projected one.
+    SAME_IN_3D = frozenset({"count", "intensity"})
+
+    def _in_3d(self, request: str, plan: AnalysisPlan, result: CodeResult, files: dict[str, Path],
+               globals_: dict[str, str]) -> CodeResult | None:
+        """The same plan in 3-D, when its projection merged objects lying at different depths and what it
+        measures means the same in 3-D (a count, intensities); None otherwise."""
+        stacked, _ = projection_counts(result.values)
+        if result.ok or not stacked or plan.segmentation is None or not plan.kinds() <= self.SAME_IN_3D \
+                or plan.inputs.z == "range" or plan.outputs.per_frame or plan.outputs.figure == "histogram":
+            return None
+        plan3d = plan.model_copy(deep=True)
+        plan3d.inputs.z = "3d"
+        plan3d.segmentation.min_size_px = max(plan3d.segmentation.min_size_px, 20)  # type: ignore[union-attr]
+        first = result.values.get("count", {}).get("value")
+        why = (f"the {plan.inputs.z} projection merged {stacked} object(s) lying at different depths"
+               + (f" (it gave a count of {first:g})" if isinstance(first, (int, float)) else ""))
+        plan3d.understood.append(f"{why} -> measured in 3-D")
+        rnd = self._attempt(1, "plan", compile_plan(plan3d), files, globals_)
+        again = self._finish(request, plan3d, [*result.rounds, rnd], plan3d.promised(), "plan")
+        again.notes.insert(0, f"Measured in 3-D: {why}.")
+        return again
 
     def _declined(self, request: str, plan: AnalysisPlan, code: str, problems: list[str]) -> CodeResult:
         promised = plan.promised()
@@ -308,9 +376,16 @@ class CodeAssistant:
         check = check_promises(promises, run.stdout, run.figures, run.files, nothing_found_hint(plan)) \
             if run is not None and run.ok else \
             ResultCheck(ok=False, problems=["the code did not run to the end"])
+        merged = projection_problems(plan, check.summary) if strategy == "plan" else []
+        if merged:  # every promise printed, but the projection merged objects: not the answer
+            check = check.model_copy(update={"ok": False, "problems": [*check.problems, *merged]})
+        if check.ok:
+            check.kept += _threshold_lines(plan, check.summary)
         plan_line = "Plan: " + "; ".join(line.removeprefix("- ") for line in plan.describe().splitlines())
         notes = [plan_line, "Answer, checked against the plan: " + "; ".join(check.kept)] if check.ok else [
-            plan_line, "The run did not keep every promise of the plan, so this is not an answer: "
+            plan_line, ("The run printed every number the plan promised, but they do not answer the request: "
+                        if merged and len(check.problems) == len(merged) else
+                        "The run did not keep every promise of the plan, so this is not an answer: ")
             + "; ".join(check.problems)]
         return CodeResult(
             request=request, code=final.code, ran=run is not None, ok=bool(run and run.ok and check.ok),

@@ -15,6 +15,11 @@ from pathlib import Path
 from scopebot.code.plan import STAT_COLUMN, SUMMARY_PREFIX, AnalysisPlan, Measurement
 
 BLOCKS_DIR = Path(__file__).with_name("blocks")
+#: The summaries a projected plan's script adds: objects with parts at different depths, objects spread over
+#: different x/y in different planes (see ``blocks/projection.py``; read by :mod:`scopebot.code.verify`).
+PROJECTION_CHECKS = ("projection_stacked_objects", "projection_spread_objects")
+#: The summary holding the threshold a positivity plan used (Otsu's or the request's), shown with the answer.
+MARKER_THRESHOLD = "marker_threshold"
 
 
 @lru_cache(maxsize=1)
@@ -55,12 +60,14 @@ def _size_cols(plan: AnalysisPlan) -> tuple[str, str]:
 def compile_plan(plan: AnalysisPlan) -> str:
     """The Python script for ``plan``."""
     s = _Script()
-    inp, pre, seg, meta = plan.inputs, plan.preprocessing, plan.segmentation, plan.meta
+    inp, seg, meta = plan.inputs, plan.segmentation, plan.meta
     kinds = plan.kinds()
     needs_labels = seg is not None and bool(kinds - {"colocalisation"}) and not plan.outputs.per_frame
     phys = plan.physical()
     s.use("load_image", "read_metadata", "to_tczyx", "pick_channel", "report")
     s.add("IMAGE_PATH = globals().get('IMAGE_PATH', 'image.tif')",
+          f"data, meta = load_image(IMAGE_PATH, axes={meta.axes!r})  # the request says what the file's unnamed "
+          "axis is" if "axes" in meta.stated else
           "data, meta = load_image(IMAGE_PATH)  # TCZYX pixels and the file's calibration")
     for name in ("pixel_size_um", "z_step_um", "time_step_s"):
         if name in meta.stated:
@@ -84,15 +91,7 @@ def compile_plan(plan: AnalysisPlan) -> str:
         s.add(f"    return project(stack, {inp.z!r})")
     if seg is not None:
         s.add("", "", "def segment_image(image):", '    """Preprocess, threshold, split, label and filter."""')
-        if pre.background:
-            s.use("subtract_background")
-            s.add(f"    image = subtract_background(image, radius={pre.background_radius:g})")
-        if pre.denoise:
-            s.use("denoise")
-            s.add(f"    image = denoise(image, size={pre.denoise_size})")
-        if pre.smooth_sigma:
-            s.use("smooth")
-            s.add(f"    image = smooth(image, sigma={pre.smooth_sigma:g}, spacing=spacing)")
+        _preprocess(s, plan)
         s.use("threshold_mask", "fill_holes", "label_objects", "filter_objects")
         s.add(f"    mask = threshold_mask(image, {seg.method!r}"
               + (f", value={seg.threshold:g})" if seg.method == "manual" else ")"))
@@ -112,6 +111,7 @@ def compile_plan(plan: AnalysisPlan) -> str:
         s.add(f"image = prepare({inp.channel}, time={frame})", "labels = segment_image(image)",
               "table = object_table(labels, spacing)")
         _measure(s, plan, frame)
+        _projection_check(s, plan, frame)
     if plan.outputs.per_frame and seg is not None:
         s.add("import pandas as pd", "counts = []", "for t in range(data.shape[0]):",
               f"    frame_labels = segment_image(prepare({inp.channel}, time=t))",
@@ -176,6 +176,40 @@ def _ordered(names: list[str], sources: dict[str, str]) -> list[str]:
                     wanted.add(other)
                     changed = True
     return [n for n in order if n in wanted]
+
+
+def _preprocess(s: _Script, plan: AnalysisPlan) -> None:
+    """The preprocessing lines of a function whose argument is ``image`` (as the plan asks)."""
+    pre = plan.preprocessing
+    if pre.background:
+        s.use("subtract_background")
+        s.add(f"    image = subtract_background(image, radius={pre.background_radius:g})")
+    if pre.denoise:
+        s.use("denoise")
+        s.add(f"    image = denoise(image, size={pre.denoise_size})")
+    if pre.smooth_sigma:
+        s.use("smooth")
+        s.add(f"    image = smooth(image, sigma={pre.smooth_sigma:g}, spacing=spacing)")
+
+
+def _projection_check(s: _Script, plan: AnalysisPlan, frame: int) -> None:
+    """After a 2-D segmentation of a projected stack: count the objects the projection merged (parts at
+    different depths, or one thing at different x/y in different planes); :mod:`verify` reads the two
+    summaries (:data:`PROJECTION_CHECKS`)."""
+    inp, seg = plan.inputs, plan.segmentation
+    if inp.z == "3d" or seg is None or plan.meta.z < 2:
+        return
+    s.use("projection_check")
+    s.add("", "", "def prepare_plane(image):", '    """One plane, preprocessed as the projection was."""')
+    _preprocess(s, plan)
+    s.add("    return image", "",
+          f"planes = pick_channel(data, {inp.channel}, time={frame})"
+          + (f"[{inp.z_start}:{inp.z_stop + 1}]" if inp.z == "range" else ""),
+          "stacked, spread = projection_check(np.stack([prepare_plane(plane) for plane in planes]), labels, "
+          f"{seg.method!r}, " + (f"value={seg.threshold:g}, " if seg.method == "manual" else "")
+          + f"min_size={seg.min_size_px})  # did the projection merge objects?",
+          f"summary[{PROJECTION_CHECKS[0]!r}] = (stacked, 'objects')",
+          f"summary[{PROJECTION_CHECKS[1]!r}] = (spread, 'objects')")
 
 
 def _summaries(s: _Script, m: Measurement, column: str, base: str, unit: str) -> None:
@@ -265,7 +299,8 @@ def _measure(s: _Script, plan: AnalysisPlan, frame: int) -> None:
                   f"summary['positive_percent'] = (100.0 * float(table['positive_{c}'].mean()) "
                   "if len(table) else 0.0, '%')",
                   f"summary['negative_count'] = (int((~table['positive_{c}']).sum()), 'objects')",
-                  "summary['negative_percent'] = (100.0 - summary['positive_percent'][0] if len(table) else 0.0, '%')")
+                  "summary['negative_percent'] = (100.0 - summary['positive_percent'][0] if len(table) else 0.0, '%')",
+                  f"summary[{MARKER_THRESHOLD!r}] = (marker_threshold, '')  # positive: the object's mean is above it")
 
 
 def _figure(s: _Script, plan: AnalysisPlan, has_labels: bool) -> None:

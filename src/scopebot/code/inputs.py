@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
 from pathlib import Path
 
-from scopebot.code.blocks.io import read_metadata
+import yaml
+
+from scopebot.code.blocks.io import canonical_axes, read_metadata
 from scopebot.code.plan import AnalysisPlan, ImageMeta
 from scopebot.code.scenes import Scene, make_scene, write_scene
 from scopebot.errors import ConfigurationError
@@ -17,11 +21,45 @@ def image_meta(path: Path) -> ImageMeta:
     except Exception as exc:  # noqa: BLE001 - a broken file is the user's to fix
         raise ConfigurationError(f"cannot read the image metadata of {path.name}: {exc}",
                                  hint="check that the file is a valid TIFF/OME-TIFF or PNG") from exc
-    axes = raw["axes"].upper().replace("S", "C")
-    sizes = dict(zip(axes, raw["shape"], strict=False))
-    return ImageMeta(axes=raw["axes"], channels=sizes.get("C", 1), z=sizes.get("Z", sizes.get("Q", 1)),
+    sizes = dict(zip(canonical_axes(raw["axes"]), raw["shape"], strict=False))  # as the script will read them
+    return ImageMeta(axes=raw["axes"], channels=sizes.get("C", 1), z=sizes.get("Z", 1),
                      t=sizes.get("T", 1), pixel_size_um=raw["pixel_size_um"], z_step_um=raw["z_step_um"],
                      time_step_s=raw["time_step_s"], channel_names=raw.get("channel_names", []))
+
+
+AXES_WORDS = Path(__file__).with_name("axes_words_v1.yaml")
+
+
+@lru_cache(maxsize=1)
+def _axes_words() -> dict[str, tuple[str, ...]]:
+    data = yaml.safe_load(AXES_WORDS.read_text(encoding="utf-8"))
+    return {"T": tuple(data["time"]), "Z": tuple(data["z"])}
+
+
+def unnamed_axis(meta: ImageMeta) -> str | None:
+    """The letter of an axis the file does not name (tifffile 'Q', 'I', ...) that is read as z, else None."""
+    axes = meta.axes.upper()
+    for letter, read_as in zip(axes, canonical_axes(axes), strict=True):
+        if letter not in "TCZYXS" and read_as == "Z":
+            return letter
+    return None
+
+
+def planes_named(request: str) -> set[str]:
+    """What the request says the planes are: 'T' (time-lapse words), 'Z' (z-stack words), both or neither
+    (phrases of ``axes_words_v1.yaml``, as whole words)."""
+    text = " " + re.sub(r"[^\w/^µ-]+", " ", request.lower()) + " "
+    return {axis for axis, phrases in _axes_words().items() if any(f" {p} " in text for p in phrases)}
+
+
+def read_unnamed_as_time(meta: ImageMeta) -> ImageMeta:
+    """``meta`` with the file's unnamed axis (read as z) read as time points instead; the script is told
+    through ``stated`` ('axes')."""
+    letter = unnamed_axis(meta)
+    if letter is None or "T" in meta.axes.upper():
+        return meta
+    axes = meta.axes.replace(letter, "T", 1)
+    return meta.model_copy(update={"axes": axes, "t": meta.z, "z": 1, "stated": [*meta.stated, "axes"]})
 
 
 def scene_for(plan: AnalysisPlan) -> tuple[str, dict[str, object]]:

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from scopebot.code.blocks.report import RESULT_FILE, RESULT_PREFIX
+from scopebot.code.compile import PROJECTION_CHECKS
 from scopebot.code.plan import AnalysisPlan, Promise
 
 
@@ -116,3 +117,40 @@ def check_promises(promises: list[Promise], stdout: str, figures: list[str],
 def check_result(plan: AnalysisPlan, stdout: str, figures: list[str], files: list[str] | None = None) -> ResultCheck:
     """:func:`check_promises` with the plan's promises."""
     return check_promises(plan.promised(), stdout, figures, files, nothing_found_hint(plan))
+
+
+#: Measurements a projection makes wrong when it merged objects lying at different depths (all per-object ones).
+STACKED_AFFECTS = frozenset({"count", "size", "intensity", "shape", "skeleton_length", "nn_distance",
+                             "object_distance", "positivity", "objects_inside"})
+#: Measurements a projection makes wrong when it spread one object over different x/y (its area and shape).
+SPREAD_AFFECTS = frozenset({"size", "shape", "coverage", "skeleton_length"})
+
+
+def projection_counts(summary: dict[str, dict[str, Any]]) -> tuple[int, int]:
+    """(stacked, spread): the projected objects the script's projection check found merged (0, 0 without it)."""
+    out = []
+    for name in PROJECTION_CHECKS:
+        value = (summary.get(name) or {}).get("value")
+        out.append(int(value) if _finite(value) else 0)
+    return out[0], out[1]
+
+
+def projection_problems(plan: AnalysisPlan, summary: dict[str, dict[str, Any]]) -> list[str]:
+    """Why a projected plan's numbers are not the answer: the projection merged objects lying at different
+    depths (a count or per-object value of the projection is wrong), or spread one object over different
+    x/y in different planes (its area or shape in the projection is not the object's). [] when neither."""
+    if plan.is_3d:
+        return []
+    stacked, spread = projection_counts(summary)
+    kinds = plan.kinds()
+    how = {"max": "max", "mean": "mean", "sum": "sum", "range": "max"}[plan.inputs.z]
+    out = []
+    if stacked and kinds & STACKED_AFFECTS:
+        out.append(f"the {how} projection merged {stacked} object(s) lying at different depths of the stack into one "
+                   "each, so the numbers of the projection are not those of the objects: ask for it in 3-D "
+                   "(e.g. 'count in 3D', 'volume in um3')")
+    if spread and kinds & SPREAD_AFFECTS:
+        out.append(f"{spread} object(s) lie at different x/y positions in different planes, so their area and shape "
+                   "in the projection are not theirs: if the planes are time points, say 'time-lapse' and which "
+                   "frame; for a z-stack, ask for the volume in 3-D")
+    return out

@@ -61,15 +61,22 @@ def read_metadata(path):
     return meta
 
 
-def to_tczyx(data, axes):
-    """Reorder an array with tifffile axes (e.g. 'ZCYX', 'TYX', 'YXS') to 5-D TCZYX."""
-    data = np.asarray(data)
+def canonical_axes(axes):
+    """tifffile axes in TCZYX letters: samples (S) are channels; an axis the file does not name (Q, I, ...)
+    is read as Z, or as T when Z is taken."""
     axes = axes.upper().replace("S", "C")
     mapped = []
-    for ax in axes:  # unknown axes (Q, I, ...) become Z, or T when Z is taken
+    for ax in axes:
         if ax not in "TCZYX":
             ax = "Z" if "Z" not in axes and "Z" not in mapped else "T"
         mapped.append(ax)
+    return "".join(mapped)
+
+
+def to_tczyx(data, axes):
+    """Reorder an array with tifffile axes (e.g. 'ZCYX', 'TYX', 'YXS') to 5-D TCZYX."""
+    data = np.asarray(data)
+    mapped = list(canonical_axes(axes))
     for ax in "TCZYX":
         if ax not in mapped:
             data = data[np.newaxis]
@@ -77,11 +84,16 @@ def to_tczyx(data, axes):
     return np.transpose(data, [mapped.index(ax) for ax in "TCZYX"])
 
 
-def load_image(path):
-    """Pixels as a TCZYX array and the metadata dict of :func:`read_metadata`."""
+def load_image(path, axes=None):
+    """Pixels as a TCZYX array and the metadata dict of :func:`read_metadata`.
+
+    ``axes`` overrides the file's axes (e.g. 'TYX' for a plain TIFF whose unnamed planes are time points).
+    """
     from pathlib import Path
 
     meta = read_metadata(path)
+    if axes is not None:
+        meta["axes"] = axes
     if Path(str(path)).suffix.lower() in (".tif", ".tiff", ".btf"):
         import tifffile
 
