@@ -44,3 +44,21 @@ def test_learned_router_meets_the_accuracy_target(tmp_path: Path, minilm_router:
 def test_image_and_quantity_turns_go_to_code(minilm_router: Router) -> None:
     for text in ("how many nuclei are in this one?", "what fraction of the area is covered by the green signal"):
         assert minilm_router.route(text, has_image=True).label == "code"
+
+
+def test_how_to_questions_without_an_image_get_an_answer_not_a_demo_run(minilm_router: Router) -> None:
+    """Tryout round 17: how-to questions about an analysis step were sent to code and run on a demo image."""
+    for text in ("How do I separate touching nuclei before counting them?",
+                 "My nuclei are touching each other a lot in DAPI images from a widefield scope. How do I separate "
+                 "them so I can count them properly?",
+                 "How can I measure the intensity of GFP in nuclei?"):
+        route = minilm_router.route(text)
+        assert route.label == "question", (text, route.reasons)
+
+
+def test_a_method_follow_up_after_an_answer_stays_a_question(minilm_router: Router) -> None:
+    from scopebot.agent.router import RouteContext
+
+    context = RouteContext(history=[("How do I separate touching nuclei before counting them?", "question")])
+    route = minilm_router.route("Does that also work in 3D?", context)
+    assert route.label == "question" and route.inherited, route.reasons

@@ -184,3 +184,20 @@ def test_subject_and_topic_requests() -> None:
     assert subject_words("Which software would you recommend for it?") == ""
     req = resolve_tool_from_topic("Is there a napari version for 3D?", "How do I denoise low-light images?")
     assert (req.request, req.dims) == ("denoise low-light images napari version", "3d")
+
+
+# --- routing a message whose question points at its context sentence ---------------------------------------
+def test_the_router_reads_the_whole_message_when_the_asked_part_points_at_its_context() -> None:
+    from test_agent_fakes import small_router
+
+    from scopebot.agent.router import leans_on_context
+
+    assert leans_on_context("How do I separate them so I can count them properly?")
+    assert not leans_on_context("How do I denoise the stacks?")
+    router = small_router()
+    leaning = router.route("My nuclei are touching each other a lot in DAPI images from a widefield scope. "
+                           "How do I separate them so I can count them properly?")
+    assert not any(r.startswith("routed on what is asked") for r in leaning.reasons)  # "them" needs the scene
+    scene = router.route("I have a confocal stack of organoids from our facility. What is a good way to segment "
+                         "nuclei in 3D?")
+    assert any(r.startswith("routed on what is asked") for r in scene.reasons)

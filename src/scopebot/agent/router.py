@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import yaml
 
-from scopebot.agent.cues import asks_quantity, cue_scores, is_follow_up, names_method
+from scopebot.agent.cues import ANAPHORA, asks_quantity, cue_scores, domain_hits, is_follow_up, names_method
 from scopebot.agent.models import ROUTES, Route
 from scopebot.errors import ConfigurationError
 from scopebot.index.embeddings import Embedder
@@ -93,6 +93,12 @@ def load_examples(path: Path | None = None) -> list[Example]:
     return out
 
 
+def leans_on_context(asked: str) -> bool:
+    """Whether the asked part of a message needs its context sentences to be understood: it points at them
+    ("how do I separate *them*?") or names nothing of imaging at all."""
+    return bool(ANAPHORA.search(asked)) or domain_hits(asked) == 0
+
+
 def decide(probs: dict[str, float], text: str, *, has_image: bool = False) -> tuple[str, list[str], list[str]]:
     """The route, the runner-up routes served as well, and why, from calibrated probabilities."""
     ranked = sorted(probs.items(), key=lambda kv: kv[1], reverse=True)
@@ -148,6 +154,8 @@ class Router:
 
         full = text
         text = split_focus(text).asked  # "We image X. Which threshold ...?": the route is what the message asks
+        if text != full and leans_on_context(text):
+            text = full  # "My nuclei touch. How do I separate them?": the asked part alone has lost its topic
         image_now = has_image or ctx.has_image
         last = ctx.last_route
         cues = cue_features(text, has_image=image_now, last_route=last, has_code_result=ctx.has_code_result)

@@ -35,7 +35,7 @@ from scopebot.agent.route_data import (
 from scopebot.agent.route_features import CUE_NAMES, FEATURE_VERSION, feature_matrix
 from scopebot.index.embeddings import Embedder
 
-MODEL_VERSION = "router-2"
+MODEL_VERSION = "router-3"
 MODEL_PATH = DATA_DIR / "routing_model.npz"
 TRAINSET_PATH = DATA_DIR / "routing_trainset.jsonl"
 CARD_PATH = DATA_DIR / "routing_model_card.json"
