@@ -14,7 +14,7 @@ NN = "On average, how far is each dot from its nearest neighbour, in µm? One pi
 
 
 @pytest.mark.parametrize("context", [
-    "They were printed on a micropatterned coverslip.",
+    "They were printed on a zorbified coverslip.",
     "The coverslips were printed by our Wexford spotter.",
     "The scale was embedded by the acquisition program.",
 ])
@@ -31,8 +31,8 @@ def test_an_added_description_sentence_gives_the_same_plan_and_is_shown(planner,
 
 
 def test_without_the_context_reading_the_same_request_is_declined(planner) -> None:
-    plan = planner.plan("They were printed on a micropatterned coverslip. " + NN, context=False)
-    assert "micropatterned" in plan.not_understood and plan.not_used == []
+    plan = planner.plan("They were printed on a zorbified coverslip. " + NN, context=False)
+    assert "zorbified" in plan.not_understood and plan.not_used == []
 
 
 @pytest.mark.parametrize("request_", [

@@ -165,3 +165,61 @@ def test_everyday_wording_plans_like_the_canonical_request(planner, request_: st
 ])
 def test_a_region_or_a_grouping_without_its_context_stays_reported(planner, request_: str) -> None:
     assert planner.plan(request_, ImageMeta(z=6, pixel_size_um=0.5)).not_understood
+
+
+# --- times of the sample's history, areas in words, translocations (plan_numbers, planner, translocation.py) -------
+@pytest.mark.parametrize(("sentence", "canonical"), [
+    ("The dish was treated for 4 h at day 3 of the culture. ", ""),
+    ("The nuclei were glurped 48 h after plating. ", ""),
+    ("Quick background: the glurp array was printed last week. ", ""),
+])
+def test_ages_and_durations_in_a_description_are_not_plan_quantities(planner, sentence: str, canonical: str) -> None:
+    plan = planner.plan(sentence + CANON, META)
+    assert plan.not_understood == [], plan.not_understood
+    assert plan_core(plan) == plan_core(planner.plan(CANON, META))
+    assert plan.meta.time_step_s is None
+
+
+def test_hours_after_a_frame_word_are_the_frame_interval(planner) -> None:
+    plan = planner.plan("Track the cells and give their speed in µm/s; one frame every 2 h, pixel 0.5 µm.",
+                        ImageMeta(t=10))
+    assert plan.meta.time_step_s == 7200.0
+
+
+@pytest.mark.parametrize(("words", "px"), [("20 square microns", 80), ("20 square micrometres", 80),
+                                            ("20 µm squared", 80), ("20 px", 20)])
+def test_an_area_written_in_words_is_an_area_in_um2(planner, words: str, px: int) -> None:
+    plan = planner.plan(f"Ignore every object smaller than {words} and count the cells.", META)
+    assert plan.segmentation.min_size_px == px and plan.not_understood == []
+
+
+@pytest.mark.parametrize("request_", [
+    "Nuclei in channel 1; the marker in channel 2 moves into the nucleus after treatment. Give the mean "
+    "channel 2 intensity inside each nucleus.",
+    "Channel 2 is a reporter that goes into the nucleus. Mean intensity of channel 2 inside each nucleus "
+    "(channel 1), please.",
+])
+def test_a_translocation_is_a_description_not_tracking(planner, request_: str) -> None:
+    plan = planner.plan(request_, TWO)
+    assert plan.not_understood == [] and plan.missing == [], (plan.not_understood, plan.missing)
+    assert plan.kinds() == {"intensity"} and plan.inputs.time != "all"
+
+
+@pytest.mark.parametrize("request_", [
+    "The vesicles move into the cilium; track them and give their speed.",  # tracking asked
+    "Count the cells that move into the wound.",  # no compartment, nothing else measured
+    "How fast do the spots move towards the nucleus?",
+])
+def test_motion_that_is_the_request_stays_tracking(planner, request_: str) -> None:
+    plan = planner.plan(request_, TWO)
+    assert "tracking" in plan.kinds() or plan.not_understood, plan.understood
+
+
+@pytest.mark.parametrize("preamble", ["Quick background: the slides are old. ", "Some background first: we use glass. "])
+def test_background_as_context_for_the_reader_is_no_background_correction(planner, preamble: str) -> None:
+    plan = planner.plan(preamble + CANON, META)
+    assert plan.preprocessing.background is False and plan.not_understood == [], plan.understood
+
+
+def test_a_background_step_after_a_colon_is_still_a_correction(planner) -> None:
+    assert planner.plan("Subtract the background first, then " + CANON.lower(), META).preprocessing.background

@@ -39,9 +39,9 @@ if TYPE_CHECKING:
     from scopebot.code.plan import AnalysisPlan, ImageMeta
     from scopebot.code.planner import Parse, Planner, Vocabulary
 
-SENTENCE_BREAKS = frozenset({".", "?", "!", ";"})
+SENTENCE_BREAKS = frozenset({".", "?", "!", ";", ":"})  # "Quick background: ..." is a unit of its own
 #: ``Token.used`` values that carry no plan meaning (everything else is a plan role)
-NEUTRAL = frozenset({"filler", "magnification", "duration"})
+NEUTRAL = frozenset({"filler", "magnification", "duration", "translocation"})
 #: words that make a sentence a request to the assistant rather than a description
 REQUEST_MARKERS = frozenset({"?", "you", "u", "please", "pls", "want", "wants", "need", "needs", "like", "wish"})
 #: focus words: a sentence with one restricts what is measured ("I'm only interested in mitoses")

@@ -344,8 +344,9 @@ class _Normaliser:
                 i += n
                 continue
             dye = self._dye(words, i)
-            if self._is_number(word) and i + 1 < len(words) and words[i + 1] in self.lex.sample_units:
-                self._emit(["-".join(words[i:i + 2])], " ".join(words[i:i + 2]), "sample", typed=True)  # "3 dpf"
+            if (self._is_number(word) and i + 1 < len(words) and words[i + 1] in self.lex.sample_units) or (
+                    word in self.lex.sample_units and i + 1 < len(words) and NUMBER_RE.fullmatch(words[i + 1])):
+                self._emit(["-".join(words[i:i + 2])], " ".join(words[i:i + 2]), "sample", typed=True)  # "3 dpf", "day 3"
                 i += 2
                 continue
             if i > 0 and self._is_number(words[i - 1]) and word in self.lex.units:

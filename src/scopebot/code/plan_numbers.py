@@ -30,6 +30,8 @@ _CONTEXT_DIMS = {
 #: Words before a time with no frame or interval word that make it a duration or a moment ("treated for 30 min",
 #: "fixed after 2 h"), never the time between frames.
 DURATION_WORDS = frozenset({"for", "after", "during", "over", "within", "since", "before", "lasting", "took"})
+#: words after a time that make it how long ago something happened ("fixed 48 h after plating", "2 h post infection")
+HISTORY_AFTER = frozenset({"after", "post", "later", "ago", "before", "old", "of", "into"})
 #: Calibration and parameter words: each gives its meaning to one number (the nearest).
 _EXCLUSIVE = {"pixelsize", "pixel", "zstep", "timestep", "radius", "radius_word", "sigma", "kernel"}
 
@@ -83,12 +85,14 @@ def numbers(plan: AnalysisPlan, parse: Parse, clause: list[int], contexts: list[
             stated.append("z_step_um")
         elif q.dim == "length" and in_voxel and q.axis is None:
             z_numbers.append(q.value)
-        elif q.dim == "time" and ctx is None and q.pos > 0 and toks[q.pos - 1].text in DURATION_WORDS:
+        elif q.dim == "time" and ctx is None and ((q.pos > 0 and toks[q.pos - 1].text in DURATION_WORDS) or (
+                q.end + 1 < len(toks) and toks[q.end + 1].text in HISTORY_AFTER)):  # "48 h after plating"
             toks[q.pos].used = "duration"  # "treated for 30 min", "after 2 h": how long, not the frame interval
             for t in toks[q.pos + 1:q.end + 1]:
                 t.used = "duration"
-            plan.understood.append(f"{label} after '{toks[q.pos - 1].text}' -> a duration, not the frame interval "
-                                   "(not used)")
+            where = f"after '{toks[q.pos - 1].text}'" if q.pos > 0 and toks[q.pos - 1].text in DURATION_WORDS else \
+                f"before '{toks[q.end + 1].text}'"
+            plan.understood.append(f"{label} {where} -> a duration, not the frame interval (not used)")
             continue
         elif q.dim == "time_per_frame" or (q.dim == "time" and ctx in ("timestep", "frame", None)):
             plan.meta.time_step_s = q.value

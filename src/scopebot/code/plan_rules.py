@@ -222,6 +222,8 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
         elif need and need not in plan.kinds():
             plan.not_understood.append(f"{phrase_of(parse, pos)} (only with {need} in this plan)")
     plan.understood += [f"'{typed}' -> read as '{word}' (spelling)" for typed, word in parse.corrections]
+    plan.understood += [f"'{t.text}' -> where a molecule moves in the cell (a description, not tracking)"
+                        for t in parse.tokens if t.used == "translocation"]
     restated_statistics(plan, parse, vocab)
     plan.not_understood = [t.text for t in parse.tokens if not t.used] + plan.not_understood
     used = {plan.inputs.channel} | {m.channel for m in plan.measurements if m.channel is not None}

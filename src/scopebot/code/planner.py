@@ -18,16 +18,21 @@ from typing import Any
 import yaml
 
 from scopebot.answer.text import STOPWORDS, stem
+from scopebot.code.channel_mentions import read_channels
 from scopebot.code.normalise import CLAUSE_BREAKS, normalise, notes
 from scopebot.code.plan import AnalysisPlan, ImageMeta
-from scopebot.code.plan_quantities import Quantity, frame_ordinals, number, read_quantities
+from scopebot.code.plan_quantities import Quantity, frame_ordinals, read_quantities
 from scopebot.code.spelling import correct, vocabulary_words
 from scopebot.code.stains import resolve_stains
+from scopebot.code.translocation import translocations
 
 VOCABULARY_PATH = Path(__file__).with_name("vocabulary_v1.yaml")
 #: words start with any letter ("Müller" is one word, not "m" + "ller")
 _TOKEN_RE = re.compile(r"[23]-?d\b|\d+(?:st|nd|rd|th)\b|\d+(?:\.\d+)?|[^\W\d_](?:[^\W_]|['\-])*|[%/,;:.?!()x=]")
-_UNIT_NORM = [(re.compile(r"\b(?:µm|um|microns?)\s*(?:\^|\*\*)?\s*([23²³])(?!\d|\.\d)"), r"um\1"),
+_MICRONS = r"(?:µm|um|microns?|micrometres?|micrometers?)"
+_UNIT_NORM = [(re.compile(r"\b(?:square|sq\.?)\s+" + _MICRONS + r"\b|\b" + _MICRONS + r"\s+squared\b"), "um2"),
+              (re.compile(r"\bcubic\s+" + _MICRONS + r"\b|\b" + _MICRONS + r"\s+cubed\b"), "um3"),  # after a number too
+              (re.compile(r"\b(?:µm|um|microns?)\s*(?:\^|\*\*)?\s*([23²³])(?!\d|\.\d)"), r"um\1"),
               (re.compile(r"(\w)'s\b"), r"\1"),  # possessives: "blob's" -> "blob", "pearson's" -> "pearson"
               (re.compile(r"\b(?:px|pixels?)\s*(?:\^|\*\*)\s*2"), "px2"),
               (re.compile(r"(\d)(µm|um|nm|px|ms|s|min)\b"), r"\1 \2"),
@@ -37,10 +42,6 @@ _UNIT_NORM = [(re.compile(r"\b(?:µm|um|microns?)\s*(?:\^|\*\*)?\s*([23²³])(?!
 #: Particles of phrasal verbs and the pronouns that may stand between verb and particle.
 _PARTICLES = {"out", "away", "apart", "off"}
 _PRONOUNS = {"them", "those", "these", "it", "they", "all", "the", "such", "ones"}
-#: Nouns for the data itself: after "2-channel" they make the number a count of channels.
-_DATA_NOUNS = {"image", "images", "stack", "stacks", "file", "files", "tiff", "tif", "movie", "data", "dataset",
-               "acquisition", "recording", "picture", "experiment", "confocal", "widefield", "z-stack", "timelapse",
-               "time-lapse", "series", "overlay", "composite"}
 
 
 @dataclass
@@ -326,49 +327,6 @@ class Planner:
             else:
                 i += 1
 
-    def _channels(self, parse: Parse) -> None:
-        toks = parse.tokens
-        words = self.vocab.channel_words
-        for i, tok in enumerate(toks):
-            text = tok.text
-            count = text in self.vocab.cardinals or (number(text) is not None and "." not in text and not (
-                i > 0 and toks[i - 1].text.rstrip("s") in words))
-            plural = i + 1 < len(toks) and toks[i + 1].text in ("channels", "chans", "colours", "colors")
-            singular = i + 2 < len(toks) and toks[i + 1].text in ("channel", "colour", "color") and \
-                toks[i + 2].text in _DATA_NOUNS  # "a 2-channel image" (not "nuclei in 1 channel")
-            if count and (plural or singular):
-                tok.used = toks[i + 1].used = "filler"  # "two channels", "a 2-channel image": a count
-            elif text in self.vocab.ordinals and i + 1 < len(toks) and toks[i + 1].text.rstrip("s") in words:
-                parse.channels.append((i, self.vocab.ordinals[text] - 1))
-                tok.used = toks[i + 1].used = "channel"
-            elif text.rstrip("s") in words and i + 3 < len(toks) and toks[i + 1].text == "(" and \
-                    toks[i + 3].text == ")" and (number(toks[i + 2].text) or 0) >= 1 and \
-                    float(toks[i + 2].text).is_integer():  # "the DAPI channel (1)"
-                parse.channels.append((i, int(float(toks[i + 2].text)) - 1))
-                for t in toks[i:i + 4]:
-                    t.used = "channel"
-            elif text.rstrip("s") in words and i + 1 < len(toks):
-                nxt = toks[i + 1].text
-                num = number(nxt) if number(nxt) is not None else (self.vocab.ordinals.get(nxt)
-                                                                     or self.vocab.cardinals.get(nxt))
-                if num is not None and float(num).is_integer() and num >= 1:
-                    parse.channels.append((i, int(num) - 1))
-                    tok.used = toks[i + 1].used = "channel"
-                    if i + 3 < len(toks) and toks[i + 2].text in ("and", ",", "&", "vs", "versus") and \
-                            number(toks[i + 3].text) is not None:  # "channels 1 and 2"
-                        parse.channels.append((i, int(float(toks[i + 3].text)) - 1))  # one phrase, one role
-                        toks[i + 2].used = toks[i + 3].used = "channel"
-            elif re.fullmatch(r"(?:c|ch)(\d)", text):
-                parse.channels.append((i, int(text.lstrip("ch")) - 1))
-                tok.used = "channel"
-        if parse.channels:  # "nuclei from the first", "partners in the second": the channel word left out
-            for i, tok in enumerate(toks):
-                if not tok.used and tok.text in self.vocab.ordinals and i > 0 and toks[i - 1].text == "the" and (
-                        i + 1 == len(toks) or toks[i + 1].text in CLAUSE_BREAKS):
-                    parse.channels.append((i, self.vocab.ordinals[tok.text] - 1))
-                    tok.used = "channel"
-            parse.channels.sort()
-
     # --- main ------------------------------------------------------------------------------------
     def _split_unknown_compounds(self, toks: list[Token]) -> list[Token]:
         """'salt-and-pepper' -> 'salt and pepper' unless the vocabulary knows the hyphenated word."""
@@ -385,11 +343,12 @@ class Planner:
         toks = self._split_unknown_compounds(normalise(request, self.vocab))  # shorthand, synonyms, the sample
         toks = frame_ordinals(toks, self.vocab, meta)
         parse = Parse(tokens=toks)
-        self._channels(parse)
+        read_channels(parse, self.vocab)
         resolve_stains(parse, self.vocab, meta)
         read_quantities(self.vocab, parse)
         parse.corrections = correct(toks, self.vocab, self._words)
         self._phrases(parse)
+        translocations(parse, self.vocab)  # "p65 moves into the nucleus": a description, not tracking
         for i, tok in enumerate(toks):
             if not tok.used and tok.text in self.vocab.negations:
                 tok.used = "negation"  # never a filler: assemble decides what it negates
