@@ -137,7 +137,9 @@ def compile_plan(plan: AnalysisPlan) -> str:
         else:
             s.add("summary['mean_speed'] = (float(moving['speed_px_per_frame'].mean()), 'px/frame')")
         s.add("summary['mean_path_length'] = " + ("(float(moving['path_length_um'].mean()), 'um')" if phys
-                                                   else "(float(moving['path_length_px'].mean()), 'px')"))
+                                                   else "(float(moving['path_length_px'].mean()), 'px')"),
+              "summary['mean_step_length'] = (float(moving['speed_px_per_frame'].mean())"
+              + (" * pixel_size, 'um')  # per frame" if phys else ", 'px')  # per frame"))
         m = next(m for m in plan.measurements if m.kind == "tracking")
         _summaries(s, m, "moving['path_length_um']" if phys else "moving['path_length_px']", "path_length",
                    "um" if phys else "px")
@@ -249,7 +251,10 @@ def _measure(s: _Script, plan: AnalysisPlan, frame: int) -> None:
             s.use("shape_table")
             s.add("import pandas as pd", "shape = shape_table(labels if labels.ndim == 2 else labels.max(axis=0)"
                   + (", pixel_size)" if phys and not plan.is_3d else ")"),
-                  "table = pd.concat([table, shape.reset_index(drop=True)], axis=1)")
+                  "table = pd.concat([table, shape.reset_index(drop=True)], axis=1)",
+                  "for name in shape.columns:  # the mean of each, under the column's name ('the average diameter')",
+                  "    unit = name.rsplit('_', 1)[1] if name.endswith(('_um', '_px')) else ''",
+                  "    summary[name] = (float(table[name].mean()) if len(table) else float('nan'), unit)")
         elif m.kind == "skeleton_length":
             s.use("skeleton_lengths")
             s.add(f"table['skeleton_length_{unit_len}'] = skeleton_lengths("

@@ -165,6 +165,7 @@ class AnalysisPlan(BaseModel):
                 unit = "um" if phys and not self.is_3d else "px"
                 out += [Promise(name=f"{n}_{unit}", unit=unit, where="column")
                         for n in ("perimeter", "major_axis", "minor_axis", "equivalent_diameter")]
+                out += [Promise(name=p.name, unit=p.unit) for p in out[-8:]]  # the mean of each ("average diameter")
             elif m.kind == "skeleton_length":
                 unit = "um" if phys else "px"
                 out += [Promise(name=f"skeleton_length_{unit}", unit=unit, where="column"),
@@ -192,7 +193,8 @@ class AnalysisPlan(BaseModel):
             elif m.kind == "tracking":
                 speed = self.speed_unit()
                 out += [Promise(name="tracks", unit="tracks"), Promise(name="mean_speed", unit=speed),
-                        Promise(name="mean_path_length", unit="um" if phys else "px")]
+                        Promise(name="mean_path_length", unit="um" if phys else "px"),
+                        Promise(name="mean_step_length", unit="um" if phys else "px")]  # per frame
                 out += [Promise(name=f"{SUMMARY_PREFIX[st]}_path_length", unit="um" if phys else "px")
                         for st in m.summaries]
         if self.outputs.per_frame:
