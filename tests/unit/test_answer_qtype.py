@@ -46,3 +46,18 @@ def test_compare_that_opens_a_clause_compares_nothing() -> None:
     assert comparison_sides("What should the loss compare when I train a network to denoise, and which are used?") \
         == ([], "")
     assert comparison_sides("Compare Otsu with Li thresholding for faint cells.")[0] == ["Otsu", "Li thresholding"]
+
+
+@pytest.mark.parametrize("question", [
+    "Can I compare intensities between images taken on different days with different laser settings?",
+    "Should I compare cells between the two conditions with a t-test?",
+])
+def test_a_yes_no_question_about_comparing_is_not_an_a_or_b_choice(question: str) -> None:
+    # "between X with Y" names no two sides: the answer must not be laid out as "X: not found / Y: not found"
+    assert classify(question).kind != "comparison"
+
+
+def test_between_and_compare_still_name_two_sides() -> None:
+    assert classify("What is the difference between Noise2Noise and Noise2Void?").sides == ["Noise2Noise",
+                                                                                             "Noise2Void"]
+    assert classify("Compare StarDist to Cellpose for nuclei.").sides == ["StarDist", "Cellpose"]

@@ -22,8 +22,11 @@ from scopebot.answer.text import stem
 QuestionKind = Literal["definition", "howto", "comparison", "which_tool", "compute", "conceptual"]
 DATA_PATH = Path(__file__).resolve().parent.parent / "data" / "question_types.yaml"
 _SPLIT_RE = re.compile(r"\s+(?:or|vs\.?|versus|and)\s+", re.IGNORECASE)
-_BETWEEN_RE = re.compile(r"(?:between|compare|compared?)\s+(.+?)\s+(?:and|with|to|vs\.?|versus)\s+(.+?)(?:[?.!,]|$)",
-                         re.IGNORECASE)
+#: "between A and B" names both sides with "and" only ("between images taken on different days with
+#: different laser settings" compares nothing named); "compare A with/to/and B" when no "between" follows
+_BETWEEN_RE = re.compile(r"\bbetween\s+(.+?)\s+and\s+(.+?)(?:[?.!,]|$)", re.IGNORECASE)
+_COMPARE_RE = re.compile(r"\bcompared?\s+((?:(?!\bbetween\b)[^?.!,])+?)\s+(?:and|with|to|vs\.?|versus)\s+(.+?)"
+                         r"(?:[?.!,]|$)", re.IGNORECASE)
 _DIFFER_RE = re.compile(r"(?:how|in what ways?|where)\s+(?:do|does|did|are|is)\s+(.+?)\s+and\s+(.+?)\s+"
                         r"(?:differ|compare)\b", re.IGNORECASE)
 _OR_RE = re.compile(r"([\w\-+.]+(?:\s[\w\-+.]+){0,3})\s+(?:or|vs\.?|versus)\s+([\w\-+.]+(?:\s[\w\-+.]+){0,3})",
@@ -90,7 +93,7 @@ def _clean_side(side: str, stop: set[str], *, from_end: bool) -> str:
 def comparison_sides(question: str) -> tuple[list[str], str]:
     """The compared sides and the remaining topic words, or ``([], "")``."""
     stop = set(cue_data()["side_stopwords"])
-    m = _BETWEEN_RE.search(question) or _DIFFER_RE.search(question)
+    m = _BETWEEN_RE.search(question) or _COMPARE_RE.search(question) or _DIFFER_RE.search(question)
     if m and m.group(1).split()[0].lower() in set(cue_data().get("clause_openers", [])):
         return [], ""  # "compare when I train ..." compares nothing named
     if m:
