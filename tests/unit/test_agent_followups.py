@@ -201,3 +201,21 @@ def test_the_router_reads_the_whole_message_when_the_asked_part_points_at_its_co
     scene = router.route("I have a confocal stack of organoids from our facility. What is a good way to segment "
                          "nuclei in 3D?")
     assert any(r.startswith("routed on what is asked") for r in scene.reasons)
+
+
+class UnsureRouter:
+    """A router that is torn between tool and question (both are served)."""
+
+    def route(self, text: str, context: Any = None, *, force: Any = None, has_image: bool = False) -> Any:
+        from scopebot.agent.models import Route
+
+        return Route(label="tool", confidence=0.5, also=["question"])  # type: ignore[list-item]
+
+
+def test_an_invented_tool_with_question_as_runner_up_is_answered_once() -> None:
+    answerer = NamingAnswerer()
+    answerer.abstain = True
+    assistant, fakes = make_assistant(answerer=answerer, router=UnsureRouter())
+    result = assistant.turn("What is the DeepBlobby3D plugin for napari good for?")
+    assert result.kind == "abstention" and result.extras == {}
+    assert len(answerer.calls) == 1 and fakes["recommender"].calls == []

@@ -152,7 +152,8 @@ class Assistant:
         markdown = payload_markdown(kind, payload)
         extras: dict[str, Any] = {}
         if not route.forced and not (self.tool_loop and route.label in LOOP_ROUTES) \
-                and {"question", "tool"} <= {route.label, *route.also}:
+                and {"question", "tool"} <= {route.label, *route.also} and not (route.label == "tool" and kind != "tools"):
+            # (a tool turn that ended in the answer route's abstention, or a clarification, has nothing to add)
             extras = yield from self._runner_up(text, route, trace)
             markdown += "".join(f"\n\n{payload_markdown(k, v)}" for k, v in extras.items())
         if self._warnings:

@@ -125,7 +125,8 @@ def render_result(console: Any, result: Any) -> None:
     from rich.panel import Panel
     from rich.syntax import Syntax
 
-    colour = {"refusal": "yellow", "abstention": "yellow", "chitchat": "cyan"}.get(result.kind, "green")
+    colour = {"refusal": "yellow", "abstention": "yellow", "clarification": "yellow",
+              "chitchat": "cyan"}.get(result.kind, "green")
     console.print(f"[dim]route:[/] [bold {colour}]{result.route}[/] [dim]({result.confidence:.2f}) · "
                   f"{result.kind} · {result.seconds:.2f}s[/]")
     payload = result.payload
