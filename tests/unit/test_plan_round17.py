@@ -223,3 +223,43 @@ def test_background_as_context_for_the_reader_is_no_background_correction(planne
 
 def test_a_background_step_after_a_colon_is_still_a_correction(planner) -> None:
     assert planner.plan("Subtract the background first, then " + CANON.lower(), META).preprocessing.background
+
+
+# --- channels counted then named by ordinal, counts over the whole image, rates in words ------------------------
+def test_the_first_one_and_the_second_one_after_a_channel_count_are_channels(planner) -> None:
+    plan = planner.plan("My image has two channels, the first one holds the nuclei and the second one my reporter. "
+                        "For every nucleus, the mean intensity of the second channel.", TWO)
+    assert plan.not_understood == [], plan.not_understood
+    assert plan.inputs.channel == 0 and [(m.kind, m.channel) for m in plan.measurements] == [("intensity", 1)]
+
+
+def test_a_count_over_the_whole_image_is_the_plans_count(planner) -> None:
+    plan = planner.plan("How many nuclei are there in the whole image?", META)
+    assert plan.not_understood == [] and plan.kinds() == {"count"}
+    assert planner.plan("Give the mean intensity over the whole image and count the nuclei.", META).not_understood
+
+
+def test_one_frame_every_minute_is_the_frame_interval(planner) -> None:
+    plan = planner.plan("Track the cell, one frame every minute, 0.5 µm per pixel: its speed in µm per minute?",
+                        ImageMeta(t=8))
+    assert plan.meta.time_step_s == 60.0 and plan.missing == [], plan.missing
+
+
+@pytest.mark.parametrize("request_", [
+    "We culture astrocytes and stain them for GFAP. Count the nuclei.",
+    "This is a z-stack through an organoid. Count the nuclei in 3D.",
+])
+def test_what_we_culture_or_a_stack_goes_through_is_the_sample(planner, request_: str) -> None:
+    plan = planner.plan(request_, ImageMeta(z=6, pixel_size_um=0.5, z_step_um=1.0))
+    assert not any("two kinds" in w for w in plan.not_understood), plan.not_understood
+
+
+def test_objects_said_to_be_well_separated_are_not_split(planner) -> None:
+    plan = planner.plan("The fibres are well separated. Give the skeleton length of each fibre in pixels.", META)
+    assert plan.not_understood == [] and plan.segmentation.split_touching is False
+
+
+def test_a_split_before_skeleton_lengths_is_reported(planner) -> None:
+    # found by dev v42 (d42-19): a seeded watershed cut the dendrites into 51 pieces, and the run claimed ok
+    plan = planner.plan("Separate the touching fibres and give the skeleton length of each fibre in pixels.", META)
+    assert any("skeleton lengths" in w for w in plan.not_understood), plan.not_understood

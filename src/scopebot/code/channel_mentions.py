@@ -57,10 +57,15 @@ def read_channels(parse: Parse, vocab: Vocabulary) -> None:
         elif re.fullmatch(r"(?:c|ch)(\d)", text):
             parse.channels.append((i, int(text.lstrip("ch")) - 1))
             tok.used = "channel"
+    counted = any((t.text in vocab.cardinals or t.text.isdigit()) and toks[k + 1].text.rstrip("s") in (
+        "channel", "colour", "color") for k, t in enumerate(toks[:-1]))  # "an image with two channels"
     if parse.channels:  # "nuclei from the first", "partners in the second": the channel word left out
         for i, tok in enumerate(toks):
+            one = counted and i + 1 < len(toks) and toks[i + 1].text == "one"  # "two channels, the first one ..."
             if not tok.used and tok.text in vocab.ordinals and i > 0 and toks[i - 1].text == "the" and (
-                    i + 1 == len(toks) or toks[i + 1].text in CLAUSE_BREAKS):
+                    i + 1 == len(toks) or toks[i + 1].text in CLAUSE_BREAKS or one):
                 parse.channels.append((i, vocab.ordinals[tok.text] - 1))
                 tok.used = "channel"
+                if one:
+                    toks[i + 1].used = "channel"
         parse.channels.sort()

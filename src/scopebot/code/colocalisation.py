@@ -1,4 +1,4 @@
-"""Colocalisation requests: the two channels it compares and the whole image it is measured over.
+"""Colocalisation requests: the two channels it compares and the whole image it (or a count) is measured over.
 
 The plan's colocalisation (Pearson's r, Manders' M1/M2) compares two channels over the whole image. Two readings
 follow from that, both structural:
@@ -8,7 +8,9 @@ follow from that, both structural:
   TOM20 in channel 2"), they are the two channels compared, in the order named (the first is M1's). A channel
   with a role of its own keeps it.
 - **its scope**: "over the whole image / field" restates where the plan measures it, so it is a note, not a
-  report ("the whole image" next to any other measurement stays reported: those are measured in objects).
+  report. The same holds for a count ("how many foci are there in the whole image": the plan counts the whole
+  image) when the phrase's clause measures nothing else; next to any other measurement ("the mean intensity of
+  the whole image") it stays reported: those are measured in objects.
 """
 
 from __future__ import annotations
@@ -41,14 +43,19 @@ def compared_channels(parse: Parse, kinds: dict[str, int], mentions: list[tuple[
 def whole_image_scope(plan: AnalysisPlan, parse: Parse, vocab: Vocabulary) -> None:
     """'Pearson over the whole field': when colocalisation is the plan's only measurement, a whole-image phrase
     (a concept with ``scope: image`` in the vocabulary) is where it is measured: a note instead of a report."""
-    if not only_colocalisation(plan.kinds()):
-        return
-    from scopebot.code.plan_words import phrase_of
+    from scopebot.code.plan_words import clause_numbers, phrase_of
 
+    clause = clause_numbers(parse)
     for pos, idx in parse.concepts:
         if vocab.concepts[idx].get("scope") != "image":
             continue
+        measures = {vocab.concepts[i].get("measure") for p, i in parse.concepts if clause[p] == clause[pos]} - {None}
         entry = f"{phrase_of(parse, pos)} (not in the plan)"
-        if entry in plan.not_understood:
+        if entry not in plan.not_understood:
+            continue
+        if only_colocalisation(plan.kinds()):
             plan.not_understood.remove(entry)
             plan.understood.append(f"'{phrase_of(parse, pos)}' -> colocalisation is measured over the whole image")
+        elif measures == {"count"} and "count" in plan.kinds():  # "how many foci are there in the whole image"
+            plan.not_understood.remove(entry)
+            plan.understood.append(f"'{phrase_of(parse, pos)}' -> the objects are counted in the whole image")

@@ -92,9 +92,9 @@ def _quantity(toks: list, texts: list[str], vocab: Vocabulary, k: int) -> bool:
     t = toks[k]
     if not (t.text[:1].isdigit() or t.text in vocab.cardinals or t.text in vocab.ordinals) or t.used in _NOT_QUANTITIES:
         return False
-    if t.text in vocab.cardinals and k + 1 < len(texts) and (texts[k + 1] == "another" or (
+    if t.text in vocab.cardinals and k + 1 < len(texts) and (texts[k + 1] in ("another", ":") or (
             texts[k + 1] == "by" and k + 2 < len(texts) and texts[k + 2] == t.text)):
-        return False
+        return False  # "one another", "two by two", "Slow one: ..."
     return not (t.text in vocab.cardinals and k >= 2 and texts[k - 1] == "by" and texts[k - 2] == t.text)
 
 

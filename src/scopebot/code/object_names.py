@@ -14,10 +14,10 @@ nouns themselves (beyond the vocabulary's classes):
 
 A third pattern names the **sample** the image shows, not a kind that is measured (:func:`described_objects`):
 
-- **what the data show**: an object noun after "<data noun> of" ("a stack of a spheroid", "a movie of a few
-  migrating macrophages", "images of HeLa cells");
+- **what the data show**: an object noun after "<data noun> of / through" ("a stack of a spheroid", "a movie of
+  a few migrating macrophages", "a z-stack through an organoid");
 - **a presentational sentence**: the complement of a sentence opening "This is / These are / It is / They
-  are" ("These are cultured hippocampal neurons stained for MAP2.");
+  are" or "We culture / grow / image / stained" ("These are cultured hippocampal neurons stained for MAP2.");
 - **a cell line before "cells"** ("We grow MDCK cells at high density") in a clause without a measurement.
 
 Such a kind is dropped only when another kind is named elsewhere, only when every mention has one of these
@@ -79,7 +79,10 @@ DATA_NOUNS = frozenset({"image", "images", "stack", "stacks", "z-stack", "z-stac
                         "dataset", "acquisition", "tiff", "tif", "file", "montage", "mosaic"})
 #: sentence openings that present what the image shows ("These are ...")
 _PRESENTING = frozenset({("this", "is"), ("these", "are"), ("it", "is"), ("they", "are"), ("those", "are"),
-                         ("here", "are"), ("this", "shows"), ("these", "show"), ("it", "shows")})
+                         ("here", "are"), ("this", "shows"), ("these", "show"), ("it", "shows"),
+                         *((who, verb) for who in ("we", "i") for verb in (
+                             "culture", "cultured", "grow", "grew", "image", "imaged", "study", "studied", "stained",
+                             "labelled", "labeled", "fixed"))})
 _SENTENCE_ENDS = frozenset({".", "?", "!", ";", ":"})
 _MAX_GAP = 4  # words between "of" / the opening and the noun (articles, adjectives: "a few migrating")
 
@@ -97,7 +100,7 @@ def described_objects(parse: Parse, vocab: Vocabulary, nouns: list[tuple[int, in
         lead = next((k for k in reversed(gap) if texts[k] in _SENTENCE_ENDS or texts[k] == ","), None)
         window = [k for k in gap if lead is None or k > lead]
         between_plain = all(toks[k].used in (None, "filler") for k in window)
-        of_data = any(texts[k] == "of" and k > 0 and texts[k - 1] in DATA_NOUNS
+        of_data = any(texts[k] in ("of", "through") and k > 0 and texts[k - 1] in DATA_NOUNS
                       and all(toks[j].used in (None, "filler") for j in range(k + 1, pos)) for k in window)
         start = window[0] if window else pos
         opening = (start + 1 < len(texts) and (texts[start], texts[start + 1]) in _PRESENTING

@@ -29,6 +29,10 @@ def column_stats(plan: AnalysisPlan, parse: Parse) -> None:
                                        "max projection first)")
     if "coverage" in kinds and plan.is_3d:
         plan.not_understood.append("the covered share of a 3-D stack (in the plan only for 2-D images or projections)")
+    if "skeleton_length" in kinds and plan.segmentation is not None and plan.segmentation.split_touching:
+        # a seeded watershed cuts thin filaments into many pieces: 'separate the fibres' has no safe meaning here
+        plan.not_understood.append("splitting touching objects before measuring skeleton lengths (not in the plan: "
+                                   "the split cuts filaments into pieces)")
     for pos, stat, measure in parse.column_stats:
         if measure == "coverage" and stat == "sum":  # "the total area covered by nuclei": the areas' sum too
             size = next((m for m in plan.measurements if m.kind == "size"), None)
