@@ -219,3 +219,17 @@ def test_an_invented_tool_with_question_as_runner_up_is_answered_once() -> None:
     result = assistant.turn("What is the DeepBlobby3D plugin for napari good for?")
     assert result.kind == "abstention" and result.extras == {}
     assert len(answerer.calls) == 1 and fakes["recommender"].calls == []
+
+
+def test_the_tool_loop_of_a_strong_model_gets_the_same_name_check() -> None:
+    from test_agent_toolloop import call, retriever
+
+    from scopebot.llm.scripted import ScriptedModel
+
+    model = ScriptedModel([call("recommend_tools", 1, request="DeepBlobby3D"), "It is great for blobs."],
+                          supports_tools=True, is_small=False)
+    answerer = NamingAnswerer()
+    answerer.abstain = True
+    assistant, _ = make_assistant(model=model, tool_loop=True, searcher=retriever(), answerer=answerer)
+    result = assistant.turn("What is the DeepBlobby3D plugin for napari good for?")
+    assert result.kind == "abstention" and model.calls == []  # the pipeline abstained; the model was not asked

@@ -145,7 +145,14 @@ class Assistant:
                                seconds=round(self.clock() - t0, 4)))
         yield AgentEvent(type="status", text=f"route: {route.label} ({route.confidence:.2f})")
         if self.tool_loop and route.label in LOOP_ROUTES and not route.forced:
-            handler = self._tool_loop(text, route, trace)
+            unknown = self._unknown_names(text, trace)  # the model never gets to describe an invented tool
+            if unknown and route.label != "code":
+                handler = self._answer(text, trace)
+            else:
+                if unknown:
+                    self._warnings.append(UNKNOWN_NAME_IN_CODE.format(names=_quoted(unknown),
+                                                                      it="it" if len(unknown) == 1 else "them"))
+                handler = self._tool_loop(text, route, trace)
         else:
             handler = getattr(self, f"_on_{route.label}")(text, route, trace)
         kind, payload = yield from handler
