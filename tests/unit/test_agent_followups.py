@@ -109,6 +109,7 @@ def test_runner_up_tool_cards_are_left_out_for_an_invented_name() -> None:
     route = Route(label="question", confidence=0.6, also=["tool"])  # type: ignore[list-item]
     extras = _drain(assistant._runner_up("Is DeepBlobby3D good for nuclei?", route, []))
     assert extras == {} and fakes["recommender"].calls == []
+    assert answerer.calls == []  # the main route answered already; the runner-up asks nothing twice
 
 
 def _drain(gen: Any) -> Any:

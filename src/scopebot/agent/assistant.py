@@ -332,6 +332,8 @@ class Assistant:
         beside tool cards). A failure here is traced and never loses the main reply."""
         try:
             if route.label == "question" and self.recommender is not None:
+                if self._unknown_names(text, trace):
+                    return {}  # no cards for a name no source knows (the answer above says so)
                 kind, rec = yield from self._on_tool(text, route, trace)
                 return {"tools": rec} if kind == "tools" else {}  # no cards for a name no source knows
             if route.label == "tool":
