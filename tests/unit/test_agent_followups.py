@@ -234,3 +234,20 @@ def test_the_tool_loop_of_a_strong_model_gets_the_same_name_check() -> None:
     assistant, _ = make_assistant(model=model, tool_loop=True, searcher=retriever(), answerer=answerer)
     result = assistant.turn("What is the DeepBlobby3D plugin for napari good for?")
     assert result.kind == "abstention" and model.calls == []  # the pipeline abstained; the model was not asked
+
+
+def test_the_lazy_answerer_checks_names_with_the_pipelines_own_evidence_decision() -> None:
+    from types import SimpleNamespace
+
+    from scopebot.agent.ports import LazyAnswerer, NameCheck
+
+    asked: list[str] = []
+
+    class Pipeline:
+        def retrieve(self, question: str) -> Any:
+            asked.append(question)
+            return SimpleNamespace(decision=SimpleNamespace(missing_entities=["DeepBlobby3D"]))
+
+    answerer = LazyAnswerer(Pipeline)
+    assert isinstance(answerer, NameCheck)
+    assert answerer.unknown_names("Is DeepBlobby3D any good?") == ["DeepBlobby3D"] and asked == ["Is DeepBlobby3D any good?"]
