@@ -263,3 +263,16 @@ def test_a_split_before_skeleton_lengths_is_reported(planner) -> None:
     # found by dev v42 (d42-19): a seeded watershed cut the dendrites into 51 pieces, and the run claimed ok
     plan = planner.plan("Separate the touching fibres and give the skeleton length of each fibre in pixels.", META)
     assert any("skeleton lengths" in w for w in plan.not_understood), plan.not_understood
+
+
+def test_a_channel_defined_by_a_role_word_takes_that_role(planner) -> None:
+    plan = planner.plan("Channel one is my nuclear stain and channel two is the protein I care about. For every "
+                        "nucleus, how bright is the protein channel on average inside it?", TWO)
+    assert plan.not_understood == [], plan.not_understood
+    assert plan.inputs.channel == 0 and [(m.kind, m.channel) for m in plan.measurements] == [("intensity", 1)]
+
+
+def test_a_channel_that_is_not_the_subject_is_not_defined(planner) -> None:
+    plan = planner.plan("What percent of the nuclei in channel 1 are also positive in channel 2?", TWO)
+    assert plan.not_understood == [] and plan.inputs.channel == 0
+    assert [(m.kind, m.channel) for m in plan.measurements if m.kind == "positivity"] == [("positivity", 1)]

@@ -69,3 +69,32 @@ def read_channels(parse: Parse, vocab: Vocabulary) -> None:
                 if one:
                     toks[i + 1].used = "channel"
         parse.channels.sort()
+
+
+#: words that define what a channel holds ("channel 2 is the protein", "ch1 = nuclei", "channel 1: DAPI nuclei")
+_DEFINES = frozenset({"is", "are", "was", "=", ":", "holds", "has", "contains", "shows"})
+_DETERMINERS = frozenset({"the", "my", "our", "a", "an", "your", "their", "its", "just", "only"})
+_ROLES = frozenset({"objects", "intensity", "marker", "partner"})
+#: words before a channel mention that leave it the subject of its clause
+_SUBJECT_LEADS = CLAUSE_BREAKS | {"and", "the", "while", "whereas", "but", "so", "then", "also", "!", "my", "our"}
+
+
+def defined_roles(parse: Parse, vocab: Vocabulary) -> None:
+    """'channel one is my nuclear stain and channel two is the protein': a channel mention followed by a defining
+    verb and a word with a role gets that role (``parse.channel_roles``), before the nearest-word rule, which would
+    give "channel two" the objects' role of "nuclear" three words before it. A role found otherwise is kept."""
+    toks = parse.tokens
+    role_at = {p: vocab.concepts[i].get("role") for p, i in parse.concepts}
+    for pos, _ in parse.channels:
+        if pos in parse.channel_roles or (pos > 0 and toks[pos - 1].text not in _SUBJECT_LEADS):
+            continue  # "the nuclei in channel 1 are bright": the nuclei are the subject, not the channel
+        k = pos
+        while k < len(toks) and toks[k].used == "channel":
+            k += 1
+        if k >= len(toks) or toks[k].text not in _DEFINES:
+            continue
+        k += 1
+        while k < len(toks) and toks[k].text in _DETERMINERS:
+            k += 1
+        if role_at.get(k) in _ROLES:
+            parse.channel_roles[pos] = str(role_at[k])

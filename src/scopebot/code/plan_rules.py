@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from scopebot.code.channel_mentions import defined_roles
 from scopebot.code.colocalisation import compared_channels, whole_image_scope
 from scopebot.code.object_names import copula_aliases, described_objects, sample_modifier
 from scopebot.code.plan import AnalysisPlan, ImageMeta, Measurement
@@ -175,6 +176,7 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
                     measures)
     role_clause = clause_numbers(parse, parentheses=False)
     stain_roles_in_descriptions(parse, vocab, role_clause, roles)
+    defined_roles(parse, vocab)  # "channel two is the protein"
     _assign_channels(plan, parse, role_clause, roles, kinds)
     ambiguous_channel(plan, parse, role_clause, roles, kinds)
     objects_inside_objects(plan, parse, vocab, role_clause, kinds)
