@@ -276,3 +276,26 @@ def test_a_channel_that_is_not_the_subject_is_not_defined(planner) -> None:
     plan = planner.plan("What percent of the nuclei in channel 1 are also positive in channel 2?", TWO)
     assert plan.not_understood == [] and plan.inputs.channel == 0
     assert [(m.kind, m.channel) for m in plan.measurements if m.kind == "positivity"] == [("positivity", 1)]
+
+
+@pytest.mark.parametrize("request_", [
+    "I treated the cells with glurpamide overnight. How many nuclei are there?",
+    "We just started imaging organoids in our cancer biology lab. Can you count the nuclei?",
+])
+def test_what_someone_did_to_the_sample_is_not_a_second_kind(planner, request_: str) -> None:
+    plan = planner.plan(request_, META)
+    assert plan.not_understood == [], plan.not_understood
+
+
+def test_the_sample_handled_and_then_measured_per_object_stays_two_kinds(planner) -> None:
+    plan = planner.plan("We stained the cells with DAPI. Count the spots per cell.", META)
+    assert any("two kinds" in w for w in plan.not_understood)
+
+
+@pytest.mark.parametrize("request_", [
+    "For each cilium, the skeleton length in µm; pixel size 0.1 µm.",
+    "Split the touching nuclei (watershed or whatever works) and count them.",
+    "Sorry for the basic question, but how many nuclei are in this image?",
+])
+def test_object_names_hedges_and_apologies(planner, request_: str) -> None:
+    assert planner.plan(request_, META).not_understood == []

@@ -18,7 +18,9 @@ A third pattern names the **sample** the image shows, not a kind that is measure
   a few migrating macrophages", "a z-stack through an organoid");
 - **a presentational sentence**: the complement of a sentence opening "This is / These are / It is / They
   are" or "We culture / grow / image / stained" ("These are cultured hippocampal neurons stained for MAP2.");
-- **a cell line before "cells"** ("We grow MDCK cells at high density") in a clause without a measurement.
+- **a cell line before "cells"** ("We grow MDCK cells at high density") in a clause without a measurement;
+- **what someone did to the sample**: the object of a verb of handling it after a subject ("I treated the cells
+  with nocodazole", "we just started imaging organoids").
 
 Such a kind is dropped only when another kind is named elsewhere, only when every mention has one of these
 forms (a kind named again in any other way, "... the spots per cell", stays a kind), and only when no other object
@@ -84,6 +86,14 @@ _PRESENTING = frozenset({("this", "is"), ("these", "are"), ("it", "is"), ("they"
                              "culture", "cultured", "grow", "grew", "image", "imaged", "study", "studied", "stained",
                              "labelled", "labeled", "fixed"))})
 _SENTENCE_ENDS = frozenset({".", "?", "!", ";", ":"})
+#: verbs of handling the sample: their object, after a subject pronoun, is the sample ("we treated the cells")
+SAMPLE_VERBS = frozenset({"culture", "cultured", "culturing", "grow", "grew", "growing", "image", "imaged", "imaging",
+                          "treat", "treated", "treating", "stain", "stained", "staining", "fix", "fixed", "fixing",
+                          "transfect", "transfected", "transfecting", "infect", "infected", "infecting", "label",
+                          "labelled", "labeled", "plate", "plated", "seed", "seeded", "starve", "starved",
+                          "stimulate", "stimulated", "incubate", "incubated", "filmed", "recorded", "dissect",
+                          "dissected", "isolate", "isolated", "prepare", "prepared", "study", "studied", "studying"})
+_SUBJECTS = frozenset({"we", "i", "they", "you", "she", "he", "lab", "group", "team", "student", "collaborator"})
 _MAX_GAP = 4  # words between "of" / the opening and the noun (articles, adjectives: "a few migrating")
 
 
@@ -107,7 +117,10 @@ def described_objects(parse: Parse, vocab: Vocabulary, nouns: list[tuple[int, in
                    and (start == 0 or texts[start - 1] in _SENTENCE_ENDS) and between_plain)
         line = (pos > 0 and getattr(toks[pos - 1], "section", "") == "sample" and toks[pos].stem == "cell"
                 and clause[pos] not in measured)
-        if (of_data or opening or line) and not _relation_follows(parse, texts, pos, nouns):
+        handled = any(texts[k] in SAMPLE_VERBS and any(t in _SUBJECTS for t in texts[max(0, k - 3):k])
+                      and all(toks[j].used in (None, "filler") for j in range(k + 1, pos))
+                      for k in window)  # "I treated the cells with ...", "we just started imaging organoids"
+        if (of_data or opening or line or handled) and not _relation_follows(parse, texts, pos, nouns):
             out.add(pos)
     return out
 
