@@ -299,3 +299,18 @@ def test_the_sample_handled_and_then_measured_per_object_stays_two_kinds(planner
 ])
 def test_object_names_hedges_and_apologies(planner, request_: str) -> None:
     assert planner.plan(request_, META).not_understood == []
+
+
+def test_a_compartment_before_a_label_noun_describes_the_label(planner) -> None:
+    plan = planner.plan("DAPI is in the first channel, a membrane marker in the second. For each nucleus, what "
+                        "is the average signal of the membrane marker?", TWO)
+    assert plan.not_understood == [] and [(m.kind, m.channel) for m in plan.measurements] == [("intensity", 1)]
+    assert planner.plan("Measure the mean intensity at the membrane of each cell.", TWO).not_understood
+
+
+@pytest.mark.parametrize("request_", [
+    "These neurons were imaged live. Skeletonise the neurites and give their total length in µm, pixel 0.3 µm.",
+    "The nuclei are very crowded and many of them overlap. Please separate them and count them.",
+])
+def test_a_sample_in_the_passive_and_overlap_before_a_split(planner, request_: str) -> None:
+    assert planner.plan(request_, META).not_understood == []

@@ -98,3 +98,18 @@ def defined_roles(parse: Parse, vocab: Vocabulary) -> None:
             k += 1
         if role_at.get(k) in _ROLES:
             parse.channel_roles[pos] = str(role_at[k])
+
+
+#: nouns of a label: a compartment word right before one says what the label marks ("a membrane marker")
+LABEL_NOUNS = frozenset({"marker", "markers", "stain", "stains", "staining", "dye", "dyes", "label", "labels",
+                         "reporter", "reporters", "antibody", "antibodies", "probe", "probes", "channel"})
+
+
+def names_a_label(parse: Parse, pos: int) -> bool:
+    """Whether the phrase at ``pos`` (one or more tokens used alike) stands right before a label noun: "a membrane
+    marker", "the cytoplasmic stain", "the membrane channel" describe a label, not a region to measure in."""
+    toks = parse.tokens
+    k = pos
+    while k < len(toks) and toks[k].used == toks[pos].used:
+        k += 1
+    return k < len(toks) and toks[k].text in LABEL_NOUNS

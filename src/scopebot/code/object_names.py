@@ -20,7 +20,8 @@ A third pattern names the **sample** the image shows, not a kind that is measure
   are" or "We culture / grow / image / stained" ("These are cultured hippocampal neurons stained for MAP2.");
 - **a cell line before "cells"** ("We grow MDCK cells at high density") in a clause without a measurement;
 - **what someone did to the sample**: the object of a verb of handling it after a subject ("I treated the cells
-  with nocodazole", "we just started imaging organoids").
+  with nocodazole", "we just started imaging organoids"), or its subject in the passive ("These neurons were
+  imaged live").
 
 Such a kind is dropped only when another kind is named elsewhere, only when every mention has one of these
 forms (a kind named again in any other way, "... the spots per cell", stays a kind), and only when no other object
@@ -93,6 +94,7 @@ SAMPLE_VERBS = frozenset({"culture", "cultured", "culturing", "grow", "grew", "g
                           "labelled", "labeled", "plate", "plated", "seed", "seeded", "starve", "starved",
                           "stimulate", "stimulated", "incubate", "incubated", "filmed", "recorded", "dissect",
                           "dissected", "isolate", "isolated", "prepare", "prepared", "study", "studied", "studying"})
+_BE = frozenset({"were", "was", "are", "is", "have", "has", "had"})
 _SUBJECTS = frozenset({"we", "i", "they", "you", "she", "he", "lab", "group", "team", "student", "collaborator"})
 _MAX_GAP = 4  # words between "of" / the opening and the noun (articles, adjectives: "a few migrating")
 
@@ -120,7 +122,10 @@ def described_objects(parse: Parse, vocab: Vocabulary, nouns: list[tuple[int, in
         handled = any(texts[k] in SAMPLE_VERBS and any(t in _SUBJECTS for t in texts[max(0, k - 3):k])
                       and all(toks[j].used in (None, "filler") for j in range(k + 1, pos))
                       for k in window)  # "I treated the cells with ...", "we just started imaging organoids"
-        if (of_data or opening or line or handled) and not _relation_follows(parse, texts, pos, nouns):
+        after = [t for t in texts[pos + 1:pos + 4]]
+        passive = len(after) >= 2 and after[0] in _BE and (after[1] in SAMPLE_VERBS or (
+            len(after) > 2 and after[1] in ("then", "first", "all", "been") and after[2] in SAMPLE_VERBS))
+        if (of_data or opening or line or handled or passive) and not _relation_follows(parse, texts, pos, nouns):
             out.add(pos)
     return out
 

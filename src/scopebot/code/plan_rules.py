@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from scopebot.code.channel_mentions import defined_roles
+from scopebot.code.channel_mentions import defined_roles, names_a_label
 from scopebot.code.colocalisation import compared_channels, whole_image_scope
 from scopebot.code.object_names import copula_aliases, described_objects, sample_modifier
 from scopebot.code.plan import AnalysisPlan, ImageMeta, Measurement
@@ -76,7 +76,9 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
         if concept.get("stat"):
             stats.append(str(concept["stat"]))
             fields.append(f"statistic {concept['stat']}")
-        if concept.get("unsupported"):
+        if concept.get("unsupported") and names_a_label(parse, pos):  # "a membrane marker": what the label marks
+            plan.understood.append(f"'{phrase}' -> what a label marks (a description)")
+        elif concept.get("unsupported"):
             plan.not_understood.append(f"{phrase} (not in the plan)")
         if concept.get("object_nouns"):
             n = parse.spans.get(pos, len(phrase.split()))
