@@ -71,6 +71,17 @@ def test_instructions_and_exercise_steps_are_not_statements() -> None:
     assert all("blobs.tif" not in c.text for c in steps)  # an exercise's file is never a how-to step
 
 
+def test_a_tutorial_narrating_its_steps_is_no_statement_about_the_topic() -> None:
+    assert is_instruction("We now train the random forest classifier on the feature stack X and the labels y.")
+    assert is_instruction("Next, we apply the threshold to the smoothed image.")
+    assert not is_instruction("We found that random forests train in minutes on a few scribbles.")
+    body = ("We now train the random forest classifier on the feature stack X and the annotations y. "
+            "A random forest classifier labels each pixel from features such as smoothed intensities and edges.")
+    picked, _ = _answer("What does a random forest pixel classifier use to label pixels?",
+                        [_result(body, "Pixel classification")])
+    assert picked and all(not c.text.startswith("We now") for c in picked)
+
+
 def test_signposts_rank_below_statements() -> None:
     assert is_signpost("In the next section, we will introduce deep learning restoration methods.")
     assert not is_signpost("Paired low- and high-quality images are ideal for supervised restoration training.")

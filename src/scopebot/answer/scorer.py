@@ -5,12 +5,14 @@ similarity of the sentence and of its heading to the question, term overlap of i
 rank, position in its passage,
 whether it is about or defines the question's subject, whether it is a signpost, an instruction, advice
 for a how-to, a book or training passage, its length). A logistic regression over these features,
-fitted on our own training questions (``evals/datasets/answers_train_v1.yaml``: a sentence is a
-positive example when it states one of the question's key facts), gives its relevance. The weights
-are versioned data (``data/sentence_scorer_v1.yaml``) with the training set and the dev figures they
-were chosen on; refit them with::
+fitted on our own training questions (a sentence is a positive example when it states one of the
+question's key facts), gives its relevance. The weights are versioned data
+(``data/sentence_scorer_v2.yaml``) with the training sets and the dev figures they were chosen on; refit
+them with (the training sets comma-separated, then the dev set and the output file)::
 
-    python -m scopebot.answer.scorer evals/datasets/answers_train_v1.yaml
+    python -m scopebot.answer.scorer TRAIN1.yaml,TRAIN2.yaml,... DEV.yaml src/scopebot/data/sentence_scorer_v2.yaml
+
+The file's ``trained_on`` lists the sets of the shipped fit.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from scopebot.errors import ConfigurationError
 #: the module whose ``python -m`` refits each kind of model (named in the error when a file does not fit)
 _MODULES = {"scorer": "scopebot.answer.scorer", "model": "scopebot.answer.abstain_model"}
 
-DATA_PATH = Path(__file__).resolve().parent.parent / "data" / "sentence_scorer_v1.yaml"
+DATA_PATH = Path(__file__).resolve().parent.parent / "data" / "sentence_scorer_v2.yaml"
 FEATURES = ("lex", "sem", "heading_sem", "on_topic", "prior", "first", "position", "about", "defining",
             "signpost", "instruction", "advice", "explain", "length", "specific", "heading_lex")
 
@@ -119,11 +121,12 @@ def labels(texts: Sequence[str], question: str, key_facts: Sequence[Sequence[str
 
 
 def _collect(dataset: Path) -> tuple[np.ndarray, np.ndarray, str]:  # pragma: no cover - needs the real index
-    from scopebot.answer.context import build_context
-    from scopebot.answer.evidence import select_evidence
+    """Features and labels of every candidate sentence of the dataset's answerable questions, taken the way
+    an answer takes them: the production retrieval (asked part, question type, evidence selection) and
+    the synthesizer's candidate pool; relevance features of the asked part."""
     from scopebot.answer.extractive import candidates
     from scopebot.answer.factory import build_answer_pipeline
-    from scopebot.answer.qtype import classify
+    from scopebot.answer.focus import split_focus
     from scopebot.evals.datasets import load_dataset
     from scopebot.settings import Settings
 
@@ -132,18 +135,17 @@ def _collect(dataset: Path) -> tuple[np.ndarray, np.ndarray, str]:  # pragma: no
     synth = pipeline.synthesizer
     xs, ys = [], []
     for item in load_dataset(dataset, "answers").items:
-        if not item.answerable:
+        if not item.answerable or not item.key_facts:
             continue
-        qtype = classify(item.question)
-        top = pipeline.retriever.search(item.question, k=settings.top_k)
-        passages = build_context(select_evidence(pipeline.retriever, item.question, qtype, settings.top_k, top))
-        cands = candidates(passages, synth.max_passages)
+        found = pipeline.retrieve(item.question)
+        focus = split_focus(item.question)
+        extra = (2 if found.qtype.sides else 0) + (synth.asked_passages if focus.has_context else 0)
+        cands = candidates(found.passages, synth.max_passages + extra)
         if not cands:
             continue
-        feats, eligible, _ = synth.features(item.question, cands, synth.with_aliases(qtype, passages))
-        keep = eligible
-        xs.append(feats[keep])
-        ys.append(labels([c.text for c in cands], item.question, item.key_facts)[keep])
+        feats, eligible, _ = synth.features(focus.asked, cands, synth.with_aliases(found.qtype, found.passages))
+        xs.append(feats[eligible])
+        ys.append(labels([c.text for c in cands], item.question, item.key_facts)[eligible])
     return np.vstack(xs), np.concatenate(ys), getattr(pipeline.embedder, "name", "")
 
 
@@ -156,8 +158,8 @@ def auc(scores: np.ndarray, y: np.ndarray) -> float:
 
 
 def main(argv: Sequence[str]) -> int:  # pragma: no cover - a maintenance command
-    """``python -m scopebot.answer.scorer [TRAIN.yaml[,TRAIN2.yaml...] [DEV.yaml]]``: fit on the TRAIN sets,
-    report AUC on DEV."""
+    """``python -m scopebot.answer.scorer [TRAIN.yaml[,TRAIN2.yaml...] [DEV.yaml [OUT.yaml]]]``: fit on the
+    TRAIN sets, report AUC on DEV, write the model to OUT (default: the shipped data file)."""
     datasets = [Path(a) for a in argv[0].split(",")] if argv else [Path("evals/datasets/answers_train_v1.yaml")]
     dev = Path(argv[1]) if len(argv) > 1 else Path("evals/datasets/answers_dev_v1.yaml")
     parts = [_collect(d) for d in datasets]
@@ -173,7 +175,8 @@ def main(argv: Sequence[str]) -> int:  # pragma: no cover - a maintenance comman
            "train_log_loss": round(loss, 4), "train_auc": round(auc(p, y), 3), "dev_set": str(dev),
            "dev_examples": int(len(dy)), "dev_auc": round(auc(model.score(dx), dy), 3)}
     header = "# The learned sentence scorer of extractive answers (scopebot.answer.scorer); written by its fit.\n"
-    DATA_PATH.write_text(header + yaml.safe_dump(out, sort_keys=False), encoding="utf-8")
+    target = Path(argv[2]) if len(argv) > 2 else DATA_PATH
+    target.write_text(header + yaml.safe_dump(out, sort_keys=False), encoding="utf-8")
     print(json.dumps({k: v for k, v in out.items() if k not in {"mean", "scale"}}, indent=1))
     return 0 if math.isfinite(loss) else 1
 

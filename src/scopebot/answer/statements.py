@@ -35,10 +35,14 @@ def sentence_cues() -> dict:
 
 
 def is_instruction(sentence: str) -> bool:
-    """A step the reader is told to do ("Load ... and apply StarDist to it."), not a statement."""
+    """A step the reader is told to do ("Load ... and apply StarDist to it."), or one a tutorial narrates
+    ("We now train ..."), not a statement."""
     first = sentence.strip().split(maxsplit=1)[:1]
     if EXERCISE_FILE_RE.search(sentence):
         return True
+    low = " ".join(sentence.lower().split())
+    if any(low.startswith(f"{o} ") for o in sentence_cues().get("narration_openers", [])):
+        return True  # "We now train the random forest classifier ...": a tutorial narrating its steps
     return bool(first) and first[0].lower().strip(",:") in set(sentence_cues()["instruction_verbs"])
 
 
