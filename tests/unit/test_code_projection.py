@@ -156,6 +156,7 @@ def test_beads_side_by_side_are_still_counted_on_the_projection(tmp_path: Path) 
     result = assistant(tmp_path).run("how many beads are in this z-stack?", image)
     assert result.ok and result.values["count"]["value"] == 2
     assert result.plan is not None and not result.plan.is_3d
+    assert any("max projection of 24 planes (checked: it merged no objects" in a for a in result.answer)
 
 
 @pytest.mark.parametrize("request_text", ["This is a time-lapse, 0.4 um per pixel. How big is the spot in um2?",

@@ -28,7 +28,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from scopebot.code.checks import CodeCheckReport, check_code
-from scopebot.code.compile import MARKER_THRESHOLD, compile_plan
+from scopebot.code.compile import compile_plan
 from scopebot.code.inputs import image_meta, planes_named, read_unnamed_as_time, synthetic_input, unnamed_axis
 from scopebot.code.library import RecipeLibrary
 from scopebot.code.model_plan import PlanReply, model_plan
@@ -36,6 +36,7 @@ from scopebot.code.plan import AnalysisPlan, ImageMeta, Promise
 from scopebot.code.planner import Planner
 from scopebot.code.verify import (
     ResultCheck,
+    answer_context,
     check_promises,
     nothing_found_hint,
     projection_counts,
@@ -64,18 +65,6 @@ def extract_code(reply: str) -> str:
     if "```" in reply:  # an unterminated fence
         return reply.split("```", 1)[1].removeprefix("python").strip() + "\n"
     return reply.strip() + "\n"
-
-
-def _threshold_lines(plan: AnalysisPlan, summary: dict[str, dict]) -> list[str]:
-    """The threshold a positivity answer used, said with the answer (a percentage means nothing without it)."""
-    entry = summary.get(MARKER_THRESHOLD) or {}
-    value = entry.get("value")
-    m = next((m for m in plan.measurements if m.kind == "positivity"), None)
-    if m is None or not isinstance(value, (int, float)) or isinstance(value, bool):
-        return []
-    channel = (m.channel if m.channel is not None else 1) + 1
-    source = "the value the request gave" if m.threshold is not None else f"Otsu's threshold of channel {channel}"
-    return [f"positive = mean of channel {channel} inside the object above {value:.4g} ({source})"]
 
 
 def load_prompt(name: str, prompts_dir: Path | None = None) -> PromptTemplate:
@@ -380,7 +369,7 @@ class CodeAssistant:
         if merged:  # every promise printed, but the projection merged objects: not the answer
             check = check.model_copy(update={"ok": False, "problems": [*check.problems, *merged]})
         if check.ok:
-            check.kept += _threshold_lines(plan, check.summary)
+            check.kept += answer_context(plan, check.summary)
         plan_line = "Plan: " + "; ".join(line.removeprefix("- ") for line in plan.describe().splitlines())
         notes = [plan_line, "Answer, checked against the plan: " + "; ".join(check.kept)] if check.ok else [
             plan_line, ("The run printed every number the plan promised, but they do not answer the request: "

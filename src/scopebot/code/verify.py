@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from scopebot.code.blocks.report import RESULT_FILE, RESULT_PREFIX
-from scopebot.code.compile import PROJECTION_CHECKS
+from scopebot.code.compile import MARKER_THRESHOLD, PROJECTION_CHECKS
 from scopebot.code.plan import AnalysisPlan, Promise
 
 
@@ -153,4 +153,25 @@ def projection_problems(plan: AnalysisPlan, summary: dict[str, dict[str, Any]]) 
         out.append(f"{spread} object(s) lie at different x/y positions in different planes, so their area and shape "
                    "in the projection are not theirs: if the planes are time points, say 'time-lapse' and which "
                    "frame; for a z-stack, ask for the volume in 3-D")
+    return out
+
+
+def answer_context(plan: AnalysisPlan, summary: dict[str, dict[str, Any]]) -> list[str]:
+    """What an answer's numbers depend on, said with them: the threshold of a positivity answer (a percentage
+    means nothing without it) and the projection a stack was measured on (checked: no object merged)."""
+    out = []
+    value = (summary.get(MARKER_THRESHOLD) or {}).get("value")
+    m = next((m for m in plan.measurements if m.kind == "positivity"), None)
+    if m is not None and _finite(value):
+        channel = (m.channel if m.channel is not None else 1) + 1
+        source = "the value the request gave" if m.threshold is not None else f"Otsu's threshold of channel {channel}"
+        out.append(f"positive = mean of channel {channel} inside the object above {value:.4g} ({source})")
+    if not plan.is_3d and PROJECTION_CHECKS[0] in summary:
+        i = plan.inputs
+        what = f"planes {i.z_start}-{i.z_stop}" if i.z == "range" else f"{plan.meta.z} planes"
+        stacked, spread = projection_counts(summary)
+        checked = "checked: it merged no objects" if not (stacked or spread) else \
+            f"{stacked + spread} object(s) differ between planes, which does not change what was asked"
+        out.append(f"measured on the {'max' if i.z == 'range' else i.z} projection of {what} ({checked}; "
+                   "ask for 3-D to measure in the stack)")
     return out
