@@ -27,10 +27,13 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from scopebot.answer.text import STOPWORDS, stem
+from scopebot.code.normalise_notes import notes
 from scopebot.code.thesaurus import NUMBER_RE, THESAURUS_PATH, Condition, load_thesaurus
 
 if TYPE_CHECKING:
     from scopebot.code.planner import Token, Vocabulary
+
+__all__ = ["CLAUSE_BREAKS", "DESCRIPTION_FILLER", "LEXICON_PATH", "load_lexicon", "normalise", "notes"]
 
 LEXICON_PATH = Path(__file__).with_name("lexicon_v1.yaml")
 #: The filler a description of the sample is read as (a vocabulary filler in no phrase; checked in the tests).
@@ -45,13 +48,6 @@ _OBJECT_LEADS = {"the", "these", "those", "all", "little", "small", "tiny", "ind
 _LENS_WORDS = {"x", "oil", "water", "air", "immersion", "lens", "na", "objective", "glycerol", "silicone"}
 _MOVIES = {"movie", "movies", "film", "films", "video", "videos", "time-lapse", "timelapse", "recording", "sequence"}
 _IDENTIFIER_RE = re.compile(r"([a-z]{1,6})-?(\d{1,4})([a-z]{0,3}\d{0,2})")
-_DESCRIPTIONS = {"sample": "describes the sample", "molecule": "names a protein, gene or dye of the sample",
-                 "data": "describes the data or the instrument", "discourse": "a discourse word",
-                 "plain": "an everyday word with no analysis meaning"}
-_LABELS = {"abbreviation": "abbreviation", "spelling": "spelling", "synonym": "synonym", "object": "object name",
-           "everyday": "everyday word"}
-
-
 @dataclass(frozen=True)
 class Rule:
     source: tuple[str, ...]
@@ -395,23 +391,3 @@ def normalise(request: str, vocab: Vocabulary, lexicon: Lexicon | None = None) -
 
     lex = lexicon or load_lexicon()
     return _Normaliser(lex, vocab, _tokenise).run(_tokenise(_apply_symbols(request, lex)))
-
-
-def notes(tokens: list[Token]) -> list[str]:
-    """One line per normalisation, for ``plan.understood``: "'nuc' -> 'nuclei' (abbreviation)"."""
-    out: list[str] = []
-    seen: set[int] = set()
-    for i, tok in enumerate(tokens):
-        group = getattr(tok, "group", 0)
-        if not group or group in seen or (tok.used and tok.used not in ("filler",) and
-                                          getattr(tok, "section", "") in _DESCRIPTIONS):
-            continue
-        seen.add(group)
-        section, source = tok.section, tok.source  # type: ignore[attr-defined]
-        if section in _DESCRIPTIONS:
-            what = _DESCRIPTIONS[section]
-            out.append(f"'{source}' -> {what} (not measured)")
-        else:
-            words = " ".join(t.text for t in tokens[i:] if getattr(t, "group", 0) == group)
-            out.append(f"'{source}' -> '{words}' ({_LABELS.get(section, section)})")
-    return out
