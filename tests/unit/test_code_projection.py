@@ -242,3 +242,12 @@ def test_a_positivity_answer_shows_the_threshold_it_used(tmp_path: Path) -> None
     again = assistant(tmp_path).run("", image, plan=stated)
     assert again.ok and again.values["positive_count"]["value"] == 0
     assert any("above 1e+09 (the value the request gave)" in a for a in again.answer)
+
+
+def test_make_plan_reads_the_planes_as_the_run_does(tmp_path: Path) -> None:
+    from scopebot.code.inputs import image_meta
+
+    meta = image_meta(write_plain(tmp_path / "movie.tif", moving_spot()))
+    plan, notes = assistant(tmp_path).make_plan("This movie has 0.4 um pixels. Area of the spot in frame 2?", meta)
+    assert (plan.meta.axes, plan.meta.t, plan.inputs.time) == ("TYX", 20, 1)  # the MCP plan-only view plans here
+    assert "axes='TYX'" in compile_plan(plan) and any("time points" in n for n in notes)

@@ -188,7 +188,14 @@ class CodeAssistant:
         return Round(index=index, source=source, code=code, checks=report, run=run, error=error)
 
     def make_plan(self, request: str, meta: object) -> tuple[AnalysisPlan, list[str]]:
-        """The plan for ``request``: from a capable model (validated), else the vocabulary planner."""
+        """The plan for ``request``: from a capable model (validated), else the vocabulary planner; a file
+        that does not name the axis of its planes has them read as the request says (:meth:`_read_planes`)."""
+        plan, notes = self._plan_once(request, meta)
+        if isinstance(meta, ImageMeta) and unnamed_axis(meta) is not None:
+            plan, notes = self._read_planes(request, meta, plan, notes)
+        return plan, notes
+
+    def _plan_once(self, request: str, meta: object) -> tuple[AnalysisPlan, list[str]]:
         notes: list[str] = []
         if not self.model.is_small and self.strategy == "auto":
             reply, error = model_plan(self.model, request, meta, prompts_dir=self.prompts_dir)  # type: ignore[arg-type]
@@ -219,8 +226,6 @@ class CodeAssistant:
                     path, scene, synthetic = synthetic_input(rough, tmp)
                     truth, suffix, meta = scene.truth, ".ome.tif", image_meta(path)
                 plan, plan_notes = self.make_plan(request, meta)
-                if image is not None and unnamed_axis(meta) is not None:
-                    plan, plan_notes = self._read_planes(request, meta, plan, plan_notes)
                 notes += plan_notes
             elif image is None:
                 path, scene, synthetic = synthetic_input(plan, tmp)
@@ -250,7 +255,7 @@ class CodeAssistant:
             said.add("T")
         if said == {"T"}:
             timed = read_unnamed_as_time(meta)
-            plan, notes = self.make_plan(request, timed)
+            plan, notes = self._plan_once(request, timed)
             plan.meta.axes = timed.axes  # (a model's plan keeps the file's axes otherwise)
             plan.meta.stated = list(dict.fromkeys([*plan.meta.stated, "axes"]))
             plan.understood.append(f"the file does not name the axis of its {meta.z} planes; the request says they "
