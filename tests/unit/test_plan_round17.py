@@ -293,7 +293,7 @@ def test_the_sample_handled_and_then_measured_per_object_stays_two_kinds(planner
 
 
 @pytest.mark.parametrize("request_", [
-    "For each cilium, the skeleton length in µm; pixel size 0.1 µm.",
+    "For each hypha, the skeleton length in µm; pixel size 0.1 µm.",
     "Split the touching nuclei (watershed or whatever works) and count them.",
     "Sorry for the basic question, but how many nuclei are in this image?",
 ])
@@ -314,3 +314,20 @@ def test_a_compartment_before_a_label_noun_describes_the_label(planner) -> None:
 ])
 def test_a_sample_in_the_passive_and_overlap_before_a_split(planner, request_: str) -> None:
     assert planner.plan(request_, META).not_understood == []
+
+
+@pytest.mark.parametrize(("request_", "pixel"), [
+    ("One pixel is 0.108 µm; the camera has 6.5 µm pixels. Give the area of each nucleus in µm².", 0.108),
+    ("A camera with 6.5 µm pixels, so one pixel is 0.108 µm. Give the area of each nucleus in µm².", 0.108),
+    ("The 6.5 µm camera pixel gives 0.325 µm per pixel. Give the area of each nucleus in µm².", 0.325),
+    ("The camera pixel is 0.2 µm at this magnification. Give the area of each nucleus in µm².", 0.2),
+])
+def test_the_camera_sensor_pixel_is_not_the_image_pixel(planner, request_: str, pixel: float) -> None:
+    plan = planner.plan(request_, ImageMeta())
+    assert plan.meta.pixel_size_um == pixel and plan.not_understood == [], plan.not_understood
+
+
+def test_two_image_pixel_sizes_are_reported(planner) -> None:
+    # before: the last one stated won silently
+    plan = planner.plan("The pixel is 0.2 µm. Give the area of each nucleus in µm², one pixel is 0.3 µm.", ImageMeta())
+    assert any("pixel sizes 0.2 and 0.3" in w for w in plan.not_understood)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from scopebot.code.plan import AnalysisPlan, Measurement
-from scopebot.code.plan_quantities import number
+from scopebot.code.plan_quantities import Quantity, number
 from scopebot.code.plan_words import SIZE_CONTEXTS, nearest, phrase_of
 
 if TYPE_CHECKING:
@@ -48,6 +48,8 @@ def numbers(plan: AnalysisPlan, parse: Parse, clause: list[int], contexts: list[
             plan.understood.append(f"'{tok.text}x' -> the objective's magnification: not a pixel size (not used)")
     chosen = _context_of_numbers(parse, clause, contexts)
     ranged = _size_range(plan, parse, clause, measures)
+    sensor = _sensor_pixels(parse, clause, chosen)
+    pixels: set[float] = set()
     # size limits in um^2 last: they need the pixel size, which may be stated after them
     for q in sorted(parse.quantities, key=lambda x: x.dim == "area_um"):
         if q.pos in ranged:
@@ -77,7 +79,11 @@ def numbers(plan: AnalysisPlan, parse: Parse, clause: list[int], contexts: list[
         if q.dim == "length" and q.axis == "z":  # an axis written next to the number beats any context word
             plan.meta.z_step_um = q.value
             stated.append("z_step_um")
+        elif q.pos in sensor:  # "one pixel is 0.108 µm; the camera has 6.5 µm pixels": the sensor's, not the image's
+            plan.understood.append(f"{label} -> the camera's sensor pixel, not the image's (not used)")
+            continue
         elif q.dim == "length_per_px" or (q.dim == "length" and (q.axis == "xy" or ctx in ("pixelsize", "pixel"))):
+            pixels.add(q.value)
             plan.meta.pixel_size_um = q.value
             stated.append("pixel_size_um")
         elif q.dim == "length" and (q.axis == "z" or ctx == "zstep"):
@@ -153,6 +159,9 @@ def numbers(plan: AnalysisPlan, parse: Parse, clause: list[int], contexts: list[
             toks[q.pos].used = None  # a number the plan cannot place: report it
             continue
         plan.understood.append(f"{label} ({q.dim}) -> {ctx or q.axis or q.dim}")
+    if len(pixels) > 1:  # two image pixel sizes: never pick one silently
+        plan.not_understood.append(f"pixel sizes {' and '.join(f'{v:g}' for v in sorted(pixels))} um (which one is "
+                                   "the image's?)")
     if z_numbers and in_voxel and plan.meta.z_step_um is None and len(z_numbers) >= 2:
         # "voxel 2 and 0.5 um" with no axis anywhere: stacks are coarser in z, so the larger is the z step
         plan.meta.z_step_um, plan.meta.pixel_size_um = max(z_numbers), min(z_numbers)
@@ -216,6 +225,33 @@ def _context_of_numbers(parse: Parse, clause: list[int], contexts: list[tuple[in
         if label in _EXCLUSIVE:
             taken[(clause[cpos], label)] = value[qpos]
     return chosen
+
+
+#: words that make a pixel size the camera sensor's ("a camera with 6.5 µm pixels"), not the image's
+_SENSOR_WORDS = frozenset({"camera", "sensor", "chip", "detector", "ccd", "cmos", "scmos", "emccd"})
+
+
+def _sensor_pixels(parse: Parse, clause: list[int], chosen: dict[int, str | None]) -> set[int]:
+    """Positions of pixel sizes stated for the camera's sensor ("a camera with 6.5 µm pixels") when the request
+    also states another pixel size without a sensor word ("so one pixel is 0.108 µm"): that one is the image's.
+    Empty when every pixel size is a sensor's ("the camera pixel is 0.2 µm at this magnification" is the image's)."""
+    toks = parse.tokens
+    pix = [q for q in parse.quantities if q.dim == "length_per_px" or (q.dim == "length" and (
+        q.axis == "xy" or chosen.get(q.pos) in ("pixelsize", "pixel")))]
+    numbers = {k for x in parse.quantities for k in range(x.pos, x.end + 1)}
+
+    def near_sensor(q: Quantity) -> bool:
+        before = []
+        for k in range(q.pos - 1, max(-1, q.pos - 5), -1):
+            if k in numbers or clause[k] != clause[q.pos]:
+                break
+            before.append(toks[k].text)
+        after = [t.text for k, t in enumerate(toks[q.end + 1:q.end + 3], start=q.end + 1) if clause[k] == clause[q.pos]]
+        return bool(_SENSOR_WORDS & set(before + after))
+
+    # "0.325 µm per pixel" is a calibration of the image, never a sensor's
+    sensor = {q.pos for q in pix if q.dim == "length" and near_sensor(q)}
+    return sensor if len(sensor) < len(pix) else set()
 
 
 def unused_contexts(plan: AnalysisPlan, parse: Parse, clause: list[int], contexts: list[tuple[int, str]],
