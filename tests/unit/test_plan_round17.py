@@ -81,7 +81,7 @@ def test_two_related_kinds_stay_reported(planner, request_: str) -> None:
     ("Count the nuclei larger than 40 µm²; anything smaller is debris.", "Count the nuclei larger than 40 µm²."),
     ("The dish has some junk in it. Count the nuclei and drop everything under 40 µm².",
      "Count the nuclei and drop everything under 40 µm²."),
-    ("Count the cells smaller than 400 px; the larger ones are something else.", "Count the cells smaller than 400 px."),
+    ("Count the nuclei bigger than 40 µm²; the tiny specks are junk.", "Count the nuclei bigger than 40 µm²."),
 ])
 def test_a_size_word_restating_the_stated_limit_plans_like_the_limit(planner, request_: str, canonical: str) -> None:
     plan = planner.plan(request_, META)
@@ -331,3 +331,8 @@ def test_two_image_pixel_sizes_are_reported(planner) -> None:
     # before: the last one stated won silently
     plan = planner.plan("The pixel is 0.2 µm. Give the area of each nucleus in µm², one pixel is 0.3 µm.", ImageMeta())
     assert any("pixel sizes 0.2 and 0.3" in w for w in plan.not_understood)
+
+
+def test_a_size_word_that_does_not_call_the_objects_junk_stays_reported(planner) -> None:
+    plan = planner.plan("Count the nuclei larger than 40 µm²; the small ones matter as well.", META)
+    assert plan.not_understood, plan.understood

@@ -295,14 +295,19 @@ def unused_contexts(plan: AnalysisPlan, parse: Parse, clause: list[int], context
 #: size words without a number, by the objects they name: the small ones or the large ones
 _SMALL_LABELS, _LARGE_LABELS = frozenset({"less", "min"}), frozenset({"greater", "max", "large"})
 _ASKING = frozenset({"?", "how", "what", "which", "whether"})
+#: words that call objects junk: a size word restates the limit only in a clause with one ("everything smaller is
+#: debris"); the typed "fragments" is read as debris by the thesaurus
+_JUNK = frozenset({"debri", "debris", "junk", "dust", "dirt", "speck", "specks", "nois", "noise", "artefact",
+                   "artifact", "garbag", "garbage", "trash", "rubbish", "crap", "aggregat"})
 
 
 def _restates_size_limit(plan: AnalysisPlan, parse: Parse, clause: list[int], pos: int, label: str,
                          used: set[str], measures: list[tuple[int, str]]) -> bool:
     """'only those larger than 30 µm²; everything smaller is debris': a size word without a number restates the
     size limit the request states with a number when it names the objects that limit removes (the small ones for a
-    minimum size, the large ones for a maximum), in a statement (its sentence asks nothing) whose clause holds no
-    number and no measurement ('how many are smaller?' asks for another count and stays reported)."""
+    minimum size, the large ones for a maximum), in a statement (its sentence asks nothing) whose clause calls them
+    junk (debris, dust, specks ...) and holds no number and no measurement ('how many are smaller?' asks for another
+    count, 'the small ones matter as well' says the opposite: both stay reported)."""
     seg = plan.segmentation
     if seg is None or not any(u.split(":", 1)[1].split("_")[0] in _SMALL_LABELS | _LARGE_LABELS for u in used):
         return False
@@ -319,6 +324,8 @@ def _restates_size_limit(plan: AnalysisPlan, parse: Parse, clause: list[int], po
         return False
     if any(clause[q.pos] == clause[pos] for q in parse.quantities):
         return False
+    if not any(t.stem in _JUNK for k, t in enumerate(toks) if clause[k] == clause[pos]):
+        return False  # "the small ones matter as well" says the opposite: only junk restates the limit
     return not any(clause[p] == clause[pos] for p, _ in measures)
 
 
