@@ -336,3 +336,14 @@ def test_two_image_pixel_sizes_are_reported(planner) -> None:
 def test_a_size_word_that_does_not_call_the_objects_junk_stays_reported(planner) -> None:
     plan = planner.plan("Count the nuclei larger than 40 µm²; the small ones matter as well.", META)
     assert plan.not_understood, plan.understood
+
+
+@pytest.mark.parametrize(("request_", "reported"), [
+    ("The beads in this stack are each in focus on a different slice. Project the stack and count the beads.", False),
+    ("There is out-of-focus haze. Remove the background and count the nuclei.", False),
+    ("Count only the nuclei that are in focus in this stack.", True),  # a subset of the nuclei
+    ("Count the nuclei that are out of focus in this stack.", True),
+])
+def test_focus_describes_the_stack_but_never_hides_a_subset(planner, request_: str, reported: bool) -> None:
+    plan = planner.plan(request_, ImageMeta(z=6, pixel_size_um=0.5))
+    assert bool(plan.not_understood) is reported, plan.not_understood
