@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from scopebot.answer.text import STOPWORDS as BASE_STOPWORDS
 from scopebot.errors import ConfigurationError
 from scopebot.tools.models import Dims, Interface, ParsedRequest
 
@@ -176,10 +177,11 @@ PLATFORMS: dict[str, re.Pattern[str]] = {
 }
 
 _WORD = re.compile(r"[a-z0-9][a-z0-9+&-]*", re.IGNORECASE)
-STOPWORDS = frozenset("""a an and are as at be best can could do does for from good have help how i if in into is it
-its me my need of on or our please recommend should so some something that the their them there these this to
-tool tools use using want way we what which who will with would you your software program app application
-like looking look find image images microscopy data my our any get them do does""".split())
+#: Words of a tool request that name no task, object or modality ("which software would you recommend for
+#: my images?"), on top of the project's one stopword list (:data:`scopebot.answer.text.STOPWORDS`).
+REQUEST_WORDS = frozenset("""best good help recommend tool tools software program app application looking look
+find image images microscopy data""".split())
+STOPWORDS = BASE_STOPWORDS | REQUEST_WORDS
 
 _TASK_RE = [(c, c.compiled()) for c in TASKS]
 _OBJECT_RE = [(c, c.compiled()) for c in OBJECTS]
