@@ -22,7 +22,7 @@ CANON = "Count the nuclei and give the area of each one in µm²."
     "The technician used the new software. ",
     "A collaborator asked for this before the grant deadline. ",
     "Sorry, the camera is an old CCD. ",
-    "The slides were mounted in agarose pads after PFA fixative. ",
+    "The explant was prepared by a collaborator at the facility. ",
     "My advisor is not convinced by the plugin. ",
 ])
 def test_people_equipment_and_lab_words_plan_like_the_request_without_them(planner, preamble: str) -> None:
@@ -347,3 +347,22 @@ def test_a_size_word_that_does_not_call_the_objects_junk_stays_reported(planner)
 def test_focus_describes_the_stack_but_never_hides_a_subset(planner, request_: str, reported: bool) -> None:
     plan = planner.plan(request_, ImageMeta(z=6, pixel_size_um=0.5))
     assert bool(plan.not_understood) is reported, plan.not_understood
+
+
+@pytest.mark.parametrize("request_", [
+    "Count the drug-treated cells.",  # a substance before the objects selects them
+    "Count the cells on the agar pad but not those on the glass.",  # a surface is a place
+    "How many nuclei are in the DMSO wells?",
+])
+def test_substances_and_surfaces_stay_reported(planner, request_: str) -> None:
+    assert planner.plan(request_, META).not_understood
+
+
+def test_a_history_phrase_after_an_acquisition_rate_is_when_the_data_were_taken(planner) -> None:
+    movie = ImageMeta(t=10, pixel_size_um=0.5)
+    plan = planner.plan("These cells were filmed every 30 s after drug treatment. How fast do they move, in µm/s?",
+                        movie)
+    assert plan.not_understood == [] and "drug" in plan.not_used, plan.not_understood
+    for request_ in ("Track the cells after the drug addition, 30 s per frame, and give their speed in µm/s.",
+                     "Track the cells imaged after the drug addition, 30 s per frame; their speed in µm/s?"):
+        assert "drug" in planner.plan(request_, movie).not_understood  # which frames?

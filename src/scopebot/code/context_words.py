@@ -167,7 +167,7 @@ def read_context(planner: Planner, parse: Parse, plan: AnalysisPlan, meta: Image
     """Move the unplaced words of description sentences (and of contrastive negations, :mod:`contrast`) from
     ``plan.not_understood`` to ``plan.not_used``."""
     from scopebot.code.contrast import read_contrasts
-    from scopebot.code.phrase_context import read_phrases
+    from scopebot.code.phrase_context import in_history_phrase, read_phrases
 
     toks = parse.tokens
     texts = [t.text for t in toks]
@@ -181,7 +181,7 @@ def read_context(planner: Planner, parse: Parse, plan: AnalysisPlan, meta: Image
         return plan  # the normalised words do not plan like the request: read nothing as context
     context = read_contrasts(planner, parse, plan, meta, unplaced)
     candidates = [i for i in unplaced if texts[i].isalpha() and i not in context
-                  and not guarded(parse, planner.vocab, i)]
+                  and not guarded(parse, planner.vocab, i) and not in_history_phrase(parse, plan, i)]
     if candidates:
         starts = {_span(texts, i, SENTENCE_BREAKS)[0] for i in candidates}
         described = description_sentences(planner, texts, starts, meta, skip, whole)

@@ -11,7 +11,9 @@ of the sample's history ("after ...", "before ...", "during ...") running to the
   "nuclei from the infected wells"): a phrase after the objects may narrow which objects are measured;
 - the word before the preposition is not a known filler (a plan word: "the intensity at the cilium"; an
   unknown word: "spots that lie on ..."), or a relative pronoun stands before it in the clause;
-- a time phrase in a time-resolved plan ("track them after the drug addition": which frames);
+- a time phrase in a time-resolved plan ("track them after the drug addition": which frames), unless it follows an
+  acquisition verb and its rate ("filmed every 30 s after drug treatment": when the data were taken; the phrase may
+  then follow a number and the objects named before the verb);
 - the phrase holds a number, a negation, a focus word, or its sentence asks something;
 - the plan without the phrase differs from the request's plan (fields, missing inputs, other reported words).
 
@@ -35,6 +37,24 @@ HISTORY = frozenset({"after", "before", "during"})
 _RELATIVE = frozenset({"that", "which", "who", "whose", "where", "whom"})
 
 
+#: verbs of acquiring the data: a history phrase right after one (and its rate) says when the data were taken
+ACQUISITION = frozenset({"recorded", "imaged", "acquired", "taken", "captured", "filmed", "shot", "started"})
+_RATE_WORDS = frozenset({"every", "each", "per", "at", "a", "one", "frame", "frames", "image", "images"})
+
+
+def _acquisition_verb(toks: list, texts: list[str], lo: int, p: int) -> int | None:
+    """The position of an acquisition verb before the history preposition at ``p`` in its clause, with its rate (a
+    number) and nothing else between ("filmed every 30 s after ..."), or None."""
+    rate = False
+    for k in range(p - 1, lo - 1, -1):
+        if texts[k] in ACQUISITION:
+            return k if rate else None  # "imaged after the drug" alone may mean the frames after it
+        if not (toks[k].used in ("number", "unit", "filler") or texts[k] in _RATE_WORDS):
+            return None
+        rate = rate or toks[k].used == "number"
+    return None
+
+
 def phrase_at(parse: Parse, planner: Planner, plan: AnalysisPlan, i: int) -> tuple[int, int] | None:
     """[start, end) of the provenance or history phrase holding unplaced token ``i``, or None when a guard
     keeps it (see the module text)."""
@@ -47,11 +67,13 @@ def phrase_at(parse: Parse, planner: Planner, plan: AnalysisPlan, i: int) -> tup
     p = next((k for k in range(i - 1, lo, -1) if texts[k] in PROVENANCE | HISTORY), None)
     if p is None:
         return None
-    if texts[p] in HISTORY and (plan.inputs.time == "all" or plan.meta.t > 1):
+    verb = _acquisition_verb(toks, texts, lo, p)  # "filmed every 30 s after drug treatment": when, not which frames
+    if texts[p] in HISTORY and (plan.inputs.time == "all" or plan.meta.t > 1) and verb is None:
         return None
-    if toks[p - 1].used != "filler" or any(t in _RELATIVE for t in texts[lo:p]):
+    if (toks[p - 1].used != "filler" and verb is None) or any(t in _RELATIVE for t in texts[lo:p]):
         return None
-    if any(vocab.concepts[idx].get("object_nouns") for pos, idx in parse.concepts if lo <= pos < p):
+    if any(vocab.concepts[idx].get("object_nouns") for pos, idx in parse.concepts
+           if (lo if verb is None else verb) <= pos < p):  # objects named before the acquisition verb are its subject
         return None
     slo, shi = _span(texts, i, SENTENCE_BREAKS)
     if any(t in REQUEST_MARKERS for t in texts[slo:min(len(texts), shi + 1)]):
@@ -82,3 +104,16 @@ def read_phrases(planner: Planner, parse: Parse, plan: AnalysisPlan, meta: Image
         if tried[span]:
             freed.add(i)
     return freed
+
+
+def in_history_phrase(parse: Parse, plan: AnalysisPlan, i: int) -> bool:
+    """Whether unplaced token ``i`` stands in a history phrase ("after the drug addition") of a time-resolved plan,
+    not after an acquisition verb: the phrase may choose frames, so no ablation may show it as not used."""
+    from scopebot.code.context_words import _span
+
+    if not (plan.inputs.time == "all" or plan.meta.t > 1):
+        return False
+    texts = [t.text for t in parse.tokens]
+    lo, _ = _span(texts, i, CLAUSE_BREAKS)
+    p = next((k for k in range(i - 1, lo - 1, -1) if texts[k] in HISTORY), None)
+    return p is not None and _acquisition_verb(parse.tokens, texts, lo, p) is None
