@@ -52,6 +52,19 @@ def test_code_lines_are_kept_only_when_they_mention_the_question_terms() -> None
     assert "`mask = image > thresh`" not in [c.text for c in picked]
 
 
+def test_prose_left_inside_an_unclosed_code_fence_is_not_quoted_as_code() -> None:
+    from scopebot.index.models import Chunk
+
+    body = ("nuclei = label(mask)\n```\n\nWe now have 11 clearly labelled nuclei.\n"
+            "You may notice that the smaller nucleus (dark orange) near the top left\n"
+            "```python\ncount = nuclei.max()\n```")
+    c = Chunk(key="k1", source_id="s", kind="training", title="Counting", section="Counting", breadcrumb="Counting",
+              url="u", text=body)
+    codes = [x.text for x in candidates(build_context([SearchResult(chunk=c, score=1.0, rank=1)])) if x.code]
+    assert "`count = nuclei.max()`" in codes
+    assert not any("You may notice" in t for t in codes), codes
+
+
 def test_nothing_relevant_gives_no_sentences() -> None:
     passages = build_context([SearchResult(chunk=chunk("trackmate"), score=1.0, rank=1)])
     assert ExtractiveSynthesizer(None).select("sourdough bread recipe", passages) == []

@@ -33,7 +33,10 @@ from scopebot.answer.text import content_words, is_heading_like, join_short_list
 
 _NAMING_RE = re.compile(r"^(?:This|That|These|Those|It|Such)\b.*[.!?]$")
 _SENTENCE_END_RE = re.compile(r"[.!?][\"')\]]?$")
-_CODE_HINT_RE = re.compile(r"[=(]|\bimport\b|\.\w+\(")
+#: A line inside a code fence is quoted as code only when it looks like code: an assignment, an import or a
+#: call ("name(" with no space). Prose that a chunk boundary left inside an unclosed fence ("You may notice
+#: that the smaller nucleus (dark orange) near the top left") is not.
+_CODE_HINT_RE = re.compile(r"=|\bimport\b|\w\(")
 #: A sentence shorter than this that ends a thought too early ("Noise2Void removes the other half.") is
 #: quoted together with the sentence after it in the same paragraph.
 SHORT_SENTENCE = 50
@@ -81,7 +84,10 @@ def candidates(passages: Sequence[ContextPassage], max_passages: int = 5) -> lis
         section = p.result.chunk.section
         label = section_label(p.result.chunk.section, p.result.chunk.title)
         prose: list[str] = []
-        in_code = False
+        fences = [ln.strip() for ln in p.text.split("\n") if ln.strip().startswith("```")]
+        # a chunk cut inside a code block opens with its closing fence: an odd number of fences whose first is
+        # bare ("```", an opening one names its language) means the text before it is code
+        in_code = len(fences) % 2 == 1 and fences[0] == "```"
 
         def flush(prose: list[str], rank: int, key: str, heading: str, label: str = label,
                   section: str = section, kind: str = p.result.chunk.kind) -> None:
