@@ -366,3 +366,9 @@ def test_a_history_phrase_after_an_acquisition_rate_is_when_the_data_were_taken(
     for request_ in ("Track the cells after the drug addition, 30 s per frame, and give their speed in µm/s.",
                      "Track the cells imaged after the drug addition, 30 s per frame; their speed in µm/s?"):
         assert "drug" in planner.plan(request_, movie).not_understood  # which frames?
+
+
+def test_two_kinds_listed_as_what_the_image_shows_stay_two_kinds(planner) -> None:
+    # one channel holding nuclei and spots: counting "the spots" would count both
+    plan = planner.plan("These are nuclei and spots. Count the spots.", META)
+    assert any("two kinds" in w for w in plan.not_understood), plan.not_understood

@@ -136,13 +136,16 @@ _CONJUNCTIONS = frozenset({"and", "but", "so", "while", "whereas", "because", "s
 
 def _relation_follows(parse: Parse, texts: list[str], pos: int, nouns: list[tuple[int, int]]) -> bool:
     """Another object noun follows in the noun's clause before a conjunction ("a movie of spots in cells", "a
-    lysosome moving along a microtubule"): the description relates two kinds, so neither is only the sample."""
+    lysosome moving along a microtubule"), or right after one ("These are nuclei and spots"): the description
+    relates or lists two kinds in the image, so neither is only the sample."""
     from scopebot.code.normalise import CLAUSE_BREAKS
 
     spans = dict(nouns)
     k = pos + spans.get(pos, 1)
-    while k < len(texts) and texts[k] not in CLAUSE_BREAKS and texts[k] not in _CONJUNCTIONS:
+    while k < len(texts) and texts[k] not in CLAUSE_BREAKS:
         if k in spans:
             return True
-        k += 1
+        if texts[k] in _CONJUNCTIONS and not any(j in spans for j in range(k + 1, k + 4)):
+            return False  # "neurons stained for MAP2 and I'd like ...": the description ends here
+        k += 1  # "nuclei and spots": two kinds in the image, not a sample and its objects
     return False
