@@ -372,3 +372,8 @@ def test_two_kinds_listed_as_what_the_image_shows_stay_two_kinds(planner) -> Non
     # one channel holding nuclei and spots: counting "the spots" would count both
     plan = planner.plan("These are nuclei and spots. Count the spots.", META)
     assert any("two kinds" in w for w in plan.not_understood), plan.not_understood
+
+
+@pytest.mark.parametrize("request_", ["These are nuclei. Count the spots.", "We imaged beads. Count the spots."])
+def test_only_a_sample_or_a_container_is_what_the_image_shows(planner, request_: str) -> None:
+    assert any("two kinds" in w for w in planner.plan(request_, META).not_understood)

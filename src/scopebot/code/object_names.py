@@ -23,7 +23,8 @@ A third pattern names the **sample** the image shows, not a kind that is measure
   with nocodazole", "we just started imaging organoids"), or its subject in the passive ("These neurons were
   imaged live").
 
-Such a kind is dropped only when another kind is named elsewhere, only when every mention has one of these
+Only a sample noun or an object that holds others (``container_objects``: cells and cell types, colonies,
+bacteria) may be read so. Such a kind is dropped only when another kind is named elsewhere, only when every mention has one of these
 forms (a kind named again in any other way, "... the spots per cell", stays a kind), and only when no other object
 noun follows it in its clause ("a movie of spots in cells" relates two kinds).
 
@@ -107,7 +108,10 @@ def described_objects(parse: Parse, vocab: Vocabulary, nouns: list[tuple[int, in
     texts = [t.text for t in toks]
     measured = {clause[p] for p, i in parse.concepts if vocab.concepts[i].get("measure")}
     out: set[int] = set()
-    for pos, _ in nouns:
+    for pos, span in nouns:
+        key = " ".join(t.stem for t in toks[pos:pos + span])
+        if key not in vocab.sample_nouns | vocab.container_objects:
+            continue  # "These are nuclei. Count the spots.": nuclei hold no spots here, both may be in the image
         gap = [k for k in range(max(0, pos - _MAX_GAP - 1), pos)]
         lead = next((k for k in reversed(gap) if texts[k] in _SENTENCE_ENDS or texts[k] == ","), None)
         window = [k for k in gap if lead is None or k > lead]

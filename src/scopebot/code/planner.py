@@ -70,6 +70,7 @@ class Vocabulary:
     object_kinds: dict[str, str] = field(default_factory=dict)  # stemmed phrase -> kind
     generic_objects: set[str] = field(default_factory=set)  # stemmed phrases that name no kind
     sample_nouns: set[str] = field(default_factory=set)  # stemmed nouns of a whole specimen (object_names)
+    container_objects: set[str] = field(default_factory=set)  # stemmed objects that hold others (object_names)
     qualifiers: set[str] = field(default_factory=set)  # region / subset words (stemmed)
     stain_roles: dict[str, str] = field(default_factory=dict)  # stain -> the role of the channel it defines
     illumination: dict[str, set[str]] = field(default_factory=dict)  # brightness / region words (stemmed)
@@ -104,6 +105,7 @@ def load_vocabulary(path: Path = VOCABULARY_PATH) -> Vocabulary:
                       object_kinds={stemmed(k): stemmed(v) for k, v in (data.get("object_kinds") or {}).items()},
                       generic_objects={stemmed(w) for w in data.get("generic_objects", [])},
                       sample_nouns={stemmed(w) for w in data.get("sample_nouns", [])},
+                      container_objects={stemmed(w) for w in data.get("container_objects", [])},
                       qualifiers={stemmed(w) for w in data.get("qualifiers", [])},
                       stain_roles={str(k).lower(): str(v) for k, v in (data.get("stain_roles") or {}).items()},
                       illumination={k: {stemmed(w) for w in v} for k, v in (data.get("illumination") or {}).items()},
