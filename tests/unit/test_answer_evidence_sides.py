@@ -84,3 +84,16 @@ def test_a_comparison_answers_a_side_named_only_by_its_shorter_phrase() -> None:
     answer = synth.render(synth.select(question, passages, qtype), qtype)
     assert "could not find" not in answer, answer
     assert "Random forest classifiers depend" in answer and "Deep learning discovers" in answer, answer
+
+
+def test_a_side_is_also_named_by_the_acronym_the_passages_define_for_it() -> None:
+    from scopebot.answer.evidence import names_any, side_names
+
+    texts = ["Two standard losses are binary cross entropy (BCE), and mean squared error (MSE).",
+             "MSE does not require the output to be a probability."]
+    names = side_names("mean squared error", texts)
+    assert names == ("mean squared error", "MSE")
+    assert names_any(texts[1], names)
+    assert side_names("binary cross-entropy", texts) == ("binary cross entropy", "BCE")
+    # a one-word side keeps its own name only: "(MSE)" after "error" is no acronym of "error"
+    assert side_names("error", texts) == ("error",)

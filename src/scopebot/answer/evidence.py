@@ -121,8 +121,30 @@ def resolve_side(side: str, texts: Sequence[str]) -> str:
     return side
 
 
-def _names(result: SearchResult, side: str) -> bool:
-    return names_side(f"{result.chunk.title} {result.chunk.section} {result.chunk.body}", side)
+_ACRONYM_AFTER_RE = re.compile(r"\(([A-Z][A-Za-z0-9\-]{1,9})\)")
+
+
+def side_names(side: str, texts: Sequence[str]) -> tuple[str, ...]:
+    """How ``texts`` name a comparison side: :func:`resolve_side`'s form, then the acronyms the texts define
+    for it ("mean squared error (MSE)" names the side "mean squared error" as "MSE" too)."""
+    form = resolve_side(side, texts)
+    tail = re.compile(rf"(?<![\w-]){re.escape(form.replace('-', ' '))}\s*$", re.IGNORECASE)
+    found: list[str] = []
+    for text in texts:
+        flat = text.replace("-", " ")
+        for m in _ACRONYM_AFTER_RE.finditer(flat):
+            if " " in form and tail.search(flat[:m.start()]) and m.group(1).lower() != form.lower():
+                found.append(m.group(1))
+    return (form, *dict.fromkeys(found))
+
+
+def names_any(text: str, names: str | Sequence[str]) -> bool:
+    """``text`` names one of ``names`` (see :func:`names_side`)."""
+    return any(names_side(text, n) for n in ([names] if isinstance(names, str) else names))
+
+
+def _names(result: SearchResult, side: str | Sequence[str]) -> bool:
+    return names_any(f"{result.chunk.title} {result.chunk.section} {result.chunk.body}", side)
 
 
 def _unique(results: Sequence[SearchResult]) -> list[SearchResult]:
@@ -167,13 +189,13 @@ def _select(retriever: Retriever, query: str, qtype: QuestionType, k: int,
         for side, key in zip(qtype.sides, qtype.side_keys(), strict=True):
             side_query = f"{side} {qtype.topic}".strip()
             found = _unique(_search(retriever, side_query, k) + base)
-            key = resolve_side(key, [f"{r.chunk.section} {r.chunk.body}" for r in found])
-            hits = [r for r in found if _names(r, key)]
+            names = side_names(key, [f"{r.chunk.section} {r.chunk.body}" for r in found])
+            hits = [r for r in found if _names(r, names)]
             if not any(r.chunk.kind in EXPLAIN_KINDS for r in hits):
                 # model cards matched the topic's words ("DAPI-stained nuclei"): look for an explanation
                 # of this side in the book and the training material before falling back on them
                 found = _search(retriever, side_query, k, EXPLAIN_KINDS) + _search(retriever, side, k, EXPLAIN_KINDS)
-                hits = _unique([r for r in found if _names(r, key)] + hits)
+                hits = _unique([r for r in found if _names(r, names)] + hits)
             per_side.append(_explanations_first(hits)[:PER_SIDE])
         mixed: list[SearchResult] = []
         for i in range(PER_SIDE):

@@ -22,7 +22,7 @@ import numpy as np
 from scopebot.answer.abstain import GENERIC
 from scopebot.answer.candidates import Candidate, candidates
 from scopebot.answer.context import ContextPassage
-from scopebot.answer.evidence import names_side, resolve_side, task_query
+from scopebot.answer.evidence import names_any, names_side, side_names, task_query
 from scopebot.answer.qtype import QuestionType
 from scopebot.answer.scorer import FEATURES, SentenceScorer
 from scopebot.answer.statements import EXERCISE_FILE_RE
@@ -219,9 +219,9 @@ class ExtractiveSynthesizer:
             picked: list[Candidate] = []
             for side, key in zip(qtype.sides, qtype.side_keys(), strict=True):
                 # a sentence about the side (its subject), or naming it without a subject
-                key = resolve_side(key, [f"{c.subject} {c.text}" for c in cands])
-                mine = [c for c in cands if c not in picked and (names_side(c.subject, key) or
-                                                                  (not c.subject and names_side(c.text, key)))]
+                names = side_names(key, [f"{c.subject} {c.text}" for c in cands])
+                mine = [c for c in cands if c not in picked and (names_any(c.subject, names) or
+                                                                  (not c.subject and names_any(c.text, names)))]
                 if mine:
                     side_q = f"{side} {qtype.topic} {question}"
                     picked += self._mmr(side_q, mine, self.per_side, min_sentences=1, qtype=qtype, whole=whole)

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from scopebot.answer.entities import WELL_KNOWN, find_entities, norm
-from scopebot.answer.evidence import names_side, resolve_side
+from scopebot.answer.evidence import names_any, names_side, side_names
 from scopebot.answer.qtype import QuestionType
 from scopebot.answer.text import split_sentences
 from scopebot.citations import NOT_IN_SOURCES
@@ -171,13 +171,13 @@ def layout(selected: Sequence[Candidate], qtype: QuestionType | None) -> str:
     if kind == "comparison" and qtype is not None and len(qtype.sides) == 2:
         blocks = []
         used: set[int] = set()
-        keys = [resolve_side(k, [c.text for c in selected]) for k in qtype.side_keys()]
-        both = [c for c in selected if all(names_side(c.text, k) for k in keys) and
-                not any(names_side(label_of(c), k) for k in keys)]
+        keys = [side_names(k, [c.text for c in selected]) for k in qtype.side_keys()]
+        both = [c for c in selected if all(names_any(c.text, k) for k in keys) and
+                not any(names_any(label_of(c), k) for k in keys)]
         used.update(id(c) for c in both)
         for side, key in zip(qtype.sides, keys, strict=True):
             mine = [c for c in selected if id(c) not in used and
-                    (names_side(c.text, key) or names_side(label_of(c), key))]
+                    (names_any(c.text, key) or names_any(label_of(c), key))]
             used.update(id(c) for c in mine)
             if not mine and both:  # the sentences that speak of both sides answer for this one
                 continue
