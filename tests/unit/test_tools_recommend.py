@@ -182,3 +182,32 @@ def test_no_code_requests_list_applications_before_zoo_models(recommender: Recom
     assert "model" in kinds and kinds[0] != "model"
     first_model = kinds.index("model")
     assert all(k == "model" for k in kinds[first_model:])
+
+
+def test_a_request_naming_an_unknown_tool_gets_no_cards(recommender: Recommender) -> None:
+    # the answer route's name check, injected: `scopebot recommend`, MCP and Jupyter turn it on
+    seen: list[str] = []
+
+    def check(text: str) -> list[str]:
+        seen.append(text)
+        return ["DeepBlobby3D"] if "DeepBlobby3D" in text else []
+
+    checked = Recommender(recommender.retriever, recommender.catalog, candidates=20, name_check=check)
+    rec = checked.recommend("the DeepBlobby3D plugin to segment nuclei in 3D", k=3)
+    assert rec.nothing_fits and not rec.results and "'DeepBlobby3D'" in rec.message
+    ok = checked.recommend("segment nuclei in 3D", k=3)
+    assert ok.results and not ok.nothing_fits
+    assert seen == ["the DeepBlobby3D plugin to segment nuclei in 3D", "segment nuclei in 3D"]
+
+
+def test_a_refusal_prints_its_reason_without_an_empty_table(recommender: Recommender) -> None:
+    from rich.console import Console
+
+    from scopebot.tools.render import print_recommendation
+
+    checked = Recommender(recommender.retriever, recommender.catalog, candidates=20,
+                          name_check=lambda text: ["DeepBlobby3D"])
+    console = Console(record=True, width=100)
+    print_recommendation(console, checked.recommend("the DeepBlobby3D plugin", k=3))
+    out = console.export_text()
+    assert "'DeepBlobby3D'" in out and "Tool" not in out and "┃" not in out

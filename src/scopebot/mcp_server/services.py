@@ -156,7 +156,7 @@ class ScopebotServices:
         from scopebot.tools.factory import build_recommender
 
         kb = self.kb
-        return self._get("recommender", lambda: build_recommender(self.settings, kb))
+        return self._get("recommender", lambda: build_recommender(self.settings, kb, check_names=True))
 
     @property
     def sandbox(self) -> Any:

@@ -29,7 +29,7 @@ def recommend(
         check_arguments(request, interface, dims, k)  # before the index loads: a typo fails fast
         from scopebot.tools.factory import build_recommender
 
-        recommender = build_recommender(settings)
+        recommender = build_recommender(settings, check_names=True)
         rec = recommender.recommend(request, interface=interface, dims=dims, k=k,  # type: ignore[arg-type]
                                     with_citations=not no_citations)
     if as_json:
@@ -41,5 +41,5 @@ def recommend(
 
     console = Console()
     print_recommendation(console, rec)
-    if rec.nothing_fits:
+    if rec.nothing_fits and (rec.results or rec.nearest or not rec.message):
         console.print("[yellow]Nothing in the index fits; try fewer constraints or other words.[/yellow]")

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,7 +128,10 @@ class Recommender:
     """Ranks catalog records for a request; reads citations for them from the book and training."""
 
     def __init__(self, retriever: Retriever, catalog: ToolCatalog, *, weights: RankingWeights | None = None,
-                 candidates: int = 60) -> None:
+                 candidates: int = 60, name_check: Callable[[str], list[str]] | None = None) -> None:
+        #: names in a request that no source, registry or installed package knows (the answer route's
+        #: check, :meth:`scopebot.answer.pipeline.AnswerPipeline.retrieve`); None: not checked here
+        self.name_check = name_check
         self.retriever = retriever
         self.catalog = catalog
         self.weights = weights or RankingWeights()
@@ -157,6 +161,13 @@ class Recommender:
         The argument checks are :func:`scopebot.tools.query.check_arguments`, one place for every front end.
         """
         check_arguments(request, interface, dims, k)
+        unknown = self.name_check(request) if self.name_check is not None else []
+        if unknown:  # "the DeepBlobby3D plugin for napari": no card for a tool that may not exist
+            return Recommendation(
+                query=request, parsed=parse_request(request, interface=interface, dims=dims), nothing_fits=True,
+                message=f"The request names {', '.join(repr(n) for n in unknown)}, which none of the sources, "
+                        "registries or installed packages mention, so I recommend nothing for it. Check the "
+                        "spelling, or describe the task instead (e.g. 'segment nuclei in 3D without coding').")
         parsed = parse_request(request, interface=interface, dims=dims)
         known = [w for w in parsed.keywords if w in self._vocab or _stem(w) in self._vocab]
         if not parsed.understood and not known and not parsed.platforms:

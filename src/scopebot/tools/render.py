@@ -122,6 +122,9 @@ def print_recommendation(console: Any, rec: Recommendation) -> None:
     """The table, then its links one per line, whole (never cut or wrapped by the console) and clickable."""
     from rich.text import Text
 
+    if not rec.results and not rec.nearest and rec.message:  # nothing to tabulate: the reason alone
+        console.print(rec.message)
+        return
     console.print(recommendation_table(rec))
     links = recommendation_links(rec)
     if links:
