@@ -89,7 +89,7 @@ def test_a_comparison_answers_a_side_named_only_by_its_shorter_phrase() -> None:
 def test_a_side_is_also_named_by_the_acronym_the_passages_define_for_it() -> None:
     from scopebot.answer.evidence import names_any, side_names
 
-    texts = ["Two standard losses are binary cross entropy (BCE), and mean squared error (MSE).",
+    texts = ["We train with mean squared error (MSE) or with binary cross entropy (BCE) here.",
              "MSE does not require the output to be a probability."]
     names = side_names("mean squared error", texts)
     assert names == ("mean squared error", "MSE")

@@ -56,13 +56,13 @@ def test_prose_left_inside_an_unclosed_code_fence_is_not_quoted_as_code() -> Non
     from scopebot.index.models import Chunk
 
     body = ("nuclei = label(mask)\n```\n\nWe now have 11 clearly labelled nuclei.\n"
-            "You may notice that the smaller nucleus (dark orange) near the top left\n"
+            "Look at the tiny blob (shown in teal) close to the left corner\n"
             "```python\ncount = nuclei.max()\n```")
     c = Chunk(key="k1", source_id="s", kind="training", title="Counting", section="Counting", breadcrumb="Counting",
               url="u", text=body)
     codes = [x.text for x in candidates(build_context([SearchResult(chunk=c, score=1.0, rank=1)])) if x.code]
     assert "`count = nuclei.max()`" in codes
-    assert not any("You may notice" in t for t in codes), codes
+    assert not any("tiny blob" in t for t in codes), codes
 
 
 def test_nothing_relevant_gives_no_sentences() -> None:

@@ -34,8 +34,8 @@ from scopebot.answer.text import content_words, is_heading_like, join_short_list
 _NAMING_RE = re.compile(r"^(?:This|That|These|Those|It|Such)\b.*[.!?]$")
 _SENTENCE_END_RE = re.compile(r"[.!?][\"')\]]?$")
 #: A line inside a code fence is quoted as code only when it looks like code: an assignment, an import or a
-#: call ("name(" with no space). Prose that a chunk boundary left inside an unclosed fence ("You may notice
-#: that the smaller nucleus (dark orange) near the top left") is not.
+#: call ("name(" with no space). Prose that a chunk boundary left inside an unclosed fence (a lesson sentence
+#: with a colour in brackets, cut in the middle) is not.
 _CODE_HINT_RE = re.compile(r"=|\bimport\b|\w\(")
 #: A sentence shorter than this that ends a thought too early ("Noise2Void removes the other half.") is
 #: quoted together with the sentence after it in the same paragraph.
