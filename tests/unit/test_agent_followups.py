@@ -237,16 +237,15 @@ def test_the_tool_loop_of_a_strong_model_gets_the_same_name_check() -> None:
 
 
 def test_the_lazy_answerer_checks_names_with_the_pipelines_own_evidence_decision() -> None:
-    from types import SimpleNamespace
 
     from scopebot.agent.ports import LazyAnswerer, NameCheck
 
     asked: list[str] = []
 
     class Pipeline:
-        def retrieve(self, question: str) -> Any:
+        def unknown_names(self, question: str) -> list[str]:
             asked.append(question)
-            return SimpleNamespace(decision=SimpleNamespace(missing_entities=["DeepBlobby3D"]))
+            return ["DeepBlobby3D"]
 
     answerer = LazyAnswerer(Pipeline)
     assert isinstance(answerer, NameCheck)

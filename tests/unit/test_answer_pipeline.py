@@ -81,6 +81,13 @@ def test_abstains_on_fake_entities_and_off_topic(tmp_path: Path, question: str) 
     assert answer.closest_sources[0].url in answer.answer
 
 
+def test_unknown_names_are_the_names_the_answer_abstains_on(tmp_path: Path) -> None:
+    # the other routes (tool cards, code) check a request with the answer route's own decision
+    p = pipeline(tmp_path)
+    assert p.unknown_names("How do I configure the CellMagic3000 plugin for Fiji?") == ["CellMagic3000"]
+    assert p.unknown_names("How does StarDist segment nuclei?") == []
+
+
 # ---------------------------------------------------------------- generative mode
 def test_generative_invalid_citation_removed_and_unsupported_flagged(tmp_path: Path) -> None:
     n2v = key("n2v")

@@ -130,8 +130,7 @@ class LazyAnswerer:
     def unknown_names(self, text: str) -> list[str]:
         """:class:`NameCheck` by the pipeline's own evidence decision: the names for which ``scopebot ask``
         would abstain ("the question names 'X', which none of the sources ... mention")."""
-        retrieved = self._lazy.get().retrieve(text)
-        return list(getattr(getattr(retrieved, "decision", None), "missing_entities", None) or [])
+        return list(self._lazy.get().unknown_names(text))
 
 
 class LazyRecommender:

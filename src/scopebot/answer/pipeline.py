@@ -285,6 +285,12 @@ class AnswerPipeline:
             decision.abstain = False  # the number comes from formulas stated in the cited passages
         return Retrieved(query, qtype, passages, computation, decision)
 
+    def unknown_names(self, text: str) -> list[str]:
+        """The names in ``text`` (tools, plugins, models, functions) that no source, registry or installed
+        package knows: those for which :meth:`answer` abstains ("the question names 'X', which none of the
+        sources ... mention"). The other routes (tools, code) check requests with it."""
+        return list(self.retrieve(text).decision.missing_entities or [])
+
     # ------------------------------------------------------------------ generation
     def _extract(self, query: str, passages: Sequence[ContextPassage], qtype: QuestionType | None = None) -> str:
         asked = split_focus(query).asked  # sentences chosen for what is asked, the scene weighs less

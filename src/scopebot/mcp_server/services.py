@@ -156,7 +156,9 @@ class ScopebotServices:
         from scopebot.tools.factory import build_recommender
 
         kb = self.kb
-        return self._get("recommender", lambda: build_recommender(self.settings, kb, check_names=True))
+        # the answer route's name check, on the pipeline that `ask` uses (built on the first check)
+        return self._get("recommender", lambda: build_recommender(
+            self.settings, kb, name_check=lambda text: self.pipeline.unknown_names(text)))
 
     @property
     def sandbox(self) -> Any:

@@ -27,9 +27,13 @@ def recommend(
         from scopebot.tools.query import check_arguments
 
         check_arguments(request, interface, dims, k)  # before the index loads: a typo fails fast
+        from scopebot.answer.factory import build_answer_pipeline
+        from scopebot.knowledge import KnowledgeBase
         from scopebot.tools.factory import build_recommender
 
-        recommender = build_recommender(settings, check_names=True)
+        kb = KnowledgeBase.open(settings)
+        names = build_answer_pipeline(settings, kb=kb, extractive_only=True)  # the answer route's name check
+        recommender = build_recommender(settings, kb, name_check=names.unknown_names)
         rec = recommender.recommend(request, interface=interface, dims=dims, k=k,  # type: ignore[arg-type]
                                     with_citations=not no_citations)
     if as_json:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from scopebot.tools.catalog import ToolCatalog
 from scopebot.tools.modelzoo import ModelZooCatalog
@@ -15,13 +15,14 @@ if TYPE_CHECKING:
 
 
 def build_recommender(settings: Settings, retriever: Retriever | None = None, *,
-                      validate_model_zoo: bool = True, check_names: bool = False) -> Recommender:
+                      validate_model_zoo: bool = True,
+                      name_check: Callable[[str], list[str]] | None = None) -> Recommender:
     """A recommender over ``retriever`` (default: the live index of ``settings.home``).
 
-    ``check_names``: a request naming a tool no source, registry or installed package knows gets no cards,
-    by the answer route's own check (an extractive answer pipeline over the same retriever, built on the
-    first request). Front ends that call the recommender directly (``scopebot recommend``, MCP, Jupyter)
-    turn it on; the chat agent checks names itself before it calls the recommender.
+    ``name_check``: the answer route's check for names no source, registry or installed package knows
+    (:meth:`scopebot.answer.pipeline.AnswerPipeline.unknown_names`); a request naming one gets no cards.
+    Front ends that call the recommender directly (``scopebot recommend``, MCP, Jupyter) pass it; the chat
+    agent checks names itself before it calls the recommender.
 
     The Model Zoo catalog file under ``settings.sources_dir`` is used, when present, for offline
     ``bioimageio.spec`` validation, model inputs and run options; with a knowledge base the validation
@@ -37,19 +38,4 @@ def build_recommender(settings: Settings, retriever: Retriever | None = None, *,
         # validated once per index build and catalog file, not at every start (about a second)
         zoo.use_checked(derived("modelzoo-checks", zoo.checked_table, version=zoo.checks_version()))
     catalog = ToolCatalog.from_retriever(retriever, model_zoo=zoo)
-    return Recommender(retriever, catalog, candidates=max(60, settings.candidates),
-                       name_check=_name_check(settings, retriever) if check_names else None)
-
-
-def _name_check(settings: Settings, retriever: Retriever) -> Callable[[str], list[str]]:
-    pipeline: list[Any] = []
-
-    def unknown_names(text: str) -> list[str]:
-        if not pipeline:
-            from scopebot.answer.factory import build_answer_pipeline
-
-            pipeline.append(build_answer_pipeline(settings, kb=retriever, extractive_only=True))
-        decision = getattr(pipeline[0].retrieve(text), "decision", None)
-        return list(getattr(decision, "missing_entities", None) or [])
-
-    return unknown_names
+    return Recommender(retriever, catalog, candidates=max(60, settings.candidates), name_check=name_check)
