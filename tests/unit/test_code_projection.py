@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from scopebot.code.assistant import CodeAssistant
-from scopebot.code.blocks.projection import projection_check
+from scopebot.code.blocks.segment import projection_check
 from scopebot.code.compile import PROJECTION_CHECKS, compile_plan
 from scopebot.code.plan import AnalysisPlan, ImageMeta, Inputs, Measurement
 from scopebot.code.scenes import make_scene

@@ -16,7 +16,7 @@ from scopebot.code.plan import STAT_COLUMN, SUMMARY_PREFIX, AnalysisPlan, Measur
 
 BLOCKS_DIR = Path(__file__).with_name("blocks")
 #: The summaries a projected plan's script adds: objects with parts at different depths, objects spread over
-#: different x/y in different planes (see ``blocks/projection.py``; read by :mod:`scopebot.code.verify`).
+#: different x/y in different planes (see ``blocks/segment.py: projection_check``; read by :mod:`scopebot.code.verify`).
 PROJECTION_CHECKS = ("projection_stacked_objects", "projection_spread_objects")
 #: The summary holding the threshold a positivity plan used (Otsu's or the request's), shown with the answer.
 MARKER_THRESHOLD = "marker_threshold"
