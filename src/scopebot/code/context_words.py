@@ -34,12 +34,12 @@ from typing import TYPE_CHECKING
 
 from scopebot.answer.text import STOPWORDS
 from scopebot.code.normalise import CLAUSE_BREAKS
+from scopebot.code.thesaurus import SENTENCE_BREAKS  # ":" too: "Quick background: ..." is a unit of its own
 
 if TYPE_CHECKING:
     from scopebot.code.plan import AnalysisPlan, ImageMeta
     from scopebot.code.planner import Parse, Planner, Vocabulary
 
-SENTENCE_BREAKS = frozenset({".", "?", "!", ";", ":"})  # "Quick background: ..." is a unit of its own
 #: ``Token.used`` values that carry no plan meaning (everything else is a plan role)
 NEUTRAL = frozenset({"filler", "magnification", "duration", "translocation"})
 #: words that make a sentence a request to the assistant rather than a description

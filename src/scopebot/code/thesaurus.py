@@ -25,7 +25,8 @@ from typing import Any
 import yaml
 
 THESAURUS_PATH = Path(__file__).with_name("thesaurus_v1.yaml")
-#: Sentence ends: ``near`` looks for its words between two of these.
+#: Sentence ends (":" too: "Quick background: ..." is a unit of its own): ``near`` looks for its words between
+#: two of these, and the context ablation (:mod:`scopebot.code.context_words`) takes its sentences between them.
 SENTENCE_BREAKS = frozenset({".", "?", "!", ";", ":"})
 #: Words skipped when looking at the word after or before an entry ("partial ones", "untangle the nuclei").
 #: Possessives are not skipped: "transfected my cells" is a description, "the transfected cells" a subset.
