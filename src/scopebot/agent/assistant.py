@@ -149,9 +149,7 @@ class Assistant:
             if unknown and route.label != "code":
                 handler = self._answer(text, trace)
             else:
-                if unknown:
-                    self._warnings.append(UNKNOWN_NAME_IN_CODE.format(names=_quoted(unknown),
-                                                                      it="it" if len(unknown) == 1 else "them"))
+                self._warn_unknown(unknown)
                 handler = self._tool_loop(text, route, trace)
         else:
             handler = getattr(self, f"_on_{route.label}")(text, route, trace)
@@ -223,6 +221,13 @@ class Assistant:
         self.state.last_question = question
         return ("abstention" if getattr(answer, "abstained", False) else "answer"), answer
 
+    def _warn_unknown(self, unknown: list[str]) -> None:
+        """The note, once per turn, that the analysis does not use the names no source knows."""
+        note = UNKNOWN_NAME_IN_CODE.format(names=", ".join(f"'{n}'" for n in unknown),
+                                           it="it" if len(unknown) == 1 else "them") if unknown else ""
+        if note and note not in self._warnings:
+            self._warnings.append(note)
+
     def _unknown_names(self, text: str, trace: list[TraceStep]) -> list[str]:
         """The answer route's check for invented names, once per turn (traced; a failure only skips it)."""
         if self.names is None:
@@ -256,10 +261,7 @@ class Assistant:
             route.inherited or "follow-up" in " ".join(route.reasons) or points_back(text))
         request = resolve_code_request(text, self.state.last_code_request) if follow else text
         image = self.state.last_image
-        unknown = self._unknown_names(text, trace)
-        if unknown:
-            self._warnings.append(UNKNOWN_NAME_IN_CODE.format(names=_quoted(unknown),
-                                                              it="it" if len(unknown) == 1 else "them"))
+        self._warn_unknown(self._unknown_names(text, trace))
         yield AgentEvent(type="status", text="writing and running code")
         result = self._timed(trace, "code", {"request": request[:300], "image": str(image) if image else None,
                                              "builds_on_previous": follow,
@@ -394,7 +396,3 @@ def _plain(payload: Any, markdown: str) -> str:
             return "; ".join(found)
         return error.splitlines()[0] if error.strip() else "The analysis ran."
     return markdown
-
-
-def _quoted(names: list[str]) -> str:
-    return ", ".join(f"'{n}'" for n in names)
