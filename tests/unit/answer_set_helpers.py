@@ -15,6 +15,9 @@ from scopebot.settings import PROJECT_ROOT
 DS = PROJECT_ROOT / "evals" / "datasets"
 #: Two questions at or above this content-word Jaccard are near-duplicates.
 MAX_JACCARD = 0.6
+#: The book and the training material: the sources the answerable questions of our answer sets are written from.
+EXPLAIN_SOURCE_IDS = frozenset({"janelia-book", "carpentries-microscopy", "datacarpentry-image-processing",
+                                "coba-guide", "neubias", "bioimage-notebooks"})
 
 
 def jaccard(a: str, b: str) -> float:

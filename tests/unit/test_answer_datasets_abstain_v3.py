@@ -4,14 +4,11 @@ repo or usefulness_v1. A failure names only ids, set names and scores, never ano
 
 from __future__ import annotations
 
-from answer_set_helpers import DS, flagged_near_duplicates, other_answer_questions
+from answer_set_helpers import DS, EXPLAIN_SOURCE_IDS, flagged_near_duplicates, other_answer_questions
 
 from scopebot.evals.datasets import load_dataset
 
 NAME = "answers_abstain_train_v3.yaml"
-#: The book and the training material, the only sources its answerable questions cite.
-EXPLAIN_SOURCE_IDS = frozenset({"janelia-book", "carpentries-microscopy", "datacarpentry-image-processing",
-                                "coba-guide", "neubias", "bioimage-notebooks"})
 
 
 def test_both_labels_come_in_the_promised_counts_and_shapes() -> None:

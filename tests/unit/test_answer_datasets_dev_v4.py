@@ -4,14 +4,17 @@ facts, unanswerable, invented names) and is not a near-duplicate of any other an
 
 from __future__ import annotations
 
-from answer_set_helpers import DS, flagged_near_duplicates, held_out_groups, other_answer_questions
+from answer_set_helpers import (
+    DS,
+    EXPLAIN_SOURCE_IDS,
+    flagged_near_duplicates,
+    held_out_groups,
+    other_answer_questions,
+)
 
 from scopebot.evals.datasets import load_dataset
 
 FILE = DS / "answers_dev_v4.yaml"
-#: The book and the training material: the only sources the answerable questions were written from.
-EXPLAIN_SOURCE_IDS = frozenset({"janelia-book", "carpentries-microscopy", "datacarpentry-image-processing",
-                                "coba-guide", "neubias", "bioimage-notebooks"})
 
 
 def test_dev_v4_loads_with_its_three_groups() -> None:

@@ -4,14 +4,11 @@ held-out ones included, and usefulness_v1). Failure messages name only ids and s
 
 from __future__ import annotations
 
-from answer_set_helpers import DS, flagged_near_duplicates, other_answer_questions
+from answer_set_helpers import DS, EXPLAIN_SOURCE_IDS, flagged_near_duplicates, other_answer_questions
 
 from scopebot.evals.datasets import load_dataset
 
 FILE = DS / "answers_dev_v5.yaml"
-#: The book and the training material: the only sources the questions were written from.
-EXPLAIN_SOURCE_IDS = frozenset({"janelia-book", "carpentries-microscopy", "datacarpentry-image-processing",
-                                "coba-guide", "neubias", "bioimage-notebooks"})
 
 
 def test_dev_v5_loads_with_forty_answerable_items() -> None:

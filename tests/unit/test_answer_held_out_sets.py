@@ -11,13 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from answer_set_helpers import DS, flagged_near_duplicates, held_out_groups, other_answer_questions
+from answer_set_helpers import (
+    DS,
+    EXPLAIN_SOURCE_IDS,
+    flagged_near_duplicates,
+    held_out_groups,
+    other_answer_questions,
+)
 
 from scopebot.evals.datasets import load_dataset
-
-#: The book and the training material: the sources a held-out set's answerable questions come from.
-EXPLAIN_SOURCE_IDS = frozenset({"janelia-book", "carpentries-microscopy", "datacarpentry-image-processing",
-                                "coba-guide", "neubias", "bioimage-notebooks"})
 
 
 @dataclass(frozen=True)
