@@ -3,7 +3,8 @@ near-duplicate of another analysis set (the held-out v13 check against every dev
 
 from __future__ import annotations
 
-from scopebot.answer.text import content_set
+from plan_helpers import request_similarity
+
 from scopebot.code.scenes import make_scene
 from scopebot.evals.common import DATASETS_DIR
 from scopebot.evals.suites.analysis import load_items
@@ -26,10 +27,6 @@ def test_dev_v41_has_24_answerable_and_4_declined_items_whose_truth_resolves() -
 
 def test_dev_v41_is_not_a_near_duplicate_of_another_analysis_set() -> None:
     others = [p for p in sorted(DATASETS_DIR.glob("analysis_*.yaml")) if p.name not in NOT_HERE]
-    reference = [content_set(i.request) for path in others for i in load_items(path)]
     assert len(others) >= 40
-    scores = {}
-    for item in load_items(DEV41):
-        words = content_set(item.request)
-        scores[item.id] = round(max(len(words & t) / len(words | t) for t in reference), 3)
+    scores = {k: round(v, 3) for k, v in request_similarity(DEV41, others).items()}
     assert max(scores.values()) <= 0.6, scores

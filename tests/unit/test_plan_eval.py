@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from types import SimpleNamespace
 
-from scopebot.answer.text import content_set
+from plan_helpers import request_similarity
+
 from scopebot.evals.common import DATASETS_DIR
 from scopebot.evals.runner import ItemResult
 from scopebot.evals.suites.analysis import AnalysisItem, judge, load_items, summarise
@@ -33,16 +33,6 @@ def test_datasets_load_with_unique_ids_and_at_least_40_items() -> None:
         assert item.expect or item.expect_declined
 
 
-def _similarity(held: Path, reference: list[Path]) -> dict[str, float]:
-    """Content-word Jaccard of each held-out request with its closest request in ``reference``."""
-    tune = [content_set(i.request) for path in reference for i in load_items(path)]
-    out = {}
-    for item in load_items(held):
-        words = content_set(item.request)
-        out[item.id] = max(len(words & t) / len(words | t) for t in tune)
-    return out
-
-
 def test_held_out_requests_are_not_near_duplicates_of_what_was_tuned_on() -> None:
     """Each held-out set against the tuning set and every set used for tuning before it was run.
     Known near-duplicates (> 0.6, reported in docs/code.md): v1 h04 ~ t03 (0.71), h23 ~ t31 (0.62);
@@ -57,7 +47,7 @@ def test_held_out_requests_are_not_near_duplicates_of_what_was_tuned_on() -> Non
              11: set(), 12: set(), 13: set(), 14: set(), 15: set()}
     for i, held in enumerate(HELD_SETS, start=1):
         reference = [TUNE] if i == 1 else sets[:i] + (DEV_SETS if i >= 10 else [])
-        sim = _similarity(held, reference)
+        sim = request_similarity(held, reference)
         assert {k for k, v in sim.items() if v > 0.6} == known[i], (held.name, sim)
 
 
