@@ -201,6 +201,12 @@ class ExtractiveSynthesizer:
         texts = [f"{p.result.chunk.section}\n{p.text}" for p in passages]
         return qtype.model_copy(update={"aliases": find_aliases(qtype.subject, texts)})
 
+    def pool(self, passages: Sequence[ContextPassage], qtype: QuestionType | None, *, scene: bool) -> list[Candidate]:
+        """The candidate sentences an answer chooses from: those of the first ``max_passages`` passages, two
+        more for a comparison's sides and ``asked_passages`` more for a message that sets a ``scene``."""
+        extra = (2 if qtype is not None and qtype.sides else 0) + (self.asked_passages if scene else 0)
+        return candidates(passages, self.max_passages + extra)
+
     def select(self, question: str, passages: Sequence[ContextPassage],
                qtype: QuestionType | None = None, asked: str = "") -> list[Candidate]:
         """The chosen sentences, in passage-rank order (for a comparison: up to three per side). ``asked``
@@ -208,8 +214,7 @@ class ExtractiveSynthesizer:
         chosen for it first, for the whole message with the weight ``context_weight``."""
         whole = question if asked and asked.strip() != question.strip() else ""
         question = asked or question
-        extra = (2 if qtype is not None and qtype.sides else 0) + (self.asked_passages if whole else 0)
-        cands = candidates(passages, self.max_passages + extra)
+        cands = self.pool(passages, qtype, scene=bool(whole))
         qtype = self.with_aliases(qtype, passages)
         if qtype is not None:
             cands = [c for c in cands if not drifts(c, qtype)]

@@ -124,7 +124,6 @@ def _collect(dataset: Path) -> tuple[np.ndarray, np.ndarray, str]:  # pragma: no
     """Features and labels of every candidate sentence of the dataset's answerable questions, taken the way
     an answer takes them: the production retrieval (asked part, question type, evidence selection) and
     the synthesizer's candidate pool; relevance features of the asked part."""
-    from scopebot.answer.extractive import candidates
     from scopebot.answer.factory import build_answer_pipeline
     from scopebot.answer.focus import split_focus
     from scopebot.evals.datasets import load_dataset
@@ -139,8 +138,7 @@ def _collect(dataset: Path) -> tuple[np.ndarray, np.ndarray, str]:  # pragma: no
             continue
         found = pipeline.retrieve(item.question)
         focus = split_focus(item.question)
-        extra = (2 if found.qtype.sides else 0) + (synth.asked_passages if focus.has_context else 0)
-        cands = candidates(found.passages, synth.max_passages + extra)
+        cands = synth.pool(found.passages, found.qtype, scene=focus.has_context)
         if not cands:
             continue
         feats, eligible, _ = synth.features(focus.asked, cands, synth.with_aliases(found.qtype, found.passages))
