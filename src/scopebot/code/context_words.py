@@ -53,8 +53,8 @@ _QUESTION_HEADS = frozenset({"how", "what", "which"})
 _ONES = frozenset({"ones", "one"})
 
 
-def _plan_role(used: str | None) -> bool:
-    return used is not None and used not in NEUTRAL
+def _plan_role(used: str | None, neutral: frozenset[str] = NEUTRAL) -> bool:
+    return used is not None and used not in neutral
 
 
 def _span(texts: list[str], i: int, breaks: frozenset[str]) -> tuple[int, int]:
@@ -112,22 +112,31 @@ def guarded(parse: Parse, vocab: Vocabulary, i: int) -> str | None:
         return "first word of its sentence (an instruction?)"
     if any(_quantity(toks, texts, vocab, k) for k in range(slo, shi)):
         return "in a sentence with a number (a quantity the plan may need)"
-    if texts[i - 1] in vocab.per_words - {"a", "an"}:  # "per minute", "every minute"; not an article
-        return "after a rate word (a unit?)"
-    if texts[i - 1] in _QUESTION_HEADS:
-        return "what the question asks"
     if any(toks[k].used == "negation" or texts[k] in vocab.negations for k in range(clo, chi)):
         return "in a clause with a negation"
+    return word_guard(parse, vocab, i)
+
+
+def word_guard(parse: Parse, vocab: Vocabulary, i: int, neutral: frozenset[str] = NEUTRAL) -> str | None:
+    """The guards of :func:`guarded` that look at the word's neighbours, not at its sentence (``neutral``: the
+    ``Token.used`` values that are no plan word next to it)."""
+    toks = parse.tokens
+    texts = [t.text for t in toks]
+    clo, chi = _span(texts, i, CLAUSE_BREAKS)
+    if i > 0 and texts[i - 1] in vocab.per_words - {"a", "an"}:  # "per minute", "every minute"; not an article
+        return "after a rate word (a unit?)"
+    if i > 0 and texts[i - 1] in _QUESTION_HEADS:
+        return "what the question asks"
     if _located_objects(parse, vocab, texts, clo, i):
         return "where the objects are (it may narrow which objects are measured)"
     nxt = toks[i + 1] if i + 1 < chi else None
-    if nxt is not None and (_plan_role(nxt.used) or nxt.text in _ONES):
+    if nxt is not None and (_plan_role(nxt.used, neutral) or nxt.text in _ONES):
         return "before a plan word (part of what is measured or of which objects)"
-    if i > clo and _plan_role(toks[i - 1].used):
+    if i > clo and _plan_role(toks[i - 1].used, neutral):
         return "after a plan word (part of what is measured or of which objects)"
     if nxt is not None and nxt.text == "of":
         after = _next_content(texts, i + 1, chi)
-        if after is not None and _plan_role(toks[after].used):
+        if after is not None and _plan_role(toks[after].used, neutral):
             return "a noun of a plan word ('the X of the nuclei')"
     return None
 
@@ -166,6 +175,7 @@ def description_sentences(planner: Planner, texts: list[str], starts: set[int], 
 def read_context(planner: Planner, parse: Parse, plan: AnalysisPlan, meta: ImageMeta | None) -> AnalysisPlan:
     """Move the unplaced words of description sentences (and of contrastive negations, :mod:`contrast`) from
     ``plan.not_understood`` to ``plan.not_used``."""
+    from scopebot.code.clause_context import read_clauses
     from scopebot.code.contrast import read_contrasts
     from scopebot.code.phrase_context import in_history_phrase, read_phrases
 
@@ -189,6 +199,9 @@ def read_context(planner: Planner, parse: Parse, plan: AnalysisPlan, meta: Image
     rest = [i for i in unplaced if texts[i].isalpha() and i not in context]
     if rest:  # a provenance or history phrase inside a sentence the plan depends on (phrase_context)
         context |= read_phrases(planner, parse, plan, meta, rest, skip, whole)
+    rest = [i for i in rest if i not in context and not in_history_phrase(parse, plan, i)]
+    if rest:  # a statement clause inside a sentence that asks or holds a number (clause_context)
+        context |= read_clauses(planner, parse, plan, meta, rest, skip, whole)
     if not context:
         return plan
     plan.not_understood = [texts[i] for i in unplaced if i not in context] + plan.not_understood[len(unplaced):]
