@@ -1,4 +1,4 @@
-"""The held-out answer sets v4-v9 (issue 16) load with their three groups (answerable with key facts,
+"""The held-out answer sets v4-v10 (issue 16) load with their three groups (answerable with key facts,
 unanswerable, invented names), and none is a near-duplicate of any other answer set in the repo (every other
 ``answers_*.yaml``, so a set added later is checked too, and both splits of usefulness_v1).
 
@@ -53,6 +53,13 @@ SETS = [
                                                  "answers_fakenames_dev_v1.yaml", "answers_entities_v1.yaml",
                                                  "answers_dev_v4.yaml", "answers_dev_v5.yaml",
                                                  "usefulness_v1.yaml"}),
+    HeldOutSet(10, (32, 12, 8), 3, True, _BASE | {"answers_holdout_v6.yaml", "answers_holdout_v7.yaml",
+                                                  "answers_holdout_v8.yaml", "answers_holdout_v9.yaml",
+                                                  "answers_abstain_train_v1.yaml", "answers_abstain_train_v2.yaml",
+                                                  "answers_abstain_train_v3.yaml", "answers_fakenames_dev_v1.yaml",
+                                                  "answers_entities_v1.yaml", "answers_dev_v4.yaml",
+                                                  "answers_dev_v5.yaml", "answers_dev_v6.yaml",
+                                                  "usefulness_v1.yaml"}),
 ]
 
 
