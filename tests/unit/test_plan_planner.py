@@ -281,7 +281,8 @@ def test_safety_of_the_new_words(planner: Planner) -> None:
     assert planner.plan("count the bright spots", bright).inputs.channel == 0  # 'bright' is no channel name
     assert "highest" in planner.plan("which nucleus has the highest mean intensity").not_understood
     lapse = ImageMeta(t=5, pixel_size_um=0.2, time_step_s=2.0)
-    assert "minute" in planner.plan("one frame per minute; track the spot, speed in um/s", lapse).not_understood
+    rate = planner.plan("one frame per minute; track the spot, speed in um/s", lapse)  # a spelled number reads
+    assert rate.meta.time_step_s == 60.0 and "time_step_s" in rate.meta.stated  # like digits: stated, never dropped
     seg = planner.plan("count objects no larger than 500 px").segmentation
     assert seg is not None and seg.max_size_px == 500
     assert any(w.startswith("don't") for w in planner.plan("don't count the cells at the border",

@@ -98,17 +98,32 @@ def _quantity(toks: list, texts: list[str], vocab: Vocabulary, k: int) -> bool:
     return not (t.text in vocab.cardinals and k >= 2 and texts[k - 1] == "by" and texts[k - 2] == t.text)
 
 
+#: heads of a courtesy formula: a sentence with one thanks, apologises or greets, even when it says "you"
+COURTESY = frozenset({"thanks", "thank", "thx", "sorry", "apologies", "apologise", "apologize", "regards", "cheers",
+                      "grateful", "appreciate", "appreciated", "bother", "bothering", "hope", "hoping"})
+#: what makes a sentence with "you" a request even when it also thanks ("thanks, could you also ...")
+_ASKING = frozenset({"?", "please", "pls", "plz", "want", "wants", "need", "needs", "like", "wish", "can", "could",
+                     "would", "will", "may", "might", "must", "should"})
+
+
+def courtesy(sentence: list[str]) -> bool:
+    """Whether a sentence holding a request marker is a courtesy formula ("Thanks a lot, you saved my weekend.",
+    "Sorry to bother you with such a simple thing."): a courtesy head and none of the words that ask."""
+    return any(t in COURTESY for t in sentence) and not any(t in _ASKING for t in sentence)
+
+
 def guarded(parse: Parse, vocab: Vocabulary, i: int) -> str | None:
     """Why unplaced token ``i`` must stay reported (None: it may be context if its sentence is)."""
     toks = parse.tokens
     texts = [t.text for t in toks]
     clo, chi = _span(texts, i, CLAUSE_BREAKS)
     slo, shi = _span(texts, i, SENTENCE_BREAKS)
-    if any(t in REQUEST_MARKERS for t in texts[slo:min(len(texts), shi + 1)]):
+    sentence = texts[slo:min(len(texts), shi + 1)]
+    if any(t in REQUEST_MARKERS for t in sentence) and not courtesy(sentence):
         return "in a sentence that asks something"
     if any(t in FOCUS and not _conjunction(texts, k) for k, t in enumerate(texts[slo:shi], start=slo)):
         return "in a sentence that restricts what is measured"
-    if i == slo:
+    if i == slo and not (i + 1 < len(texts) and texts[i + 1] in (",", ":")):  # "Hallo, ...", "Context: ..."
         return "first word of its sentence (an instruction?)"
     if any(_quantity(toks, texts, vocab, k) for k in range(slo, shi)):
         return "in a sentence with a number (a quantity the plan may need)"

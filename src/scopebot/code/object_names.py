@@ -153,3 +153,33 @@ def _relation_follows(parse: Parse, texts: list[str], pos: int, nouns: list[tupl
             return False  # "neurons stained for MAP2 and I'd like ...": the description ends here
         k += 1  # "nuclei and spots": two kinds in the image, not a sample and its objects
     return False
+
+
+#: prepositions of a path after a motion word ("moving along an axon", "travels through the channel")
+PATH_PREPOSITIONS = frozenset({"along", "through", "across", "within", "inside", "in", "on", "over"})
+#: motion words the vocabulary may leave unplaced ("glides", "travels"); the tracking concept counts as well
+MOTION = frozenset({"travel", "travels", "travelled", "traveled", "travelling", "traveling", "run", "runs", "running",
+                    "glide", "glides", "gliding", "crawl", "crawls", "crawling", "drift", "drifts", "drifting",
+                    "walk", "walks", "walking", "diffuse", "diffuses", "diffusing", "move", "moves", "moving",
+                    "moved", "migrate", "migrates", "migrating", "slide", "slides", "sliding"})
+
+
+def path_objects(parse: Parse, vocab: Vocabulary, nouns: list[tuple[int, int]]) -> set[int]:
+    """Positions (of ``nouns``) that name where a tracked object moves, not a measured kind: the noun follows a
+    motion word and a path preposition with at most two plain words between ("one vesicle travels along the
+    axon", "a lysosome moving along an axon"). Only for a plan that measures nothing but tracks."""
+    toks = parse.tokens
+    texts = [t.text for t in toks]
+    out: set[int] = set()
+    for pos, _ in nouns:
+        k = pos - 1
+        while k >= 0 and pos - k <= 3 and toks[k].used in (None, "filler") and texts[k] not in PATH_PREPOSITIONS:
+            k -= 1
+        if k < 1 or texts[k] not in PATH_PREPOSITIONS or (k + 1 < len(texts) and texts[k + 1] == "with"):
+            continue
+        verb = toks[k - 1]
+        tracking = verb.used is not None and verb.used.startswith("concept:") and vocab.concepts[
+            int(verb.used.split(":")[1])].get("measure") == "tracking"
+        if verb.text in MOTION or tracking:
+            out.add(pos)
+    return out

@@ -44,10 +44,12 @@ def _unit(vocab: Vocabulary, tokens: list[Token], i: int) -> tuple[str | None, f
             pair = (first["dim"], second)
             dims = {("length", "px"): "length_per_px", ("time", "frame"): "time_per_frame",
                     ("frame", "time"): "frames_per_time", ("length", "time"): "speed",
-                    ("px", "frame"): "px_per_frame"}
+                    ("px", "frame"): "px_per_frame", ("px", "length"): "px_per_length"}
             if pair in dims:
                 factor = first["factor"] / (vocab.units[tokens[k].text]["factor"]
                                             if pair[1] == "time" else 1.0)
+                if pair == ("px", "length"):  # "4 px/um", "2.5 pixels per micron": read as length per pixel
+                    factor = vocab.units[tokens[k].text]["factor"]
                 return dims[pair], factor, k + 1 - i
     return first["dim"], first["factor"], 1
 
@@ -55,6 +57,8 @@ def read_quantities(vocab: Vocabulary, parse: Parse) -> None:
     toks = parse.tokens
     for i, tok in enumerate(toks):
         value = number(tok.text)
+        if value is None and tok.text in vocab.cardinals and not tok.used and _spelled_rate(vocab, toks, i + 1):
+            value = float(vocab.cardinals[tok.text])  # "one frame per second", "every five minutes", "two days ago"
         if value is None or tok.used:
             continue
         tok.used = "number"
@@ -68,6 +72,8 @@ def read_quantities(vocab: Vocabulary, parse: Parse) -> None:
         for t in toks[i + 1:i + 1 + n]:
             t.used = "unit"
         q = Quantity(value=value * factor, dim=dim or "bare", pos=i, end=i + n)
+        if dim == "px_per_length" and value > 0:  # "4 px/um" is a pixel of 0.25 um
+            q.value, q.dim = factor / value, "length_per_px"
         k = i - 2 if i > 1 and toks[i - 1].text in ("=", ":") else i - 1  # "z = 2 um", "xy: 0.5 um"
         if dim == "length" and k >= 0 and not toks[k].used and toks[k].text in vocab.axis_words:
             q.axis = vocab.axis_words[toks[k].text]  # "z 2 um", "xy 0.5 um": the axis before it
@@ -109,6 +115,16 @@ def read_quantities(vocab: Vocabulary, parse: Parse) -> None:
     _voxel_groups(parse)
 
 
+#: Units a number written as a word takes ("one frame per second"); "one pixel", "two frames" stay counts.
+_SPELLED_DIMS = frozenset({"time", "frames_per_time", "time_per_frame", "length_per_px", "px_per_length", "speed"})
+
+
+def _spelled_rate(vocab: Vocabulary, toks: list[Token], i: int) -> bool:
+    """Whether a number word before token ``i`` takes the unit there: a time or a rate."""
+    dim, _, n = _unit(vocab, toks, i)
+    return n > 0 and dim in _SPELLED_DIMS and not any(t.used for t in toks[i:i + n])
+
+
 #: Words after "40x" that name the objective ("a 63x oil objective").
 OBJECTIVE_WORDS = frozenset({"objective", "objectives", "lens", "oil", "water", "air", "glycerol", "silicone",
                              "immersion", "magnification", "zoom", "dry"})
@@ -124,6 +140,8 @@ def _magnification(toks: list[Token], i: int, j: int, value: float) -> bool:
     after = toks[j + 1].text if j + 1 < len(toks) else "."
     if after in ("/", ",") and j + 2 < len(toks) and toks[j + 2].text in ("y", "z", "yx", "xy"):
         return False
+    if after in OBJECTIVE_WORDS:  # "Our pixel is 650 nm (10x objective)": the objective, in a pixel sentence too
+        return True
     if _about_voxels(toks, i):
         return False
     return after in OBJECTIVE_WORDS or (float(value).is_integer() and value >= 2)

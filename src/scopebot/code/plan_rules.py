@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from scopebot.code.channel_mentions import defined_roles, names_a_label
 from scopebot.code.colocalisation import compared_channels, whole_image_scope
-from scopebot.code.object_names import copula_aliases, described_objects, sample_modifier
+from scopebot.code.object_names import copula_aliases, described_objects, path_objects, sample_modifier
 from scopebot.code.plan import AnalysisPlan, ImageMeta, Measurement
 from scopebot.code.plan_numbers import numbers, unused_contexts
 from scopebot.code.plan_positivity import above_in_channel, share_above_threshold
@@ -166,6 +166,10 @@ def assemble(parse: Parse, vocab: Vocabulary, meta: ImageMeta) -> AnalysisPlan:
     if len(sample_kinds) < len(kinds_of_objects):
         for key in sample_kinds:
             plan.understood.append(f"'{kinds_of_objects.pop(key)}' -> what the image shows (the sample)")
+    if len(kinds_of_objects) > 1 and measures and all(kind == "tracking" for _, kind in measures):
+        path = path_objects(parse, vocab, nouns)  # "a vesicle travels along the axon": where it moves
+        for key in [k for k in kinds_of_objects if all(p in path for p in kind_positions.get(k, [-1]))]:
+            plan.understood.append(f"'{kinds_of_objects.pop(key)}' -> where the tracked object moves (its path)")
     if len(kinds_of_objects) > 1 and len(parse.channels) < 2:
         plan.not_understood.append(" and ".join(kinds_of_objects.values()) + " (two kinds of objects: "
                                    "measuring one inside the other is not in the plan)")

@@ -345,10 +345,10 @@ class Planner:
         toks = self._split_unknown_compounds(normalise(request, self.vocab))  # shorthand, synonyms, the sample
         toks = frame_ordinals(toks, self.vocab, meta)
         parse = Parse(tokens=toks)
+        parse.corrections = correct(toks, self.vocab, self._words)  # first: "chanel one" names a channel
         read_channels(parse, self.vocab)
         resolve_stains(parse, self.vocab, meta)
         read_quantities(self.vocab, parse)
-        parse.corrections = correct(toks, self.vocab, self._words)
         self._phrases(parse)
         translocations(parse, self.vocab)  # "p65 moves into the nucleus": a description, not tracking
         for i, tok in enumerate(toks):

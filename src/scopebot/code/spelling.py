@@ -45,6 +45,24 @@ def one_edit(typed: str, word: str) -> bool:
         _NEAR.get(extra, set()) & {typed[k - 1], typed[k + 1]}))
 
 
+def near_ending(typed: str, word: str) -> bool:
+    """Slips :func:`one_edit` leaves out on purpose for short words, taken only where no other word is near: a
+    doubled letter typed once ('chanel'), a plural -s on a plural ('nucleis'), and in long words (at least 9
+    letters) a letter left out or added before the last one ('backgroud', 'intensitiy')."""
+    if typed[:1] != word[:1]:
+        return False
+    if len(word) == len(typed) + 1 and len(typed) >= 5:
+        k = next((k for k in range(len(typed)) if typed[k] != word[k]), len(typed))
+        if 0 < k < len(typed) and word[k] == word[k - 1] and typed[k:] == word[k + 1:]:
+            return True  # 'chanel' -> 'channel'
+    if typed == word + "s" and word.endswith(("i", "a", "s")) and len(word) >= 5:
+        return True  # 'nucleis', 'mitochondrias'
+    if len(typed) < 9 or abs(len(typed) - len(word)) != 1:
+        return False
+    short, long_ = (typed, word) if len(typed) < len(word) else (word, typed)
+    return any(long_[:k] + long_[k + 1:] == short for k in range(len(long_) - 2, len(long_) - 1))
+
+
 def vocabulary_words(vocab: Vocabulary, tokenise: object) -> set[str]:
     """The single words of every vocabulary phrase, as written (not stemmed)."""
     words: set[str] = set()
@@ -60,12 +78,13 @@ def correct(tokens: list[Token], vocab: Vocabulary, words: set[str]) -> list[tup
     out = []
     for tok in tokens:
         text = tok.text
-        if tok.used or len(text) < MIN_LENGTH or not text.isalpha() or text in STOPWORDS \
+        if tok.used or len(text) < 5 or not text.isalpha() or text in STOPWORDS \
                 or tok.stem in known_stems or text in vocab.stains or text in vocab.negations:
             continue
-        hits = {stem(w): w for w in words if abs(len(w) - len(text)) <= 1 and one_edit(text, w)}
+        hits = {stem(w): w for w in words if abs(len(w) - len(text)) <= 1
+                and ((len(text) >= MIN_LENGTH and one_edit(text, w)) or near_ending(text, w))}
         if len(hits) == 1:
             (new_stem, word), = hits.items()
-            tok.stem = new_stem
+            tok.stem, tok.text = new_stem, word  # read as the word everywhere (channels, stains, context)
             out.append((text, word))
     return out
