@@ -99,7 +99,7 @@ def compile_plan(plan: AnalysisPlan) -> str:
             s.add("    mask = fill_holes(mask)")
         if seg.split_touching:
             s.use("split_touching")
-            s.add("    labels = split_touching(mask, min_distance=5, spacing=spacing)")
+            s.add("    labels = split_touching(mask, spacing=spacing)")
         else:
             s.add("    labels = label_objects(mask)")
         s.add(f"    return filter_objects(labels, min_size={seg.min_size_px}, max_size={seg.max_size_px}, "

@@ -35,17 +35,43 @@ def label_objects(mask):
     return measure.label(mask, connectivity=mask.ndim)
 
 
-def split_touching(mask, min_distance=5, spacing=None):
-    """Split touching objects: seeds at distance-transform maxima, then a watershed."""
+#: The watershed split cuts an object only where it narrows: each seed is a dome of the distance transform
+#: that rises at least this share of the object's half-width (and SPLIT_MIN_DIP_PX pixels) above the waist
+#: to the next dome. Two round nuclei overlapping by up to 40 % of a diameter dip by 14-60 %; the ridge of one
+#: elongated convex nucleus only by pixel steps (under 0.5 px, 5 %), so it is not cut.
+SPLIT_MIN_DIP = 0.1
+SPLIT_MIN_DIP_PX = 0.75
+
+
+def split_touching(mask, spacing=None, min_dip=SPLIT_MIN_DIP):
+    """Split touching objects: one seed per dome of the distance transform that rises at least
+    ``max(min_dip * half-width, SPLIT_MIN_DIP_PX px)`` above the waist to its neighbour (h-maxima with h tied to
+    each object's size), then a watershed. Elongated convex objects have one ridge, one dome: kept whole."""
     from scipy import ndimage as ndi
-    from skimage import feature, segmentation
+    from skimage import morphology, segmentation
 
     distance = ndi.distance_transform_edt(mask, sampling=spacing)
-    distance = ndi.gaussian_filter(distance, 1.0)
-    peaks = feature.peak_local_max(distance, min_distance=min_distance, labels=label_objects(mask),
-                                   exclude_border=False)
+    objects = label_objects(mask)
+    floor = SPLIT_MIN_DIP_PX * (1.0 if spacing is None else float(min(spacing)))
+    connect = np.ones((3,) * mask.ndim, dtype=bool)
     markers = np.zeros(mask.shape, dtype=np.int32)
-    markers[tuple(peaks.T)] = np.arange(1, len(peaks) + 1)
+    count = 0
+    for index, box in enumerate(ndi.find_objects(objects), start=1):
+        if box is None:
+            continue
+        own = objects[box] == index
+        local = np.where(own, distance[box], 0.0)
+        height = max(floor, min_dip * float(local.max()))
+        residue = local - morphology.reconstruction(local - height, local, method="dilation")
+        domes, found = ndi.label((residue > 1e-6) & own, structure=connect)
+        tall = np.flatnonzero(np.asarray(ndi.maximum(residue, domes, np.arange(1, found + 1))) >= height - 1e-6)
+        view = markers[box]
+        if tall.size == 0:  # a flat object: one seed at its deepest point
+            view[np.unravel_index(int(np.argmax(local)), local.shape)] = count + 1
+            count += 1
+        for dome in tall + 1:
+            count += 1
+            view[domes == dome] = count
     return segmentation.watershed(-distance, markers, mask=mask)
 
 
