@@ -20,6 +20,7 @@ import yaml
 from scopebot.answer.text import STOPWORDS, stem
 from scopebot.code.channel_mentions import read_channels
 from scopebot.code.normalise import CLAUSE_BREAKS, normalise, notes
+from scopebot.code.object_slots import object_slots
 from scopebot.code.plan import AnalysisPlan, ImageMeta
 from scopebot.code.plan_quantities import Quantity, frame_ordinals, read_quantities
 from scopebot.code.spelling import correct, vocabulary_words
@@ -350,6 +351,7 @@ class Planner:
         resolve_stains(parse, self.vocab, meta)
         read_quantities(self.vocab, parse)
         self._phrases(parse)
+        object_slots(parse, self.vocab)  # "the length of every cable": an unknown noun named as the objects
         translocations(parse, self.vocab)  # "p65 moves into the nucleus": a description, not tracking
         for i, tok in enumerate(toks):
             if not tok.used and tok.text in self.vocab.negations:
