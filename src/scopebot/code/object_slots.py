@@ -56,6 +56,9 @@ def object_slots(parse: Parse, vocab: Vocabulary) -> list[int]:
         if nxt is not None and (nxt.used or "").startswith("concept:") and vocab.concepts[
                 int(str(nxt.used).split(":")[1])].get("object_nouns"):
             continue  # "each GFP cell": a modifier of a known object noun
+        if nxt is not None and (nxt.text in ("ones", "one") or (not nxt.used and _noun_like(nxt.text)
+                                                                and nxt.stem not in vocab.fillers)):
+            continue  # "the old ones": an adjective of a subset; "each cable end": a compound
         if toks[k].stem in vocab.fillers or toks[k].text in vocab.negations | vocab.stains | set(vocab.cardinals) \
                 | set(vocab.ordinals):
             continue
