@@ -235,8 +235,9 @@ def test_a_positivity_answer_shows_the_threshold_it_used(tmp_path: Path) -> None
     result = assistant(tmp_path).run("what percentage of the nuclei are positive for the marker in the second "
                                      "channel?", image)
     assert result.ok and result.values["positive_percent"]["value"] == pytest.approx(scene.truth["positive_percent"])
-    otsu = result.values["marker_threshold"]["value"]
-    assert any(f"above {otsu:.4g} (Otsu's threshold of channel 2)" in a for a in result.answer)
+    cutoff = result.values["marker_threshold"]["value"]
+    assert any(f"above {cutoff:.4g} (the middle of the widest gap between two groups of object means)" in a
+               for a in result.answer)
     stated = result.plan.model_copy(deep=True)  # type: ignore[union-attr]
     next(m for m in stated.measurements if m.kind == "positivity").threshold = 1e9
     again = assistant(tmp_path).run("", image, plan=stated)

@@ -39,6 +39,7 @@ from scopebot.code.verify import (
     answer_context,
     check_promises,
     nothing_found_hint,
+    positivity_problems,
     projection_counts,
     projection_problems,
 )
@@ -370,7 +371,8 @@ class CodeAssistant:
         check = check_promises(promises, run.stdout, run.figures, run.files, nothing_found_hint(plan)) \
             if run is not None and run.ok else \
             ResultCheck(ok=False, problems=["the code did not run to the end"])
-        merged = projection_problems(plan, check.summary) if strategy == "plan" else []
+        merged = [*projection_problems(plan, check.summary), *positivity_problems(plan, check.summary)] \
+            if strategy == "plan" else []
         if merged:  # every promise printed, but the projection merged objects: not the answer
             check = check.model_copy(update={"ok": False, "problems": [*check.problems, *merged]})
         if check.ok:

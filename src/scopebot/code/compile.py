@@ -20,6 +20,9 @@ BLOCKS_DIR = Path(__file__).with_name("blocks")
 PROJECTION_CHECKS = ("projection_stacked_objects", "projection_spread_objects")
 #: The summary holding the threshold a positivity plan used (Otsu's or the request's), shown with the answer.
 MARKER_THRESHOLD = "marker_threshold"
+#: The summaries of a positivity cutoff the script chose (``blocks/measure.py: marker_cutoff``): its rule, whether
+#: the split is clear (0: not an answer, read by :mod:`scopebot.code.verify`) and the background level.
+MARKER_CHECKS = ("marker_rule", "marker_split_clear", "marker_background")
 
 
 @lru_cache(maxsize=1)
@@ -294,8 +297,12 @@ def _measure(s: _Script, plan: AnalysisPlan, frame: int) -> None:
             s.use("positive_objects")
             s.add(f"marker = prepare({m.channel}, time={frame})")
             if m.threshold is None:
-                s.add("from skimage.filters import threshold_otsu",
-                      "marker_threshold = float(threshold_otsu(marker))  # Otsu on the marker channel")
+                s.use("marker_cutoff")
+                s.add("marker_threshold, marker_rule, marker_clear, marker_background = marker_cutoff(labels, marker)"
+                      "  # from the objects' means and the background",
+                      f"summary[{MARKER_CHECKS[0]!r}] = (marker_rule, '')  # see MARKER_RULES",
+                      f"summary[{MARKER_CHECKS[1]!r}] = (int(marker_clear), '')  # 0: no clear split",
+                      f"summary[{MARKER_CHECKS[2]!r}] = (marker_background, '')")
             else:
                 s.add(f"marker_threshold = {m.threshold:g}  # stated in the request")
             s.add(f"table['positive_{c}'], table['marker_mean_{c}'] = positive_objects(labels, marker, "

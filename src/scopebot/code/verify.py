@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from scopebot.code.blocks.report import RESULT_FILE, RESULT_PREFIX
-from scopebot.code.compile import MARKER_THRESHOLD, PROJECTION_CHECKS
+from scopebot.code.compile import MARKER_CHECKS, MARKER_THRESHOLD, PROJECTION_CHECKS
 from scopebot.code.plan import AnalysisPlan, Promise
 
 
@@ -156,6 +156,26 @@ def projection_problems(plan: AnalysisPlan, summary: dict[str, dict[str, Any]]) 
     return out
 
 
+#: How the script chose a positivity cutoff (the summary ``marker_rule``; ``blocks/measure.py: MARKER_RULES``).
+MARKER_RULE_TEXT = {1: "the middle of the widest gap between two groups of object means",
+                    2: "between the background ({background:.4g}) and the objects, which all lie far above it",
+                    3: "above the objects, which all lie at the background ({background:.4g})"}
+
+
+def positivity_problems(plan: AnalysisPlan, summary: dict[str, dict[str, Any]]) -> list[str]:
+    """Why a positivity answer with a cutoff the script chose is not an answer: the objects' mean marker
+    intensities do not split clearly (objects sit at the cutoff, or no group stands out from the background).
+    [] when clear, when the request gave the threshold, or without the check (free code)."""
+    m = next((m for m in plan.measurements if m.kind == "positivity"), None)
+    value = (summary.get(MARKER_CHECKS[1]) or {}).get("value")
+    if m is None or m.threshold is not None or not _finite(value) or value:
+        return []
+    channel = (m.channel if m.channel is not None else 1) + 1
+    return [f"the mean intensities of channel {channel} inside the objects do not split clearly into positive and "
+            "negative (objects lie at any cutoff, or between the background and the rest): give the threshold, "
+            "e.g. 'positive above 300'"]
+
+
 def answer_context(plan: AnalysisPlan, summary: dict[str, dict[str, Any]]) -> list[str]:
     """What an answer's numbers depend on, said with them: the threshold of a positivity answer (a percentage
     means nothing without it) and the projection a stack was measured on (checked: no object merged)."""
@@ -164,7 +184,11 @@ def answer_context(plan: AnalysisPlan, summary: dict[str, dict[str, Any]]) -> li
     m = next((m for m in plan.measurements if m.kind == "positivity"), None)
     if m is not None and _finite(value):
         channel = (m.channel if m.channel is not None else 1) + 1
-        source = "the value the request gave" if m.threshold is not None else f"Otsu's threshold of channel {channel}"
+        rule = (summary.get(MARKER_CHECKS[0]) or {}).get("value")
+        background = (summary.get(MARKER_CHECKS[2]) or {}).get("value")
+        source = "the value the request gave" if m.threshold is not None else (
+            MARKER_RULE_TEXT[int(rule)].format(background=background if _finite(background) else float("nan"))
+            if _finite(rule) and int(rule) in MARKER_RULE_TEXT else "chosen from the objects' means")
         out.append(f"positive = mean of channel {channel} inside the object above {value:.4g} ({source})")
     if not plan.is_3d and PROJECTION_CHECKS[0] in summary:
         i = plan.inputs

@@ -100,6 +100,59 @@ def positive_objects(labels, marker, threshold):
     return means > threshold, means
 
 
+#: Positivity cutoff rules (the summary ``marker_rule``): 1 the object means fall into two groups and the cutoff
+#: lies between them; 2 one group far above the background (all positive but for outliers below the cutoff);
+#: 3 one group at the background (all negative but for outliers above); 0 no clear split.
+MARKER_RULES = {1: "between two groups of object means", 2: "all objects far above the background",
+                3: "the objects at the background level", 0: "no clear split"}
+
+
+def marker_cutoff(labels, marker, ring=3):
+    """A positivity cutoff from the objects' mean marker intensities and the background, robust to a few very
+    bright (or dim) objects. Returns (cutoff, rule, clear, background); see MARKER_RULES.
+
+    The background is the median of the marker outside the objects (grown by ``ring`` px), its noise the
+    MAD. Each object's signal is its mean above the background plus the noise, on a log scale. The cutoff is
+    the geometric middle of the widest gap (at least a factor 2) with two or more objects on each side; without
+    such a gap, and when the middle half of the objects lies within a factor 2 (one group, not a ramp): the middle
+    between the background and the objects' median (the median at least the background level and 5 noise SDs
+    above it), or twice the median's signal (the median within half the background level and 2 SDs of it). ``clear`` is False when no rule fits or an object lies within a factor 1.25 of the cutoff.
+    """
+    from scipy import ndimage as ndi
+
+    marker = np.asarray(marker, dtype=float)
+    means = mean_intensity(labels, marker)
+    outside = ~ndi.binary_dilation(labels > 0, iterations=ring) if ring else labels == 0
+    if not outside.any():
+        outside = labels == 0
+    values = marker[outside] if outside.any() else marker.ravel()
+    background = float(np.median(values))
+    noise = float(1.4826 * np.median(np.abs(values - background)))
+    if means.size == 0:
+        return float("nan"), 0, False, background
+    floor = max(noise, 1e-3 * max(float(np.abs(means).max()), abs(background)), 1e-12)
+    signal = np.sort(np.clip(means - background, 0, None) + floor)
+    logs = np.log(signal)
+    level, rule = None, 0
+    if signal.size >= 4:
+        gaps = np.diff(logs)[1:-1]  # two or more objects on each side
+        k = int(np.argmax(gaps)) + 2
+        if gaps[k - 2] >= np.log(2.0):
+            level, rule = float(np.sqrt(signal[k - 1] * signal[k])), 1
+    if level is None:
+        median = float(np.median(means)) - background
+        quartiles = np.percentile(signal, [25, 75])
+        one_group = quartiles[1] <= 2.0 * quartiles[0]  # the middle half within a factor 2 (not a ramp)
+        if one_group and median >= max(5 * noise, abs(background)):
+            level, rule = float(np.sqrt(floor * (median + floor))), 2
+        elif one_group and median <= max(2 * noise, 0.5 * abs(background)):
+            level, rule = 2.0 * (max(median, 0.0) + floor), 3
+        else:
+            level = float(np.exp(logs.mean()))
+    near = np.abs(logs - np.log(level)) < np.log(1.25)
+    return level - floor + background, rule, bool(rule and not near.any()), background
+
+
 def colocalisation(image_a, image_b, mask=None):
     """Pearson's r and Manders' M1/M2 (Otsu thresholds) of two channels, inside ``mask`` if given."""
     from skimage.filters import threshold_otsu
