@@ -54,6 +54,10 @@ ASKING = frozenset({"measure", "measured", "count", "counted", "give", "tell", "
                     "calculate", "quantify", "estimate", "determine", "find", "get", "know", "aim", "goal",
                     "question", "wonder", "wondering", "curious", "asked", "ask", "asking", "hope", "expect",
                     "plot", "table", "output", "return", "analyse", "analyze", "compare", "check", "see"})
+#: nouns of the data and the instrument: after a determiner they are the subject of a statement about the data
+DATA_SUBJECTS = frozenset({"image", "images", "stack", "movie", "file", "files", "tif", "tiff", "ome-tiff", "export",
+                           "header", "metadata", "camera", "microscope", "scope", "software", "macro", "plugin"})
+_DETERMINERS = frozenset({"the", "this", "my", "our", "that"})
 _QUESTION_HEADS = frozenset({"how", "what", "which", "why", "whether", "where", "when"})
 
 
@@ -82,6 +86,8 @@ def statement_clause(texts: list[str], i: int) -> tuple[int, int] | None:
     head = texts[k]
     if head in SUBJECTS or (head in DEMONSTRATIVES and k + 1 < hi and texts[k + 1] in COPULAS):
         return lo, hi
+    if head in _DETERMINERS and any(t in DATA_SUBJECTS for t in texts[k + 1:min(hi, k + 3)]) and hi - k > 2:
+        return lo, hi  # "the plain tif lost it", "the export dropped the calibration": a statement about the data
     if subordinate and head not in _QUESTION_HEADS and not head[:1].isdigit():
         return lo, hi
     return None

@@ -237,3 +237,20 @@ def frame_ordinals(toks: list[Token], vocab: Vocabulary, meta: ImageMeta | None)
         out.append(toks[i])
         i += 1
     return out
+
+
+def enumerators(toks: list[Token]) -> None:
+    """Numbers of an enumerated list, "(1) ... (2) ...", read as list markers: "(N)" or "N)" after a clause break,
+    numbered 1, 2, ... in order (at least two of them), never a single "(1)" ("the DAPI channel (1)")."""
+    marks = []
+    for i, tok in enumerate(toks):
+        close = i + 1 < len(toks) and toks[i + 1].text == ")"
+        lead = i - 1 - (i > 0 and toks[i - 1].text == "(")  # the word before "(N)" or "N)"
+        after_break = lead < 0 or toks[lead].text in (",", ";", ".", "?", "!", ":", "(", ")", "and", "then", "you")
+        if tok.text.isdigit() and close and after_break:
+            marks.append(i)
+    numbers = [int(toks[i].text) for i in marks]
+    if len(marks) >= 2 and numbers == list(range(1, len(marks) + 1)):
+        for i in marks:
+            for t in toks[i - (toks[i - 1].text == "(") if i > 0 else i:i + 2]:
+                t.used = "filler"

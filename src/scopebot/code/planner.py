@@ -22,7 +22,7 @@ from scopebot.code.channel_mentions import read_channels
 from scopebot.code.normalise import CLAUSE_BREAKS, normalise, notes
 from scopebot.code.object_slots import object_slots
 from scopebot.code.plan import AnalysisPlan, ImageMeta
-from scopebot.code.plan_quantities import Quantity, frame_ordinals, read_quantities
+from scopebot.code.plan_quantities import Quantity, enumerators, frame_ordinals, read_quantities
 from scopebot.code.spelling import correct, vocabulary_words
 from scopebot.code.stains import resolve_stains
 from scopebot.code.translocation import translocations
@@ -346,6 +346,7 @@ class Planner:
         toks = self._split_unknown_compounds(normalise(request, self.vocab))  # shorthand, synonyms, the sample
         toks = frame_ordinals(toks, self.vocab, meta)
         parse = Parse(tokens=toks)
+        enumerators(toks)  # "(1) drop ..., (2) count ... and (3) list ...": list markers, no quantities
         parse.corrections = correct(toks, self.vocab, self._words)  # first: "chanel one" names a channel
         read_channels(parse, self.vocab)
         resolve_stains(parse, self.vocab, meta)
