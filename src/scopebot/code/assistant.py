@@ -32,6 +32,7 @@ from scopebot.code.compile import compile_plan
 from scopebot.code.inputs import image_meta, planes_named, read_unnamed_as_time, synthetic_input, unnamed_axis
 from scopebot.code.library import RecipeLibrary
 from scopebot.code.model_plan import PlanReply, model_plan
+from scopebot.code.nuclear_channel import use_nuclear_channel
 from scopebot.code.plan import AnalysisPlan, ImageMeta, Promise
 from scopebot.code.planner import Planner
 from scopebot.code.verify import (
@@ -205,7 +206,9 @@ class CodeAssistant:
                 return reply, notes
             notes.append(f"{self.model.name} gave no valid plan ({(error or '')[:120]}); "
                          "used the vocabulary planner")
-        return self.planner.plan(request, meta), notes  # type: ignore[arg-type]
+        plan = self.planner.plan(request, meta)  # type: ignore[arg-type]
+        stains = [s for s, role in self.planner.vocab.stain_roles.items() if role == "objects"]
+        return use_nuclear_channel(plan, request, stains), notes
 
     # --- main -----------------------------------------------------------------------------------
     def run(self, request: str, image: Path | None = None, plan: AnalysisPlan | None = None) -> CodeResult:

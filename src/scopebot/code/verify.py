@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from scopebot.code.blocks.report import RESULT_FILE, RESULT_PREFIX
 from scopebot.code.compile import MARKER_CHECKS, MARKER_THRESHOLD, PROJECTION_CHECKS
+from scopebot.code.nuclear_channel import objects_channel_text
 from scopebot.code.plan import AnalysisPlan, Promise
 
 
@@ -177,9 +178,10 @@ def positivity_problems(plan: AnalysisPlan, summary: dict[str, dict[str, Any]]) 
 
 
 def answer_context(plan: AnalysisPlan, summary: dict[str, dict[str, Any]]) -> list[str]:
-    """What an answer's numbers depend on, said with them: the threshold of a positivity answer (a percentage
-    means nothing without it) and the projection a stack was measured on (checked: no object merged)."""
-    out = []
+    """What an answer's numbers depend on, said with them: the channel the objects were found in (by name when the
+    file names it), the threshold of a positivity answer (a percentage means nothing without it) and the
+    projection a stack was measured on (checked: no object merged)."""
+    out = [line for line in (objects_channel_text(plan),) if line]
     value = (summary.get(MARKER_THRESHOLD) or {}).get("value")
     m = next((m for m in plan.measurements if m.kind == "positivity"), None)
     if m is not None and _finite(value):
