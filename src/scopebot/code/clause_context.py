@@ -115,6 +115,9 @@ def _guarded(parse: Parse, planner: Planner, lo: int, hi: int, i: int) -> bool:
         return True
     if any(_quantity(toks, texts, vocab, k) for k in range(lo, hi)):
         return True
+    if any(texts[k] in COPULAS and texts[k + 1] in ("the", "a", "an") and not toks[k + 2].used
+           for k in range(lo, min(hi, len(texts) - 2))):
+        return True  # "but our readout is the flatness": a definition may name what is asked
     negated = any(toks[k].used == "negation" or texts[k] in vocab.negations for k in range(lo, hi))
     if negated and any(_plan_role(toks[k].used) and toks[k].used != "negation" for k in range(lo, hi)):
         return True

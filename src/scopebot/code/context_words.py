@@ -106,10 +106,24 @@ _ASKING = frozenset({"?", "please", "pls", "plz", "want", "wants", "need", "need
                      "would", "will", "may", "might", "must", "should"})
 
 
-def courtesy(sentence: list[str]) -> bool:
-    """Whether a sentence holding a request marker is a courtesy formula ("Thanks a lot, you saved my weekend.",
-    "Sorry to bother you with such a simple thing."): a courtesy head and none of the words that ask."""
-    return any(t in COURTESY for t in sentence) and not any(t in _ASKING for t in sentence)
+def courtesy(tokens: list) -> bool:
+    """Whether a sentence (its tokens) holding a request marker is a courtesy formula ("Thanks a lot, you saved my
+    weekend.", "Sorry to bother you with such a simple thing."): a courtesy head, none of the words that ask, and no
+    clause that opens with an unplaced word ("Thanks, and deconvolve it first": an instruction)."""
+    texts = [t.text for t in tokens]
+    if not any(t in COURTESY for t in texts) or any(t in _ASKING for t in texts):
+        return False
+    for k, tok in enumerate(tokens):
+        j = k - 1
+        while j >= 0 and texts[j] in _LEADS:
+            j -= 1
+        if not tok.used and tok.text.isalpha() and (j < 0 or texts[j] in CLAUSE_BREAKS) and tok.text not in _LEADS:
+            return False
+    return True
+
+
+#: words that may open a clause before an instruction ("and also deconvolve it")
+_LEADS = frozenset({"and", "also", "then", "so", "but", "just", "first", "maybe"})
 
 
 def guarded(parse: Parse, vocab: Vocabulary, i: int) -> str | None:
@@ -119,7 +133,7 @@ def guarded(parse: Parse, vocab: Vocabulary, i: int) -> str | None:
     clo, chi = _span(texts, i, CLAUSE_BREAKS)
     slo, shi = _span(texts, i, SENTENCE_BREAKS)
     sentence = texts[slo:min(len(texts), shi + 1)]
-    if any(t in REQUEST_MARKERS for t in sentence) and not courtesy(sentence):
+    if any(t in REQUEST_MARKERS for t in sentence) and not courtesy(toks[slo:min(len(texts), shi + 1)]):
         return "in a sentence that asks something"
     if any(t in FOCUS and not _conjunction(texts, k) for k, t in enumerate(texts[slo:shi], start=slo)):
         return "in a sentence that restricts what is measured"

@@ -11,8 +11,10 @@ itself uses it in the object slot of a measurement that objects have and events 
 - ``<size / length / ...> per X`` ("the area per droplet");
 - ``<distance> between [the | all (the)] X``.
 
-Then every mention of the word is that kind ("how many cables ...", "each cable"), so a second kind named
-elsewhere ("the spots on each cable") is still two kinds and declined. Counting alone ("how many mitoses") never
+Only when the word is the one name of the objects in the request (a known object noun right before it is a
+modifier: "microtubule bundles"); with another object noun ("the spots on each cable") it stays unknown and the
+request is declined. Parts of objects and events ("the length of each protrusion", "the area of each mitosis")
+are never objects: the threshold segments whole objects. Counting alone ("how many mitoses") never
 qualifies: a count may be of events or of a subset, which the threshold does not see. A word followed by an object
 noun is a modifier ("each GFP cell"), and words the vocabulary or the lexicon already reads are never touched.
 """
@@ -31,6 +33,14 @@ SLOT_MEASURES = frozenset({"size", "skeleton_length", "nn_distance", "object_dis
 _LEADS = frozenset({"each", "every", "the", "all", "one", "single", "individual", "its", "their", "a", "an"})
 _LINKS = {"of": SLOT_MEASURES, "per": SLOT_MEASURES, "for": SLOT_MEASURES,
           "between": frozenset({"nn_distance", "object_distance"})}
+
+
+#: parts of an object and places in it: the threshold segments the whole object, never these
+PARTS = frozenset({"protrusion", "protrusions", "branch", "branches", "tip", "tips", "end", "ends", "edge", "edges",
+                   "junction", "junctions", "spine", "spines", "process", "processes", "arm", "arms", "segment",
+                   "segments", "side", "sides", "pole", "poles", "half", "halves", "part", "parts", "region",
+                   "regions", "membrane", "cytoplasm", "periphery", "rim", "core", "centre", "center", "surface",
+                   "mitosis", "mitoses", "division", "divisions", "event", "events"})
 
 
 def _noun_like(text: str) -> bool:
@@ -59,12 +69,15 @@ def object_slots(parse: Parse, vocab: Vocabulary) -> list[int]:
         if nxt is not None and (nxt.text in ("ones", "one") or (not nxt.used and _noun_like(nxt.text)
                                                                 and nxt.stem not in vocab.fillers)):
             continue  # "the old ones": an adjective of a subset; "each cable end": a compound
-        if toks[k].stem in vocab.fillers or toks[k].text in vocab.negations | vocab.stains | set(vocab.cardinals) \
+        if toks[k].text in PARTS or toks[k].stem in vocab.fillers or toks[k].text in vocab.negations | vocab.stains | set(vocab.cardinals) \
                 | set(vocab.ordinals):
             continue
         stems.add(toks[k].stem)
     found = [i for i, t in enumerate(toks) if not t.used and t.stem in stems]
     known = dict(parse.concepts)
+    named = {i for i, idx in known.items() if vocab.concepts[idx].get("object_nouns") and i + 1 not in found}
+    if len(stems) != 1 or named:
+        return []  # only when the unknown noun is the one name of the objects ("microtubule bundles": a modifier)
     for i in found:
         if i - 1 in known and vocab.concepts[known[i - 1]].get("object_nouns") and parse.spans.get(i - 1, 1) == 1:
             parse.concepts.remove((i - 1, known[i - 1]))  # "microtubule bundles": the known noun is a modifier
