@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from scopebot.code.blocks.report import RESULT_FILE, RESULT_PREFIX
-from scopebot.code.compile import MARKER_CHECKS, MARKER_THRESHOLD, PROJECTION_CHECKS
+from scopebot.code.compile import MARKER_CHECKS, MARKER_THRESHOLD, PROJECTION_CHECKS, stack_intensities
 from scopebot.code.nuclear_channel import objects_channel_text
 from scopebot.code.plan import AnalysisPlan, Promise
 
@@ -198,6 +198,13 @@ def answer_context(plan: AnalysisPlan, summary: dict[str, dict[str, Any]]) -> li
         stacked, spread = projection_counts(summary)
         checked = "checked: it merged no objects" if not (stacked or spread) else \
             f"{stacked + spread} object(s) differ between planes, which does not change what was asked"
-        out.append(f"measured on the {'max' if i.z == 'range' else i.z} projection of {what} ({checked}; "
-                   "ask for 3-D to measure in the stack)")
+        how = "max" if i.z == "range" else i.z
+        if stack_intensities(plan):
+            out.append(f"objects found on the {how} projection of {what} ({checked}); intensities measured in 3-D, "
+                       f"in each object's voxels of the {what}")
+        elif "intensity" in plan.kinds():
+            out.append(f"measured on the {how} projection of {what}, as asked ({checked}; a {how} projection's "
+                       "intensities are not those of the stack: ask for 3-D to measure in the stack)")
+        else:
+            out.append(f"measured on the {how} projection of {what} ({checked}; ask for 3-D to measure in the stack)")
     return out

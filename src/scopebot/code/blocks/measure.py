@@ -31,12 +31,13 @@ def mean_intensity(labels, image):
     return np.asarray(ndi.mean(image, labels=labels, index=ids), dtype=float)
 
 
-def object_intensity(labels, image, stat="mean"):
+def object_intensity(labels, image, stat="mean", count=None):
     """One statistic of ``image`` (any channel) inside each object, in label order: 'mean', 'median',
-    'max', 'min' or 'sum' (the integrated intensity, ImageJ's RawIntDen)."""
+    'max', 'min' or 'sum' (the integrated intensity, ImageJ's RawIntDen); ``count`` objects (default: the
+    largest label; an object without pixels gets NaN)."""
     from scipy import ndimage as ndi
 
-    ids = np.arange(1, int(labels.max()) + 1)
+    ids = np.arange(1, int(labels.max() if count is None else count) + 1)
     func = {"mean": ndi.mean, "median": ndi.median, "max": ndi.maximum, "min": ndi.minimum, "sum": ndi.sum}[stat]
     return np.asarray(func(image, labels=labels, index=ids), dtype=float)
 

@@ -93,6 +93,19 @@ def filter_objects(labels, min_size=0, max_size=None, exclude_border=False):
     return relabel_sequential(labels)[0]
 
 
+def object_voxels(labels, planes, method="otsu", value=None):
+    """The voxels of each object of ``labels`` (a 2-D segmentation of a projection of the ZYX ``planes``, which
+    are preprocessed like the projection was): inside the object's outline, in every plane where it is above the
+    projection's level ('manual': ``value``). A ZYX label image, for intensities measured in 3-D."""
+    planes = np.asarray(planes, dtype=float)
+    if method == "manual" and value is not None:
+        level = float(value)
+    else:
+        level = threshold_level(planes.max(axis=0), method if method in ("otsu", "li", "triangle", "yen", "mean")
+                                else "otsu")
+    return np.where(planes > level, np.asarray(labels)[np.newaxis], 0)
+
+
 #: A projected object whose area is more than this times its widest single plane is spread over the planes.
 SPREAD_RATIO = 1.5
 
