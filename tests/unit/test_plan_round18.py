@@ -1,0 +1,169 @@
+"""Planner round 18: statement clauses, calibrations in words, spelling slips, courtesy sentences, paths of tracked
+objects, unknown nouns in an object slot and numbered lists (docs/planner_round18.md). Each mechanism where it
+holds, and where it must not (the word stays reported and the request is declined)."""
+
+from __future__ import annotations
+
+import pytest
+
+from scopebot.code.clause_context import statement_clause
+from scopebot.code.plan import ImageMeta
+from scopebot.code.planner import Planner
+from scopebot.code.spelling import near_ending
+
+TWO = ImageMeta(axes="CYX", channels=2, pixel_size_um=0.2)
+FLAT = ImageMeta(pixel_size_um=0.2)
+STACK = ImageMeta(axes="ZYX", z=12, pixel_size_um=0.3, z_step_um=1.5)
+MOVIE = ImageMeta(axes="TYX", t=10)
+
+
+@pytest.fixture(scope="module")
+def planner() -> Planner:
+    return Planner()
+
+
+def _clean(plan) -> bool:  # noqa: ANN001 - an AnalysisPlan
+    return not plan.not_understood and not plan.missing
+
+
+# --- statement clauses -------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("request_", "meta", "word"), [
+    ("i think my two markers are in different compartments but my PI isn't convinced. can u compute the pearson r "
+     "of channel 1 vs channel 2?", TWO, "pi"),
+    ("The voxel size is in the OME header (it is not isotropic, z is much coarser). Please segment in 3D and report "
+     "the volume of each nucleus in cubic micrometres.", STACK, "isotropic"),
+    ("Count the nuclei and give their mean area, because our old camera is wobbly.", FLAT, "wobbly"),
+])
+def test_a_statement_clause_the_plan_does_not_depend_on_is_not_used(planner: Planner, request_: str,
+                                                                     meta: ImageMeta, word: str) -> None:
+    plan = planner.plan(request_, meta)
+    assert _clean(plan), plan.not_understood
+    assert word in plan.not_used
+    assert word in planner.plan(request_, meta, context=False).not_understood  # the old reading reports it
+
+
+def test_a_leading_subordinator_of_a_placed_statement_is_a_connector(planner: Planner) -> None:
+    plan = planner.plan("Exclude every nucleus that is clipped by the edge of the frame, since its size would be "
+                        "wrong. How many whole nuclei remain?", FLAT)
+    assert _clean(plan) and plan.segmentation.exclude_border
+    assert "count" in plan.kinds()
+
+
+@pytest.mark.parametrize(("request_", "word"), [
+    ("Measure the area, but our readout is the flatness.", "flatness"),  # a definition names what is asked
+    ("Count the nuclei, we also need their flatness.", "flatness"),  # a wish
+    ("Count the nuclei since the dividing ones matter.", "dividing"),  # which objects
+    ("Count the nuclei and we measure the wobbliness.", "wobbliness"),  # a verb of measuring
+])
+def test_a_clause_that_may_ask_stays_reported(planner: Planner, request_: str, word: str) -> None:
+    assert word in planner.plan(request_, FLAT).not_understood
+
+
+def test_statement_clause_boundaries() -> None:
+    texts = "count the nuclei , since its size would be wrong .".split()
+    assert statement_clause(texts, 7) == (3 + 1, 10)
+    texts = "count the wobbly nuclei .".split()
+    assert statement_clause(texts, 2) is None  # an imperative is no statement
+    texts = "but my pi isn't convinced".split()
+    assert statement_clause(texts, 2) == (0, 5)
+
+
+# --- calibration in words ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("text", "pixel"), [
+    ("The scale bar says 5 pixels per micron. Give every nucleus area in µm².", 0.2),
+    ("Sampling is 4 px/um. Give the mean nearest-neighbour distance between the spots in um.", 0.25),
+    ("Scaling is 2.5 pixels per micron. Count the spots and give the area of each in square microns.", 0.4),
+    ("Our pixel is 650 nm (10x objective). Count the nuclei and give each area in µm².", 0.65),
+])
+def test_pixel_sizes_in_pixels_per_length_and_next_to_an_objective(planner: Planner, text: str,
+                                                                   pixel: float) -> None:
+    plan = planner.plan(text, ImageMeta())
+    assert plan.meta.pixel_size_um == pytest.approx(pixel)
+    assert _clean(plan), (plan.not_understood, plan.missing)
+
+
+def test_number_words_before_a_rate_or_a_time(planner: Planner) -> None:
+    plan = planner.plan("One vesicle moves. 0.16 µm per pixel and one frame per second. What is its speed in "
+                        "micrometres per second?", MOVIE)
+    assert plan.meta.time_step_s == 1.0 and _clean(plan)
+    history = planner.plan("We transfected these cells two days ago. Count the nuclei.", FLAT)
+    assert "days" not in history.not_understood and "ago" not in history.not_understood
+    assert planner.plan("count the nuclei in one frame", MOVIE).meta.time_step_s is None  # "one frame" is no rate
+
+
+def test_dz_names_the_z_step(planner: Planner) -> None:
+    plan = planner.plan("xy = 0.2um/px and dz = 0.8 um. whats the total volume of the nuclei in um3?",
+                        ImageMeta(axes="ZYX", z=10))
+    assert (plan.meta.pixel_size_um, plan.meta.z_step_um) == (0.2, 0.8) and _clean(plan)
+
+
+# --- spelling ---------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("typed", "word"), [("chanel", "channel"), ("nucleis", "nuclei"),
+                                             ("backgroud", "background"), ("intensitiy", "intensity")])
+def test_slips_in_short_words_and_near_the_end(typed: str, word: str) -> None:
+    assert near_ending(typed, word)
+
+
+@pytest.mark.parametrize(("typed", "word"), [("bacterial", "bacteria"), ("articles", "particles"),
+                                             ("spots", "spot"), ("areas", "area"), ("cells", "cell")])
+def test_real_words_are_no_slips(typed: str, word: str) -> None:
+    assert not near_ending(typed, word)
+
+
+def test_a_misspelled_channel_word_names_the_channel(planner: Planner) -> None:
+    plan = planner.plan("nuclei in chanel 1, and for each nucleus the mean intensitiy in chanel 2", TWO)
+    assert _clean(plan) and plan.inputs.channel == 0
+    assert [m.channel for m in plan.measurements if m.kind == "intensity"] == [1]
+
+
+# --- courtesy sentences -----------------------------------------------------------------------------------------
+def test_a_courtesy_sentence_is_context_an_instruction_in_it_is_not(planner: Planner) -> None:
+    thanks = planner.plan("Count the nuclei. Sorry to bother you with such a trivial thing.", FLAT)
+    assert _clean(thanks) and "trivial" in thanks.not_used
+    assert "deconvolve" in planner.plan("Count the nuclei. Thanks, and also deconvolve it first.", FLAT).not_understood
+    assert "deconvolve" in planner.plan("Count the nuclei. Thanks, could you deconvolve it?", FLAT).not_understood
+
+
+# --- paths of tracked objects ------------------------------------------------------------------------------------
+def test_where_a_tracked_object_moves_is_no_second_kind(planner: Planner) -> None:
+    plan = planner.plan("In this movie one vesicle travels along the axon. 0.16 µm per pixel and 1 s per frame. "
+                        "What is its speed in micrometres per second?", MOVIE)
+    assert _clean(plan) and plan.kinds() == {"tracking"}
+    both = planner.plan("Track the vesicle moving along the axon and count the axons.", MOVIE)
+    assert any("two kinds" in w for w in both.not_understood)  # not a tracking-only plan: two kinds
+
+
+# --- unknown nouns in an object slot -----------------------------------------------------------------------------
+def test_an_unknown_noun_named_as_the_measured_objects(planner: Planner) -> None:
+    plan = planner.plan("These are microtubule bundles. Reduce each one to a one-pixel-wide line and report the "
+                        "length of each bundle in µm.", FLAT)
+    assert _clean(plan) and plan.kinds() == {"skeleton_length"}
+
+
+@pytest.mark.parametrize(("request_", "word"), [
+    ("give the length of each protrusion", "protrusion"),  # a part of an object
+    ("give the area of each mitosis", "mitosis"),  # an event
+    ("give the area of the old ones", "old"),  # a subset
+    ("how many mitoses are there?", "mitoses"),  # counting alone
+])
+def test_object_slot_words_that_stay_reported(planner: Planner, request_: str, word: str) -> None:
+    assert word in planner.plan(request_, FLAT).not_understood
+
+
+def test_an_object_slot_noun_next_to_another_kind_stays_two_kinds(planner: Planner) -> None:
+    plan = planner.plan("count the nuclei and give the length of each bundle", FLAT)
+    assert not _clean(plan)
+
+
+def test_travels_with_the_file_is_no_motion(planner: Planner) -> None:
+    plan = planner.plan("Give the mean nuclear area in µm²; the pixel size travels with the OME file.", FLAT)
+    assert "tracking" not in plan.kinds() and _clean(plan)
+
+
+# --- numbered lists ----------------------------------------------------------------------------------------------
+def test_numbered_list_markers_are_no_quantities(planner: Planner) -> None:
+    plan = planner.plan("Could you (1) drop all the nuclei that touch the edge of the frame, (2) count whatever is "
+                        "left and (3) list the area of each remaining nucleus in µm²?", FLAT)
+    assert _clean(plan) and plan.segmentation.exclude_border
+    channel = planner.plan("the DAPI channel (1) has the nuclei; give the mean intensity of channel 2 in each", TWO)
+    assert channel.inputs.channel == 0 and _clean(channel)
