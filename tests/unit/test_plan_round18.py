@@ -167,3 +167,16 @@ def test_numbered_list_markers_are_no_quantities(planner: Planner) -> None:
     assert _clean(plan) and plan.segmentation.exclude_border
     channel = planner.plan("the DAPI channel (1) has the nuclei; give the mean intensity of channel 2 in each", TWO)
     assert channel.inputs.channel == 0 and _clean(channel)
+
+
+# --- found by probing ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("request_", ["Count the nuclei; the first channel is ignored.",
+                                      "Count the nuclei. The first channel should be skipped."])
+def test_a_word_said_of_a_channel_is_never_context(planner: Planner, request_: str) -> None:
+    """Round 17's sentence ablation read these as descriptions (channel 1 is the default) and counted channel 1."""
+    assert planner.plan(request_, TWO).not_understood
+
+
+def test_ignored_after_a_size_limit_removes_the_objects(planner: Planner) -> None:
+    plan = planner.plan("Count the nuclei. Anything below 15 µm² should be ignored.", ImageMeta(pixel_size_um=0.5))
+    assert _clean(plan) and plan.segmentation.min_size_px == 60 and plan.segmentation.max_size_px is None

@@ -43,7 +43,7 @@ CONNECTORS = frozenset({"and", "but", "so", "because", "since", "as", "although"
 #: subordinators of reason or concession: after one, any noun phrase is the clause's subject
 SUBORDINATORS = frozenset({"because", "since", "although", "though", "whereas", "cause", "cuz"})
 SUBJECTS = frozenset({"i", "we", "it", "they", "he", "she", "there", "my", "our", "his", "her", "their", "its",
-                      "i'm", "we're", "it's", "they're", "there's", "i've", "we've", "i'd", "we'd"})
+                      "i'm", "we're", "it's", "they're", "there's", "i've", "we've", "i'd", "we'd", "none", "nothing"})
 DEMONSTRATIVES = frozenset({"this", "that", "these", "those"})
 #: verbs of being and auxiliaries: a demonstrative before one is a subject ("this isn't stored in the file")
 COPULAS = frozenset({"is", "are", "was", "were", "isn't", "aren't", "wasn't", "weren't", "has", "have", "had",

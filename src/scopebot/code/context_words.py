@@ -141,6 +141,10 @@ def guarded(parse: Parse, vocab: Vocabulary, i: int) -> str | None:
         return "first word of its sentence (an instruction?)"
     if any(_quantity(toks, texts, vocab, k) for k in range(slo, shi)):
         return "in a sentence with a number (a quantity the plan may need)"
+    if any(toks[k].used == "channel" for k in range(clo, chi)) and not any(
+            toks[k].used == f"concept:{idx}" and vocab.concepts[idx].get("object_nouns")
+            for k in range(clo, chi) for idx in (dict(parse.concepts).get(k, -1),) if idx >= 0):
+        return "said of a channel (it may say which channel is measured or left out: 'the first one is ignored')"
     if any(toks[k].used == "negation" or texts[k] in vocab.negations for k in range(clo, chi)):
         return "in a clause with a negation"
     return word_guard(parse, vocab, i)
