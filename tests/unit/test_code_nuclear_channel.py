@@ -55,6 +55,8 @@ def test_the_nuclear_stain_channel_is_found_by_name() -> None:
     ("count the nuclei in channel 1", 0, None),  # the request says so: kept
     ("count the DAPI nuclei", 1, None),
     ("count the cells", 0, None),  # not nuclei: unchanged (the answer names the channel)
+    # the request gives the DAPI channel another role: no guess against it (the answer names channel 1, GFP)
+    ("what percentage of the nuclei are positive for the marker in the second channel?", 0, ("positivity", 1)),
 ])
 def test_nuclei_go_to_the_nuclear_stain_channel(planner: Planner, request_text: str, objects: int,
                                                 other: tuple[str, int] | None) -> None:

@@ -62,7 +62,8 @@ def use_nuclear_channel(plan: AnalysisPlan, request: str, stains: Iterable[str])
     target = nuclear_stain_channel(meta, stains)
     old = plan.inputs.channel
     stated = _roles_stated(plan)
-    if target is None or target == old or stated.get("objects") or stated.get("listed"):
+    if target is None or target == old or stated.get("objects") or stated.get("listed") or any(
+            target + 1 in channels for channels in stated.values()):  # the request gave that channel another role
         return plan
     new = plan.model_copy(deep=True)
     new.inputs.channel = target
