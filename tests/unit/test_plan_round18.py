@@ -180,3 +180,8 @@ def test_a_word_said_of_a_channel_is_never_context(planner: Planner, request_: s
 def test_ignored_after_a_size_limit_removes_the_objects(planner: Planner) -> None:
     plan = planner.plan("Count the nuclei. Anything below 15 µm² should be ignored.", ImageMeta(pixel_size_um=0.5))
     assert _clean(plan) and plan.segmentation.min_size_px == 60 and plan.segmentation.max_size_px is None
+
+
+def test_a_clause_with_a_modal_of_obligation_stays_reported(planner: Planner) -> None:
+    plan = planner.plan("Measure the mean intensity, although it should be normalised.", FLAT)
+    assert "normalised" in plan.not_understood

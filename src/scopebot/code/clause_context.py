@@ -53,7 +53,8 @@ COPULAS = frozenset({"is", "are", "was", "were", "isn't", "aren't", "wasn't", "w
 ASKING = frozenset({"measure", "measured", "count", "counted", "give", "tell", "show", "report", "list", "compute",
                     "calculate", "quantify", "estimate", "determine", "find", "get", "know", "aim", "goal",
                     "question", "wonder", "wondering", "curious", "asked", "ask", "asking", "hope", "expect",
-                    "plot", "table", "output", "return", "analyse", "analyze", "compare", "check", "see"})
+                    "plot", "table", "output", "return", "analyse", "analyze", "compare", "check", "see",
+                    "should", "must", "shall", "ought", "needs", "need", "require", "requires", "required"})
 #: nouns of the data and the instrument: after a determiner they are the subject of a statement about the data
 DATA_SUBJECTS = frozenset({"image", "images", "stack", "movie", "file", "files", "tif", "tiff", "ome-tiff", "export",
                            "header", "metadata", "camera", "microscope", "scope", "software", "macro", "plugin"})
