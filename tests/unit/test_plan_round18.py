@@ -185,3 +185,15 @@ def test_ignored_after_a_size_limit_removes_the_objects(planner: Planner) -> Non
 def test_a_clause_with_a_modal_of_obligation_stays_reported(planner: Planner) -> None:
     plan = planner.plan("Measure the mean intensity, although it should be normalised.", FLAT)
     assert "normalised" in plan.not_understood
+
+
+def test_a_contrast_freed_earlier_does_not_block_a_later_one(planner: Planner) -> None:
+    plan = planner.plan("My cells sit at different depths so no single optical section shows them all. Make a maximum "
+                        "projection, count the cells and list each area in square microns. A pixel is 0.3 µm wide; "
+                        "this isn't stored in the file.", ImageMeta(axes="ZYX", z=6))
+    assert _clean(plan) and plan.meta.pixel_size_um == 0.3
+
+
+@pytest.mark.parametrize(("request_", "word"), [("count the full nuclei", "full"), ("count the contacts", "contacts")])
+def test_everyday_words_of_this_round_outside_their_context(planner: Planner, request_: str, word: str) -> None:
+    assert word in planner.plan(request_, FLAT).not_understood

@@ -33,6 +33,7 @@ def read_contrasts(planner: Planner, parse: Parse, plan: AnalysisPlan, meta: Ima
     texts = [t.text for t in parse.tokens]
     skip = {texts[i] for i in unplaced}
     freed: set[int] = set()
+    notes: list[str] = []  # reports already turned into notes: the plan without a later scope still holds them
     for pos in parse.negations:
         prefix = REPORT.format(word=texts[pos])
         entry = next((w for w in plan.not_understood if w.startswith(prefix)), None)
@@ -40,12 +41,14 @@ def read_contrasts(planner: Planner, parse: Parse, plan: AnalysisPlan, meta: Ima
             continue
         end = _span(texts, pos, CLAUSE_BREAKS)[1]
         without = planner.plan(" ".join(texts[:pos] + texts[end:]), meta, context=False)
+        without.not_understood = [w for w in without.not_understood if w not in notes]
         at = plan.not_understood.index(entry)
         rest = plan.not_understood[:at] + plan.not_understood[at + 1:]
         mine = plan.model_copy(update={"not_understood": rest})
         scope = {i for i in unplaced if pos < i < end}
         if signature(without, skip) == signature(mine, skip):
             plan.not_understood = rest
+            notes.append(entry)
             plan.understood.append(f"'{' '.join(texts[pos:end])}' -> says what the plan does not do "
                                    "(the plan is the same without it)")
             freed |= scope
