@@ -197,3 +197,16 @@ def test_a_contrast_freed_earlier_does_not_block_a_later_one(planner: Planner) -
 @pytest.mark.parametrize(("request_", "word"), [("count the full nuclei", "full"), ("count the contacts", "contacts")])
 def test_everyday_words_of_this_round_outside_their_context(planner: Planner, request_: str, word: str) -> None:
     assert word in planner.plan(request_, FLAT).not_understood
+
+
+def test_expressed_in_a_unit_is_the_unit_not_positivity(planner: Planner) -> None:
+    movie = ImageMeta(axes="TYX", t=10, pixel_size_um=0.2, time_step_s=1.0)
+    plan = planner.plan("I need the velocity of the moving object in my time series, expressed in µm/s.", movie)
+    assert _clean(plan) and plan.kinds() == {"tracking"}
+
+
+def test_our_cells_grow_names_the_sample(planner: Planner) -> None:
+    plan = planner.plan("Our CHO cells grow in clumps. Separate the nuclei that touch each other, then report how "
+                        "many there are and the average nuclear area in µm².", FLAT)
+    assert _clean(plan) and plan.segmentation.split_touching
+    assert not _clean(planner.plan("The cells grow in clumps. Count the nuclei.", FLAT))  # no possessive: two kinds

@@ -96,6 +96,8 @@ SAMPLE_VERBS = frozenset({"culture", "cultured", "culturing", "grow", "grew", "g
                           "stimulate", "stimulated", "incubate", "incubated", "filmed", "recorded", "dissect",
                           "dissected", "isolate", "isolated", "prepare", "prepared", "study", "studied", "studying"})
 _BE = frozenset({"were", "was", "are", "is", "have", "has", "had"})
+#: intransitive verbs of the sample's life after "our / my <cells>" ("Our CHO cells grow in clumps")
+_GROWING = frozenset({"grow", "grew", "growing", "live", "lived", "proliferate", "proliferated"})
 _SUBJECTS = frozenset({"we", "i", "they", "you", "she", "he", "lab", "group", "team", "student", "collaborator"})
 _MAX_GAP = 4  # words between "of" / the opening and the noun (articles, adjectives: "a few migrating")
 
@@ -129,7 +131,9 @@ def described_objects(parse: Parse, vocab: Vocabulary, nouns: list[tuple[int, in
         after = [t for t in texts[pos + 1:pos + 4]]
         passive = len(after) >= 2 and after[0] in _BE and (after[1] in SAMPLE_VERBS or (
             len(after) > 2 and after[1] in ("then", "first", "all", "been") and after[2] in SAMPLE_VERBS))
-        if (of_data or opening or line or handled or passive) and not _relation_follows(parse, texts, pos, nouns):
+        active = bool(after) and after[0] in _GROWING and any(t in ("our", "my") for t in texts[max(0, pos - 3):pos])
+        if (of_data or opening or line or handled or passive or active) and not _relation_follows(parse, texts, pos,
+                                                                                                   nouns):
             out.add(pos)
     return out
 
