@@ -170,8 +170,10 @@ class Settings(BaseSettings):
         default="learned", description="How scopebot decides that the evidence is too weak to answer: 'learned' "
                                        "(the logistic model in data/abstain_model_v<N>.yaml, fitted on our "
                                        "training questions) or 'threshold' (evidence score < abstain_threshold).")
-    answer_abstention_model: Literal["1", "2", "3"] = Field(
-        default="3", description="Version of the learned abstention model: '3' has the inputs of '2', fitted "
+    answer_abstention_model: Literal["1", "2", "3", "4"] = Field(
+        default="4", description="Version of the learned abstention model: '4' has the inputs of '3', fitted on "
+                                 "every answer set that is no longer held out, with at most one missing word "
+                                 "counted in the evidence score; '3' has the inputs of '2', fitted "
                                  "also on conversational questions (context sentences, then the question); '2' "
                                  "asks whether one sentence and one passage address what is asked; '1' uses the "
                                  "evidence score and the writing-request cue only.")

@@ -176,8 +176,9 @@ def test_settings_pick_the_model_version(tmp_path: Path) -> None:
     minilm_named = HashEmbedder()
     minilm_named.name = "all-MiniLM-L6-v2"  # the shipped models' embedder, so they are used
     default = AnswerPipeline(retriever(), small_model(), settings(tmp_path), embedder=minilm_named)
-    assert default.abstain_model is not None and default.abstain_model.features == VERSIONS["3"]
-    assert default.abstain_model == AbstainModel.load(version="3")
+    assert default.abstain_model is not None and default.abstain_model.features == VERSIONS["4"]
+    assert default.abstain_model == AbstainModel.load(version="4") and default.abstain_model.missing_word_cap == 1
+    assert AbstainModel.load(version="3").missing_word_cap is None  # older fits keep the uncapped score
     old = AnswerPipeline(retriever(), small_model(), settings(tmp_path, answer_abstention_model="1"),
                          embedder=minilm_named)
     assert old.abstain_model is not None and old.abstain_model.features == VERSIONS["1"]

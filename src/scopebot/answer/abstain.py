@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pydantic import BaseModel, Field
 
-from scopebot.answer.entities import EntityChecker, NameIndex, find_entities, norm
+from scopebot.answer.entities import EntityChecker, NameIndex, find_entities, metric_acronym, norm
 from scopebot.answer.qtype import descriptor_suffixes, is_time_anchored, is_writing_request, word_prefixes
 from scopebot.answer.text import STOPWORDS, clean_markdown, content_words, split_sentences, stem, words
 from scopebot.index.embeddings import Embedder
@@ -71,6 +71,8 @@ MISSING_WORD_PENALTY = 0.1
 #: A question word in fewer than this share of all passages is "rare" (see ``vocabulary``).
 RARE_SHARE = 0.0015
 DENSE_SHARE = 0.5
+#: A number the question quotes ("0.91", "1,024", "95%") is no missing evidence.
+_NUMBER_RE = re.compile(r"^[\d.,%]+$")
 _CAPITAL_RE = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][A-Za-z]+|[A-Z]{2,}[0-9]*)\b")
 
 
@@ -124,6 +126,12 @@ def unseen_names(question: str, vocabulary: Mapping[str, int], checker: EntityCh
     return list(dict.fromkeys(out))
 
 
+def _known_measure(name: str, vocabulary: Mapping[str, int] | None) -> bool:
+    """``name`` writes a measure the sources name at a threshold ("AP50": the corpus defines AP)."""
+    acronym = metric_acronym(name)
+    return acronym is not None and vocabulary is not None and vocabulary.get(stem(acronym.lower()), 0) > 0
+
+
 def _sentence_initial(text: str, tok: str) -> bool:
     """``tok`` opens a sentence of ``text`` (its capital letter then says nothing about it being a name)."""
     return re.search(r"(?:^|[.!?]\s+)" + re.escape(tok) + r"\b", text.strip()) is not None
@@ -138,6 +146,11 @@ def _plain_compound(tok: str, vocabulary: Mapping[str, int], checker: EntityChec
     not a name. A part that is itself a tool or package name keeps it a name ("napari-blob-finder"), and so
     do capitals, digits or underscores ("Cell-Seg", "n2v-3d")."""
     parts = tok.split("-")
+    # a phrase joined by hyphens around a small word ("AI-in-microscopy", "state-of-the-art") may hold an
+    # acronym: it reads as words, not as a product's name
+    phrase = len(parts) > 2 and any(p.lower() in STOPWORDS for p in parts[1:-1])
+    if phrase:
+        parts = [p.lower() for p in parts]
     if len(parts) < 2 or not all(p.isalpha() and p.islower() for p in parts):
         return False
     if any(norm(p) in checker.names for p in parts):  # tool and package names ("napari", "cellpose")
@@ -264,13 +277,14 @@ def assess_evidence(question: str, passages: Sequence[Evidence], *, threshold: f
     context_index = NameIndex(context)
     checker = entity_checker or EntityChecker()
     statuses = [(e, checker.status(e, context_index)) for e in find_entities(focus)]
-    missing_entities = [e.name for e, st in statuses if st == "missing"]
+    missing_entities = [e.name for e, st in statuses if st == "missing" and not _known_measure(e.name, vocabulary)]
     # words of names verified elsewhere (an inventory, the installed packages) are not missing evidence
     verified = {w for e, st in statuses if st == "exists" for w in content_words(e.name.replace(".", " "))} | \
         {w for e, st in statuses if st == "exists" for w in content_words(e.name)}
     if vocabulary is not None:
         missing_entities += [n for n in unseen_names(focus, vocabulary, checker, verified)
-                             if not any(norm(n) in norm(m) for m in missing_entities) and n not in context_index]
+                             if not any(norm(n) in norm(m) for m in missing_entities) and n not in context_index
+                             and not _known_measure(n, vocabulary)]
     best = passages[:top]
     context_stems = set(content_words(" ".join(p.text for p in best)))
     # the whole message or the part that asks, whichever the passages match better: a context sentence may
@@ -288,10 +302,12 @@ def assess_evidence(question: str, passages: Sequence[Evidence], *, threshold: f
                      if n not in context_index and norm(n) not in checker.names]
     all_stems = set(content_words(context))
     _, missing = _coverage(own, all_stems)
-    missing_words = [m for m in missing if m not in GENERIC and m not in QUESTION_WORDS and not m.isdigit()
+    missing_words = [m for m in missing if m not in GENERIC and m not in QUESTION_WORDS and not _NUMBER_RE.match(m)
                      and m not in verified
                      and (vocabulary is None or vocabulary.get(m, 0) < _rare_df(vocabulary))]
-    score = max(0.0, score - MISSING_NAME_PENALTY * len(missing_names) - MISSING_WORD_PENALTY * len(missing_words))
+    cap = model.missing_word_cap if model is not None else None
+    penalised = len(missing_words) if cap is None else min(cap, len(missing_words))
+    score = max(0.0, score - MISSING_NAME_PENALTY * len(missing_names) - MISSING_WORD_PENALTY * penalised)
     decision = EvidenceDecision(abstain=False, score=round(score, 4), coverage=round(coverage, 4),
                                 dense=None if dense is None else round(dense, 4),
                                 missing_entities=missing_entities, missing_names=missing_names,

@@ -49,8 +49,9 @@ VERSIONS: dict[str, tuple[str, ...]] = {
     "1": ("score", "writing_request"),
     "2": ("score", "writing_request", "sentence_similarity", "passage_coverage", "time_anchored"),
     "3": ("score", "writing_request", "sentence_similarity", "passage_coverage", "time_anchored"),
+    "4": ("score", "writing_request", "sentence_similarity", "passage_coverage", "time_anchored"),
 }
-DEFAULT_VERSION = "3"
+DEFAULT_VERSION = "4"
 DATA_PATH = DATA_DIR / f"abstain_model_v{DEFAULT_VERSION}.yaml"
 FEATURES = VERSIONS[DEFAULT_VERSION]
 TRAIN_SETS = ("answers_v1.yaml", "answers_train_v1.yaml", "answers_dev_v1.yaml", "answers_abstain_train_v1.yaml",
@@ -58,9 +59,20 @@ TRAIN_SETS = ("answers_v1.yaml", "answers_train_v1.yaml", "answers_dev_v1.yaml",
 DEV_SETS = ("answers_dev_v2.yaml",)
 #: What each version is fitted on (TRAIN) and where its threshold is also chosen (DEV). Version 3 adds
 #: conversational questions (context sentences, then the question): the training set v3 and the dev set v4.
+#: Version 4 is fitted on every answer set that is no longer held out (not the round's blind held-out sets,
+#: ``answers_holdout_v9`` and ``v10``), with the evidence score's missing-word penalty counted for one word
+#: at most (:data:`MISSING_WORD_CAP_V4`); its threshold is chosen on the same pool.
+SEEN_SETS = (*TRAIN_SETS, "answers_abstain_train_v3.yaml", "answers_dev_v2.yaml", "answers_dev_v3.yaml",
+             "answers_dev_v4.yaml", "answers_dev_v5.yaml", "answers_dev_v6.yaml", "answers_entities_v1.yaml",
+             "answers_fakenames_dev_v1.yaml", *(f"answers_holdout_v{i}.yaml" for i in range(1, 9)))
 TRAIN_SETS_OF: dict[str, tuple[str, ...]] = {"1": TRAIN_SETS[:4], "2": TRAIN_SETS,
-                                             "3": (*TRAIN_SETS, "answers_abstain_train_v3.yaml")}
-DEV_SETS_OF: dict[str, tuple[str, ...]] = {"1": DEV_SETS, "2": DEV_SETS, "3": (*DEV_SETS, "answers_dev_v4.yaml")}
+                                             "3": (*TRAIN_SETS, "answers_abstain_train_v3.yaml"), "4": SEEN_SETS}
+DEV_SETS_OF: dict[str, tuple[str, ...]] = {"1": DEV_SETS, "2": DEV_SETS, "3": (*DEV_SETS, "answers_dev_v4.yaml"),
+                                           "4": ()}
+#: Version 4 counts at most this many missing words in the evidence score: one rare question word that no
+#: passage holds says the topic may be missing; more of them mostly say the question chats ("honestly",
+#: "weird"). Leave-one-set-out over 11 seen test sets: abstention 0.836 -> 0.896, false abstention 0.021 both.
+MISSING_WORD_CAP_V4 = 1
 #: The threshold is the highest whose false abstention on answerable train + dev questions stays at most this.
 MAX_FALSE_ABSTENTION = 0.015
 
@@ -86,6 +98,8 @@ class AbstainModel(LogisticModel):
 
     threshold: float = 0.5
     features: tuple[str, ...] = FEATURES
+    #: The evidence score this model was fitted on counts at most this many missing words (None: all).
+    missing_word_cap: int | None = None
 
     def needs(self, name: str) -> bool:
         """Whether ``name`` (a measure of the evidence that costs time) is one of this model's inputs."""
@@ -102,7 +116,9 @@ class AbstainModel(LogisticModel):
         path = path or model_path(version)
         names = VERSIONS[version]
         data = cls.read(path, names, "model")
-        return cls(**cls.common(data), threshold=float(data["threshold"]), features=tuple(names))
+        cap = data.get("missing_word_cap")
+        return cls(**cls.common(data), threshold=float(data["threshold"]), features=tuple(names),
+                   missing_word_cap=None if cap is None else int(cap))
 
 
 def choose_threshold(p: np.ndarray, y: np.ndarray, max_false: float = MAX_FALSE_ABSTENTION) -> float:
@@ -124,7 +140,8 @@ def _collect(names: Sequence[str], version: str) -> tuple[np.ndarray, np.ndarray
     pipeline = build_answer_pipeline(Settings(answer_abstention="threshold"), extractive_only=True)
     n = len(VERSIONS[version])  # a probe that never abstains but has every measure of the version taken
     pipeline.abstain_model = AbstainModel(weights=(0.0,) * n, bias=0.0, mean=(0.0,) * n, scale=(1.0,) * n,
-                                          threshold=0.0, features=VERSIONS[version])
+                                          threshold=0.0, features=VERSIONS[version],
+                                          missing_word_cap=MISSING_WORD_CAP_V4 if version == "4" else None)
     xs, ys, ids = [], [], []
     for name in names:
         for item in load_dataset(PROJECT_ROOT / "evals" / "datasets" / name, "answers").items:
@@ -152,20 +169,23 @@ def main(argv: Sequence[str]) -> int:  # pragma: no cover - a maintenance comman
     train_sets, dev_sets = TRAIN_SETS_OF[version], DEV_SETS_OF[version]
     x, y, _, embedder = _collect(train_sets, version)
     model = fit(x, y, l2=float(args[0]) if args else 1.0)
-    dx, dy, dev_ids, _ = _collect(dev_sets, version)
-    dp = model.score(dx)
+    dx, dy, dev_ids, _ = _collect(dev_sets, version) if dev_sets else (np.zeros((0, x.shape[1])), np.zeros(0), [], "")
+    dp = model.score(dx) if len(dy) else np.zeros(0)
     p = model.score(x)
     threshold = choose_threshold(np.concatenate([p, dp]), np.concatenate([y, dy]))
     train = {"false_abstention": round(float(np.mean(p[y > 0] < threshold)), 3),
              "abstention": round(float(np.mean(p[y == 0] < threshold)), 3), "auc": round(auc(p, y), 3)}
     dev = {"false_abstention": round(float(np.mean(dp[dy > 0] < threshold)), 3),
-           "abstention": round(float(np.mean(dp[dy == 0] < threshold)), 3), "auc": round(auc(dp, dy), 3)}
+           "abstention": round(float(np.mean(dp[dy == 0] < threshold)), 3), "auc": round(auc(dp, dy), 3)} \
+        if len(dy) else {}
     out = {"version": version, "features": list(VERSIONS[version]), "weights": [round(v, 5) for v in model.weights],
            "bias": round(model.bias, 5), "mean": [round(v, 5) for v in model.mean],
            "scale": [round(v, 5) for v in model.scale], "threshold": round(threshold, 4),
            "embedder": embedder, "trained_on": list(train_sets), "examples": int(len(y)),
            "answerable": int(y.sum()), "train": train, "dev_sets": list(dev_sets), "dev_examples": int(len(dy)),
            "dev": dev, "max_false_abstention": MAX_FALSE_ABSTENTION}
+    if version == "4":
+        out["missing_word_cap"] = MISSING_WORD_CAP_V4
     header = "# The learned abstention decision (scopebot.answer.abstain_model); written by its fit.\n"
     path.write_text(header + yaml.safe_dump(out, sort_keys=False), encoding="utf-8")
     print(json.dumps({k: v for k, v in out.items() if k not in {"mean", "scale"}}, indent=1))

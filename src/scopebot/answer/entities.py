@@ -59,6 +59,15 @@ _FILE_EXT = frozenset("tif tiff png jpg jpeg gif czi nd2 lif lsm oib oir ims py 
 _DOTTED_RE = re.compile(r"(?<![\w./-])([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+)(?![\w/-])")
 _CAMEL_RE = re.compile(r"(?<![\w.-])([A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*)+|[A-Za-z]{2,}\d+[A-Za-z][A-Za-z0-9]*|[A-Za-z]{2,}\d{2,}|"
                        r"[A-Z][a-z]+\d{2,})(?![\w-])")
+#: A measure's acronym and a threshold in percent ("AP50", "mAP75"); a microscope's model ("BX51") is no measure.
+_METRIC_AT_RE = re.compile(r"m?([A-Z]{2,4})(\d{2})")
+
+
+def metric_acronym(name: str) -> str | None:
+    """The measure's acronym when ``name`` writes a measure at a threshold in percent, a multiple of 5
+    ("AP50" -> "AP": average precision at IoU 0.50); None otherwise ("BX51", "IX83": instruments)."""
+    m = _METRIC_AT_RE.fullmatch(name)
+    return m.group(1) if m and int(m.group(2)) % 5 == 0 else None
 _QUOTED_RE = re.compile(r"(?<!\w)[\"“”']([A-Z][\w\-+. ]{1,40}?|[a-z0-9][\w+. ]*[-\d][\w\-+. ]*?)[\"“”'](?!\w)")
 _VERSION_RE = re.compile(r"\b([A-Z][\w\-+]*)\s+(?:version\s+|v\.?\s?)(\d+(?:\.\d+)*)\b")
 _PERSON_RE = re.compile(r"\b(?:(?:Dr|Prof|Professor)\.?\s+([A-Z][a-z]+(?:-[A-Z][a-z]+)?)|"
