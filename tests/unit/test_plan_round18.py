@@ -210,3 +210,10 @@ def test_our_cells_grow_names_the_sample(planner: Planner) -> None:
                         "many there are and the average nuclear area in µm².", FLAT)
     assert _clean(plan) and plan.segmentation.split_touching
     assert not _clean(planner.plan("The cells grow in clumps. Count the nuclei.", FLAT))  # no possessive: two kinds
+
+
+def test_a_stain_in_parentheses_after_what_a_channel_holds_names_it(planner: Planner) -> None:
+    plan = planner.plan("channel 2 is nucleus (hoechst). count the nuclei", TWO)
+    assert _clean(plan) and plan.inputs.channel == 1
+    loose = planner.plan("channel 1 is empty, count the nuclei (hoechst)", TWO)  # not what channel 1 holds
+    assert loose.missing

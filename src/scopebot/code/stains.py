@@ -20,6 +20,17 @@ def _alnum(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.lower())
 
 
+def _glossed(toks: list, pos: int, i: int, channels: list[tuple[int, int]]) -> bool:
+    """'channel one is nucleus (hoechst)', 'channel 1 is the nuclear stain (DAPI)': a stain in parentheses right
+    after what a channel is said to hold names that channel (no other channel mention between)."""
+    k = pos + 1
+    while k < len(toks) and toks[k].used == "channel":
+        k += 1
+    return (pos < i <= k + 5 and 0 < i and toks[i - 1].text == "(" and i + 1 < len(toks) and toks[i + 1].text == ")"
+            and k < i and toks[k].text in ("is", "=", ":", "holds", "shows", "has")
+            and not any(pos < p < i for p, _ in channels))
+
+
 def resolve_stains(parse: Parse, vocab: Vocabulary, meta: ImageMeta | None) -> None:
     """Stain names ('DAPI', 'GFP', or any OME channel name) -> channel references.
 
@@ -55,7 +66,8 @@ def resolve_stains(parse: Parse, vocab: Vocabulary, meta: ImageMeta | None) -> N
     for i, word in mentions:
         for pos, channel in parse.channels:
             lo, hi = sorted((i, pos))
-            if 0 < hi - lo <= 4 and all(t.text in _DEFINE_LINKS or t.used == "channel" for t in toks[lo + 1:hi]):
+            if (0 < hi - lo <= 4 and all(t.text in _DEFINE_LINKS or t.used == "channel" for t in toks[lo + 1:hi])) \
+                    or _glossed(toks, pos, i, parse.channels):
                 defined[word] = channel
                 definitions.setdefault(word, []).append(pos)
                 if word in vocab.stain_roles:  # "DAPI is in the first channel": that channel holds the nuclei
