@@ -35,6 +35,7 @@ _UNIT_NORM = [(re.compile(r"\b(?:square|sq\.?)\s+" + _MICRONS + r"\b|\b" + _MICR
               (re.compile(r"\bcubic\s+" + _MICRONS + r"\b|\b" + _MICRONS + r"\s+cubed\b"), "um3"),  # after a number too
               (re.compile(r"\b(?:µm|um|microns?)\s*(?:\^|\*\*)?\s*([23²³])(?!\d|\.\d)"), r"um\1"),
               (re.compile(r"(\w)'s\b"), r"\1"),  # possessives: "blob's" -> "blob", "pearson's" -> "pearson"
+              (re.compile(r"(\ws)'(?=[\s,.;:?!)]|$)"), r"\1"),  # plural possessives: "each nucleus' area"
               (re.compile(r"\b(?:px|pixels?)\s*(?:\^|\*\*)\s*2"), "px2"),
               (re.compile(r"(\d)(µm|um|nm|px|ms|s|min)\b"), r"\1 \2"),
               (re.compile(r"(\d)x(\d)"), r"\1 x \2"),  # "3x3"
