@@ -52,6 +52,15 @@ def test_code_lines_are_kept_only_when_they_mention_the_question_terms() -> None
     assert "`mask = image > thresh`" not in [c.text for c in picked]
 
 
+def test_no_code_line_is_quoted_for_someone_who_asks_to_work_without_code() -> None:
+    """Tryout r18: "How can I segment nuclei in 3D without writing any code?" was answered with Python lines."""
+    passages = build_context([SearchResult(chunk=chunk("otsu"), score=1.0, rank=1)])
+    for ask in ("How do I apply threshold_otsu without writing any code?", "Can I use threshold_otsu with no coding?"):
+        assert not [c for c in ExtractiveSynthesizer(None).select(ask, passages) if c.code], ask
+    picked = ExtractiveSynthesizer(None).select("How do I call threshold_otsu in scikit-image?", passages)
+    assert [c for c in picked if c.code]
+
+
 def test_prose_left_inside_an_unclosed_code_fence_is_not_quoted_as_code() -> None:
     from scopebot.index.models import Chunk
 

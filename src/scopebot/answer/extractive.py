@@ -37,6 +37,7 @@ from scopebot.answer.synthesis import (
 )
 from scopebot.answer.text import content_set, content_words, stem
 from scopebot.index.embeddings import Embedder
+from scopebot.tools.query import GUI
 
 HEADING_BONUS = 0.2
 #: Advice in a how-to answer: imperatives and "you can / should" sentences.
@@ -153,7 +154,10 @@ class ExtractiveSynthesizer:
             "heading_lex": [sum(w for t, w in weights.items() if t in heads[c.heading]) / total for c in cands],
         }
         x = np.column_stack([np.asarray(cols[f], dtype=float) for f in FEATURES]) if cands else np.zeros((0, 0))
-        eligible &= np.array([not c.code or bool(sp) for c, sp in zip(cands, specific, strict=True)], dtype=bool)
+        # a code line only with a question term, and never for someone who asks to work without code
+        no_code = GUI.search(question) is not None
+        eligible &= np.array([not c.code or (bool(sp) and not no_code) for c, sp in zip(cands, specific, strict=True)],
+                             dtype=bool)
         # instructions and exercise steps are not statements; a how-to keeps its steps, not an exercise's
         eligible &= np.array([not c.instruction or (kind == "howto" and not EXERCISE_FILE_RE.search(c.text))
                               for c in cands], dtype=bool)

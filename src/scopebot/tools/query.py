@@ -154,7 +154,7 @@ DIMS_3D = re.compile(r"\b(?:3-?d|three[- ]dimension\w*|volum\w*|z-?stacks?|stack
                      r"tomogra\w*|light[- ]sheet|whole[- ]organ\w*|serial sections?)", re.IGNORECASE)
 DIMS_2D = re.compile(r"\b(?:2-?d|two[- ]dimension\w*|single (?:plane|slice|image)s?|flat images?)",
                      re.IGNORECASE)
-GUI = re.compile(r"(?:\bno[- ]cod\w*|\bwithout (?:any )?(?:cod\w*|programm\w*|scripting|python)|\bgui\b|"
+GUI = re.compile(r"(?:\bno[- ]cod\w*|\bwithout (?:writing |using )?(?:any )?(?:cod\w*|programm\w*|scripting|python)|\bgui\b|"
                  r"graphical|point[- ]and[- ]click|\bclick\w*|user[- ]friendly|non[- ]programm\w*|"
                  r"not a programmer|can(?:no|')t (?:code|program)|don'?t (?:code|program)|"
                  r"(?:do not|don'?t) know (?:how to )?(?:code|program)\w*|interactive(?:ly)?|desktop app\w*)",
