@@ -104,7 +104,10 @@ class RankingWeights:
     floor: float = 0.20
 
 
-def _stem(word: str) -> str:
+def _match_prefix(word: str) -> str:
+    """The prefix a request keyword is searched by in a record's text ("segments" finds "segmentation"). Not a
+    stemmer: the one stemmer (:func:`scopebot.answer.text.stem`) maps "nuclei" to "nucleus" and "segments" to
+    "seg", which as prefixes would miss "nuclei" and find "segue"."""
     for suffix in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             return word[: -len(suffix)]
@@ -169,7 +172,7 @@ class Recommender:
                         "registries or installed packages mention, so I recommend nothing for it. Check the "
                         "spelling, or describe the task instead (e.g. 'segment nuclei in 3D without coding').")
         parsed = parse_request(request, interface=interface, dims=dims)
-        known = [w for w in parsed.keywords if w in self._vocab or _stem(w) in self._vocab]
+        known = [w for w in parsed.keywords if w in self._vocab or _match_prefix(w) in self._vocab]
         if not parsed.understood and not known and not parsed.platforms:
             raise ConfigurationError(
                 f"I could not understand the request {request.strip()!r}: none of its words is a known "
@@ -273,7 +276,7 @@ class Recommender:
                                "dataset"), 0.0)
         parts["retrieval"] = w.retrieval * retrieval
         # lexical
-        stems = [_stem(word) for word in parsed.keywords]
+        stems = [_match_prefix(word) for word in parsed.keywords]
         total_idf = sum(self._idf(s) for s in stems) or 1.0
         matched = [s for s in stems if re.search(r"\b" + re.escape(s), text)]
         parts["lexical"] = w.lexical * sum(self._idf(s) for s in matched) / total_idf
