@@ -194,5 +194,5 @@ def test_a_result_contradicting_the_synthetic_truth_is_not_ok() -> None:
 
 def test_a_misspelt_word_gets_a_suggestion(tmp_path: Path) -> None:
     result = CodeAssistant(ScriptedModel(["x"], is_small=True), ExecSandbox(tmp_path), None).run(  # type: ignore[arg-type]
-        "count the nuclei after a watershedd split")
+        "count the nuclei after a watershd split")  # ("watershedd" is corrected since round 18: test_plan_round18)
     assert result.declined and any("did you mean" in p and "watershed" in p for p in result.problems)

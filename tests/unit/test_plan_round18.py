@@ -217,3 +217,9 @@ def test_a_stain_in_parentheses_after_what_a_channel_holds_names_it(planner: Pla
     assert _clean(plan) and plan.inputs.channel == 1
     loose = planner.plan("channel 1 is empty, count the nuclei (hoechst)", TWO)  # not what channel 1 holds
     assert loose.missing
+
+
+def test_a_letter_added_at_the_end_of_a_long_word_is_corrected_and_shown(planner: Planner) -> None:
+    plan = planner.plan("count the nuclei after a watershedd split", FLAT)
+    assert _clean(plan) and plan.segmentation.split_touching
+    assert "'watershedd' -> read as 'watershed' (spelling)" in plan.understood
