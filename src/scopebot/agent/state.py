@@ -25,6 +25,7 @@ from scopebot.agent.router import RouteContext
 from scopebot.answer.rewrite import refers_back
 from scopebot.answer.text import STOPWORDS, words
 from scopebot.llm.base import Message
+from scopebot.tools.query import CODE, DIMS_2D, DIMS_3D, GUI
 
 #: How many earlier messages are passed on as history (user + assistant).
 HISTORY_MESSAGES = 8
@@ -36,11 +37,6 @@ MAX_CODE_REQUEST_CHARS = 1200
 _REQUEST_WORDS = frozenset("work works working worked recommend recommended suggest advise software tool tools "
                            "program programs coding code scripting".split())
 
-_DIMS_3D = re.compile(r"\b(3[- ]?d|three[- ]dimension\w*|volum\w*|z[- ]?stacks?)\b", re.I)
-_DIMS_2D = re.compile(r"\b(2[- ]?d|two[- ]dimension\w*|single planes?)\b", re.I)
-_GUI = re.compile(r"\b(gui|graphical|point[- ]and[- ]click|no[- ]code|without (coding|code|programming)|"
-                  r"interactive(ly)?|desktop app)\b", re.I)
-_CODE = re.compile(r"\b(python|script(ing|able)?|librar(y|ies)|api|programmatic\w*|code)\b", re.I)
 _FILLER = re.compile(r"\b(and|what|about|how|in|for|instead|now|also|then|ok|okay|the|same|but|with|a|an|"
                      r"same|please|one|ones|it|that|those|them|do|does|is|are|there|any|version)\b|[?!.,]", re.I)
 
@@ -104,30 +100,30 @@ def points_back(text: str) -> bool:
 
 def _without_constraints(text: str) -> str:
     """``text`` without its dimensionality and interface words ("in 3D", "without coding")."""
-    return _GUI.sub(" ", _DIMS_2D.sub(" ", _DIMS_3D.sub(" ", text)))
+    return GUI.sub(" ", DIMS_2D.sub(" ", DIMS_3D.sub(" ", text)))
 
 
 def parse_dims(text: str) -> str | None:
     """'3d', '2d' or None when ``text`` says nothing about dimensionality."""
-    if _DIMS_3D.search(text):
+    if DIMS_3D.search(text):
         return "3d"
-    if _DIMS_2D.search(text):
+    if DIMS_2D.search(text):
         return "2d"
     return None
 
 
 def parse_interface(text: str) -> str | None:
     """'gui', 'code' or None when ``text`` says nothing about how the tool is used."""
-    if _GUI.search(text):
+    if GUI.search(text):
         return "gui"
-    if _CODE.search(text):
+    if CODE.search(text):
         return "code"
     return None
 
 
 def extra_words(text: str) -> str:
     """What a follow-up adds beyond fillers and dimension/interface words ("what about for EM?" → "EM")."""
-    rest = _FILLER.sub(" ", _GUI.sub(" ", _DIMS_2D.sub(" ", _DIMS_3D.sub(" ", text))))
+    rest = _FILLER.sub(" ", GUI.sub(" ", DIMS_2D.sub(" ", DIMS_3D.sub(" ", text))))
     return " ".join(rest.split())
 
 

@@ -160,7 +160,7 @@ GUI = re.compile(r"(?:\bno[- ]cod\w*|\bwithout (?:writing |using )?(?:any )?(?:c
                  r"(?:do not|don'?t) know (?:how to )?(?:code|program)\w*|interactive(?:ly)?|desktop app\w*)",
                  re.IGNORECASE)
 CODE = re.compile(r"\b(?:python|scripts?|scripting|librar(?:y|ies)|programmatic\w*|api\b|notebooks?|"
-                  r"jupyter|pip\b|package|in code|from code|matlab|r package|java library)",
+                  r"jupyter|pip\b|package|(?:in|from|with|using) code|matlab|r package|java library)",
                   re.IGNORECASE)
 OPEN_SOURCE = re.compile(r"\b(?:open[- ]?source|free software|free and open|foss|no licen[cs]e (?:cost|fee)s?|"
                          r"free(?: of charge)?\b|non[- ]commercial|not commercial)", re.IGNORECASE)
