@@ -35,9 +35,9 @@ from scopebot.answer.quiz_answers import quiz_statements
 from scopebot.answer.text import content_words
 from scopebot.index.models import SearchResult
 from scopebot.index.protocols import Retriever
+from scopebot.tools.catalog import TOOL_KINDS
 
 EXPLAIN_KINDS = ("book", "training")
-TOOL_KINDS = ("registry", "model-zoo")
 MAX_MODEL_CARDS = 1
 PER_SIDE = 3
 #: Passages retrieved for the asked part of a message alone, added after those for the whole message
