@@ -223,3 +223,20 @@ def test_a_letter_added_at_the_end_of_a_long_word_is_corrected_and_shown(planner
     plan = planner.plan("count the nuclei after a watershedd split", FLAT)
     assert _clean(plan) and plan.segmentation.split_touching
     assert "'watershedd' -> read as 'watershed' (spelling)" in plan.understood
+
+
+@pytest.mark.parametrize(("request_", "clean"), [
+    ("Z-series of fixed spheroid nuclei. Give the volume of each nucleus in 3D in cubic micrometres.", True),
+    ("These nuclei were fixed 48 h after plating. Count the nuclei.", True),
+    ("Segment with a fixed threshold and count the nuclei", False),  # a fixed threshold: which value?
+    ("How many cells were seeded in this dish before I fixed them?", False),  # the history is the question
+])
+def test_fixed_describes_the_sample_only_before_it_or_with_a_time(planner: Planner, request_: str,
+                                                                  clean: bool) -> None:
+    plan = planner.plan(request_, STACK if "3D" in request_ else FLAT)
+    assert ("fixed" not in plan.not_understood) is clean
+
+
+def test_a_contrast_takes_its_own_phrase_report_with_it(planner: Planner) -> None:
+    plan = planner.plan("Please segment the nuclei in 3D (not slice by slice!) and give the volume of each.", STACK)
+    assert _clean(plan) and plan.inputs.z == "3d"

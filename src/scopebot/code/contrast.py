@@ -43,7 +43,10 @@ def read_contrasts(planner: Planner, parse: Parse, plan: AnalysisPlan, meta: Ima
         without = planner.plan(" ".join(texts[:pos] + texts[end:]), meta, context=False)
         without.not_understood = [w for w in without.not_understood if w not in notes]
         at = plan.not_understood.index(entry)
-        rest = plan.not_understood[:at] + plan.not_understood[at + 1:]
+        scope_text = " " + " ".join(texts[pos:end]) + " "
+        inside = [w for w in plan.not_understood if w != entry and w.endswith(" (not in the plan)")
+                  and f" {w[:-len(' (not in the plan)')]} " in scope_text]  # "not slice by slice": its own report
+        rest = [w for k, w in enumerate(plan.not_understood) if k != at and w not in inside]
         mine = plan.model_copy(update={"not_understood": rest})
         scope = {i for i in unplaced if pos < i < end}
         if signature(without, skip) == signature(mine, skip):
