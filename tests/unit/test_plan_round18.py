@@ -240,3 +240,8 @@ def test_fixed_describes_the_sample_only_before_it_or_with_a_time(planner: Plann
 def test_a_contrast_takes_its_own_phrase_report_with_it(planner: Planner) -> None:
     plan = planner.plan("Please segment the nuclei in 3D (not slice by slice!) and give the volume of each.", STACK)
     assert _clean(plan) and plan.inputs.z == "3d"
+
+
+def test_a_clause_saying_what_matters_stays_reported(planner: Planner) -> None:
+    plan = planner.plan("Give the mean length of every dendrite, though the spines matter most.", FLAT)
+    assert "spines" in plan.not_understood

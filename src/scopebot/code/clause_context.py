@@ -54,7 +54,8 @@ ASKING = frozenset({"measure", "measured", "count", "counted", "give", "tell", "
                     "calculate", "quantify", "estimate", "determine", "find", "get", "know", "aim", "goal",
                     "question", "wonder", "wondering", "curious", "asked", "ask", "asking", "hope", "expect",
                     "plot", "table", "output", "return", "analyse", "analyze", "compare", "check", "see",
-                    "should", "must", "shall", "ought", "needs", "need", "require", "requires", "required"})
+                    "should", "must", "shall", "ought", "needs", "need", "require", "requires", "required",
+                    "matter", "matters", "important", "importantly", "priority", "key", "main", "mostly"})
 #: nouns of the data and the instrument: after a determiner they are the subject of a statement about the data
 DATA_SUBJECTS = frozenset({"image", "images", "stack", "movie", "file", "files", "tif", "tiff", "ome-tiff", "export",
                            "header", "metadata", "camera", "microscope", "scope", "software", "macro", "plugin"})
