@@ -61,6 +61,16 @@ def test_no_code_line_is_quoted_for_someone_who_asks_to_work_without_code() -> N
     assert [c for c in picked if c.code]
 
 
+def test_a_statement_written_as_a_list_item_without_a_full_stop_can_be_quoted() -> None:
+    """dev v6: "`sum` often represents the total expression level of a protein" (a list item) was never quoted."""
+    body = ("Two numbers describe a cell's signal.\n\n- `mean` often resembles the concentration of a protein\n"
+            "- `sum` often represents the total expression level of a protein\n- Increase laser power\n"
+            "- 16-bit: 0 - 65535\n")
+    texts = [c.text for c in candidates(build_context([result(body, title="Intensity", section="Intensities")]))]
+    assert "`sum` often represents the total expression level of a protein." in texts
+    assert not [t for t in texts if "laser" in t or "65535" in t]  # short items are labels, not statements
+
+
 def test_prose_left_inside_an_unclosed_code_fence_is_not_quoted_as_code() -> None:
     from scopebot.index.models import Chunk
 

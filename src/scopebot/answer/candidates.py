@@ -29,7 +29,13 @@ from scopebot.answer.statements import (
     plain_math,
 )
 from scopebot.answer.synthesis import assign_subject, names_in, section_label
-from scopebot.answer.text import content_words, is_heading_like, join_short_lists, split_sentences
+from scopebot.answer.text import (
+    close_list_items,
+    content_words,
+    is_heading_like,
+    join_short_lists,
+    split_sentences,
+)
 
 _NAMING_RE = re.compile(r"^(?:This|That|These|Those|It|Such)\b.*[.!?]$")
 _SENTENCE_END_RE = re.compile(r"[.!?][\"')\]]?$")
@@ -93,7 +99,7 @@ def candidates(passages: Sequence[ContextPassage], max_passages: int = 5) -> lis
                   section: str = section, kind: str = p.result.chunk.kind) -> None:
             nonlocal pos
             merged: list[str] = []
-            for sentence in split_sentences(DISPLAY_MATH_RE.sub("\n", "\n".join(join_short_lists(prose)))):
+            for sentence in split_sentences(DISPLAY_MATH_RE.sub("\n", "\n".join(close_list_items(join_short_lists(prose))))):
                 # "This is shortcut learning." names what the sentence before it explains: keep them together
                 if merged and len(sentence) < 40 and _NAMING_RE.match(sentence) and merged[-1].endswith((".", "!")) \
                         and len(merged[-1]) < 400:

@@ -239,3 +239,22 @@ def join_short_lists(lines: list[str]) -> list[str]:
             out.append(line)
             i += 1
     return out
+
+
+#: A list item left without a full stop is quoted as a statement when it has at least this many words
+#: ("`sum` often represents the total expression level of a protein"); shorter ones are labels.
+MIN_ITEM_WORDS = 6
+
+
+def close_list_items(lines: list[str]) -> list[str]:
+    """List items written without a full stop ("- `mean` often resembles the concentration of a protein") end
+    with one, so that a statement made as a list item can be quoted like a sentence; short items (labels, values)
+    and items that end in a colon, a comma or other punctuation are left as they are."""
+    out = []
+    for line in lines:
+        m = _ITEM_RE.match(line)
+        text = m.group(1).rstrip() if m else ""
+        if text and (text[-1].isalnum() or text.endswith(("`", ")"))) and len(words(text)) >= MIN_ITEM_WORDS:
+            line = f"{line.rstrip()}."
+        out.append(line)
+    return out
