@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from scopebot.code.normalise import CLAUSE_BREAKS
+from scopebot.code.thesaurus import load_thesaurus
 
 if TYPE_CHECKING:
     from scopebot.code.plan import AnalysisPlan
@@ -246,8 +247,12 @@ def subsets_and_image_level(plan: AnalysisPlan, parse: Parse, vocab: Vocabulary)
     for pos, idx in parse.concepts:
         measure = vocab.concepts[idx].get("measure")
         end = pos + parse.spans.get(pos, 1)
-        if measure == "shape" and end < len(toks) and vocab.concepts[concept_at.get(end, idx)].get("object_nouns") \
-                and end in concept_at:
+        before_objects = end < len(toks) and vocab.concepts[concept_at.get(end, idx)].get("object_nouns") \
+            and end in concept_at
+        restrictive = load_thesaurus().groups.get("restrictive", frozenset())
+        restricted = any(toks[k].text in restrictive for k in range(max(0, pos - 2), pos)) and \
+            (toks[pos - 1].text in restrictive or toks[pos - 1].text == "the")
+        if measure == "shape" and (before_objects or restricted):  # "only the round ones"
             plan.not_understood.append(f"{phrase_of(parse, pos)} (a subset of the objects by shape: not in the plan)")
         if measure == "intensity" and not objects and plan.outputs.figure != "histogram":  # (a pixel histogram is fine)
             k = end

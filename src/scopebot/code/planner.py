@@ -25,6 +25,7 @@ from scopebot.code.plan import AnalysisPlan, ImageMeta
 from scopebot.code.plan_quantities import Quantity, enumerators, frame_ordinals, read_quantities
 from scopebot.code.spelling import correct, vocabulary_words
 from scopebot.code.stains import resolve_stains
+from scopebot.code.thesaurus import load_thesaurus
 from scopebot.code.translocation import translocations
 
 VOCABULARY_PATH = Path(__file__).with_name("vocabulary_v1.yaml")
@@ -359,7 +360,8 @@ class Planner:
             if not tok.used and tok.text in self.vocab.negations:
                 tok.used = "negation"  # never a filler: assemble decides what it negates
                 parse.negations.append(i)
-            elif not tok.used and (tok.stem in self.vocab.qualifiers or tok.text in self.vocab.qualifiers):
+            elif not tok.used and (tok.stem in self.vocab.qualifiers or tok.text in self.vocab.qualifiers
+                                   or _restricted(toks, i)):
                 tok.used = "qualifier"  # a region or a subset, unless its clause is about preprocessing
                 parse.qualifiers.append(i)
         for tok in toks:
@@ -386,3 +388,15 @@ class Planner:
         plan = assemble(parse, self.vocab, meta or ImageMeta())
         plan.understood += notes(parse.tokens)  # what normalisation read each word as
         return read_context(self, parse, plan, meta) if context else plan
+
+
+def _restricted(toks: list[Any], i: int) -> bool:
+    """``toks[i]`` picks a subset of the objects: an adjective of the thesaurus group ``subset_adjectives`` right
+    after a word that restricts ("count only the bright ones", "just the round nuclei"), articles skipped."""
+    groups = load_thesaurus().groups
+    if toks[i].text not in groups.get("subset_adjectives", ()):
+        return False
+    k = i - 1
+    while k >= 0 and toks[k].text in ("the", "a", "an", "those", "these"):
+        k -= 1
+    return k >= 0 and toks[k].text in groups.get("restrictive", ())

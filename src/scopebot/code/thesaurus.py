@@ -17,7 +17,7 @@ planner still reports them.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -87,6 +87,8 @@ class Thesaurus:
     version: int
     entries: tuple[Entry, ...]
     harmless: tuple[str, ...]
+    #: the context groups by name ("subset_adjectives": words that pick a subset of the objects)
+    groups: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=4)
@@ -109,4 +111,4 @@ def load_thesaurus(path: Path = THESAURUS_PATH) -> Thesaurus:
                             for k, v in named.items()}, override=bool(item.get("override"))) if named else None
         entries.append(Entry(str(item["from"]).lower(), str(item.get("to") or ""), cond))
     harmless = tuple(str(w).lower() for words in (data.get("harmless") or {}).values() for w in words)
-    return Thesaurus(version=int(data["version"]), entries=tuple(entries), harmless=harmless)
+    return Thesaurus(version=int(data["version"]), entries=tuple(entries), harmless=harmless, groups=groups)
