@@ -22,3 +22,12 @@ def test_a_restricted_subset_is_reported_not_answered_with_all_objects(request_t
 def test_bright_objects_and_shape_measurements_stay_answered(request_text: str) -> None:
     plan = Planner().plan(request_text)
     assert not [n for n in plan.not_understood if "subset" in n], plan.not_understood
+
+
+@pytest.mark.parametrize("request_text", ["Give the intensity of each pixel", "list the intensity of every pixel"])
+def test_values_per_pixel_are_reported_not_answered_with_object_means(request_text: str) -> None:
+    """"Give the intensity of each pixel" was answered with each object's mean intensity, claimed ok."""
+    plan = Planner().plan(request_text)
+    assert any("values per pixel" in n for n in plan.not_understood), plan.not_understood
+    inside = Planner().plan("measure the mean intensity of each nucleus")
+    assert not inside.not_understood

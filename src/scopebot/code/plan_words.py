@@ -263,3 +263,8 @@ def subsets_and_image_level(plan: AnalysisPlan, parse: Parse, vocab: Vocabulary)
                                                                "fov", "view"):
                 plan.not_understood.append(f"{phrase_of(parse, pos)} of the {toks[k].text} (an intensity of the whole "
                                            "image, without objects, is not in the plan)")
+            near = [t.text for t in toks[end: end + 4]]
+            pixel = next((i for i, w in enumerate(near) if w in ("pixel", "pixels", "voxel", "voxels")), None)
+            if pixel is not None and any(w in ("each", "every", "per", "individual", "all") for w in near[:pixel]):
+                plan.not_understood.append(f"{phrase_of(parse, pos)} {' '.join(near[:pixel + 1])} (values per "
+                                           "pixel, without objects, are not in the plan)")
