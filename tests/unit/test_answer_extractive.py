@@ -62,12 +62,12 @@ def test_no_code_line_is_quoted_for_someone_who_asks_to_work_without_code() -> N
 
 
 def test_a_statement_written_as_a_list_item_without_a_full_stop_can_be_quoted() -> None:
-    """dev v6: "`sum` often represents the total expression level of a protein" (a list item) was never quoted."""
-    body = ("Two numbers describe a cell's signal.\n\n- `mean` often resembles the concentration of a protein\n"
-            "- `sum` often represents the total expression level of a protein\n- Increase laser power\n"
+    """dev v6: a statement written as a list item without a full stop was never quoted."""
+    body = ("Two numbers describe a cell's signal.\n\n- `average` follows how concentrated the tagged protein is\n"
+            "- `total` tracks how much of the tagged protein one cell holds\n- Increase laser power\n"
             "- 16-bit: 0 - 65535\n")
     texts = [c.text for c in candidates(build_context([result(body, title="Intensity", section="Intensities")]))]
-    assert "`sum` often represents the total expression level of a protein." in texts
+    assert "`total` tracks how much of the tagged protein one cell holds." in texts
     assert not [t for t in texts if "laser" in t or "65535" in t]  # short items are labels, not statements
 
 

@@ -242,12 +242,12 @@ def join_short_lists(lines: list[str]) -> list[str]:
 
 
 #: A list item left without a full stop is quoted as a statement when it has at least this many words
-#: ("`sum` often represents the total expression level of a protein"); shorter ones are labels.
+#: ("`total` tracks how much of the tagged protein one cell holds"); shorter ones are labels.
 MIN_ITEM_WORDS = 6
 
 
 def close_list_items(lines: list[str]) -> list[str]:
-    """List items written without a full stop ("- `mean` often resembles the concentration of a protein") end
+    """List items written without a full stop ("- `average` follows how concentrated the protein is") end
     with one, so that a statement made as a list item can be quoted like a sentence; short items (labels, values)
     and items that end in a colon, a comma or other punctuation are left as they are."""
     out = []
