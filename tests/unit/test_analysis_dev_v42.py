@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from plan_helpers import request_similarity
+from plan_helpers import assert_items_write_and_resolve, request_similarity
 
-from scopebot.code.scenes import make_scene, write_scene
 from scopebot.evals.common import DATASETS_DIR
 from scopebot.evals.suites.analysis import load_items
 
@@ -19,14 +18,7 @@ def test_dev_v42_has_24_answerable_and_4_declined_items_whose_truth_resolves(tmp
     items = load_items(DEV42)
     assert [i.id for i in items] == [f"d42-{k:02d}" for k in range(1, 29)]
     assert sum(i.expect_declined for i in items) == 4
-    for item in items:
-        assert bool(item.expect) != item.expect_declined, item.id
-        scene = make_scene(item.scene.name, seed=item.scene.seed, **item.scene.params)
-        suffix = ".ome.tif" if item.scene.format == "ome" else ".tif"
-        assert write_scene(scene, tmp_path / f"{item.id}{suffix}", item.scene.format).stat().st_size > 0  # type: ignore[arg-type]
-        for e in item.expect:
-            assert (e.summary is None) != (e.column is None), item.id
-            assert e.value is not None or e.truth in scene.truth, (item.id, e.truth)
+    assert_items_write_and_resolve(items, tmp_path)
 
 
 def test_dev_v42_is_not_a_near_duplicate_of_another_analysis_set() -> None:
