@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from scopebot.code.assistant import CodeAssistant
-from scopebot.llm.scripted import ScriptedModel
-from scopebot.sandbox.models import SandboxLimits
 from scopebot.sandbox.runner import Sandbox
+from tests.integration.code_runs import module_sandbox, run
 from tests.unit.test_code_projection import (
     SPOT_AREA_PX,
     moving_spot,
@@ -22,14 +19,7 @@ from tests.unit.test_code_projection import (
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    with Sandbox(SandboxLimits(timeout_s=60), workers=1, output_dir=tmp_path_factory.mktemp("runs")) as sb:
-        yield sb
-
-
-def run(sandbox: Sandbox, request: str, image: Path):  # noqa: ANN201 - a CodeResult
-    return CodeAssistant(ScriptedModel(["x"], is_small=True), sandbox, None).run(request, image)
+sandbox = pytest.fixture(scope="module", name="sandbox")(module_sandbox)
 
 
 def test_beads_stacked_in_z_are_counted_in_3d(sandbox: Sandbox, tmp_path: Path) -> None:

@@ -3,15 +3,12 @@ positivity with one very bright cell, elongated nuclei with the word "touching",
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from scopebot.code.assistant import CodeAssistant
-from scopebot.llm.scripted import ScriptedModel
-from scopebot.sandbox.models import SandboxLimits
 from scopebot.sandbox.runner import Sandbox
+from tests.integration.code_runs import module_sandbox, run
 from tests.unit.test_code_nuclear_channel import write_gfp_first
 from tests.unit.test_code_positivity_cutoff import cells, write_ome
 from tests.unit.test_code_split_elongated import write_mixed
@@ -20,14 +17,7 @@ from tests.unit.test_code_stack_intensity import write_stack
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    with Sandbox(SandboxLimits(timeout_s=60), workers=1, output_dir=tmp_path_factory.mktemp("runs")) as sb:
-        yield sb
-
-
-def run(sandbox: Sandbox, request: str, image: Path):  # noqa: ANN201 - a CodeResult
-    return CodeAssistant(ScriptedModel(["x"], is_small=True), sandbox, None).run(request, image)
+sandbox = pytest.fixture(scope="module", name="sandbox")(module_sandbox)
 
 
 def test_nuclei_are_counted_in_the_dapi_channel(sandbox: Sandbox, tmp_path: Path) -> None:
