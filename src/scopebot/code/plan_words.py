@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from scopebot.code.normalise import CLAUSE_BREAKS
-from scopebot.code.thesaurus import load_thesaurus
+from scopebot.code.thesaurus import follows
 
 if TYPE_CHECKING:
     from scopebot.code.plan import AnalysisPlan
@@ -242,6 +242,7 @@ def subsets_and_image_level(plan: AnalysisPlan, parse: Parse, vocab: Vocabulary)
     a shape word right before the objects ("the round nuclei", "elongated cells": a subset by shape), and
     an intensity of the whole image ("the total intensity of the image": no objects at all)."""
     toks = parse.tokens
+    texts = [t.text for t in toks]
     concept_at = {p: idx for p, idx in parse.concepts}
     objects = any(vocab.concepts[idx].get("role") == "objects" for idx in concept_at.values())
     for pos, idx in parse.concepts:
@@ -249,10 +250,7 @@ def subsets_and_image_level(plan: AnalysisPlan, parse: Parse, vocab: Vocabulary)
         end = pos + parse.spans.get(pos, 1)
         before_objects = end < len(toks) and vocab.concepts[concept_at.get(end, idx)].get("object_nouns") \
             and end in concept_at
-        restrictive = load_thesaurus().groups.get("restrictive", frozenset())
-        restricted = any(toks[k].text in restrictive for k in range(max(0, pos - 2), pos)) and \
-            (toks[pos - 1].text in restrictive or toks[pos - 1].text == "the")
-        if measure == "shape" and (before_objects or restricted):  # "only the round ones"
+        if measure == "shape" and (before_objects or follows(texts, pos, "restrictive")):  # "only the round ones"
             plan.not_understood.append(f"{phrase_of(parse, pos)} (a subset of the objects by shape: not in the plan)")
         if measure == "intensity" and not objects and plan.outputs.figure != "histogram":  # (a pixel histogram is fine)
             k = end

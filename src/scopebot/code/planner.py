@@ -25,7 +25,7 @@ from scopebot.code.plan import AnalysisPlan, ImageMeta
 from scopebot.code.plan_quantities import Quantity, enumerators, frame_ordinals, read_quantities
 from scopebot.code.spelling import correct, vocabulary_words
 from scopebot.code.stains import resolve_stains
-from scopebot.code.thesaurus import load_thesaurus
+from scopebot.code.thesaurus import follows, load_thesaurus
 from scopebot.code.translocation import translocations
 
 VOCABULARY_PATH = Path(__file__).with_name("vocabulary_v1.yaml")
@@ -356,12 +356,14 @@ class Planner:
         self._phrases(parse)
         object_slots(parse, self.vocab)  # "the length of every cable": an unknown noun named as the objects
         translocations(parse, self.vocab)  # "p65 moves into the nucleus": a description, not tracking
+        texts = [t.text for t in toks]
+        subset_words = load_thesaurus().groups.get("subset_adjectives", frozenset())  # "only the bright ones"
         for i, tok in enumerate(toks):
             if not tok.used and tok.text in self.vocab.negations:
                 tok.used = "negation"  # never a filler: assemble decides what it negates
                 parse.negations.append(i)
             elif not tok.used and (tok.stem in self.vocab.qualifiers or tok.text in self.vocab.qualifiers
-                                   or _restricted(toks, i)):
+                                   or (tok.text in subset_words and follows(texts, i, "restrictive"))):
                 tok.used = "qualifier"  # a region or a subset, unless its clause is about preprocessing
                 parse.qualifiers.append(i)
         for tok in toks:
@@ -388,15 +390,3 @@ class Planner:
         plan = assemble(parse, self.vocab, meta or ImageMeta())
         plan.understood += notes(parse.tokens)  # what normalisation read each word as
         return read_context(self, parse, plan, meta) if context else plan
-
-
-def _restricted(toks: list[Any], i: int) -> bool:
-    """``toks[i]`` picks a subset of the objects: an adjective of the thesaurus group ``subset_adjectives`` right
-    after a word that restricts ("count only the bright ones", "just the round nuclei"), articles skipped."""
-    groups = load_thesaurus().groups
-    if toks[i].text not in groups.get("subset_adjectives", ()):
-        return False
-    k = i - 1
-    while k >= 0 and toks[k].text in ("the", "a", "an", "those", "these"):
-        k -= 1
-    return k >= 0 and toks[k].text in groups.get("restrictive", ())

@@ -91,6 +91,13 @@ class Thesaurus:
     groups: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
+def follows(words: list[str], i: int, group: str) -> bool:
+    """``words[i]`` comes right after a word of the thesaurus context ``group``, articles skipped, as an entry's
+    ``prev`` condition reads it ("count only the bright ones": "bright" follows a ``restrictive`` word)."""
+    members = load_thesaurus().groups.get(group, frozenset())
+    return bool(members) and Condition(prev=members).holds(words, i, i + 1)
+
+
 @lru_cache(maxsize=4)
 def load_thesaurus(path: Path = THESAURUS_PATH) -> Thesaurus:
     """The thesaurus file, validated: every condition names a known group, every entry has a source."""
